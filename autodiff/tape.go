@@ -1,0 +1,223 @@
+package autodiff
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/metabench/metabench/tensor"
+)
+
+// Float is the element type of the engine (float32 or float64).
+type Float = tensor.Float
+
+// Tape records the operations applied to variables so that gradients can be
+// computed. A tape is not safe for concurrent use: give every goroutine (every
+// task of a meta-batch) its own tape. There is no package-level state.
+type Tape[T Float] struct {
+	noGrad bool // while true, operations record nothing (first-order backward, evaluation)
+	nextID int
+}
+
+// NewTape returns an empty tape.
+func NewTape[T Float]() *Tape[T] { return &Tape[T]{} }
+
+// NoGrad runs f with recording switched off: every variable created inside
+// is a constant. It is how evaluation and first-order updates avoid building
+// a graph.
+func (tp *Tape[T]) NoGrad(f func()) {
+	prev := tp.noGrad
+	tp.noGrad = true
+	defer func() { tp.noGrad = prev }()
+	f()
+}
+
+// Recording reports whether operations on this tape are being recorded.
+func (tp *Tape[T]) Recording() bool { return !tp.noGrad }
+
+// Var is a node of the computation: a value and, when it requires a gradient,
+// the rule that maps the gradient of its output to the gradients of its
+// parents.
+type Var[T Float] struct {
+	tape         *Tape[T]
+	id           int
+	val          *tensor.Tensor[T]
+	requiresGrad bool
+	parents      []*Var[T]
+	// backward maps the upstream gradient gy (same shape as val) to one
+	// gradient per parent (nil where a parent needs none). It must build its
+	// result from differentiable operations on tape variables so that the
+	// gradient itself can be differentiated.
+	backward func(gy *Var[T]) []*Var[T]
+	name     string
+}
+
+// Param returns a leaf variable that requires a gradient.
+func (tp *Tape[T]) Param(t *tensor.Tensor[T]) *Var[T] {
+	tp.nextID++
+	return &Var[T]{tape: tp, id: tp.nextID, val: t, requiresGrad: true}
+}
+
+// Const returns a leaf variable that does not require a gradient.
+func (tp *Tape[T]) Const(t *tensor.Tensor[T]) *Var[T] {
+	tp.nextID++
+	return &Var[T]{tape: tp, id: tp.nextID, val: t}
+}
+
+// Scalar returns a constant 0-d variable.
+func (tp *Tape[T]) Scalar(v T) *Var[T] { return tp.Const(tensor.Scalar(v)) }
+
+// Value is the variable's tensor. Callers must not modify it.
+func (v *Var[T]) Value() *tensor.Tensor[T] { return v.val }
+
+// Shape is the shape of the value.
+func (v *Var[T]) Shape() []int { return v.val.Shape }
+
+// Data is the flat data of the value. Callers must not modify it.
+func (v *Var[T]) Data() []T { return v.val.Data }
+
+// Item is the value of a one-element variable.
+func (v *Var[T]) Item() T { return v.val.Item() }
+
+// RequiresGrad reports whether gradients flow to this variable.
+func (v *Var[T]) RequiresGrad() bool { return v.requiresGrad }
+
+// Tape is the tape the variable belongs to.
+func (v *Var[T]) Tape() *Tape[T] { return v.tape }
+
+// Detach returns a constant with the same value (shared, not copied).
+func (v *Var[T]) Detach() *Var[T] { return v.tape.Const(v.val) }
+
+// SetName attaches a name used in error messages and debugging.
+func (v *Var[T]) SetName(n string) *Var[T] { v.name = n; return v }
+
+func (v *Var[T]) String() string {
+	return fmt.Sprintf("Var#%d%s%v", v.id, v.name, v.val.Shape)
+}
+
+// NewOp creates the output variable of an operation. value is the computed
+// output; backward is called during Grad with the upstream gradient and must
+// return one gradient per parent (nil for a parent that needs none), built
+// from differentiable operations. Nothing is recorded when the tape is not
+// recording or when no parent requires a gradient.
+func NewOp[T Float](tp *Tape[T], value *tensor.Tensor[T], parents []*Var[T], backward func(gy *Var[T]) []*Var[T]) *Var[T] {
+	tp.nextID++
+	out := &Var[T]{tape: tp, id: tp.nextID, val: value}
+	if tp.noGrad {
+		return out
+	}
+	for _, p := range parents {
+		if p != nil && p.requiresGrad {
+			out.requiresGrad = true
+			break
+		}
+	}
+	if out.requiresGrad {
+		out.parents = parents
+		out.backward = backward
+	}
+	return out
+}
+
+// ErrNotScalar is returned by Grad when y has more than one element and no
+// upstream gradient is given.
+var ErrNotScalar = errors.New("autodiff: Grad of a non-scalar output without an upstream gradient")
+
+// Grad returns the gradients of sum(y) (or of sum(gy*y) when gy is given with
+// GradWith) with respect to xs. With createGraph the backward pass is
+// recorded, so the returned gradients are differentiable functions of the
+// inputs (exact higher-order derivatives, PyTorch's create_graph=True);
+// without it the backward pass computes values only. A variable of xs that y
+// does not depend on gets a zero gradient.
+func Grad[T Float](y *Var[T], xs []*Var[T], createGraph bool) ([]*Var[T], error) {
+	if y.val.Len() != 1 {
+		return nil, ErrNotScalar
+	}
+	tp := y.tape
+	var gy *Var[T]
+	tp.NoGrad(func() { gy = tp.Const(tensor.Full(T(1), y.val.Shape...)) })
+	return GradWith(y, gy, xs, createGraph)
+}
+
+// GradWith is Grad with an explicit upstream gradient gy of y's shape: it
+// differentiates sum(gy * y). gy may itself require a gradient (double
+// backward with respect to the upstream gradient).
+func GradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph bool) ([]*Var[T], error) {
+	if !tensor.SameShape(y.val.Shape, gy.val.Shape) {
+		return nil, fmt.Errorf("autodiff: upstream gradient shape %v does not match output %v", gy.val.Shape, y.val.Shape)
+	}
+	tp := y.tape
+	order := topoOrder(y)
+	grads := make(map[*Var[T]]*Var[T], len(order))
+	grads[y] = gy
+	run := func() {
+		for i := len(order) - 1; i >= 0; i-- {
+			n := order[i]
+			g := grads[n]
+			if g == nil || n.backward == nil {
+				continue
+			}
+			pg := n.backward(g)
+			if len(pg) != len(n.parents) {
+				panic(fmt.Sprintf("autodiff: backward of %v returned %d gradients for %d parents", n, len(pg), len(n.parents)))
+			}
+			for j, p := range n.parents {
+				if p == nil || !p.requiresGrad || pg[j] == nil {
+					continue
+				}
+				if !tensor.SameShape(pg[j].val.Shape, p.val.Shape) {
+					panic(fmt.Sprintf("autodiff: backward of %v gave gradient %v for parent %v", n, pg[j].val.Shape, p.val.Shape))
+				}
+				if old := grads[p]; old != nil {
+					grads[p] = Add(old, pg[j])
+				} else {
+					grads[p] = pg[j]
+				}
+			}
+		}
+	}
+	if createGraph {
+		prev := tp.noGrad
+		tp.noGrad = false
+		run()
+		tp.noGrad = prev
+	} else {
+		tp.NoGrad(run)
+	}
+	out := make([]*Var[T], len(xs))
+	for i, x := range xs {
+		if g := grads[x]; g != nil {
+			out[i] = g
+		} else {
+			out[i] = tp.Const(tensor.New[T](x.val.Shape...))
+		}
+	}
+	return out, nil
+}
+
+// topoOrder lists the variables y depends on through recorded operations,
+// parents before children (iterative depth-first search, so deep unrolled
+// graphs cannot overflow the stack).
+func topoOrder[T Float](y *Var[T]) []*Var[T] {
+	type frame struct {
+		v    *Var[T]
+		next int
+	}
+	visited := map[*Var[T]]bool{y: true}
+	var order []*Var[T]
+	stack := []frame{{v: y}}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.next < len(top.v.parents) {
+			p := top.v.parents[top.next]
+			top.next++
+			if p != nil && p.requiresGrad && !visited[p] {
+				visited[p] = true
+				stack = append(stack, frame{v: p})
+			}
+			continue
+		}
+		order = append(order, top.v)
+		stack = stack[:len(stack)-1]
+	}
+	return order
+}

@@ -1,0 +1,13 @@
+// Package tensor holds dense row-major arrays and the raw numeric kernels of
+// the engine (element-wise loops, reductions, im2col convolution, pooling)
+// with no notion of gradients. Package autodiff builds differentiable
+// operations on top of it.
+//
+// Element (i0, ..., ik) of a tensor of shape (d0, ..., dk) is at
+//
+//	offset = sum_j i_j * stride_j,   stride_j = prod_{l>j} d_l
+//
+// Kernels never split a reduction by the number of workers: any parallel
+// split is over independent outputs (images of a batch, output channels), so
+// results are bit-identical for every GOMAXPROCS.
+package tensor
