@@ -16,8 +16,6 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-
-
 // Path names the matrix-product implementation compiled into this binary.
 func Path() string { return "gonum" }
 
