@@ -1,11 +1,99 @@
 package cli
 
 import (
-	"errors"
+	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+
+	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/store"
 )
 
-// cmdReport is a placeholder until its issue lands. (to be replaced)
+const reportUsage = `usage: metabench report [--store PATH] [--format text|markdown|csv|json] [filters] [--plot DIR]
+
+Prints one row per run of the results store, oldest first: run id, label,
+method, dataset, protocol, accuracy with its 95% CI (percent), episodes,
+parameters, wall time, and the paper's published number (docs/TARGETS.md)
+with the gap to it where method, dataset, ways and shots match. --format json
+prints the rows as structured objects (accuracies as fractions). --plot DIR
+also writes PNG and SVG plots: accuracy versus meta-iteration and versus
+wall-clock time, adaptation curves (accuracy versus inner steps) and the
+methods side by side with CI bars.
+
+The store is --store, else $METABENCH_STORE, else results.db.
+
+flags:
+`
+
 func cmdReport(args []string, stdout, stderr io.Writer) int {
-	return fail(stderr, "report", errors.New("not implemented yet"))
+	fs := newFlagSet("report")
+	storePath := fs.String("store", "", "results store `PATH`")
+	format := fs.String("format", "text", "output format: text, markdown, csv or json")
+	method := fs.String("method", "", "only runs of this method")
+	label := fs.String("label", "", "only runs with this label")
+	kind := fs.String("kind", "", "only runs of this kind: train, eval or search")
+	dataset := fs.String("dataset", "", "only runs on this dataset (omniglot, miniimagenet, ...)")
+	ways := fs.Int("ways", 0, "only N-way runs")
+	shots := fs.Int("shots", 0, "only K-shot runs")
+	limit := fs.Int("limit", 0, "only the latest N matching runs (0: all)")
+	plotDir := fs.String("plot", "", "write plots to `DIR`")
+	if err := parseFlagsOnly(fs, args); err != nil {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
+	}
+	f, err := reports.ParseFormat(*format)
+	if err != nil {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--format: %w", err))
+	}
+	if *ways < 0 || *shots < 0 || *limit < 0 {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--ways, --shots and --limit must be >= 0"))
+	}
+	switch *kind {
+	case "", "train", "eval", "search":
+	default:
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--kind %q: want train, eval or search", *kind))
+	}
+	path := ResolveStorePath(*storePath, "")
+	s, err := openExistingStore(path)
+	if err != nil {
+		return fail(stderr, "report", err)
+	}
+	defer s.Close()
+	recs, err := s.List(context.Background(), store.Filter{
+		Method: *method, Label: *label, Kind: *kind, Dataset: *dataset, Ways: *ways, Shots: *shots, Limit: *limit,
+	})
+	if err != nil {
+		return fail(stderr, "report", err)
+	}
+	rows := reports.NewRunRows(recs)
+	if len(rows) == 0 {
+		fmt.Fprintf(stderr, "metabench report: no runs in %s match the filters\n", path)
+	}
+	if f == reports.FormatJSON {
+		if rows == nil {
+			rows = []reports.RunRow{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rows); err != nil {
+			return fail(stderr, "report", fmt.Errorf("writing JSON: %w", err))
+		}
+	} else {
+		tbl := reports.RunsTable(rows)
+		if f == reports.FormatText || f == reports.FormatMarkdown {
+			tbl.Title = fmt.Sprintf("runs: %d from %s", len(rows), path)
+			tbl.Notes = []string{"accuracy: mean query accuracy over test episodes, ± 1.96·s/sqrt(n); Δ paper: run minus published, in points"}
+		}
+		if err := tbl.Render(stdout, f); err != nil {
+			return fail(stderr, "report", err)
+		}
+	}
+	if *plotDir != "" {
+		paths, err := reports.WritePlots(*plotDir, recs)
+		if err != nil {
+			return fail(stderr, "report", fmt.Errorf("plots in %s: %w", *plotDir, err))
+		}
+		fmt.Fprintf(stderr, "metabench report: wrote %d plot files to %s\n", len(paths), *plotDir)
+	}
+	return 0
 }

@@ -1,43 +1,58 @@
-// Package gemm is the single entry point for dense matrix products in
-// metabench. Every convolution and linear layer of the engine goes through
-// F32 or F64, so the matrix-product path (pure-Go gonum by default, faster
-// paths selected by build tags or GOEXPERIMENT) is chosen in one place and
-// reported by `metabench perf`.
-//
-// All matrices are row-major:
-//
-//	C = alpha * op(A) * op(B) + beta * C
-//
-// with op(X) = X or X^T, op(A) m x k, op(B) k x n, C m x n.
 package gemm
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-)
+import "fmt"
 
-// Path names the matrix-product implementation compiled into this binary.
-func Path() string { return "gonum" }
-
-func tr(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
-}
+// Path names the matrix-product implementation this binary uses for float32
+// on this CPU: "gonum", "simd-avx512", "simd-avx2" or "openblas".
+func Path() string { return path() }
 
 // F32 computes C = alpha*op(A)*op(B) + beta*C in float32.
+//
+// A is m x k (k x m when transA), B is k x n (n x k when transB), C is m x n,
+// all row-major with leading dimensions lda, ldb, ldc. As in BLAS, when
+// beta == 0 C is not read (NaNs in C are overwritten) and when alpha == 0 or
+// k == 0 A and B are not read.
 func F32(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
 	}
-	gonum.Implementation{}.Sgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	f32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// F64 computes C = alpha*op(A)*op(B) + beta*C in float64.
+// F64 computes C = alpha*op(A)*op(B) + beta*C in float64 (same conventions
+// as F32).
 func F64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	checkArgs(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
 	}
-	gonum.Implementation{}.Dgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	f64(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// checkArgs panics with a "gemm: ..." message on a caller mistake, before
+// any path (some of which are cgo) touches memory.
+func checkArgs(transA, transB bool, m, n, k, na, lda, nb, ldb, nc, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	need := func(name string, rows, cols, ld, have int) {
+		if ld < max(1, cols) {
+			panic(fmt.Sprintf("gemm: ld%s=%d < %d", name, ld, max(1, cols)))
+		}
+		if rows > 0 && cols > 0 && have < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("gemm: len(%s)=%d too short for %dx%d with ld %d", name, have, rows, cols, ld))
+		}
+	}
+	if transA {
+		need("a", k, m, lda, na)
+	} else {
+		need("a", m, k, lda, na)
+	}
+	if transB {
+		need("b", n, k, ldb, nb)
+	} else {
+		need("b", k, n, ldb, nb)
+	}
+	need("c", m, n, ldc, nc)
 }

@@ -1,0 +1,411 @@
+package autodiff
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/metabench/metabench/tensor"
+)
+
+// Channel-wise helpers on tensors laid out [N, C, rest...] (NCHW and [N, C]):
+// channel c of image n is the contiguous block data[(n*C+c)*inner:][:inner].
+//
+//	chanReduce(x, s)[c]  = s * sum_{n,rest} x[n,c,...]        adjoint: chanExpand(., s)
+//	chanExpand(v, s)     = s * v[c] broadcast over n, rest   adjoint: chanReduce(., s)
+//	chanScale(x, v)      = x[n,c,...] * v[c]                 backward(g) = (chanScale(g, v), chanDot(g, x))
+//	chanDot(a, b)[c]     = sum_{n,rest} a*b                  backward(u) = (chanScale(b, u), chanScale(a, u))
+//
+// Reductions accumulate in float64 in a fixed order (n, then rest).
+
+func chanDims(shape []int) (n, c, inner int) {
+	if len(shape) < 2 {
+		panic(fmt.Sprintf("autodiff: channel op on shape %v (want [N, C, ...])", shape))
+	}
+	inner = 1
+	for _, d := range shape[2:] {
+		inner *= d
+	}
+	return shape[0], shape[1], inner
+}
+
+// forChannels runs f(c) for every channel, on several goroutines when the
+// work is large; channels are independent, so results do not depend on
+// GOMAXPROCS.
+func forChannels(c, work int, f func(c int)) {
+	workers := min(runtime.GOMAXPROCS(0), c)
+	if work < 1<<15 || workers <= 1 {
+		for i := 0; i < c; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= c {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func checkChanVec[T Float](op string, v *Var[T], c int) {
+	if len(v.val.Shape) != 1 || v.val.Shape[0] != c {
+		panic(fmt.Sprintf("autodiff: %s: per-channel vector has shape %v, want [%d]", op, v.val.Shape, c))
+	}
+}
+
+func chanReduce[T Float](x *Var[T], s float64) *Var[T] {
+	n, c, inner := chanDims(x.val.Shape)
+	out := tensor.New[T](c)
+	xd := x.val.Data
+	forChannels(c, len(xd), func(ch int) {
+		var acc float64
+		for i := 0; i < n; i++ {
+			for _, v := range xd[(i*c+ch)*inner:][:inner] {
+				acc += float64(v)
+			}
+		}
+		out.Data[ch] = T(acc * s)
+	})
+	shape := cloneShape(x.val.Shape)
+	return NewOp(x.tape, out, []*Var[T]{x}, func(g *Var[T]) []*Var[T] {
+		return []*Var[T]{chanExpand(g, shape, s)}
+	})
+}
+
+func chanExpand[T Float](v *Var[T], shape []int, s float64) *Var[T] {
+	n, c, inner := chanDims(shape)
+	checkChanVec("chanExpand", v, c)
+	out := tensor.New[T](shape...)
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			val := T(float64(v.val.Data[ch]) * s)
+			blk := out.Data[(i*c+ch)*inner:][:inner]
+			for k := range blk {
+				blk[k] = val
+			}
+		}
+	}
+	return NewOp(v.tape, out, []*Var[T]{v}, func(g *Var[T]) []*Var[T] {
+		return []*Var[T]{chanReduce(g, s)}
+	})
+}
+
+func chanScale[T Float](x, v *Var[T]) *Var[T] {
+	n, c, inner := chanDims(x.val.Shape)
+	checkChanVec("chanScale", v, c)
+	out := tensor.New[T](x.val.Shape...)
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			s := v.val.Data[ch]
+			src := x.val.Data[(i*c+ch)*inner:][:inner]
+			dst := out.Data[(i*c+ch)*inner:][:inner]
+			for k, xv := range src {
+				dst[k] = xv * s
+			}
+		}
+	}
+	return NewOp(x.tape, out, []*Var[T]{x, v}, func(g *Var[T]) []*Var[T] {
+		var gx, gv *Var[T]
+		if x.requiresGrad {
+			gx = chanScale(g, v)
+		}
+		if v.requiresGrad {
+			gv = chanDot(g, x)
+		}
+		return []*Var[T]{gx, gv}
+	})
+}
+
+func chanDot[T Float](a, b *Var[T]) *Var[T] {
+	if !tensor.SameShape(a.val.Shape, b.val.Shape) {
+		panic(fmt.Sprintf("autodiff: chanDot: shapes %v and %v", a.val.Shape, b.val.Shape))
+	}
+	n, c, inner := chanDims(a.val.Shape)
+	out := tensor.New[T](c)
+	ad, bd := a.val.Data, b.val.Data
+	forChannels(c, len(ad), func(ch int) {
+		var acc float64
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * inner
+			bb := bd[off : off+inner]
+			for k, v := range ad[off : off+inner] {
+				acc += float64(v) * float64(bb[k])
+			}
+		}
+		out.Data[ch] = T(acc)
+	})
+	return NewOp(a.tape, out, []*Var[T]{a, b}, func(u *Var[T]) []*Var[T] {
+		var ga, gb *Var[T]
+		if a.requiresGrad {
+			ga = chanScale(b, u)
+		}
+		if b.requiresGrad {
+			gb = chanScale(a, u)
+		}
+		return []*Var[T]{ga, gb}
+	})
+}
+
+// BatchNormStats returns the per-channel batch mean and biased variance
+// (divide by N*H*W) of x [N, C, ...], accumulated in float64.
+func BatchNormStats[T Float](x *tensor.Tensor[T]) (mean, variance []float64) {
+	n, c, inner := chanDims(x.Shape)
+	mean = make([]float64, c)
+	variance = make([]float64, c)
+	m := float64(n * inner)
+	forChannels(c, len(x.Data), func(ch int) {
+		var s float64
+		for i := 0; i < n; i++ {
+			for _, v := range x.Data[(i*c+ch)*inner:][:inner] {
+				s += float64(v)
+			}
+		}
+		mu := s / m
+		var q float64
+		for i := 0; i < n; i++ {
+			for _, v := range x.Data[(i*c+ch)*inner:][:inner] {
+				d := float64(v) - mu
+				q += d * d
+			}
+		}
+		mean[ch], variance[ch] = mu, q/m
+	})
+	return mean, variance
+}
+
+// BatchNorm is batch normalisation in training mode over x [N, C, H, W] (or
+// [N, C]): with M = N*H*W and per channel c
+//
+//	mu = mean_{n,h,w} x,  var = mean_{n,h,w} (x - mu)^2 (biased),  r = 1/sqrt(var + eps)
+//	xhat = (x - mu) * r,   y = gamma[c]*xhat + beta[c]
+//
+// gamma and beta may be nil (affine=false, or either alone); eps is
+// typically 1e-5. For an upstream gradient g,
+//
+//	dbeta = sum g,  dgamma = sum g*xhat,  dx = r * (g' - mean(g') - xhat * mean(g'*xhat)),  g' = gamma*g
+//
+// When the backward is not recorded (first order) this is one fused kernel
+// (two passes over g). When it is recorded (create_graph), dx is built from
+// differentiable ops on g, xhat (an op over x whose backward is the formula
+// above) and r (an op over x with dr/dx = -(r^2/M) * xhat, the mean term
+// cancelling because sum(x - mu) = 0), so BatchNorm is differentiable to any
+// order.
+func BatchNorm[T Float](x, gamma, beta *Var[T], eps float64) *Var[T] {
+	if len(x.val.Shape) < 2 {
+		panic(fmt.Sprintf("autodiff: BatchNorm: input shape %v, want [N, C, ...]", x.val.Shape))
+	}
+	_, c, _ := chanDims(x.val.Shape)
+	if gamma != nil {
+		checkChanVec("BatchNorm", gamma, c)
+	}
+	if beta != nil {
+		checkChanVec("BatchNorm", beta, c)
+	}
+	xhat, rstd := bnForward(x.val, eps)
+	if gamma == nil && beta == nil {
+		return bnNormalizeOp(x, xhat, rstd)
+	}
+	return bnAffineOp(x, gamma, beta, xhat, rstd)
+}
+
+// bnForward computes xhat = (x - mu) * r and r per channel.
+func bnForward[T Float](x *tensor.Tensor[T], eps float64) (xhat, rstd *tensor.Tensor[T]) {
+	n, c, inner := chanDims(x.Shape)
+	if n*inner == 0 {
+		panic("autodiff: BatchNorm: empty batch")
+	}
+	mean, variance := BatchNormStats(x)
+	rstd = tensor.New[T](c)
+	xhat = tensor.New[T](x.Shape...)
+	forChannels(c, len(x.Data), func(ch int) {
+		r := 1 / math.Sqrt(variance[ch]+eps)
+		rstd.Data[ch] = T(r)
+		mu := mean[ch]
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * inner
+			dst := xhat.Data[off : off+inner]
+			for k, v := range x.Data[off : off+inner] {
+				dst[k] = T((float64(v) - mu) * r)
+			}
+		}
+	})
+	return xhat, rstd
+}
+
+// bnAffineOp is y = gamma[c]*xhat + beta[c] as one op over x, gamma, beta
+// (gamma or beta may be nil). Its first-order backward is one fused kernel:
+//
+//	dbeta = sum g,  dgamma = sum g*xhat,  dx = r*gamma*(g - dbeta/M - xhat*dgamma/M)
+//
+// and its recorded backward goes through the differentiable xhat op.
+func bnAffineOp[T Float](x, gamma, beta *Var[T], xhat, rstd *tensor.Tensor[T]) *Var[T] {
+	n, c, inner := chanDims(x.val.Shape)
+	y := tensor.New[T](x.val.Shape...)
+	forChannels(c, len(y.Data), func(ch int) {
+		s, t := T(1), T(0)
+		if gamma != nil {
+			s = gamma.val.Data[ch]
+		}
+		if beta != nil {
+			t = beta.val.Data[ch]
+		}
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * inner
+			dst := y.Data[off : off+inner]
+			for k, v := range xhat.Data[off : off+inner] {
+				dst[k] = v*s + t
+			}
+		}
+	})
+	tp := x.tape
+	return NewOp(tp, y, []*Var[T]{x, gamma, beta}, func(g *Var[T]) []*Var[T] {
+		needX := x.requiresGrad
+		needG := gamma != nil && gamma.requiresGrad
+		needB := beta != nil && beta.requiresGrad
+		var gx, gg, gb *Var[T]
+		if !tp.Recording() {
+			dx, dg, db := bnAffineBackwardFused(g.val, xhat, rstd, gamma, needX)
+			if needX {
+				gx = tp.Const(dx)
+			}
+			if needG {
+				gg = tp.Const(dg)
+			}
+			if needB {
+				gb = tp.Const(db)
+			}
+			return []*Var[T]{gx, gg, gb}
+		}
+		xh := bnNormalizeOp(x, xhat, rstd)
+		if needX {
+			gxh := g
+			if gamma != nil {
+				gxh = chanScale(g, gamma)
+			}
+			gx = xh.backward(gxh)[0]
+		}
+		if needG {
+			gg = chanDot(g, xh)
+		}
+		if needB {
+			gb = chanReduce(g, 1)
+		}
+		return []*Var[T]{gx, gg, gb}
+	})
+}
+
+// bnAffineBackwardFused computes the first-order gradients of bnAffineOp.
+func bnAffineBackwardFused[T Float](g, xhat, rstd *tensor.Tensor[T], gamma *Var[T], needX bool) (dx, dgamma, dbeta *tensor.Tensor[T]) {
+	n, c, inner := chanDims(g.Shape)
+	m := float64(n * inner)
+	dgamma, dbeta = tensor.New[T](c), tensor.New[T](c)
+	if needX {
+		dx = tensor.New[T](g.Shape...)
+	}
+	forChannels(c, 2*len(g.Data), func(ch int) {
+		var sg, sgx float64
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * inner
+			xs := xhat.Data[off : off+inner]
+			for k, v := range g.Data[off : off+inner] {
+				sg += float64(v)
+				sgx += float64(v) * float64(xs[k])
+			}
+		}
+		dbeta.Data[ch], dgamma.Data[ch] = T(sg), T(sgx)
+		if !needX {
+			return
+		}
+		mg, mgx := sg/m, sgx/m
+		r := float64(rstd.Data[ch])
+		if gamma != nil {
+			r *= float64(gamma.val.Data[ch])
+		}
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * inner
+			xs := xhat.Data[off : off+inner]
+			dst := dx.Data[off : off+inner]
+			for k, v := range g.Data[off : off+inner] {
+				dst[k] = T(r * (float64(v) - mg - float64(xs[k])*mgx))
+			}
+		}
+	})
+	return dx, dgamma, dbeta
+}
+
+// bnNormalizeOp is the non-affine part xhat = (x - mu) * r as an op over x,
+// with value and r already computed by bnForward.
+func bnNormalizeOp[T Float](x *Var[T], out, rstd *tensor.Tensor[T]) *Var[T] {
+	n, _, inner := chanDims(x.val.Shape)
+	m := n * inner
+	tp := x.tape
+	shape := cloneShape(x.val.Shape)
+	var xhat *Var[T]
+	xhat = NewOp(tp, out, []*Var[T]{x}, func(g *Var[T]) []*Var[T] {
+		if !tp.Recording() {
+			return []*Var[T]{tp.Const(bnBackwardFused(g.val, out, rstd))}
+		}
+		invM := 1 / float64(m)
+		r := bnRstd(x, xhat, rstd, invM)
+		// inner = g - mean(g) - xhat * mean(g * xhat)
+		negMeanG := chanExpand(chanReduce(g, 1), shape, -invM)
+		negMeanGX := Mul(chanDot(g, xhat), tp.Scalar(T(-invM)))
+		in := Add(Add(g, negMeanG), chanScale(xhat, negMeanGX))
+		return []*Var[T]{chanScale(in, r)}
+	})
+	return xhat
+}
+
+// bnRstd is r = 1/sqrt(var(x) + eps) as a differentiable function of x, with
+// value taken from the forward pass: dr_c/dx = -r_c^3 (x - mu_c)/M =
+// -(r_c^2/M) * xhat (the mean term cancels because sum(x - mu) = 0).
+func bnRstd[T Float](x, xhat *Var[T], rstd *tensor.Tensor[T], invM float64) *Var[T] {
+	var r *Var[T]
+	r = NewOp(x.tape, rstd, []*Var[T]{x}, func(u *Var[T]) []*Var[T] {
+		coef := Mul(Mul(u, Mul(r, r)), x.tape.Scalar(T(-invM)))
+		return []*Var[T]{chanScale(xhat, coef)}
+	})
+	return r
+}
+
+// bnBackwardFused is r * (g - mean(g) - xhat*mean(g*xhat)) in two passes.
+func bnBackwardFused[T Float](g, xhat, rstd *tensor.Tensor[T]) *tensor.Tensor[T] {
+	n, c, inner := chanDims(g.Shape)
+	m := float64(n * inner)
+	out := tensor.New[T](g.Shape...)
+	forChannels(c, 2*len(g.Data), func(ch int) {
+		var sg, sgx float64
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * inner
+			xs := xhat.Data[off : off+inner]
+			for k, v := range g.Data[off : off+inner] {
+				sg += float64(v)
+				sgx += float64(v) * float64(xs[k])
+			}
+		}
+		mg, mgx := sg/m, sgx/m
+		r := float64(rstd.Data[ch])
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * inner
+			xs := xhat.Data[off : off+inner]
+			dst := out.Data[off : off+inner]
+			for k, v := range g.Data[off : off+inner] {
+				dst[k] = T(r * (float64(v) - mg - float64(xs[k])*mgx))
+			}
+		}
+	})
+	return out
+}

@@ -1,0 +1,132 @@
+package autodiff
+
+import (
+	"fmt"
+
+	"github.com/metabench/metabench/tensor"
+)
+
+// Conv2dOpts are the options of Conv2d. Zero stride, dilation and groups
+// mean 1. Work, if set, is a caller-owned scratch pool reused by the kernels
+// (im2col columns); nil allocates scratch per call.
+type Conv2dOpts struct {
+	StrideH, StrideW int
+	PadH, PadW       int
+	DilH, DilW       int
+	Groups           int
+	Work             *tensor.Workspace
+}
+
+// Conv2d returns the 2-D convolution (cross-correlation, as in PyTorch) of
+// x [N, C, H, W] with w [K, C/groups, KH, KW], plus bias [K] per output
+// channel when bias is not nil; the result is [N, K, OH, OW] (see
+// tensor.ConvGeom for the index formula).
+//
+// The convolution is bilinear, and three mutually adjoint ops form a set that
+// is closed under differentiation, so derivatives of any order are exact:
+//
+//	y  = conv(x, w)     backward(gy): dx = convT(gy, w),  dw = convW(x, gy)
+//	dx = convT(g, w)    backward(u):  dg = conv(u, w),    dw = convW(u, g)
+//	dw = convW(x, g)    backward(u):  dx = convT(g, u),   dg = conv(x, u)
+//
+// which follow from <conv(x,w), g> = <x, convT(g,w)> = <w, convW(x,g)>. The
+// bias add has backward (gy, sum_{n,h,w} gy) and the sum's backward is a
+// broadcast over (n, h, w).
+func Conv2d[T Float](x, w, bias *Var[T], o Conv2dOpts) *Var[T] {
+	g, err := tensor.ConvGeomFor(x.val.Shape, w.val.Shape, o.StrideH, o.StrideW, o.PadH, o.PadW, o.DilH, o.DilW, o.Groups)
+	if err != nil {
+		panic("autodiff: Conv2d: " + err.Error())
+	}
+	if bias != nil && (len(bias.val.Shape) != 1 || bias.val.Shape[0] != g.K) {
+		panic(fmt.Sprintf("autodiff: Conv2d: bias shape %v, want [%d]", bias.val.Shape, g.K))
+	}
+	return convBiasOp(x, w, bias, g, o.Work)
+}
+
+// convBiasOp is conv(x, w) + b[k] in one op (the bias is added in place to
+// the conv output): backward(gy) = (convT(gy, w), convW(x, gy), sum_{n,h,w} gy).
+func convBiasOp[T Float](x, w, b *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *Var[T] {
+	if b == nil {
+		return convOp(x, w, g, ws)
+	}
+	tp := convTape(x, w)
+	y := tensor.Conv2d(x.val, w.val, g, ws)
+	p := g.OutH() * g.OutW()
+	for n := 0; n < g.N; n++ {
+		for k := 0; k < g.K; k++ {
+			bk := b.val.Data[k]
+			blk := y.Data[(n*g.K+k)*p:][:p]
+			for i := range blk {
+				blk[i] += bk
+			}
+		}
+	}
+	return NewOp(tp, y, []*Var[T]{x, w, b}, func(gy *Var[T]) []*Var[T] {
+		var gx, gw, gb *Var[T]
+		if x.requiresGrad {
+			gx = convTOp(gy, w, g, ws)
+		}
+		if w.requiresGrad {
+			gw = convWOp(x, gy, g, ws)
+		}
+		if b.requiresGrad {
+			gb = chanReduce(gy, 1)
+		}
+		return []*Var[T]{gx, gw, gb}
+	})
+}
+
+func convTape[T Float](a, b *Var[T]) *Tape[T] {
+	if a.tape != b.tape {
+		panic("autodiff: conv: variables from different tapes")
+	}
+	return a.tape
+}
+
+// convOp is y = conv(x, w).
+func convOp[T Float](x, w *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *Var[T] {
+	tp := convTape(x, w)
+	y := tensor.Conv2d(x.val, w.val, g, ws)
+	return NewOp(tp, y, []*Var[T]{x, w}, func(gy *Var[T]) []*Var[T] {
+		var gx, gw *Var[T]
+		if x.requiresGrad {
+			gx = convTOp(gy, w, g, ws)
+		}
+		if w.requiresGrad {
+			gw = convWOp(x, gy, g, ws)
+		}
+		return []*Var[T]{gx, gw}
+	})
+}
+
+// convTOp is dx = convT(g, w), the adjoint of conv in its first argument.
+func convTOp[T Float](gy, w *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *Var[T] {
+	tp := convTape(gy, w)
+	dx := tensor.Conv2dTranspose(gy.val, w.val, g, ws)
+	return NewOp(tp, dx, []*Var[T]{gy, w}, func(u *Var[T]) []*Var[T] {
+		var gg, gw *Var[T]
+		if gy.requiresGrad {
+			gg = convOp(u, w, g, ws)
+		}
+		if w.requiresGrad {
+			gw = convWOp(u, gy, g, ws)
+		}
+		return []*Var[T]{gg, gw}
+	})
+}
+
+// convWOp is dw = convW(x, g), the adjoint of conv in its second argument.
+func convWOp[T Float](x, gy *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *Var[T] {
+	tp := convTape(x, gy)
+	dw := tensor.Conv2dWeightGrad(x.val, gy.val, g, ws)
+	return NewOp(tp, dw, []*Var[T]{x, gy}, func(u *Var[T]) []*Var[T] {
+		var gx, gg *Var[T]
+		if x.requiresGrad {
+			gx = convTOp(gy, u, g, ws)
+		}
+		if gy.requiresGrad {
+			gg = convOp(x, u, g, ws)
+		}
+		return []*Var[T]{gx, gg}
+	})
+}

@@ -1,0 +1,124 @@
+package autodiff
+
+import (
+	"fmt"
+
+	"github.com/metabench/metabench/tensor"
+)
+
+func poolGeom[T Float](op string, x *Var[T], kh, kw, sh, sw, ph, pw int) tensor.PoolGeom {
+	g, err := tensor.PoolGeomFor(x.val.Shape, kh, kw, sh, sw, ph, pw)
+	if err != nil {
+		panic(fmt.Sprintf("autodiff: %s: %v", op, err))
+	}
+	return g
+}
+
+// MaxPool2d is max pooling over x [N, C, H, W] with a square kernel, stride
+// and padding (padding counts as -inf, ceil_mode false; see
+// tensor.PoolGeom). The forward records the argmax index idx[o] of every
+// output. With idx fixed, the op is linear and so are its derivatives:
+//
+//	y = gather(x, idx)        backward(gy) = scatter(gy, idx)   (dx[idx[o]] += gy[o])
+//	scatter(g, idx)           backward(u)  = gather(u, idx)
+//	gather(u, idx)            backward(g)  = scatter(g, idx)
+//
+// so derivatives of any order are exact away from ties (the second
+// derivative w.r.t. x is zero almost everywhere).
+func MaxPool2d[T Float](x *Var[T], kernel, stride, padding int) *Var[T] {
+	return MaxPool2dHW(x, kernel, kernel, stride, stride, padding, padding)
+}
+
+// MaxPool2dHW is MaxPool2d with a rectangular kernel, stride and padding.
+func MaxPool2dHW[T Float](x *Var[T], kh, kw, sh, sw, ph, pw int) *Var[T] {
+	g := poolGeom("MaxPool2d", x, kh, kw, sh, sw, ph, pw)
+	y, idx := tensor.MaxPool2d(x.val, g)
+	return NewOp(x.tape, y, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+		return []*Var[T]{poolScatter(gy, idx, g)}
+	})
+}
+
+func poolScatter[T Float](gy *Var[T], idx []int32, g tensor.PoolGeom) *Var[T] {
+	dx := tensor.MaxPoolScatter(gy.val, idx, g)
+	return NewOp(gy.tape, dx, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
+		return []*Var[T]{poolGather(u, idx, g)}
+	})
+}
+
+func poolGather[T Float](u *Var[T], idx []int32, g tensor.PoolGeom) *Var[T] {
+	y := tensor.MaxPoolGather(u.val, idx, g)
+	return NewOp(u.tape, y, []*Var[T]{u}, func(gy *Var[T]) []*Var[T] {
+		return []*Var[T]{poolScatter(gy, idx, g)}
+	})
+}
+
+// AvgPool2d is average pooling over x [N, C, H, W] with a square kernel,
+// stride and padding, count_include_pad=false (the divisor counts only the
+// cells inside the image). It is linear: its backward is the adjoint
+// avgT(gy) (dx[h,w] = sum over windows o containing (h,w) of gy[o]/count(o)),
+// whose own backward is AvgPool2d again.
+func AvgPool2d[T Float](x *Var[T], kernel, stride, padding int) *Var[T] {
+	return AvgPool2dHW(x, kernel, kernel, stride, stride, padding, padding)
+}
+
+// AvgPool2dHW is AvgPool2d with a rectangular kernel, stride and padding.
+func AvgPool2dHW[T Float](x *Var[T], kh, kw, sh, sw, ph, pw int) *Var[T] {
+	return avgPoolOp(x, poolGeom("AvgPool2d", x, kh, kw, sh, sw, ph, pw))
+}
+
+func avgPoolOp[T Float](x *Var[T], g tensor.PoolGeom) *Var[T] {
+	y := tensor.AvgPool2d(x.val, g)
+	return NewOp(x.tape, y, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+		return []*Var[T]{avgPoolTOp(gy, g)}
+	})
+}
+
+func avgPoolTOp[T Float](gy *Var[T], g tensor.PoolGeom) *Var[T] {
+	dx := tensor.AvgPool2dAdjoint(gy.val, g)
+	return NewOp(gy.tape, dx, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
+		return []*Var[T]{avgPoolOp(u, g)}
+	})
+}
+
+// GlobalAvgPool is the mean over the spatial axes: x [N, C, H, W] -> [N, C].
+// Its backward broadcasts gy[n,c]/(H*W) over the plane; that broadcast's
+// backward is GlobalAvgPool again.
+func GlobalAvgPool[T Float](x *Var[T]) *Var[T] {
+	if len(x.val.Shape) != 4 {
+		panic(fmt.Sprintf("autodiff: GlobalAvgPool: input shape %v, want [N, C, H, W]", x.val.Shape))
+	}
+	return gapOp(x)
+}
+
+func gapOp[T Float](x *Var[T]) *Var[T] {
+	s := x.val.Shape
+	n, c, hw := s[0], s[1], s[2]*s[3]
+	out := tensor.New[T](n, c)
+	for p := range out.Data {
+		var acc float64
+		for _, v := range x.val.Data[p*hw : (p+1)*hw] {
+			acc += float64(v)
+		}
+		out.Data[p] = T(acc / float64(hw))
+	}
+	shape := cloneShape(s)
+	return NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+		return []*Var[T]{gapTOp(gy, shape)}
+	})
+}
+
+func gapTOp[T Float](gy *Var[T], shape []int) *Var[T] {
+	hw := shape[2] * shape[3]
+	out := tensor.New[T](shape...)
+	inv := 1 / float64(hw)
+	for p, v := range gy.val.Data {
+		val := T(float64(v) * inv)
+		blk := out.Data[p*hw : (p+1)*hw]
+		for k := range blk {
+			blk[k] = val
+		}
+	}
+	return NewOp(gy.tape, out, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
+		return []*Var[T]{gapOp(u)}
+	})
+}

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/store"
+)
+
+// StoreEnv is the environment variable that names the default results store.
+const StoreEnv = "METABENCH_STORE"
+
+// DefaultStorePath is the results store used when neither --store, StoreEnv
+// nor the experiment file names one: results.db in the current folder.
+const DefaultStorePath = "results.db"
+
+// StoreFlags are the --store and --label flags shared by train, eval and
+// search.
+type StoreFlags struct {
+	Path  string // --store; empty means "resolve with ResolveStorePath"
+	Label string // --label
+}
+
+// AddStoreFlags registers --store and --label on fs.
+func AddStoreFlags(fs *flag.FlagSet) *StoreFlags {
+	f := &StoreFlags{}
+	fs.StringVar(&f.Path, "store", "", "results store `PATH` (default: $"+StoreEnv+", then the experiment file's store, then "+DefaultStorePath+")")
+	fs.StringVar(&f.Label, "label", "", "label `NAME` recorded with the run (compare and report select runs by it)")
+	return f
+}
+
+// ResolveStorePath picks the results store: the --store flag, then
+// $METABENCH_STORE, then the experiment file's store field, then results.db.
+func ResolveStorePath(flagValue, experimentValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v, ok := os.LookupEnv(StoreEnv); ok && v != "" {
+		return v
+	}
+	if experimentValue != "" {
+		return experimentValue
+	}
+	return DefaultStorePath
+}
+
+// Save labels rec with --label (when given and rec has none) and writes it to
+// the resolved store in one transaction, returning the store path. train,
+// eval and search call it once per run, after writing the record's JSON.
+func (f *StoreFlags) Save(rec *reports.Record, experimentStore string) (string, error) {
+	if f.Label != "" && rec.Label == "" {
+		rec.Label = f.Label
+	}
+	path := ResolveStorePath(f.Path, experimentStore)
+	if err := store.SaveRecord(path, rec); err != nil {
+		return path, err
+	}
+	return path, nil
+}
+
+// openExistingStore opens a store for reading, refusing to create one: a
+// report or a comparison on a missing file is a mistake, not a new store.
+func openExistingStore(path string) (*store.Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("store %s does not exist (train, eval and search write it; see --store and $%s)", path, StoreEnv)
+		}
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return store.Open(path)
+}
+
+// parseFlagsOnly parses args into fs, silencing the flag package's own output,
+// and refuses positional arguments.
+func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// flagUsage returns the usage text of fs after head.
+func flagUsage(head string, fs *flag.FlagSet) string {
+	var b strings.Builder
+	b.WriteString(head)
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
+}
+
+// misuse prints the one-line usage error of cmd and returns 2; -h prints the
+// usage text and returns 0.
+func misuse(stderr io.Writer, cmd, usage string, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "metabench %s: %v (run `metabench %s -h`)\n", cmd, err, cmd)
+	return 2
+}

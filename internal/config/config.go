@@ -1,0 +1,359 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Version is the experiment-file layout this binary reads.
+const Version = 1
+
+// Config is one experiment file.
+type Config struct {
+	Version int    `yaml:"version"`
+	Method  string `yaml:"method"` // a name in the maml registry: maml, fomaml, reptile
+	Model   Model  `yaml:"model"`
+	Data    Data   `yaml:"data"`
+
+	// Episode protocol at meta-training time.
+	Ways    int `yaml:"ways"`
+	Shots   int `yaml:"shots"`
+	Queries int `yaml:"queries"` // query examples per class
+
+	// Inner loop.
+	InnerLR    float64 `yaml:"inner_lr"`
+	InnerSteps int     `yaml:"inner_steps"` // at meta-training
+	TestSteps  int     `yaml:"test_steps"`  // at validation and test
+
+	// Outer loop.
+	MetaBatch int     `yaml:"meta_batch"`
+	MetaLR    float64 `yaml:"meta_lr"` // Adam learning rate (MAML, first-order MAML)
+	Clip      float64 `yaml:"clip"`    // element-wise meta-gradient clip to [-clip, clip]; 0 = off
+
+	// When training stops: whichever comes first (0 = no limit).
+	Iterations int      `yaml:"iterations"`
+	Budget     Duration `yaml:"budget"`
+
+	Seed    int64 `yaml:"seed"`    // master seed: initialisation and every training episode
+	Workers int   `yaml:"workers"` // tasks run in parallel; 0 = GOMAXPROCS
+
+	Reptile    Reptile  `yaml:"reptile"`
+	Eval       Eval     `yaml:"eval"`
+	Checkpoint Duration `yaml:"checkpoint_every"` // wall clock between checkpoints
+	Store      string   `yaml:"store"`            // results store; --store and $METABENCH_STORE take precedence
+}
+
+// Model selects the network.
+type Model struct {
+	Name    string `yaml:"name"`    // conv4
+	Filters int    `yaml:"filters"` // 64 for Omniglot, 32 for mini-ImageNet
+}
+
+// Data names the sources and the class split.
+type Data struct {
+	// Path of the meta-training source; "embedded" is the Omniglot
+	// background set that ships with the binary.
+	Path string `yaml:"path"`
+	// Optional separate sources for validation and test episodes. When empty
+	// the classes of Path are split: by group (the alphabet for Omniglot)
+	// when the source has groups, else by class.
+	ValPath  string `yaml:"val_path"`
+	TestPath string `yaml:"test_path"`
+	// Subsets picked inside a source where the format has several
+	// (mini-ImageNet "train", "val", "test"; IDX "train" or "test").
+	Subset     string `yaml:"subset"`
+	ValSubset  string `yaml:"val_subset"`
+	TestSubset string `yaml:"test_subset"`
+	// ImageSize resizes every image to ImageSize x ImageSize; 0 keeps the
+	// format's default (Omniglot 28, mini-ImageNet 84).
+	ImageSize int `yaml:"image_size"`
+	// Fractions of the groups (or classes) of Path held back for validation
+	// and for test when ValPath / TestPath are empty.
+	ValFraction  float64 `yaml:"val_fraction"`
+	TestFraction float64 `yaml:"test_fraction"`
+	SplitSeed    int64   `yaml:"split_seed"`
+	// Rotations by 90, 180 and 270 degrees as extra classes at meta-training
+	// time (Omniglot, as in MAML). Never applied to test classes.
+	Rotations bool `yaml:"rotations"`
+}
+
+// Reptile holds the settings only Reptile reads (Nichol et al. 2018).
+type Reptile struct {
+	InnerOptimizer string  `yaml:"inner_optimizer"` // adam or sgd
+	InnerBatch     int     `yaml:"inner_batch"`     // minibatch of the task's examples per inner step; 0 = all
+	UseQuery       bool    `yaml:"use_query"`       // train on support and query (Reptile has no query split)
+	MetaStep       float64 `yaml:"meta_step"`       // epsilon at iteration 0
+	MetaStepFinal  float64 `yaml:"meta_step_final"` // epsilon at the last iteration (linear decay)
+}
+
+// Eval is the validation and test protocol.
+type Eval struct {
+	Episodes    int      `yaml:"episodes"`     // test episodes (600)
+	Queries     int      `yaml:"queries"`      // query examples per class at validation and test
+	Seed        int64    `yaml:"seed"`         // seed of the fixed test and validation episode sets
+	ValEpisodes int      `yaml:"val_episodes"` // validation episodes per curve point; 0 = no validation
+	Every       Duration `yaml:"every"`        // training wall clock between validations
+}
+
+// Duration is a time.Duration written as a Go duration string ("30m").
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML accepts a duration string ("90s", "30m", "1h30m") or 0.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a duration such as 30m", n.Line)
+	}
+	if n.Value == "0" {
+		d.Duration = 0
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration such as 30m or 90s", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML writes the duration string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// MarshalText writes the duration string (JSON and records).
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Default is the standard MAML protocol on the embedded Omniglot, 5-way
+// 1-shot (docs/TARGETS.md).
+func Default() Config {
+	return Config{
+		Version:    Version,
+		Method:     "maml",
+		Model:      Model{Name: "conv4", Filters: 64},
+		Data:       Data{Path: "embedded", ValFraction: 0.1, TestFraction: 0.2, Rotations: true},
+		Ways:       5,
+		Shots:      1,
+		Queries:    15,
+		InnerLR:    0.4,
+		InnerSteps: 1,
+		TestSteps:  3,
+		MetaBatch:  32,
+		MetaLR:     1e-3,
+		Iterations: 60000,
+		Budget:     Duration{30 * time.Minute},
+		Reptile: Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true,
+			MetaStep: 1, MetaStepFinal: 0},
+		Eval:       Eval{Episodes: 600, Queries: 15, Seed: 2024, ValEpisodes: 100, Every: Duration{5 * time.Minute}},
+		Checkpoint: Duration{5 * time.Minute},
+	}
+}
+
+// Load reads, decodes and validates an experiment file, applying the
+// overrides ("key=value") in order before validation.
+func Load(path string, overrides []string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, o := range overrides {
+		if err := c.Set(o); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes an experiment file strictly onto Default: unknown keys and
+// wrong types are errors. It does not validate.
+func Parse(b []byte) (*Config, error) {
+	c := Default()
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("empty experiment file")
+	}
+	// The version is checked first so that a future layout gets a clear
+	// message rather than a list of unknown keys.
+	var head struct {
+		Version *int `yaml:"version"`
+	}
+	if err := yaml.Unmarshal(b, &head); err != nil {
+		return nil, cleanYAMLError(err)
+	}
+	if head.Version == nil {
+		return nil, errors.New("version: missing (this binary reads version 1)")
+	}
+	if *head.Version != Version {
+		return nil, fmt.Errorf("version: %d is not supported (this binary reads version %d)", *head.Version, Version)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty experiment file")
+		}
+		return nil, cleanYAMLError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more than one YAML document")
+	}
+	return &c, nil
+}
+
+// cleanYAMLError turns yaml.v3's messages into one line naming the field.
+func cleanYAMLError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			m = strings.Replace(m, "field ", "unknown key ", 1)
+			m = strings.Replace(m, " not found in type config.", " in ", 1)
+			m = strings.Replace(m, "cannot unmarshal !!", "wrong type: cannot decode ", 1)
+			msgs[i] = m
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return errors.New(strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
+}
+
+// Set applies one override "key=value": key is the dotted YAML path of a
+// field and value is decoded as YAML into the field's type.
+func (c *Config) Set(kv string) error {
+	key, val, ok := strings.Cut(kv, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return fmt.Errorf("--set %q: want key=value", kv)
+	}
+	f, err := fieldByPath(reflect.ValueOf(c).Elem(), key)
+	if err != nil {
+		return fmt.Errorf("--set %s: %w", key, err)
+	}
+	if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(Duration{}) {
+		return fmt.Errorf("--set %s: is a section; set one of its keys (%s)", key, strings.Join(yamlKeys(f.Type()), ", "))
+	}
+	nv := reflect.New(f.Type())
+	if err := yaml.Unmarshal([]byte(val), nv.Interface()); err != nil {
+		return fmt.Errorf("--set %s=%s: %v", key, val, cleanYAMLError(err))
+	}
+	f.Set(nv.Elem())
+	return nil
+}
+
+func fieldByPath(v reflect.Value, path string) (reflect.Value, error) {
+	for _, part := range strings.Split(path, ".") {
+		if v.Kind() != reflect.Struct || v.Type() == reflect.TypeOf(Duration{}) {
+			return reflect.Value{}, fmt.Errorf("unknown key %q", path)
+		}
+		found := false
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			if tagName(t.Field(i)) == part {
+				v = v.Field(i)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return reflect.Value{}, fmt.Errorf("unknown key %q (known here: %s)", part, strings.Join(yamlKeys(t), ", "))
+		}
+	}
+	return v, nil
+}
+
+func tagName(f reflect.StructField) string {
+	n, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	return n
+}
+
+func yamlKeys(t reflect.Type) []string {
+	var ks []string
+	for i := 0; i < t.NumField(); i++ {
+		if n := tagName(t.Field(i)); n != "" && n != "-" {
+			ks = append(ks, n)
+		}
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// Validate checks ranges and cross-field constraints. The error names the
+// field. The method name is checked by the caller against the registry.
+func (c *Config) Validate() error {
+	type check struct {
+		bad   bool
+		field string
+		msg   string
+	}
+	checks := []check{
+		{c.Version != Version, "version", fmt.Sprintf("must be %d", Version)},
+		{c.Method == "", "method", "missing"},
+		{c.Model.Name != "conv4", "model.name", fmt.Sprintf("%q is not a known model (known: conv4)", c.Model.Name)},
+		{c.Model.Filters < 1, "model.filters", "must be at least 1"},
+		{c.Data.Path == "", "data.path", "missing (a dataset path or \"embedded\")"},
+		{c.Data.ImageSize < 0 || (c.Data.ImageSize > 0 && c.Data.ImageSize < 16), "data.image_size", "must be 0 (the format's default) or at least 16"},
+		{c.Data.ValFraction < 0 || c.Data.ValFraction >= 1, "data.val_fraction", "must be in [0, 1)"},
+		{c.Data.TestFraction < 0 || c.Data.TestFraction >= 1, "data.test_fraction", "must be in [0, 1)"},
+		{c.Data.ValFraction+c.Data.TestFraction >= 1, "data.val_fraction", "val_fraction + test_fraction must be below 1"},
+		{c.Data.TestPath == "" && c.Data.TestFraction == 0, "data.test_fraction", "must be above 0 when data.test_path is empty (test classes must never be seen in training)"},
+		{c.Ways < 2, "ways", "must be at least 2"},
+		{c.Shots < 1, "shots", "must be at least 1"},
+		{c.Queries < 1, "queries", "must be at least 1"},
+		{c.InnerLR <= 0, "inner_lr", "must be above 0"},
+		{c.InnerSteps < 0, "inner_steps", "must be at least 0"},
+		{c.TestSteps < 0, "test_steps", "must be at least 0"},
+		{c.MetaBatch < 1, "meta_batch", "must be at least 1"},
+		{c.MetaLR <= 0, "meta_lr", "must be above 0"},
+		{c.Clip < 0, "clip", "must be 0 (off) or above"},
+		{c.Iterations < 0, "iterations", "must be at least 0"},
+		{c.Iterations == 0 && c.Budget.Duration == 0, "iterations", "iterations and budget are both 0: set at least one limit"},
+		{c.Workers < 0, "workers", "must be at least 0"},
+		{c.Reptile.InnerOptimizer != "adam" && c.Reptile.InnerOptimizer != "sgd", "reptile.inner_optimizer", fmt.Sprintf("%q is not adam or sgd", c.Reptile.InnerOptimizer)},
+		{c.Reptile.InnerBatch < 0, "reptile.inner_batch", "must be at least 0"},
+		{c.Reptile.MetaStep <= 0, "reptile.meta_step", "must be above 0"},
+		{c.Reptile.MetaStepFinal < 0, "reptile.meta_step_final", "must be at least 0"},
+		{c.Eval.Episodes < 1, "eval.episodes", "must be at least 1"},
+		{c.Eval.Queries < 1, "eval.queries", "must be at least 1"},
+		{c.Eval.ValEpisodes < 0, "eval.val_episodes", "must be at least 0"},
+	}
+	for _, k := range checks {
+		if k.bad {
+			return fmt.Errorf("%s: %s", k.field, k.msg)
+		}
+	}
+	return nil
+}
+
+// Map returns the configuration as a generic map (YAML keys), for records.
+func (c *Config) Map() map[string]any {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil
+	}
+	return m
+}
+
+// YAML returns the configuration as an experiment file.
+func (c *Config) YAML() ([]byte, error) {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("config: encoding: %w", err)
+	}
+	return b, nil
+}

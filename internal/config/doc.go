@@ -1,0 +1,22 @@
+// Package config reads metabench experiment files: strict, versioned YAML.
+//
+// An experiment file names the method, the data and its split, the episode
+// protocol, the inner and outer optimisation settings, and when training
+// stops. Decoding is strict: an unknown key, a value of the wrong type or a
+// missing required field is an error that names the file, the line where
+// there is one, and the field. Defaults (Default) are the standard MAML
+// Omniglot 5-way protocol of docs/TARGETS.md; the files under benchmarks/
+// spell every setting out.
+//
+// Training stops at whichever limit comes first:
+//
+//	stop = min( iterations meta-iterations , budget of training wall clock )
+//
+// (a zero limit is no limit; at least one must be set).
+//
+// Overrides: Set applies "key=value" strings (the --set flag) to a decoded
+// Config. The key is the dotted YAML path (for example "eval.episodes" or
+// "data.path"), and the value is decoded as YAML into the field's type, so
+// "--set budget=30m", "--set data.rotations=false" and "--set inner_lr=0.1"
+// all work and a bad value is rejected with the key in the message.
+package config

@@ -1,0 +1,248 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// SearchFile is an architecture-search experiment file (metabench search):
+// every key of a train experiment file, plus a search section. The top-level
+// keys give the data, the episode protocol (ways, shots, queries), the seed,
+// and the meta-training of the final network; the search writes them, with
+// model.name set to the derived genotype, as the train.yaml of its output
+// folder. The search section gives the search itself.
+type SearchFile struct {
+	Config `yaml:",inline"`
+	Search Search `yaml:"search"`
+}
+
+// Search is the search section of a SearchFile (SPEC 3, 5.3, 6).
+type Search struct {
+	// Variant is the meta-update: exact (A, unrolled second order), fd (A',
+	// finite-difference Hessian-vector recursion), first-order, or reptile
+	// (B, parallel Θ <- Θ + β mean(ψ - Θ)).
+	Variant    string  `yaml:"variant"`
+	Relaxation string  `yaml:"relaxation"` // gumbel (BASE-Gumbel) or softmax (BASE-Softmax)
+	Hard       bool    `yaml:"hard"`       // straight-through hard Gumbel samples
+	TauMax     float64 `yaml:"tau_max"`    // temperature at the first iteration
+	TauMin     float64 `yaml:"tau_min"`    // at the last (linear schedule)
+
+	InnerSteps  int     `yaml:"inner_steps"`   // T
+	InnerLR     float64 `yaml:"inner_lr"`      // η_W
+	InnerLRArch float64 `yaml:"inner_lr_arch"` // η_α
+	MetaBatch   int     `yaml:"meta_batch"`    // K tasks per iteration
+
+	MetaLR          float64 `yaml:"meta_lr"`           // Adam on the weights
+	ArchLR          float64 `yaml:"arch_lr"`           // Adam on α
+	ArchBeta1       float64 `yaml:"arch_beta1"`        // Adam β1 on α (β2 = 0.999)
+	ArchWeightDecay float64 `yaml:"arch_weight_decay"` // L2 on α
+	Clip            float64 `yaml:"clip"`              // element-wise meta-gradient clip; 0 = off
+
+	ReptileBeta      float64 `yaml:"reptile_beta"`       // variant B: β at iteration 0
+	ReptileBetaFinal float64 `yaml:"reptile_beta_final"` // β at the last iteration (linear)
+	FDEps            float64 `yaml:"fd_eps"`             // fd radius r = fd_eps/||η⊙v|| (0 = 0.01)
+
+	// When the search stops: whichever comes first (0 = no limit). The
+	// temperature schedule runs over iterations.
+	Iterations int      `yaml:"iterations"`
+	Budget     Duration `yaml:"budget"`
+
+	Network SearchNetwork `yaml:"network"`
+	Derive  Derive        `yaml:"derive"`
+	Final   FinalNetwork  `yaml:"final"`
+}
+
+// SearchNetwork sizes the search super-network (SPEC 1.6.2).
+type SearchNetwork struct {
+	Cells      int   `yaml:"cells"`
+	Channels   int   `yaml:"channels"`
+	StemStride int   `yaml:"stem_stride"`
+	Reductions []int `yaml:"reductions,flow"`
+}
+
+// Derive is how the genotype is decoded (SPEC 4).
+type Derive struct {
+	// Tasks adapted meta-train tasks whose softmax(α^T) are averaged; 0
+	// decodes the prior's α.
+	Tasks int    `yaml:"tasks"`
+	Rule  string `yaml:"rule"` // base (top-2 pairs) or darts (top-2 distinct edges)
+}
+
+// FinalNetwork sizes the network trained from the derived genotype.
+type FinalNetwork struct {
+	Cells      int `yaml:"cells"`
+	Channels   int `yaml:"channels"`
+	StemStride int `yaml:"stem_stride"`
+}
+
+// DefaultSearch is SPEC's recommendation for the few-shot search (variant A,
+// Gumbel-softmax, SPEC 5.3/6.2/A5/A9/A16) on the 5-cell C=16 network.
+func DefaultSearch() Search {
+	return Search{Variant: "exact", Relaxation: "gumbel", TauMax: 1, TauMin: 0.1,
+		InnerSteps: 5, InnerLR: 0.01, InnerLRArch: 0.01, MetaBatch: 4,
+		MetaLR: 1e-3, ArchLR: 3e-4, ArchBeta1: 0.5, ArchWeightDecay: 1e-3, Clip: 10,
+		ReptileBeta: 1, ReptileBetaFinal: 0, Iterations: 10000,
+		Network: SearchNetwork{Cells: 5, Channels: 16, StemStride: 2, Reductions: []int{1, 3}},
+		Derive:  Derive{Tasks: 8, Rule: "base"},
+		Final:   FinalNetwork{Cells: 10, Channels: 36, StemStride: 2}}
+}
+
+// LoadSearch reads, decodes and validates a search experiment file,
+// applying the overrides ("key=value") in order before validation.
+func LoadSearch(path string, overrides []string) (*SearchFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := ParseSearch(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, o := range overrides {
+		if err := c.Set(o); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseSearch decodes a search file strictly onto the defaults.
+func ParseSearch(b []byte) (*SearchFile, error) {
+	c := &SearchFile{Config: Default(), Search: DefaultSearch()}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("empty experiment file")
+	}
+	var head struct {
+		Version *int `yaml:"version"`
+	}
+	if err := yaml.Unmarshal(b, &head); err != nil {
+		return nil, cleanYAMLError(err)
+	}
+	if head.Version == nil {
+		return nil, errors.New("version: missing (this binary reads version 1)")
+	}
+	if *head.Version != Version {
+		return nil, fmt.Errorf("version: %d is not supported (this binary reads version %d)", *head.Version, Version)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty experiment file")
+		}
+		return nil, cleanYAMLError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more than one YAML document")
+	}
+	return c, nil
+}
+
+// Set applies one override "key=value"; keys under "search." address the
+// search section, the others the experiment keys (Config.Set).
+func (c *SearchFile) Set(kv string) error {
+	key, val, ok := strings.Cut(kv, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return fmt.Errorf("--set %q: want key=value", kv)
+	}
+	rest, isSearch := strings.CutPrefix(key, "search.")
+	if !isSearch {
+		if key == "search" {
+			return fmt.Errorf("--set search: is a section; set one of its keys (%s)", strings.Join(yamlKeys(reflect.TypeOf(Search{})), ", "))
+		}
+		return c.Config.Set(kv)
+	}
+	f, err := fieldByPath(reflect.ValueOf(&c.Search).Elem(), rest)
+	if err != nil {
+		return fmt.Errorf("--set %s: %w", key, err)
+	}
+	if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(Duration{}) {
+		return fmt.Errorf("--set %s: is a section; set one of its keys (%s)", key, strings.Join(yamlKeys(f.Type()), ", "))
+	}
+	nv := reflect.New(f.Type())
+	if err := yaml.Unmarshal([]byte(val), nv.Interface()); err != nil {
+		return fmt.Errorf("--set %s=%s: %v", key, val, cleanYAMLError(err))
+	}
+	f.Set(nv.Elem())
+	return nil
+}
+
+// Validate checks the experiment keys (the model is replaced by the derived
+// genotype, so model.name is not checked) and the search section.
+func (c *SearchFile) Validate() error {
+	base := c.Config
+	base.Model.Name = "conv4"
+	if base.Model.Filters < 1 {
+		base.Model.Filters = 1
+	}
+	if err := base.Validate(); err != nil {
+		return err
+	}
+	s := c.Search
+	type check struct {
+		bad   bool
+		field string
+		msg   string
+	}
+	checks := []check{
+		{s.Variant != "exact" && s.Variant != "fd" && s.Variant != "first-order" && s.Variant != "reptile", "search.variant", fmt.Sprintf("%q is not exact, fd, first-order or reptile", s.Variant)},
+		{s.Relaxation != "gumbel" && s.Relaxation != "softmax", "search.relaxation", fmt.Sprintf("%q is not gumbel or softmax", s.Relaxation)},
+		{s.Relaxation == "gumbel" && (s.TauMin <= 0 || s.TauMax < s.TauMin), "search.tau_min", "want 0 < tau_min <= tau_max"},
+		{s.InnerSteps < 0, "search.inner_steps", "must be at least 0"},
+		{s.InnerLR < 0, "search.inner_lr", "must be at least 0"},
+		{s.InnerLRArch < 0, "search.inner_lr_arch", "must be at least 0"},
+		{s.MetaBatch < 1, "search.meta_batch", "must be at least 1"},
+		{s.Variant != "reptile" && s.MetaLR <= 0, "search.meta_lr", "must be above 0"},
+		{s.ArchLR < 0, "search.arch_lr", "must be at least 0"},
+		{s.ArchBeta1 < 0 || s.ArchBeta1 >= 1, "search.arch_beta1", "must be in [0, 1)"},
+		{s.ArchWeightDecay < 0, "search.arch_weight_decay", "must be at least 0"},
+		{s.Clip < 0, "search.clip", "must be 0 (off) or above"},
+		{s.Variant == "reptile" && s.ReptileBeta <= 0, "search.reptile_beta", "must be above 0"},
+		{s.ReptileBetaFinal < 0, "search.reptile_beta_final", "must be at least 0"},
+		{s.FDEps < 0, "search.fd_eps", "must be 0 (default 0.01) or above"},
+		{s.Iterations < 0, "search.iterations", "must be at least 0"},
+		{s.Iterations == 0 && s.Budget.Duration == 0, "search.iterations", "search.iterations and search.budget are both 0: set at least one limit"},
+		{s.Network.Cells < 1, "search.network.cells", "must be at least 1"},
+		{s.Network.Channels < 2 || s.Network.Channels%2 != 0, "search.network.channels", "must be an even number of at least 2"},
+		{s.Network.StemStride != 1 && s.Network.StemStride != 2, "search.network.stem_stride", "must be 1 or 2"},
+		{s.Derive.Tasks < 0, "search.derive.tasks", "must be at least 0"},
+		{s.Derive.Rule != "base" && s.Derive.Rule != "darts", "search.derive.rule", fmt.Sprintf("%q is not base or darts", s.Derive.Rule)},
+		{s.Final.Cells < 1, "search.final.cells", "must be at least 1"},
+		{s.Final.Channels < 2 || s.Final.Channels%2 != 0, "search.final.channels", "must be an even number of at least 2"},
+		{s.Final.StemStride != 1 && s.Final.StemStride != 2, "search.final.stem_stride", "must be 1 or 2"},
+	}
+	for _, r := range s.Network.Reductions {
+		checks = append(checks, check{r < 0 || r >= s.Network.Cells, "search.network.reductions", fmt.Sprintf("cell %d does not exist in %d cells", r, s.Network.Cells)})
+	}
+	for _, k := range checks {
+		if k.bad {
+			return fmt.Errorf("%s: %s", k.field, k.msg)
+		}
+	}
+	return nil
+}
+
+// Map returns the file as a generic map (YAML keys), for records.
+func (c *SearchFile) Map() map[string]any {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil
+	}
+	return m
+}

@@ -1,0 +1,44 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchShapes are the matrix products of DECISIONS D4 and of Conv-4 on
+// Omniglot (batch 25, im2col with rows = output pixels): forward layers 1-4,
+// and the two products of a layer-2 backward (weights: col^T*dY, input:
+// dY*W^T).
+var benchShapes = []gemmCase{
+	{false, false, 1024, 1024, 1024, 1, 0, 0},
+	{false, false, 4900, 64, 576, 1, 0, 0},
+	{false, false, 1225, 64, 576, 1, 0, 0},
+	{false, false, 19600, 64, 9, 1, 0, 0},
+	{false, false, 225, 64, 576, 1, 0, 0},
+	{true, false, 576, 64, 4900, 1, 0, 0},
+	{false, true, 4900, 576, 64, 1, 0, 0},
+	{false, false, 64, 4900, 576, 1, 0, 0},
+}
+
+type f32Func func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+func benchF32(b *testing.B, f f32Func) {
+	for _, tc := range benchShapes {
+		b.Run(fmt.Sprintf("%dx%dx%d_tA%v_tB%v", tc.m, tc.n, tc.k, tc.transA, tc.transB), func(b *testing.B) {
+			a, lda, bm, ldb, c, ldc := tc.operands(rand.New(rand.NewPCG(7, 8)))
+			a32, b32, c32 := to32(a), to32(bm), to32(c)
+			b.ResetTimer()
+			for b.Loop() {
+				f(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, a32, lda, b32, ldb, 0, c32, ldc)
+			}
+			b.ReportMetric(2*float64(tc.m)*float64(tc.n)*float64(tc.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkF32 measures the path this binary selected (see Path).
+func BenchmarkF32(b *testing.B) { b.Logf("path %s", Path()); benchF32(b, F32) }
+
+// BenchmarkGonumF32 measures the portable path in any build.
+func BenchmarkGonumF32(b *testing.B) { benchF32(b, gonumF32) }

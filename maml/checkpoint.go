@@ -1,0 +1,130 @@
+package maml
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/metabench/metabench/tensor"
+)
+
+// CheckpointVersion is the layout version of Checkpoint files.
+const CheckpointVersion = 1
+
+// Checkpoint is the complete state of a training run: enough to resume it
+// exactly (all randomness derives from the seed, the iteration and the task
+// index, so the iteration is the generator's position) and to evaluate the
+// parameters.
+type Checkpoint struct {
+	Version    int
+	Method     string
+	Model      string // nn.Model.Name()
+	ImageC     int    // input channels of the model
+	ImageSize  int    // input height = width of the model
+	Ways       int    // outputs of the classifier
+	ConfigYAML []byte // the experiment file after overrides
+	ParamNames []string
+	Shapes     [][]int
+	Params     [][]float32
+	Outer      OuterState[float32]
+	Iter       int     // meta-iterations done
+	TrainSec   float64 // training wall clock so far (validation excluded)
+	Seed       int64
+	Curve      []CurvePoint
+	Done       bool // training finished (limit reached)
+}
+
+// CurvePoint is one validation measurement.
+type CurvePoint struct {
+	Iter     int
+	TrainSec float64
+	Acc      float64
+	CI95     float64
+	Loss     float64 // mean training query loss over the last iterations
+}
+
+// Tensors returns the parameters as tensors (copies).
+func (c *Checkpoint) Tensors() []*tensor.Tensor[float32] {
+	out := make([]*tensor.Tensor[float32], len(c.Params))
+	for i, p := range c.Params {
+		out[i] = tensor.FromSlice(append([]float32(nil), p...), c.Shapes[i]...)
+	}
+	return out
+}
+
+// SetTensors stores copies of params.
+func (c *Checkpoint) SetTensors(names []string, params []*tensor.Tensor[float32]) {
+	c.ParamNames = append([]string(nil), names...)
+	c.Shapes = make([][]int, len(params))
+	c.Params = make([][]float32, len(params))
+	for i, p := range params {
+		c.Shapes[i] = append([]int(nil), p.Shape...)
+		c.Params[i] = append([]float32(nil), p.Data...)
+	}
+}
+
+// CheckpointFile is the file name of the checkpoint inside a run folder.
+const CheckpointFile = "checkpoint.gob"
+
+// SaveCheckpoint writes c to path atomically (temporary file, sync, rename).
+func SaveCheckpoint(path string, c *Checkpoint) (err error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
+		return fmt.Errorf("maml: encoding checkpoint: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("maml: writing checkpoint %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("maml: writing checkpoint %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("maml: syncing checkpoint %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("maml: closing checkpoint %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("maml: renaming checkpoint into %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint.
+func LoadCheckpoint(path string) (*Checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var c Checkpoint
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: not a metabench checkpoint: %w", path, err)
+	}
+	if c.Version != CheckpointVersion {
+		return nil, fmt.Errorf("checkpoint %s: version %d, this binary reads %d", path, c.Version, CheckpointVersion)
+	}
+	if len(c.Params) != len(c.Shapes) || len(c.Params) != len(c.ParamNames) {
+		return nil, fmt.Errorf("checkpoint %s: inconsistent parameter lists", path)
+	}
+	for i, p := range c.Params {
+		for _, d := range c.Shapes[i] {
+			if d < 0 {
+				return nil, fmt.Errorf("checkpoint %s: parameter %s has a negative dimension", path, c.ParamNames[i])
+			}
+		}
+		if tensor.Numel(c.Shapes[i]) != len(p) {
+			return nil, fmt.Errorf("checkpoint %s: parameter %s has %d values for shape %v", path, c.ParamNames[i], len(p), c.Shapes[i])
+		}
+	}
+	return &c, nil
+}

@@ -1,0 +1,140 @@
+package maml
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/tensor"
+)
+
+// Settings are everything a method reads.
+type Settings struct {
+	InnerLR    float64 // α (MAML) or the inner optimiser's rate (Reptile)
+	InnerSteps int     // inner steps at meta-training
+	TestSteps  int     // inner steps at validation and test
+	MetaLR     float64 // Adam rate of the outer loop (MAML, first-order MAML)
+	Clip       float64 // element-wise clip of the mean meta-gradient; 0 = off
+	Iterations int     // planned meta-iterations (Reptile's ε decay; 0 = no decay)
+
+	ReptileOptimizer string  // "adam" or "sgd"
+	ReptileBatch     int     // inner minibatch; 0 = full
+	ReptileUseQuery  bool    // inner training on support and query
+	MetaStep         float64 // ε_0
+	MetaStepFinal    float64 // ε at the last iteration
+}
+
+// Method is a meta-learning algorithm: what one task contributes to a
+// meta-iteration, how θ is updated from the tasks' mean direction, and how a
+// test episode is adapted and scored.
+type Method[T tensor.Float] interface {
+	Name() string
+	// TaskGrad returns the task's direction at params (a meta-gradient, or
+	// θ - φ for Reptile). rng is the task's own generator (TaskRand).
+	TaskGrad(m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings, rng *rand.Rand) (*TaskResult[T], error)
+	// NewOuter returns the outer optimiser for parameters of these shapes.
+	NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T]
+	// EvalTask adapts params to the task's support set with the test-time
+	// inner steps and returns the query accuracy and loss.
+	EvalTask(m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (acc, loss float64, err error)
+}
+
+// Registry maps method names to constructors. Adding a baseline is one type
+// plus one line here.
+func Registry[T tensor.Float]() map[string]func() Method[T] {
+	return map[string]func() Method[T]{
+		"maml":    func() Method[T] { return MAML[T]{SecondOrder: true} },
+		"fomaml":  func() Method[T] { return MAML[T]{SecondOrder: false} },
+		"reptile": func() Method[T] { return Reptile[T]{} },
+	}
+}
+
+// Names lists the registered method names, sorted.
+func Names() []string {
+	var n []string
+	for k := range Registry[float32]() {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// New returns the named method.
+func New[T tensor.Float](name string) (Method[T], error) {
+	f, ok := Registry[T]()[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown method %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return f(), nil
+}
+
+// MAML is second-order MAML (SecondOrder) or first-order MAML.
+type MAML[T tensor.Float] struct{ SecondOrder bool }
+
+// Name is "maml" or "fomaml".
+func (m MAML[T]) Name() string {
+	if m.SecondOrder {
+		return "maml"
+	}
+	return "fomaml"
+}
+
+// TaskGrad is TaskMetaGrad with the method's order.
+func (m MAML[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings, _ *rand.Rand) (*TaskResult[T], error) {
+	return TaskMetaGrad(model, params, task, Hyper{InnerLR: s.InnerLR, InnerSteps: s.InnerSteps, SecondOrder: m.SecondOrder})
+}
+
+// NewOuter is Adam at s.MetaLR.
+func (m MAML[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
+	return NewAdam(params, s.MetaLR)
+}
+
+// EvalTask adapts with s.TestSteps SGD steps at s.InnerLR.
+func (m MAML[T]) EvalTask(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (float64, float64, error) {
+	return AdaptEval(model, params, task, s.InnerLR, s.TestSteps)
+}
+
+// Reptile is Reptile with its inner optimiser and a linearly decayed meta
+// step.
+type Reptile[T tensor.Float] struct{}
+
+// Name is "reptile".
+func (Reptile[T]) Name() string { return "reptile" }
+
+func reptileHyper(s *Settings, steps int) ReptileHyper {
+	return ReptileHyper{LR: s.InnerLR, Steps: steps, Optimizer: s.ReptileOptimizer, Batch: s.ReptileBatch, UseQuery: s.ReptileUseQuery}
+}
+
+// TaskGrad is ReptileTask.
+func (Reptile[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings, rng *rand.Rand) (*TaskResult[T], error) {
+	return ReptileTask(model, params, task, reptileHyper(s, s.InnerSteps), rng)
+}
+
+// NewOuter is SGD with ε linearly decayed from s.MetaStep to s.MetaStepFinal
+// over s.Iterations (constant when s.Iterations is 0).
+func (Reptile[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
+	return &DecayedSGD[T]{Start: s.MetaStep, Final: s.MetaStepFinal, Iterations: s.Iterations}
+}
+
+// EvalTask adapts on the full support set with the inner optimiser for
+// s.TestSteps steps.
+func (Reptile[T]) EvalTask(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (float64, float64, error) {
+	h := reptileHyper(s, s.TestSteps)
+	h.Batch, h.UseQuery = 0, false
+	phi, _, err := innerTrain(model, params, task.XS, task.YS, h, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	return AdaptedScore(model, phi, task)
+}
+
+// AdaptedScore returns the query accuracy and loss of the given parameters.
+func AdaptedScore[T tensor.Float](model nn.Model[T], params []*tensor.Tensor[T], task *Task[T]) (float64, float64, error) {
+	if err := task.Check(); err != nil {
+		return 0, 0, err
+	}
+	tp := newTape[T]()
+	return queryScore(model, nn.Vars(tp, params), task)
+}

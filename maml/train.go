@@ -1,0 +1,150 @@
+package maml
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/tensor"
+)
+
+// TaskSource returns task k of meta-iteration iter. It must be a pure
+// function of (iter, k) and safe for concurrent use.
+type TaskSource[T tensor.Float] func(iter, k int) (*Task[T], error)
+
+// Trainer runs meta-iterations.
+type Trainer[T tensor.Float] struct {
+	Model     nn.Model[T]
+	Method    Method[T]
+	Settings  Settings
+	Params    []*tensor.Tensor[T] // θ, updated in place
+	Outer     Outer[T]
+	Seed      int64
+	MetaBatch int
+	Workers   int // 0 = GOMAXPROCS
+	Source    TaskSource[T]
+}
+
+// NewTrainer returns a trainer whose outer optimiser is the method's.
+func NewTrainer[T tensor.Float](m nn.Model[T], meth Method[T], s Settings, params []*tensor.Tensor[T], seed int64, metaBatch, workers int, src TaskSource[T]) *Trainer[T] {
+	return &Trainer[T]{Model: m, Method: meth, Settings: s, Params: params, Outer: meth.NewOuter(&s, params),
+		Seed: seed, MetaBatch: metaBatch, Workers: workers, Source: src}
+}
+
+// StepStats summarises one meta-iteration: mean query loss and accuracy of
+// the adapted tasks (before the outer update).
+type StepStats struct {
+	Loss, Acc float64
+}
+
+// Step runs meta-iteration iter: the tasks in parallel, their directions
+// summed in task order, divided by the meta-batch, optionally clipped, and
+// handed to the outer optimiser.
+func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
+	res := make([]*TaskResult[T], tr.MetaBatch)
+	err := ParallelFor(tr.MetaBatch, tr.Workers, func(k int) error {
+		task, err := tr.Source(iter, k)
+		if err != nil {
+			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
+		}
+		r, err := tr.Method.TaskGrad(tr.Model, tr.Params, task, &tr.Settings, TaskRand(tr.Seed, iter, k))
+		if err != nil {
+			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
+		}
+		res[k] = r
+		return nil
+	})
+	if err != nil {
+		return StepStats{}, err
+	}
+	mean := make([]*tensor.Tensor[T], len(tr.Params))
+	var st StepStats
+	for i, p := range tr.Params {
+		mean[i] = tensor.New[T](p.Shape...)
+	}
+	for _, r := range res { // task order: deterministic
+		for i, g := range r.Grads {
+			d := mean[i].Data
+			for j, v := range g.Data {
+				d[j] += v
+			}
+		}
+		st.Loss += r.QueryLoss
+		st.Acc += r.QueryAcc
+	}
+	inv := T(1) / T(tr.MetaBatch)
+	for _, m := range mean {
+		for j := range m.Data {
+			m.Data[j] *= inv
+		}
+	}
+	if tr.Settings.Clip > 0 {
+		ClipElementwise(mean, tr.Settings.Clip)
+	}
+	tr.Outer.Step(tr.Params, mean, iter)
+	st.Loss /= float64(tr.MetaBatch)
+	st.Acc /= float64(tr.MetaBatch)
+	return st, nil
+}
+
+// Evaluate adapts params to n episodes (episode(i), i = 0..n-1) with the
+// method's test-time adaptation and returns the query accuracy of each, in
+// episode order.
+func Evaluate[T tensor.Float](meth Method[T], m nn.Model[T], params []*tensor.Tensor[T], s *Settings, n, workers int, episode func(i int) (*Task[T], error)) ([]float64, error) {
+	accs := make([]float64, n)
+	err := ParallelFor(n, workers, func(i int) error {
+		task, err := episode(i)
+		if err != nil {
+			return fmt.Errorf("episode %d: %w", i, err)
+		}
+		a, _, err := meth.EvalTask(m, params, task, s)
+		if err != nil {
+			return fmt.Errorf("episode %d: %w", i, err)
+		}
+		accs[i] = a
+		return nil
+	})
+	return accs, err
+}
+
+// ParallelFor calls f(0..n-1) on up to workers goroutines (0 = GOMAXPROCS)
+// and returns the error of the lowest failing index. f must write its
+// results into per-index slots.
+func ParallelFor(n, workers int, f func(i int) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+	errs := make([]error, n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			if errs[i] = f(i); errs[i] != nil {
+				return errs[i]
+			}
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package reports
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// NewEnv describes the running binary and machine: Go version, OS and
+// architecture, CPU count and model (from /proc/cpuinfo where it exists), host
+// name, and the commit, read from the build information (vcs.revision, with a
+// "-dirty" suffix when vcs.modified is set) or, when the binary was built
+// without VCS stamping, from `git rev-parse HEAD` in the current folder.
+// Fields it cannot find are left empty; GemmPath is for the caller to fill.
+func NewEnv() Env {
+	host, _ := os.Hostname()
+	return Env{
+		Commit:    commit(),
+		GoVersion: runtime.Version(),
+		GOOS:      runtime.GOOS,
+		GOARCH:    runtime.GOARCH,
+		CPUs:      runtime.NumCPU(),
+		Host:      host,
+		CPUModel:  cpuModel("/proc/cpuinfo"),
+	}
+}
+
+func commit() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev string
+		var dirty bool
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if dirty {
+				rev += "-dirty"
+			}
+			return rev
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// cpuModel returns the first "model name" of a /proc/cpuinfo-style file, or ""
+func cpuModel(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// NewRunID returns "kind-method-YYYYMMDDTHHMMSSZ-xxxxxxxx": the start time in
+// UTC and eight hex digits of an FNV-1a hash of (kind, method, t in
+// nanoseconds, seed, process id). It is deterministic for one process and
+// distinct across runs started at different instants or with different seeds;
+// the store rejects a duplicate run id rather than overwriting.
+func NewRunID(kind, method string, t time.Time, seed int64) string {
+	h := fnv.New64a()
+	var buf [8]byte
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(method))
+	h.Write([]byte{0})
+	binary.LittleEndian.PutUint64(buf[:], uint64(t.UnixNano()))
+	h.Write(buf[:])
+	binary.LittleEndian.PutUint64(buf[:], uint64(seed))
+	h.Write(buf[:])
+	binary.LittleEndian.PutUint64(buf[:], uint64(os.Getpid()))
+	h.Write(buf[:])
+	return fmt.Sprintf("%s-%s-%s-%08x", kind, method, t.UTC().Format("20060102T150405Z"), uint32(h.Sum64()))
+}

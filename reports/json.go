@@ -1,0 +1,112 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Validate reports the first missing field that every stored or compared
+// record needs.
+func (r *Record) Validate() error {
+	switch {
+	case r == nil:
+		return errors.New("reports: nil record")
+	case r.RunID == "":
+		return errors.New("reports: record has no run_id")
+	case r.Kind == "":
+		return fmt.Errorf("reports: record %s has no kind", r.RunID)
+	case r.Method == "":
+		return fmt.Errorf("reports: record %s has no method", r.RunID)
+	}
+	return nil
+}
+
+// MarshalRecord encodes r as indented JSON with a trailing newline.
+func MarshalRecord(r *Record) ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("reports: encoding record %s: %w", r.RunID, err)
+	}
+	return append(b, '\n'), nil
+}
+
+// UnmarshalRecord decodes one record, rejecting unknown fields and a schema
+// newer than SchemaVersion.
+func UnmarshalRecord(data []byte) (*Record, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var r Record
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("reports: decoding record: %w", err)
+	}
+	if r.Schema > SchemaVersion {
+		return nil, fmt.Errorf("reports: record %s has schema %d, newer than this binary's %d", r.RunID, r.Schema, SchemaVersion)
+	}
+	return &r, nil
+}
+
+// WriteJSON writes r to path atomically: the JSON goes to a temporary file in
+// the same folder, is synced, and is renamed over path, so a reader never sees
+// a half-written record. A record without a schema version gets SchemaVersion.
+func WriteJSON(path string, r *Record) error {
+	if r.Schema == 0 {
+		cp := *r
+		cp.Schema = SchemaVersion
+		r = &cp
+	}
+	b, err := MarshalRecord(r)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b)
+}
+
+// ReadJSON reads a record written by WriteJSON.
+func ReadJSON(path string) (*Record, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	r, err := UnmarshalRecord(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// writeFileAtomic writes data to path through a synced temporary file and a
+// rename in the same folder.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("reports: writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("reports: writing %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("reports: syncing %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("reports: closing %s: %w", path, err)
+	}
+	if err = os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("reports: writing %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("reports: renaming into %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,361 @@
+package search
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"github.com/metabench/metabench/search/genotype"
+	"github.com/metabench/metabench/tensor"
+)
+
+// Variants of the meta-update (SPEC 3.3, 3.4).
+const (
+	VariantExact      = "exact"       // A: unrolled optimisation embedding, second order
+	VariantFD         = "fd"          // A': finite-difference HVP recursion
+	VariantFirstOrder = "first-order" // A with dψ^T/dΘ = I
+	VariantReptile    = "reptile"     // B: Θ <- Θ + β mean_k(ψ_k^T - Θ)
+)
+
+// Settings are the hyper-parameters of a search (SPEC 3, 5.3, 6).
+type Settings struct {
+	Variant    string     // exact, fd, first-order or reptile
+	Relax      Relaxation // softmax or gumbel (soft by default)
+	TauMax     float64    // τ at the first meta-iteration (1.0)
+	TauMin     float64    // τ at the last (0.1)
+	InnerSteps int        // T
+	EtaW       float64    // η_W, inner step on weights
+	EtaA       float64    // η_α, inner step on architecture logits
+	MetaBatch  int        // K tasks per meta-iteration
+	Iterations int        // E, for the temperature and β schedules (0: τ = TauMax, β = Beta)
+	// Outer optimiser of variants A/A'/first-order: Adam on the weights
+	// (MetaLR) and Adam on α (ArchLR, betas (ArchBeta1, 0.999), L2 decay
+	// ArchWD); meta-gradients clipped element-wise to [-Clip, Clip] (0 = off).
+	MetaLR, ArchLR, ArchBeta1, ArchWD, Clip float64
+	// Variant B: β linear from Beta to BetaFinal over Iterations.
+	Beta, BetaFinal float64
+	FDEps           float64 // finite-difference radius numerator (0 = 0.01)
+	Workers         int     // tasks run in parallel (0 = GOMAXPROCS)
+}
+
+// DefaultSettings are SPEC's recommendations for the few-shot search
+// (variant A with Gumbel-softmax; SPEC 5.3, 6.2, A5, A9).
+func DefaultSettings() Settings {
+	return Settings{Variant: VariantExact, Relax: Relaxation{Kind: RelaxGumbel}, TauMax: 1, TauMin: 0.1,
+		InnerSteps: 5, EtaW: 0.01, EtaA: 0.01, MetaBatch: 4, Iterations: 10000,
+		MetaLR: 1e-3, ArchLR: 3e-4, ArchBeta1: 0.5, ArchWD: 1e-3, Clip: 10, Beta: 1, BetaFinal: 0}
+}
+
+// Validate checks the settings.
+func (s Settings) Validate() error {
+	switch s.Variant {
+	case VariantExact, VariantFD, VariantFirstOrder, VariantReptile:
+	default:
+		return fmt.Errorf("variant %q: want exact, fd, first-order or reptile", s.Variant)
+	}
+	if err := s.Relax.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case s.Relax.Kind == RelaxGumbel && (s.TauMax <= 0 || s.TauMin <= 0 || s.TauMin > s.TauMax):
+		return fmt.Errorf("temperature: tau_max %g, tau_min %g: want 0 < tau_min <= tau_max", s.TauMax, s.TauMin)
+	case s.InnerSteps < 0:
+		return fmt.Errorf("inner_steps %d: want at least 0", s.InnerSteps)
+	case s.EtaW < 0 || s.EtaA < 0:
+		return fmt.Errorf("inner step sizes %g, %g: want at least 0", s.EtaW, s.EtaA)
+	case s.MetaBatch < 1:
+		return fmt.Errorf("meta_batch %d: want at least 1", s.MetaBatch)
+	case s.Variant != VariantReptile && (s.MetaLR <= 0 || s.ArchLR < 0):
+		return fmt.Errorf("meta_lr %g / arch_lr %g: want meta_lr above 0 and arch_lr at least 0", s.MetaLR, s.ArchLR)
+	case s.ArchBeta1 < 0 || s.ArchBeta1 >= 1:
+		return fmt.Errorf("arch_beta1 %g: want [0, 1)", s.ArchBeta1)
+	case s.Clip < 0:
+		return fmt.Errorf("clip %g: want 0 (off) or above", s.Clip)
+	case s.Variant == VariantReptile && (s.Beta <= 0 || s.BetaFinal < 0):
+		return fmt.Errorf("reptile beta %g -> %g: want beta above 0", s.Beta, s.BetaFinal)
+	case s.FDEps < 0:
+		return fmt.Errorf("fd_eps %g: want 0 (default 0.01) or above", s.FDEps)
+	}
+	return nil
+}
+
+// TaskFunc returns the support and query sets of task k of meta-iteration
+// iter; it must be a pure function of (iter, k) and safe for concurrent use.
+type TaskFunc func(iter, k int) (support, query Batch[float32], err error)
+
+// Searcher runs BASE meta-iterations on a search network. All randomness of
+// iteration iter, task k derives from (Seed, iter, k), so a run resumed from
+// a checkpoint continues exactly as an uninterrupted one.
+type Searcher struct {
+	Net      *SearchNet
+	Settings Settings
+	Theta    []*tensor.Tensor[float32] // weights..., α_normal, α_reduce (updated in place)
+	Seed     int64
+	Tasks    TaskFunc
+	optW     *adam
+	optA     *adam
+}
+
+// NewSearcher initialises Θ from the seed.
+func NewSearcher(net *SearchNet, s Settings, seed int64, tasks TaskFunc) (*Searcher, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if tasks == nil {
+		return nil, errors.New("searcher: no task source")
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x42415345))
+	sr := &Searcher{Net: net, Settings: s, Theta: InitTheta[float32](net, rng), Seed: seed, Tasks: tasks}
+	nW := len(net.layout.Specs)
+	sizes := func(ts []*tensor.Tensor[float32]) []int {
+		out := make([]int, len(ts))
+		for i, t := range ts {
+			out[i] = t.Len()
+		}
+		return out
+	}
+	sr.optW = newAdam(sizes(sr.Theta[:nW]), s.MetaLR, 0.9, 0.999, 0)
+	sr.optA = newAdam(sizes(sr.Theta[nW:]), s.ArchLR, s.ArchBeta1, 0.999, s.ArchWD)
+	return sr, nil
+}
+
+// OptState returns the outer optimisers' state (for checkpoints).
+func (sr *Searcher) OptState() (w, a AdamState) { return sr.optW.st, sr.optA.st }
+
+// SetOptState restores the outer optimisers' state.
+func (sr *Searcher) SetOptState(w, a AdamState) error {
+	if len(w.M) != len(sr.optW.st.M) || len(a.M) != len(sr.optA.st.M) {
+		return errors.New("optimiser state does not match the network")
+	}
+	sr.optW.st, sr.optA.st = w, a
+	return nil
+}
+
+// Tau is the temperature of meta-iteration iter.
+func (sr *Searcher) Tau(iter int) float64 {
+	if sr.Settings.Relax.Kind == RelaxSoftmax {
+		return 1
+	}
+	if sr.Settings.Iterations <= 0 {
+		return sr.Settings.TauMax
+	}
+	return Temperature(iter, sr.Settings.Iterations, sr.Settings.TauMax, sr.Settings.TauMin)
+}
+
+// taskRand is the generator of task k of iteration iter (Gumbel noise).
+func taskRand(seed int64, iter, k int) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed)^0x9e3779b97f4a7c15*uint64(iter+1), uint64(k)+0x7461736b))
+}
+
+// IterStats summarises one meta-iteration.
+type IterStats struct {
+	Tau       float64
+	QueryLoss float64 // mean over tasks, at ψ^T (variant B: last inner loss)
+	QueryAcc  float64
+}
+
+func (sr *Searcher) eta() []float64 { return StepSizes(sr.Net, sr.Settings.EtaW, sr.Settings.EtaA) }
+
+// Step runs meta-iteration iter and updates Θ.
+func (sr *Searcher) Step(iter int) (IterStats, error) {
+	s := sr.Settings
+	tau := sr.Tau(iter)
+	K := s.MetaBatch
+	res := make([]*Unrolled[float32], K)
+	accs := make([]float64, K)
+	err := parallelFor(K, s.Workers, func(k int) error {
+		sup, qry, err := sr.Tasks(iter, k)
+		if err != nil {
+			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
+		}
+		obj := NewTaskObjective(sr.Net, s.Relax, tau, sup, qry, s.InnerSteps, taskRand(sr.Seed, iter, k))
+		var r *Unrolled[float32]
+		if s.Variant == VariantReptile {
+			psi, losses, err := Adapt(obj, sr.Theta, sr.eta(), s.InnerSteps)
+			if err != nil {
+				return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
+			}
+			r = &Unrolled[float32]{Adapted: psi, InnerLosses: losses}
+			if len(losses) > 0 {
+				r.QueryLoss = losses[len(losses)-1]
+			}
+		} else {
+			r, err = MetaGrad(obj, sr.Theta, Unroll{Steps: s.InnerSteps, Eta: sr.eta(), Mode: GradMode(s.Variant), FDEps: s.FDEps})
+			if err != nil {
+				return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
+			}
+		}
+		accs[k] = queryAccuracy(obj, r.Adapted)
+		res[k] = r
+		return nil
+	})
+	if err != nil {
+		return IterStats{}, err
+	}
+	st := IterStats{Tau: tau}
+	for k := range res {
+		st.QueryLoss += res[k].QueryLoss / float64(K)
+		st.QueryAcc += accs[k] / float64(K)
+	}
+	if s.Variant == VariantReptile {
+		beta := s.Beta
+		if s.Iterations > 1 {
+			beta = s.Beta + (s.BetaFinal-s.Beta)*float64(iter)/float64(s.Iterations-1)
+		}
+		adapted := make([][]*tensor.Tensor[float32], K)
+		for k := range res {
+			adapted[k] = res[k].Adapted
+		}
+		nt, err := ReptileUpdate(sr.Theta, adapted, beta)
+		if err != nil {
+			return st, err
+		}
+		for i := range sr.Theta {
+			copy(sr.Theta[i].Data, nt[i].Data)
+		}
+		return st, nil
+	}
+	mean := make([]*tensor.Tensor[float32], len(sr.Theta))
+	for i, p := range sr.Theta {
+		mean[i] = tensor.New[float32](p.Shape...)
+	}
+	for _, r := range res { // task order: deterministic
+		for i, g := range r.Grad {
+			for j, v := range g.Data {
+				mean[i].Data[j] += v / float32(K)
+			}
+		}
+	}
+	for _, m := range mean {
+		for j, v := range m.Data {
+			if math.IsNaN(float64(v)) {
+				return st, fmt.Errorf("iteration %d: meta-gradient is NaN", iter)
+			}
+			if s.Clip > 0 {
+				m.Data[j] = float32(math.Max(-s.Clip, math.Min(s.Clip, float64(v))))
+			}
+		}
+	}
+	nW := len(sr.Net.layout.Specs)
+	adamStep(sr.optW, sr.Theta[:nW], mean[:nW])
+	if s.ArchLR > 0 {
+		adamStep(sr.optA, sr.Theta[nW:], mean[nW:])
+	}
+	return st, nil
+}
+
+// queryAccuracy is the query accuracy of the adapted ψ (no gradient).
+func queryAccuracy(obj *TaskObjective[float32], psi []*tensor.Tensor[float32]) float64 {
+	tp := newConstTape(psi)
+	logits := obj.Logits(tp.tape, tp.vars, obj.Query.X, obj.QueryNoise).Value()
+	K := logits.Shape[1]
+	hit := 0
+	for i, y := range obj.Query.Y {
+		row := logits.Data[i*K : (i+1)*K]
+		best := 0
+		for j := range row {
+			if row[j] > row[best] {
+				best = j
+			}
+		}
+		if best == y {
+			hit++
+		}
+	}
+	return float64(hit) / float64(len(obj.Query.Y))
+}
+
+// Derived is the architecture decoded after a search.
+type Derived struct {
+	Genotype *genotype.Genotype
+	Normal   [][]float64 // the decoded probability tables (14 x J)
+	Reduce   [][]float64
+	Tasks    int // adapted tasks averaged (0: the prior's α)
+}
+
+// Derive decodes Θ into a genotype: with tasks > 0, the average over that
+// many tasks (task(i), adapted with T inner steps at temperature tau) of
+// softmax(α^T) (SPEC 4.1, A16); with tasks == 0, softmax of the prior's α.
+func (sr *Searcher) Derive(name string, rule genotype.Rule, tasks int, tau float64, task func(i int) (Batch[float32], error)) (*Derived, error) {
+	s := sr.Settings
+	var normals, reduces [][][]float64
+	if tasks == 0 {
+		n, r := ArchTables(sr.Net, sr.Theta)
+		normals, reduces = [][][]float64{n}, [][][]float64{r}
+	} else {
+		normals = make([][][]float64, tasks)
+		reduces = make([][][]float64, tasks)
+		err := parallelFor(tasks, s.Workers, func(i int) error {
+			sup, err := task(i)
+			if err != nil {
+				return fmt.Errorf("derivation task %d: %w", i, err)
+			}
+			obj := NewTaskObjective(sr.Net, s.Relax, tau, sup, sup, s.InnerSteps, taskRand(sr.Seed, -1, i))
+			psi, _, err := Adapt(obj, sr.Theta, sr.eta(), s.InnerSteps)
+			if err != nil {
+				return fmt.Errorf("derivation task %d: %w", i, err)
+			}
+			normals[i], reduces[i] = ArchTables(sr.Net, psi)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	pn, err := genotype.Average(normals)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := genotype.Average(reduces)
+	if err != nil {
+		return nil, err
+	}
+	g, err := genotype.Decode(name, pn, pr, sr.Net.cfg.Ops, rule)
+	if err != nil {
+		return nil, err
+	}
+	return &Derived{Genotype: g, Normal: pn, Reduce: pr, Tasks: tasks}, nil
+}
+
+// parallelFor calls f(0..n-1) on up to workers goroutines (0 = GOMAXPROCS)
+// and returns the error of the lowest failing index.
+func parallelFor(n, workers int, f func(i int) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+	errs := make([]error, n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			if errs[i] = f(i); errs[i] != nil {
+				return errs[i]
+			}
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

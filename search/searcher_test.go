@@ -1,0 +1,104 @@
+package search
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/metabench/metabench/search/genotype"
+	"github.com/metabench/metabench/tensor"
+)
+
+// synthTasks is a task stream of random 3-way images, pure in (iter, k).
+func synthTasks(iter, k int) (Batch[float32], Batch[float32], error) {
+	rng := rand.New(rand.NewPCG(uint64(iter), uint64(k)))
+	mk := func(n int) Batch[float32] {
+		x := tensor.New[float32](n, 1, 8, 8)
+		y := make([]int, n)
+		for i := range y {
+			y[i] = i % 3
+			for j := 0; j < 64; j++ {
+				x.Data[i*64+j] = float32(rng.NormFloat64()) + float32(y[i])
+			}
+		}
+		return Batch[float32]{X: x, Y: y}
+	}
+	return mk(3), mk(6), nil
+}
+
+func tinySearchNet(t *testing.T) *SearchNet {
+	net, err := NewSearchNet(SearchNetConfig{Cells: 2, Channels: 4, Classes: 3, InChannels: 1, StemStride: 1, Reductions: []int{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+func TestSearcherVariants(t *testing.T) {
+	net := tinySearchNet(t)
+	for _, v := range []string{VariantExact, VariantFD, VariantFirstOrder, VariantReptile} {
+		s := DefaultSettings()
+		s.Variant, s.InnerSteps, s.MetaBatch, s.Iterations, s.EtaW, s.EtaA, s.Workers = v, 1, 2, 2, 0.1, 0.1, 2
+		sr, err := NewSearcher(net, s, 1, synthTasks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := cloneAll(sr.Theta)
+		for it := 0; it < 2; it++ {
+			st, err := sr.Step(it)
+			if err != nil {
+				t.Fatalf("%s: %v", v, err)
+			}
+			if st.QueryAcc < 0 || st.QueryAcc > 1 || st.QueryLoss <= 0 {
+				t.Fatalf("%s: stats %+v", v, st)
+			}
+		}
+		n := len(net.Layout().Specs)
+		if equalAll(before[n:], sr.Theta[n:]) || equalAll(before[:n], sr.Theta[:n]) {
+			t.Errorf("%s: Θ (weights or α) did not move", v)
+		}
+		if v != VariantFD {
+			continue
+		}
+		// determinism: a second searcher with the same seed ends at the same Θ
+		sr2, _ := NewSearcher(net, s, 1, synthTasks)
+		for it := 0; it < 2; it++ {
+			if _, err := sr2.Step(it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !equalAll(sr.Theta, sr2.Theta) {
+			t.Errorf("%s: two runs with one seed differ", v)
+		}
+		d, err := sr.Derive("x", genotype.RuleBASE, 2, 0.1, func(i int) (Batch[float32], error) {
+			s, _, err := synthTasks(-1, i)
+			return s, err
+		})
+		if err != nil || d.Genotype.Validate() != nil {
+			t.Fatalf("%s: derive: %v", v, err)
+		}
+	}
+	bad := DefaultSettings()
+	bad.Variant = "magic"
+	if _, err := NewSearcher(net, bad, 1, synthTasks); err == nil {
+		t.Error("bad variant accepted")
+	}
+}
+
+func cloneAll(ts []*tensor.Tensor[float32]) []*tensor.Tensor[float32] {
+	out := make([]*tensor.Tensor[float32], len(ts))
+	for i, t := range ts {
+		out[i] = t.Clone()
+	}
+	return out
+}
+
+func equalAll(a, b []*tensor.Tensor[float32]) bool {
+	for i := range a {
+		for j := range a[i].Data {
+			if a[i].Data[j] != b[i].Data[j] {
+				return false
+			}
+		}
+	}
+	return true
+}

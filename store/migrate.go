@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migration takes the schema from version-1 to version. It runs inside the
+// transaction that records it in schema_version.
+type migration struct {
+	version int
+	name    string
+	up      func(ctx context.Context, tx *sql.Tx) error
+}
+
+// execAll runs statements in order.
+func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// migrations is the ordered schema history; index i holds version i+1.
+// Version 2 goes at the end of this list.
+func migrations() []migration {
+	return []migration{
+		{version: 1, name: "runs, episodes and curve points", up: execAll(
+			`CREATE TABLE runs (
+				id            INTEGER PRIMARY KEY,
+				run_id        TEXT NOT NULL UNIQUE,
+				record_schema INTEGER NOT NULL,
+				kind          TEXT NOT NULL,
+				label         TEXT NOT NULL DEFAULT '',
+				method        TEXT NOT NULL,
+				model         TEXT NOT NULL DEFAULT '',
+				started       TEXT NOT NULL,
+				started_ns    INTEGER NOT NULL,
+				config_json   TEXT NOT NULL,
+				seed          INTEGER NOT NULL,
+				dataset_name  TEXT NOT NULL DEFAULT '',
+				dataset_path  TEXT NOT NULL DEFAULT '',
+				dataset_format TEXT NOT NULL DEFAULT '',
+				dataset_sha256 TEXT NOT NULL DEFAULT '',
+				dataset_split TEXT NOT NULL DEFAULT '',
+				dataset_classes INTEGER NOT NULL DEFAULT 0,
+				dataset_image TEXT NOT NULL DEFAULT '',
+				ways          INTEGER NOT NULL,
+				shots         INTEGER NOT NULL,
+				queries       INTEGER NOT NULL,
+				steps_train   INTEGER NOT NULL,
+				steps_test    INTEGER NOT NULL,
+				inner_lr      REAL,
+				bn_mode       TEXT NOT NULL DEFAULT '',
+				eval_episodes INTEGER NOT NULL,
+				eval_seed     INTEGER NOT NULL,
+				rotations     INTEGER NOT NULL,
+				mean          REAL,
+				ci95          REAL,
+				n             INTEGER NOT NULL,
+				params        INTEGER NOT NULL,
+				wall_sec      REAL,
+				cpu_sec       REAL,
+				iterations    INTEGER NOT NULL,
+				extra_json    TEXT NOT NULL,
+				env_commit    TEXT NOT NULL DEFAULT '',
+				env_go_version TEXT NOT NULL DEFAULT '',
+				env_goos      TEXT NOT NULL DEFAULT '',
+				env_goarch    TEXT NOT NULL DEFAULT '',
+				env_cpus      INTEGER NOT NULL DEFAULT 0,
+				env_host      TEXT NOT NULL DEFAULT '',
+				env_cpu_model TEXT NOT NULL DEFAULT '',
+				env_gemm_path TEXT NOT NULL DEFAULT '',
+				inserted_at   TEXT NOT NULL
+			)`,
+			`CREATE INDEX runs_label ON runs(label, started_ns)`,
+			`CREATE INDEX runs_method ON runs(method, dataset_name, ways, shots)`,
+			`CREATE TABLE episodes (
+				run      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+				idx      INTEGER NOT NULL,
+				accuracy REAL,
+				PRIMARY KEY (run, idx)
+			) WITHOUT ROWID`,
+			`CREATE TABLE curve_points (
+				run      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+				curve    TEXT NOT NULL CHECK (curve IN ('train', 'adapt')),
+				idx      INTEGER NOT NULL,
+				iter     INTEGER NOT NULL,
+				step     INTEGER NOT NULL,
+				wall_sec REAL,
+				accuracy REAL,
+				ci95     REAL,
+				loss     REAL,
+				PRIMARY KEY (run, curve, idx)
+			) WITHOUT ROWID`,
+		)},
+	}
+}
+
+// bootstrapSQL creates the marker and version tables of an empty database and
+// stamps its application_id. It runs inside the first write transaction.
+func bootstrapSQL() []string {
+	return []string{
+		`CREATE TABLE metabench_store (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+		`INSERT INTO metabench_store (key, value) VALUES ('marker', '` + marker + `')`,
+		`CREATE TABLE schema_version (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TEXT NOT NULL
+	)`,
+		fmt.Sprintf(`PRAGMA application_id = %d`, ApplicationID),
+	}
+}
+
+// migrate applies the migrations above the store's version, each in its own
+// transaction, and refuses a store newer than the binary.
+func (s *Store) migrate(ctx context.Context, migs []migration) error {
+	for {
+		done := false
+		err := s.withTx(ctx, func(tx *sql.Tx) error {
+			var v int
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err != nil {
+				return fmt.Errorf("reading schema version: %w", err)
+			}
+			if v > len(migs) {
+				return fmt.Errorf("schema version %d is newer than this binary's %d; use a newer metabench", v, len(migs))
+			}
+			if v == len(migs) {
+				done = true
+				return nil
+			}
+			m := migs[v]
+			if m.version != v+1 {
+				return fmt.Errorf("internal: migration list out of order at version %d", v+1)
+			}
+			if err := m.up(ctx, tx); err != nil {
+				return fmt.Errorf("migration to v%d (%s): %w", m.version, m.name, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, time.Now().UTC().Format(time.RFC3339Nano))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}

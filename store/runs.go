@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/metabench/metabench/reports"
+)
+
+// runColumns are the columns of runs written by Put and read by the queries,
+// in the order of runArgs and scanRun.
+const runColumns = `run_id, record_schema, kind, label, method, model, started, started_ns,
+	config_json, seed, dataset_name, dataset_path, dataset_format, dataset_sha256, dataset_split,
+	dataset_classes, dataset_image, ways, shots, queries, steps_train, steps_test, inner_lr,
+	bn_mode, eval_episodes, eval_seed, rotations, mean, ci95, n, params, wall_sec, cpu_sec,
+	iterations, extra_json, env_commit, env_go_version, env_goos, env_goarch, env_cpus,
+	env_host, env_cpu_model, env_gemm_path`
+
+// nullable maps NaN, which SQLite cannot store, to NULL.
+func nullable(x float64) any {
+	if math.IsNaN(x) {
+		return nil
+	}
+	return x
+}
+
+// orNaN maps NULL back to NaN.
+func orNaN(x sql.NullFloat64) float64 {
+	if !x.Valid {
+		return math.NaN()
+	}
+	return x.Float64
+}
+
+func runArgs(r *reports.Record, cfg, extra []byte) []any {
+	schema := r.Schema
+	if schema == 0 {
+		schema = reports.SchemaVersion
+	}
+	sum := r.Summarized()
+	p, d, e := r.Proto, r.Dataset, r.Env
+	return []any{
+		r.RunID, schema, r.Kind, r.Label, r.Method, r.Model,
+		r.Started.UTC().Format(time.RFC3339Nano), r.Started.UnixNano(),
+		string(cfg), r.Seed, reports.DatasetName(d), d.Path, d.Format, d.SHA256, d.Split,
+		d.Classes, d.ImageHxW, p.Ways, p.Shots, p.Queries, p.StepsTrain, p.StepsTest, nullable(p.InnerLR),
+		p.BNMode, p.EvalEpisode, p.EvalSeed, p.Rotations, nullable(sum.Mean), nullable(sum.CI95), sum.N,
+		r.Params, nullable(r.WallSec), nullable(r.CPUSec), r.Iters, string(extra),
+		e.Commit, e.GoVersion, e.GOOS, e.GOARCH, e.CPUs, e.Host, e.CPUModel, e.GemmPath,
+	}
+}
+
+// Put writes rec (the run row, its per-episode accuracies and its curve
+// points) in one transaction. A record whose summary is empty gets one computed
+// from its episodes. A run id already in the store is an error wrapping
+// ErrDuplicate; nothing is overwritten.
+func (s *Store) Put(ctx context.Context, rec *reports.Record) error {
+	if err := rec.Validate(); err != nil {
+		return fmt.Errorf("store %s: %w", s.path, err)
+	}
+	cfg, err := json.Marshal(rec.Config)
+	if err != nil {
+		return fmt.Errorf("store %s: encoding config of %s: %w", s.path, rec.RunID, err)
+	}
+	extra, err := json.Marshal(rec.Extra)
+	if err != nil {
+		return fmt.Errorf("store %s: encoding extra of %s: %w", s.path, rec.RunID, err)
+	}
+	args := append(runArgs(rec, cfg, extra), time.Now().UTC().Format(time.RFC3339Nano))
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+	insertRun := `INSERT INTO runs (` + runColumns + `, inserted_at) VALUES (` + marks + `)`
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, insertRun, args...)
+		if err != nil {
+			if isConstraint(err) {
+				return fmt.Errorf("%w: %s", ErrDuplicate, rec.RunID)
+			}
+			return fmt.Errorf("inserting run: %w", err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if len(rec.Episodes) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO episodes (run, idx, accuracy) VALUES (?, ?, ?)`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for i, a := range rec.Episodes {
+				if _, err := st.ExecContext(ctx, id, i, nullable(a)); err != nil {
+					return fmt.Errorf("inserting episode %d: %w", i, err)
+				}
+			}
+		}
+		if len(rec.Curve)+len(rec.Adapt) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO curve_points
+				(run, curve, idx, iter, step, wall_sec, accuracy, ci95, loss) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for _, c := range []struct {
+				name string
+				pts  []reports.Point
+			}{{"train", rec.Curve}, {"adapt", rec.Adapt}} {
+				for i, p := range c.pts {
+					if _, err := st.ExecContext(ctx, id, c.name, i, p.Iter, p.Step, nullable(p.WallSec),
+						nullable(p.Accuracy), nullable(p.CI95), nullable(p.Loss)); err != nil {
+						return fmt.Errorf("inserting %s curve point %d: %w", c.name, i, err)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store %s: writing run %s: %w", s.path, rec.RunID, err)
+	}
+	return nil
+}
+
+// Filter selects runs; zero fields match everything. Method and Label match
+// exactly (Method case-insensitively); Dataset matches the canonical dataset
+// name (reports.DatasetName, e.g. "omniglot"). Limit > 0 keeps the latest
+// Limit runs.
+type Filter struct {
+	Method  string
+	Dataset string
+	Label   string
+	Kind    string
+	Ways    int
+	Shots   int
+	Limit   int
+}
+
+// List returns the full records matching f, oldest first (by start time,
+// then insertion).
+func (s *Store) List(ctx context.Context, f Filter) ([]reports.Record, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	}
+	if f.Method != "" {
+		add("method = ? COLLATE NOCASE", f.Method)
+	}
+	if f.Dataset != "" {
+		add("dataset_name = ?", reports.DatasetName(reports.Dataset{Format: f.Dataset}))
+	}
+	if f.Label != "" {
+		add("label = ?", f.Label)
+	}
+	if f.Kind != "" {
+		add("kind = ?", f.Kind)
+	}
+	if f.Ways > 0 {
+		add("ways = ?", f.Ways)
+	}
+	if f.Shots > 0 {
+		add("shots = ?", f.Shots)
+	}
+	q := `SELECT id, ` + runColumns + ` FROM runs`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY started_ns DESC, id DESC"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	recs, err := s.queryRuns(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(recs)-1; i < j; i, j = i+1, j-1 {
+		recs[i], recs[j] = recs[j], recs[i]
+	}
+	return recs, nil
+}
+
+// Get returns the run with this run id, or an error wrapping ErrNotFound.
+func (s *Store) Get(ctx context.Context, runID string) (*reports.Record, error) {
+	recs, err := s.queryRuns(ctx, `SELECT id, `+runColumns+` FROM runs WHERE run_id = ?`, runID)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("store %s: %w with id %q", s.path, ErrNotFound, runID)
+	}
+	return &recs[0], nil
+}
+
+// Latest returns the latest run (by start time, then insertion) with this
+// label, or an error wrapping ErrNotFound.
+func (s *Store) Latest(ctx context.Context, label string) (*reports.Record, error) {
+	recs, err := s.queryRuns(ctx, `SELECT id, `+runColumns+` FROM runs WHERE label = ?
+		ORDER BY started_ns DESC, id DESC LIMIT 1`, label)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("store %s: %w with label %q", s.path, ErrNotFound, label)
+	}
+	return &recs[0], nil
+}
+
+// Resolve returns the run whose id is ref or, failing that, the latest run
+// labelled ref.
+func (s *Store) Resolve(ctx context.Context, ref string) (*reports.Record, error) {
+	r, err := s.Get(ctx, ref)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return r, err
+	}
+	r, err = s.Latest(ctx, ref)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("store %s: %w: %q is neither a run id nor a label", s.path, ErrNotFound, ref)
+	}
+	return r, err
+}
+
+// queryRuns reads run rows, then (after closing the row cursor: the store has
+// one connection) their episodes and curve points.
+func (s *Store) queryRuns(ctx context.Context, q string, args ...any) ([]reports.Record, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: querying runs: %w", s.path, err)
+	}
+	var recs []reports.Record
+	var ids []int64
+	for rows.Next() {
+		id, r, err := scanRun(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store %s: reading run: %w", s.path, err)
+		}
+		ids = append(ids, id)
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store %s: reading runs: %w", s.path, err)
+	}
+	rows.Close()
+	for i := range recs {
+		if err := s.loadDetails(ctx, ids[i], &recs[i]); err != nil {
+			return nil, fmt.Errorf("store %s: reading run %s: %w", s.path, recs[i].RunID, err)
+		}
+	}
+	return recs, nil
+}
+
+func scanRun(rows *sql.Rows) (int64, reports.Record, error) {
+	var (
+		id                           int64
+		r                            reports.Record
+		started, cfg, extra, dsName  string
+		startedNS                    int64
+		innerLR, mean, ci, wall, cpu sql.NullFloat64
+		rotations                    bool
+	)
+	p, d, e := &r.Proto, &r.Dataset, &r.Env
+	err := rows.Scan(&id, &r.RunID, &r.Schema, &r.Kind, &r.Label, &r.Method, &r.Model, &started, &startedNS,
+		&cfg, &r.Seed, &dsName, &d.Path, &d.Format, &d.SHA256, &d.Split,
+		&d.Classes, &d.ImageHxW, &p.Ways, &p.Shots, &p.Queries, &p.StepsTrain, &p.StepsTest, &innerLR,
+		&p.BNMode, &p.EvalEpisode, &p.EvalSeed, &rotations, &mean, &ci, &r.Summary.N,
+		&r.Params, &wall, &cpu, &r.Iters, &extra,
+		&e.Commit, &e.GoVersion, &e.GOOS, &e.GOARCH, &e.CPUs, &e.Host, &e.CPUModel, &e.GemmPath)
+	if err != nil {
+		return 0, r, err
+	}
+	if r.Started, err = time.Parse(time.RFC3339Nano, started); err != nil {
+		return 0, r, fmt.Errorf("run %s: start time: %w", r.RunID, err)
+	}
+	p.Rotations = rotations
+	p.InnerLR, r.Summary.Mean, r.Summary.CI95 = orNaN(innerLR), orNaN(mean), orNaN(ci)
+	r.WallSec, r.CPUSec = orNaN(wall), orNaN(cpu)
+	if err := json.Unmarshal([]byte(cfg), &r.Config); err != nil {
+		return 0, r, fmt.Errorf("run %s: config: %w", r.RunID, err)
+	}
+	if err := json.Unmarshal([]byte(extra), &r.Extra); err != nil {
+		return 0, r, fmt.Errorf("run %s: extra: %w", r.RunID, err)
+	}
+	return id, r, nil
+}
+
+func (s *Store) loadDetails(ctx context.Context, id int64, r *reports.Record) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT accuracy FROM episodes WHERE run = ? ORDER BY idx`, id)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var a sql.NullFloat64
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return err
+		}
+		r.Episodes = append(r.Episodes, orNaN(a))
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	rows.Close()
+	rows, err = s.db.QueryContext(ctx, `SELECT curve, iter, step, wall_sec, accuracy, ci95, loss
+		FROM curve_points WHERE run = ? ORDER BY curve, idx`, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var curve string
+		var p reports.Point
+		var wall, acc, ci, loss sql.NullFloat64
+		if err := rows.Scan(&curve, &p.Iter, &p.Step, &wall, &acc, &ci, &loss); err != nil {
+			return err
+		}
+		p.WallSec, p.Accuracy, p.CI95, p.Loss = orNaN(wall), orNaN(acc), orNaN(ci), orNaN(loss)
+		if curve == "adapt" {
+			r.Adapt = append(r.Adapt, p)
+		} else {
+			r.Curve = append(r.Curve, p)
+		}
+	}
+	return rows.Err()
+}

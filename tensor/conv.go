@@ -1,0 +1,341 @@
+package tensor
+
+import "fmt"
+
+// ConvGeom is the geometry of a 2-D convolution on NCHW tensors:
+//
+//	x [N, C, H, W],  w [K, C/G, KH, KW],  y [N, K, OH, OW]
+//	OH = (H + 2*PadH - DilH*(KH-1) - 1)/StrideH + 1   (likewise OW)
+//
+// With G groups, input channels are split into G blocks of Cg = C/G and output
+// channels into G blocks of Kg = K/G; output channel k (group gr = k/Kg) sees
+// only input channels gr*Cg .. gr*Cg+Cg-1 (depthwise: G = C = K, Cg = 1):
+//
+//	y[n,k,oh,ow] = sum_{c<Cg, i<KH, j<KW} w[k,c,i,j] * x[n, gr*Cg+c, oh*SH-PH+i*DH, ow*SW-PW+j*DW]
+//
+// (x is 0 outside the image). Stride, dilation and groups of 0 are read as 1.
+type ConvGeom struct {
+	N, C, H, W       int // input batch, channels, height, width
+	K, KH, KW        int // output channels, kernel height and width
+	StrideH, StrideW int
+	PadH, PadW       int
+	DilH, DilW       int
+	Groups           int
+}
+
+func (g *ConvGeom) norm() {
+	for _, p := range []*int{&g.StrideH, &g.StrideW, &g.DilH, &g.DilW, &g.Groups} {
+		if *p == 0 {
+			*p = 1
+		}
+	}
+}
+
+// OutH is the output height.
+func (g ConvGeom) OutH() int {
+	g.norm()
+	return (g.H+2*g.PadH-g.DilH*(g.KH-1)-1)/g.StrideH + 1
+}
+
+// OutW is the output width.
+func (g ConvGeom) OutW() int {
+	g.norm()
+	return (g.W+2*g.PadW-g.DilW*(g.KW-1)-1)/g.StrideW + 1
+}
+
+// XShape, WShape and YShape are the shapes of the input, weight and output.
+func (g ConvGeom) XShape() []int { return []int{g.N, g.C, g.H, g.W} }
+
+// WShape is the weight shape [K, C/G, KH, KW].
+func (g ConvGeom) WShape() []int {
+	g.norm()
+	return []int{g.K, g.C / g.Groups, g.KH, g.KW}
+}
+
+// YShape is the output shape [N, K, OH, OW].
+func (g ConvGeom) YShape() []int { return []int{g.N, g.K, g.OutH(), g.OutW()} }
+
+// Validate reports an inconsistent geometry.
+func (g ConvGeom) Validate() error {
+	g.norm()
+	switch {
+	case g.N < 0 || g.C <= 0 || g.H <= 0 || g.W <= 0 || g.K <= 0 || g.KH <= 0 || g.KW <= 0:
+		return fmt.Errorf("tensor: conv: bad sizes %+v", g)
+	case g.StrideH < 0 || g.StrideW < 0 || g.DilH < 0 || g.DilW < 0 || g.PadH < 0 || g.PadW < 0 || g.Groups < 0:
+		return fmt.Errorf("tensor: conv: negative stride, padding, dilation or groups %+v", g)
+	case g.C%g.Groups != 0 || g.K%g.Groups != 0:
+		return fmt.Errorf("tensor: conv: channels %d -> %d not divisible by groups %d", g.C, g.K, g.Groups)
+	case g.OutH() <= 0 || g.OutW() <= 0:
+		return fmt.Errorf("tensor: conv: empty output for %+v", g)
+	}
+	return nil
+}
+
+// ConvGeomFor builds the geometry of conv(x, w) from the shapes of x
+// [N,C,H,W] and w [K,C/groups,KH,KW]; stride, dilation and groups of 0 mean 1.
+func ConvGeomFor(xShape, wShape []int, strideH, strideW, padH, padW, dilH, dilW, groups int) (ConvGeom, error) {
+	if len(xShape) != 4 || len(wShape) != 4 {
+		return ConvGeom{}, fmt.Errorf("tensor: conv: want 4-d input and weight, got %v and %v", xShape, wShape)
+	}
+	g := ConvGeom{N: xShape[0], C: xShape[1], H: xShape[2], W: xShape[3], K: wShape[0], KH: wShape[2], KW: wShape[3],
+		StrideH: strideH, StrideW: strideW, PadH: padH, PadW: padW, DilH: dilH, DilW: dilW, Groups: groups}
+	g.norm()
+	if err := g.Validate(); err != nil {
+		return g, err
+	}
+	if wShape[1]*g.Groups != g.C {
+		return g, fmt.Errorf("tensor: conv: weight %v does not match %d input channels in %d groups", wShape, g.C, g.Groups)
+	}
+	return g, nil
+}
+
+func (g *ConvGeom) mustShapes(op string, shapes ...[]int) {
+	want := [][]int{g.XShape(), g.WShape(), g.YShape()}
+	names := []string{"x", "w", "y"}
+	for i, s := range shapes {
+		if s == nil {
+			continue
+		}
+		if !SameShape(s, want[i]) {
+			panic(fmt.Sprintf("tensor: %s: %s has shape %v, geometry wants %v", op, names[i], s, want[i]))
+		}
+	}
+}
+
+// chunking returns the number of images per work chunk and the number of
+// chunks. It depends only on the geometry (never on GOMAXPROCS): small
+// outputs batch several images into one wider gemm, and there are at least
+// min(N, 4) chunks so that the batch can be spread over cores.
+func (g *ConvGeom) chunking() (per, nChunks int) {
+	if g.N == 0 {
+		return 1, 0
+	}
+	p := g.OutH() * g.OutW()
+	per = (256 + p - 1) / p
+	per = min(per, (g.N+3)/4)
+	per = max(per, 1)
+	return per, (g.N + per - 1) / per
+}
+
+// serial reports whether the conv is too small to be worth goroutines.
+func (g *ConvGeom) serial() bool {
+	flops := g.N * g.K * (g.C / g.Groups) * g.KH * g.KW * g.OutH() * g.OutW()
+	return flops < 1<<16
+}
+
+// identityCols reports whether im2col is the identity (1x1 kernel, stride 1,
+// no padding), so the input plane block can be used as the column matrix.
+func (g *ConvGeom) identityCols() bool {
+	return g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
+}
+
+// Conv2d returns y = conv(x, w) (see ConvGeom), computed per group as the
+// matrix product W_g [Kg, Cg*KH*KW] x im2col(x_g) [Cg*KH*KW, OH*OW], with the
+// images of a work chunk side by side in one gemm. ws may be nil.
+func Conv2d[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
+	g.norm()
+	g.mustShapes("Conv2d", x.Shape, w.Shape)
+	y := New[T](g.YShape()...)
+	Conv2dInto(y.Data, x.Data, w.Data, g, ws)
+	return y
+}
+
+// Conv2dInto is Conv2d writing into y (len N*K*OH*OW, overwritten).
+func Conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace) {
+	g.norm()
+	p := g.OutH() * g.OutW()
+	cg, kg := g.C/g.Groups, g.K/g.Groups
+	rows := cg * g.KH * g.KW
+	per, nChunks := g.chunking()
+	ident := g.identityCols()
+	hw := g.H * g.W
+	parallelChunks(nChunks, g.serial(), func() (func(int), func()) {
+		var col, tmp []T
+		if !(ident && per == 1) {
+			col = wsGet[T](ws, rows*per*p)
+		}
+		if per > 1 {
+			tmp = wsGet[T](ws, g.K*per*p)
+		}
+		body := func(chunk int) {
+			n0 := chunk * per
+			nb := min(per, g.N-n0)
+			ld := nb * p
+			for grp := 0; grp < g.Groups; grp++ {
+				wg := w[grp*kg*rows : (grp+1)*kg*rows]
+				var b []T
+				if ident && nb == 1 {
+					b = x[(n0*g.C+grp*cg)*hw : (n0*g.C+grp*cg+cg)*hw]
+				} else {
+					im2col(col, x, &g, n0, nb, grp)
+					b = col[:rows*ld]
+				}
+				if per == 1 {
+					c := y[(n0*g.K+grp*kg)*p : (n0*g.K+grp*kg+kg)*p]
+					convGemm(false, false, kg, p, rows, wg, rows, b, p, 0, c, p)
+				} else {
+					convGemm(false, false, kg, ld, rows, wg, rows, b, ld, 0, tmp[grp*kg*ld:], ld)
+				}
+			}
+			if per > 1 {
+				// scatter tmp [K, nb*P] to y[n0+b, k, :]
+				for k := 0; k < g.K; k++ {
+					for b := 0; b < nb; b++ {
+						copy(y[((n0+b)*g.K+k)*p:][:p], tmp[k*ld+b*p:][:p])
+					}
+				}
+			}
+		}
+		return body, func() { wsPut(ws, col); wsPut(ws, tmp) }
+	})
+}
+
+// gatherGy copies gy[n0+b, grp*Kg+k, :] for b < nb, k < Kg into dst as a
+// [Kg, nb*P] matrix.
+func gatherGy[T Float](dst, gy []T, g *ConvGeom, n0, nb, grp, p int) {
+	kg := g.K / g.Groups
+	ld := nb * p
+	for k := 0; k < kg; k++ {
+		for b := 0; b < nb; b++ {
+			copy(dst[k*ld+b*p:][:p], gy[((n0+b)*g.K+grp*kg+k)*p:][:p])
+		}
+	}
+}
+
+// Conv2dTranspose returns dx = convT(gy, w), the adjoint of x -> conv(x, w):
+// for every x and gy, <conv(x, w), gy> = <x, convT(gy, w)>, i.e.
+//
+//	dx[n, gr*Cg+c, h, w'] = sum_{k in group gr, i, j, oh, ow : oh*SH-PH+i*DH = h, ow*SW-PW+j*DW = w'} w[k,c,i,j] * gy[n,k,oh,ow]
+//
+// computed per group as col2im(W_g^T gy_g). gy is [N, K, OH, OW], the result
+// [N, C, H, W].
+func Conv2dTranspose[T Float](gy, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
+	g.norm()
+	g.mustShapes("Conv2dTranspose", nil, w.Shape, gy.Shape)
+	dx := New[T](g.XShape()...)
+	conv2dTransposeAdd(dx.Data, gy.Data, w.Data, g, ws)
+	return dx
+}
+
+// conv2dTransposeAdd adds convT(gy, w) into dx (which must start zeroed for
+// the 1x1 identity path, since that path overwrites).
+func conv2dTransposeAdd[T Float](dx, gy, w []T, g ConvGeom, ws *Workspace) {
+	p := g.OutH() * g.OutW()
+	cg, kg := g.C/g.Groups, g.K/g.Groups
+	rows := cg * g.KH * g.KW
+	per, nChunks := g.chunking()
+	ident := g.identityCols()
+	hw := g.H * g.W
+	parallelChunks(nChunks, g.serial(), func() (func(int), func()) {
+		var col, gyc []T
+		if !(ident && per == 1) {
+			col = wsGet[T](ws, rows*per*p)
+		}
+		if per > 1 {
+			gyc = wsGet[T](ws, kg*per*p)
+		}
+		body := func(chunk int) {
+			n0 := chunk * per
+			nb := min(per, g.N-n0)
+			ld := nb * p
+			for grp := 0; grp < g.Groups; grp++ {
+				wg := w[grp*kg*rows : (grp+1)*kg*rows]
+				var a []T
+				if per == 1 {
+					a = gy[(n0*g.K+grp*kg)*p : (n0*g.K+grp*kg+kg)*p]
+				} else {
+					gatherGy(gyc, gy, &g, n0, nb, grp, p)
+					a = gyc[:kg*ld]
+				}
+				if ident && nb == 1 {
+					c := dx[(n0*g.C+grp*cg)*hw : (n0*g.C+grp*cg+cg)*hw]
+					convGemm(true, false, rows, ld, kg, wg, rows, a, ld, 1, c, ld)
+					continue
+				}
+				convGemm(true, false, rows, ld, kg, wg, rows, a, ld, 0, col, ld)
+				col2im(dx, col[:rows*ld], &g, n0, nb, grp)
+			}
+		}
+		return body, func() { wsPut(ws, col); wsPut(ws, gyc) }
+	})
+}
+
+// Conv2dWeightGrad returns dw = convW(x, gy), the adjoint of w -> conv(x, w):
+// for every w and gy, <conv(x, w), gy> = <w, convW(x, gy)>, i.e.
+//
+//	dw[k,c,i,j] = sum_{n, oh, ow} gy[n,k,oh,ow] * x[n, gr*Cg+c, oh*SH-PH+i*DH, ow*SW-PW+j*DW]
+//
+// computed per work chunk as gy_g [Kg, nb*P] x im2col(x_g)^T; the partial sums
+// of the chunks (fixed by the geometry) are added in chunk order, so the
+// result does not depend on GOMAXPROCS. x is [N,C,H,W], gy [N,K,OH,OW], the
+// result [K, C/G, KH, KW].
+func Conv2dWeightGrad[T Float](x, gy *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
+	g.norm()
+	g.mustShapes("Conv2dWeightGrad", x.Shape, nil, gy.Shape)
+	dw := New[T](g.WShape()...)
+	conv2dWeightGradInto(dw.Data, x.Data, gy.Data, g, ws)
+	return dw
+}
+
+func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace) {
+	p := g.OutH() * g.OutW()
+	cg, kg := g.C/g.Groups, g.K/g.Groups
+	rows := cg * g.KH * g.KW
+	per, nChunks := g.chunking()
+	if nChunks == 0 {
+		clear(dw)
+		return
+	}
+	ident := g.identityCols()
+	hw := g.H * g.W
+	nw := len(dw)
+	var partial []T
+	if nChunks > 1 {
+		partial = wsGet[T](ws, nChunks*nw)
+	}
+	parallelChunks(nChunks, g.serial(), func() (func(int), func()) {
+		var col, gyc []T
+		if !(ident && per == 1) {
+			col = wsGet[T](ws, rows*per*p)
+		}
+		if per > 1 {
+			gyc = wsGet[T](ws, kg*per*p)
+		}
+		body := func(chunk int) {
+			n0 := chunk * per
+			nb := min(per, g.N-n0)
+			ld := nb * p
+			out := dw
+			if nChunks > 1 {
+				out = partial[chunk*nw : (chunk+1)*nw]
+			}
+			for grp := 0; grp < g.Groups; grp++ {
+				var a, b []T
+				if per == 1 {
+					a = gy[(n0*g.K+grp*kg)*p : (n0*g.K+grp*kg+kg)*p]
+				} else {
+					gatherGy(gyc, gy, &g, n0, nb, grp, p)
+					a = gyc[:kg*ld]
+				}
+				if ident && nb == 1 {
+					b = x[(n0*g.C+grp*cg)*hw : (n0*g.C+grp*cg+cg)*hw]
+				} else {
+					im2col(col, x, &g, n0, nb, grp)
+					b = col[:rows*ld]
+				}
+				convGemm(false, true, kg, rows, ld, a, ld, b, ld, 0, out[grp*kg*rows:], rows)
+			}
+		}
+		return body, func() { wsPut(ws, col); wsPut(ws, gyc) }
+	})
+	if nChunks > 1 {
+		copy(dw, partial[:nw])
+		for c := 1; c < nChunks; c++ {
+			pc := partial[c*nw : (c+1)*nw]
+			for i, v := range pc {
+				dw[i] += v
+			}
+		}
+		wsPut(ws, partial)
+	}
+}

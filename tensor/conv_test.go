@@ -1,0 +1,198 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+func randT[T Float](rng *rand.Rand, shape ...int) *Tensor[T] {
+	t := New[T](shape...)
+	for i := range t.Data {
+		t.Data[i] = T(rng.Float64()*2 - 1)
+	}
+	return t
+}
+
+// naiveConv is the direct 7-loop convolution and its two adjoints.
+func naiveConv(x, w []float64, g ConvGeom) (y []float64) {
+	g.norm()
+	oh, ow := g.OutH(), g.OutW()
+	cg, kg := g.C/g.Groups, g.K/g.Groups
+	y = make([]float64, g.N*g.K*oh*ow)
+	for n := 0; n < g.N; n++ {
+		for k := 0; k < g.K; k++ {
+			gr := k / kg
+			for r := 0; r < oh; r++ {
+				for c := 0; c < ow; c++ {
+					var s float64
+					for ci := 0; ci < cg; ci++ {
+						for i := 0; i < g.KH; i++ {
+							for j := 0; j < g.KW; j++ {
+								ih := r*g.StrideH - g.PadH + i*g.DilH
+								iw := c*g.StrideW - g.PadW + j*g.DilW
+								if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
+									continue
+								}
+								s += w[((k*cg+ci)*g.KH+i)*g.KW+j] * x[((n*g.C+gr*cg+ci)*g.H+ih)*g.W+iw]
+							}
+						}
+					}
+					y[((n*g.K+k)*oh+r)*ow+c] = s
+				}
+			}
+		}
+	}
+	return y
+}
+
+func naiveConvAdj(x, w, gy []float64, g ConvGeom) (dx, dw []float64) {
+	g.norm()
+	oh, ow := g.OutH(), g.OutW()
+	cg, kg := g.C/g.Groups, g.K/g.Groups
+	dx = make([]float64, g.N*g.C*g.H*g.W)
+	dw = make([]float64, g.K*cg*g.KH*g.KW)
+	for n := 0; n < g.N; n++ {
+		for k := 0; k < g.K; k++ {
+			gr := k / kg
+			for r := 0; r < oh; r++ {
+				for c := 0; c < ow; c++ {
+					gv := gy[((n*g.K+k)*oh+r)*ow+c]
+					for ci := 0; ci < cg; ci++ {
+						for i := 0; i < g.KH; i++ {
+							for j := 0; j < g.KW; j++ {
+								ih := r*g.StrideH - g.PadH + i*g.DilH
+								iw := c*g.StrideW - g.PadW + j*g.DilW
+								if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
+									continue
+								}
+								xi := ((n*g.C+gr*cg+ci)*g.H+ih)*g.W + iw
+								wi := ((k*cg+ci)*g.KH+i)*g.KW + j
+								dx[xi] += w[wi] * gv
+								dw[wi] += x[xi] * gv
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx, dw
+}
+
+var convCases = []ConvGeom{
+	{N: 2, C: 3, H: 6, W: 6, K: 4, KH: 3, KW: 3, PadH: 1, PadW: 1},
+	{N: 3, C: 3, H: 7, W: 5, K: 4, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+	{N: 2, C: 2, H: 8, W: 9, K: 3, KH: 3, KW: 3, PadH: 2, PadW: 2, DilH: 2, DilW: 2},
+	{N: 2, C: 4, H: 7, W: 7, K: 4, KH: 5, KW: 5, PadH: 2, PadW: 2, Groups: 4},
+	{N: 2, C: 4, H: 8, W: 8, K: 2, KH: 1, KW: 1, StrideH: 2, StrideW: 2},
+	{N: 5, C: 4, H: 5, W: 3, K: 6, KH: 1, KW: 1},                                             // identity columns, batched chunks
+	{N: 1, C: 4, H: 17, W: 17, K: 6, KH: 1, KW: 1},                                           // identity columns, one image per chunk
+	{N: 7, C: 6, H: 5, W: 4, K: 4, KH: 2, KW: 3, StrideH: 1, StrideW: 2, PadH: 1, Groups: 2}, // rectangular, groups 2
+	{N: 9, C: 2, H: 3, W: 3, K: 3, KH: 3, KW: 3, PadH: 1, PadW: 1},                           // tiny planes, many images per chunk
+	{N: 3, C: 3, H: 11, W: 13, K: 5, KH: 3, KW: 2, StrideH: 3, StrideW: 2, PadH: 1, PadW: 1, DilH: 2, DilW: 1},
+	{N: 4, C: 5, H: 30, W: 30, K: 7, KH: 3, KW: 3, PadH: 1, PadW: 1}, // large enough to run in parallel
+}
+
+func maxRel(a []float64, b []float64) float64 {
+	var m float64
+	for i := range a {
+		d := math.Abs(a[i]-b[i]) / (1 + math.Abs(b[i]))
+		m = max(m, d)
+	}
+	return m
+}
+
+func TestConvKernelsMatchNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ws := NewWorkspace()
+	for ci, g := range convCases {
+		g.norm()
+		x := randT[float64](rng, g.XShape()...)
+		w := randT[float64](rng, g.WShape()...)
+		gy := randT[float64](rng, g.YShape()...)
+		y := Conv2d(x, w, g, ws)
+		if e := maxRel(y.Data, naiveConv(x.Data, w.Data, g)); e > 1e-12 {
+			t.Errorf("case %d %+v: forward err %g", ci, g, e)
+		}
+		dxN, dwN := naiveConvAdj(x.Data, w.Data, gy.Data, g)
+		dx := Conv2dTranspose(gy, w, g, ws)
+		if e := maxRel(dx.Data, dxN); e > 1e-12 {
+			t.Errorf("case %d: convT err %g", ci, e)
+		}
+		dw := Conv2dWeightGrad(x, gy, g, nil)
+		if e := maxRel(dw.Data, dwN); e > 1e-12 {
+			t.Errorf("case %d: convW err %g", ci, e)
+		}
+		// float32 path
+		x32, w32, gy32 := Convert[float32](x), Convert[float32](w), Convert[float32](gy)
+		y32 := Conv2d(x32, w32, g, ws)
+		dx32 := Conv2dTranspose(gy32, w32, g, ws)
+		dw32 := Conv2dWeightGrad(x32, gy32, g, ws)
+		for _, p := range []struct {
+			a *Tensor[float32]
+			b []float64
+		}{{y32, y.Data}, {dx32, dxN}, {dw32, dwN}} {
+			if e := maxRel(Convert[float64](p.a).Data, p.b); e > 1e-4 {
+				t.Errorf("case %d: float32 err %g", ci, e)
+			}
+		}
+	}
+}
+
+func TestConvDeterministicAcrossGOMAXPROCS(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	g := ConvGeom{N: 9, C: 8, H: 14, W: 14, K: 16, KH: 3, KW: 3, PadH: 1, PadW: 1}
+	g.norm()
+	x := randT[float32](rng, g.XShape()...)
+	w := randT[float32](rng, g.WShape()...)
+	gy := randT[float32](rng, g.YShape()...)
+	run := func(procs int) [3][]float32 {
+		old := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(old)
+		return [3][]float32{Conv2d(x, w, g, nil).Data, Conv2dTranspose(gy, w, g, nil).Data, Conv2dWeightGrad(x, gy, g, nil).Data}
+	}
+	a, b := run(1), run(2)
+	for k := range a {
+		for i := range a[k] {
+			if math.Float32bits(a[k][i]) != math.Float32bits(b[k][i]) {
+				t.Fatalf("output %d differs at %d between GOMAXPROCS 1 and 2", k, i)
+			}
+		}
+	}
+}
+
+func TestConvGeomErrors(t *testing.T) {
+	for _, c := range []struct{ x, w []int }{
+		{[]int{1, 3, 5, 5}, []int{4, 2, 3, 3}},
+		{[]int{1, 3, 2, 2}, []int{4, 3, 3, 3}},
+		{[]int{3, 5, 5}, []int{4, 3, 3, 3}},
+	} {
+		if _, err := ConvGeomFor(c.x, c.w, 1, 1, 0, 0, 1, 1, 1); err == nil {
+			t.Errorf("%v %v: want error", c.x, c.w)
+		}
+	}
+	if _, err := ConvGeomFor([]int{1, 4, 5, 5}, []int{6, 2, 3, 3}, 1, 1, 0, 0, 1, 1, 3); err == nil {
+		t.Error("groups not dividing channels: want error")
+	}
+}
+
+func TestWorkspaceReuse(t *testing.T) {
+	ws := NewWorkspace()
+	a := wsGet[float32](ws, 100)
+	wsPut(ws, a)
+	b := wsGet[float32](ws, 50)
+	if &a[0] != &b[0] {
+		t.Error("workspace did not reuse the buffer")
+	}
+	c := wsGet[float64](ws, 10)
+	if len(c) != 10 {
+		t.Error("bad length")
+	}
+	type myf float32
+	d := wsGet[myf](ws, 10)
+	wsPut(ws, d)
+	_ = fmt.Sprint(d)
+}

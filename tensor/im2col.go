@@ -1,0 +1,298 @@
+package tensor
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/metabench/metabench/internal/gemm"
+)
+
+// Workspace is a small pool of scratch buffers (im2col columns, gathered
+// gradients, partial weight gradients) owned by the caller and reused across
+// calls of the convolution kernels, so that a training step allocates only
+// its outputs. It is safe for concurrent use (a mutex guards the pool), but
+// it is meant to be owned by one model or one tape: there is no package-level
+// pool. A nil *Workspace is valid and means "allocate fresh buffers".
+//
+// Buffers handed out are not zeroed; the kernels overwrite them completely.
+type Workspace struct {
+	mu  sync.Mutex
+	f32 [][]float32
+	f64 [][]float64
+}
+
+// NewWorkspace returns an empty workspace.
+func NewWorkspace() *Workspace { return &Workspace{} }
+
+// wsMaxBuffers bounds the number of idle buffers kept per element type.
+const wsMaxBuffers = 32
+
+func takeBuf[E any](pool *[][]E, n int) []E {
+	best := -1
+	for i, b := range *pool {
+		if cap(b) >= n && (best < 0 || cap(b) < cap((*pool)[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]E, n)
+	}
+	b := (*pool)[best]
+	last := len(*pool) - 1
+	(*pool)[best] = (*pool)[last]
+	(*pool)[last] = nil
+	*pool = (*pool)[:last]
+	return b[:n]
+}
+
+func giveBuf[E any](pool *[][]E, b []E) {
+	if cap(b) == 0 {
+		return
+	}
+	if len(*pool) >= wsMaxBuffers {
+		// drop the smallest idle buffer
+		small := 0
+		for i, x := range *pool {
+			if cap(x) < cap((*pool)[small]) {
+				small = i
+			}
+		}
+		if cap((*pool)[small]) >= cap(b) {
+			return
+		}
+		(*pool)[small] = b
+		return
+	}
+	*pool = append(*pool, b)
+}
+
+func isF32[T Float]() bool {
+	var z T
+	return unsafe.Sizeof(z) == 4
+}
+
+func asF32[T Float](s []T) []float32 {
+	if cap(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
+}
+
+func asF64[T Float](s []T) []float64 {
+	if cap(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
+}
+
+func fromF32[T Float](s []float32) []T {
+	if cap(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
+}
+
+func fromF64[T Float](s []float64) []T {
+	if cap(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
+}
+
+// wsGet returns a scratch buffer of length n (contents undefined).
+func wsGet[T Float](ws *Workspace, n int) []T {
+	if ws == nil {
+		return make([]T, n)
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if isF32[T]() {
+		return fromF32[T](takeBuf(&ws.f32, n))
+	}
+	return fromF64[T](takeBuf(&ws.f64, n))
+}
+
+// wsPut returns a buffer obtained from wsGet to the pool.
+func wsPut[T Float](ws *Workspace, b []T) {
+	if ws == nil || b == nil {
+		return
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if isF32[T]() {
+		giveBuf(&ws.f32, asF32(b))
+	} else {
+		giveBuf(&ws.f64, asF64(b))
+	}
+}
+
+// convGemm is C = op(A) op(B) + beta*C through the project's single gemm
+// entry point, for either element type.
+func convGemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if isF32[T]() {
+		gemm.F32(transA, transB, m, n, k, 1, asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
+	} else {
+		gemm.F64(transA, transB, m, n, k, 1, asF64(a), lda, asF64(b), ldb, float64(beta), asF64(c), ldc)
+	}
+}
+
+// parallelChunks runs body(chunk) for chunk = 0..nChunks-1 on at most
+// runtime.GOMAXPROCS(0) goroutines. Each worker first calls setup to obtain
+// its per-worker body (typically closing over scratch buffers) and calls the
+// returned release when it has no more chunks. The chunks are fixed by the
+// caller independently of the number of workers, and every chunk is processed
+// by exactly one worker, so results do not depend on GOMAXPROCS. When serial
+// is true everything runs on the calling goroutine.
+func parallelChunks(nChunks int, serial bool, setup func() (body func(chunk int), release func())) {
+	if nChunks <= 0 {
+		return
+	}
+	workers := min(runtime.GOMAXPROCS(0), nChunks)
+	if serial || workers <= 1 {
+		body, release := setup()
+		for c := 0; c < nChunks; c++ {
+			body(c)
+		}
+		if release != nil {
+			release()
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			body, release := setup()
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= nChunks {
+					break
+				}
+				body(c)
+			}
+			if release != nil {
+				release()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// validRange returns the output positions o in [lo, hi) for which the input
+// coordinate o*stride - pad + off lies in [0, in); outside that range the
+// input is padding. 0 <= lo <= hi <= out.
+func validRange(pad, off, stride, in, out int) (lo, hi int) {
+	if d := pad - off; d > 0 {
+		lo = (d + stride - 1) / stride
+	}
+	if e := in + pad - off; e > 0 {
+		hi = (e + stride - 1) / stride
+	}
+	lo = min(lo, out)
+	hi = min(max(hi, lo), out)
+	return lo, hi
+}
+
+// im2colPlane writes the (i, j) kernel tap of one input plane src [H, W] into
+// dst [OH*OW]: dst[oh*OW+ow] = src[oh*SH-PH+i*DH, ow*SW-PW+j*DW] (0 outside).
+func im2colPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
+	ilo, ihi := validRange(g.PadH, i*g.DilH, g.StrideH, g.H, oh)
+	jlo, jhi := validRange(g.PadW, j*g.DilW, g.StrideW, g.W, ow)
+	clear(dst[:ilo*ow])
+	clear(dst[ihi*ow:])
+	sw := g.StrideW
+	n := jhi - jlo
+	for r := ilo; r < ihi; r++ {
+		d := dst[r*ow : (r+1)*ow]
+		ih := r*g.StrideH - g.PadH + i*g.DilH
+		s := src[ih*g.W : (ih+1)*g.W]
+		clear(d[:jlo])
+		clear(d[jhi:])
+		iw := jlo*sw - g.PadW + j*g.DilW
+		if sw == 1 {
+			copy(d[jlo:jhi], s[iw:iw+n])
+		} else {
+			dd := d[jlo:jhi]
+			for k := range dd {
+				dd[k] = s[iw]
+				iw += sw
+			}
+		}
+	}
+}
+
+// col2imPlane is the adjoint of im2colPlane: it adds src [OH*OW] into the
+// input plane dst [H, W] at the positions im2colPlane reads.
+func col2imPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
+	ilo, ihi := validRange(g.PadH, i*g.DilH, g.StrideH, g.H, oh)
+	jlo, jhi := validRange(g.PadW, j*g.DilW, g.StrideW, g.W, ow)
+	sw := g.StrideW
+	n := jhi - jlo
+	for r := ilo; r < ihi; r++ {
+		s := src[r*ow+jlo : r*ow+jhi]
+		ih := r*g.StrideH - g.PadH + i*g.DilH
+		d := dst[ih*g.W : (ih+1)*g.W]
+		iw := jlo*sw - g.PadW + j*g.DilW
+		if sw == 1 {
+			d = d[iw : iw+n]
+			for k, v := range s {
+				d[k] += v
+			}
+		} else {
+			for _, v := range s {
+				d[iw] += v
+				iw += sw
+			}
+		}
+	}
+}
+
+// im2col fills col, a [Cg*KH*KW, nb*P] matrix (P = OH*OW, row r = (c, i, j)
+// of group grp, column b*P + oh*OW + ow), from images n0..n0+nb-1 of x.
+func im2col[T Float](col, x []T, g *ConvGeom, n0, nb, grp int) {
+	oh, ow := g.OutH(), g.OutW()
+	p := oh * ow
+	ld := nb * p
+	cg := g.C / g.Groups
+	hw := g.H * g.W
+	row := 0
+	for c := 0; c < cg; c++ {
+		for i := 0; i < g.KH; i++ {
+			for j := 0; j < g.KW; j++ {
+				dr := col[row*ld : (row+1)*ld]
+				for b := 0; b < nb; b++ {
+					src := x[((n0+b)*g.C+grp*cg+c)*hw:][:hw]
+					im2colPlane(dr[b*p:(b+1)*p], src, g, i, j, oh, ow)
+				}
+				row++
+			}
+		}
+	}
+}
+
+// col2im adds the columns col ([Cg*KH*KW, nb*P], as written by im2col) back
+// into images n0..n0+nb-1, group grp, of dx.
+func col2im[T Float](dx, col []T, g *ConvGeom, n0, nb, grp int) {
+	oh, ow := g.OutH(), g.OutW()
+	p := oh * ow
+	ld := nb * p
+	cg := g.C / g.Groups
+	hw := g.H * g.W
+	row := 0
+	for c := 0; c < cg; c++ {
+		for i := 0; i < g.KH; i++ {
+			for j := 0; j < g.KW; j++ {
+				sr := col[row*ld : (row+1)*ld]
+				for b := 0; b < nb; b++ {
+					dst := dx[((n0+b)*g.C+grp*cg+c)*hw:][:hw]
+					col2imPlane(dst, sr[b*p:(b+1)*p], g, i, j, oh, ow)
+				}
+				row++
+			}
+		}
+	}
+}

@@ -1,0 +1,238 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+)
+
+// PoolGeom is the geometry of a 2-D pooling on NCHW tensors:
+//
+//	x [N, C, H, W] -> y [N, C, OH, OW],  OH = (H + 2*PadH - KH)/StrideH + 1  (ceil_mode false)
+//
+// Output (oh, ow) covers the window of input rows oh*SH-PH .. oh*SH-PH+KH-1
+// (columns likewise) clipped to the image; the padding never wins a max
+// (it is -inf) and is not counted by the average (count_include_pad=false).
+// As in PyTorch, padding may be at most half the kernel, so every window
+// holds at least one input cell.
+type PoolGeom struct {
+	N, C, H, W       int
+	KH, KW           int
+	StrideH, StrideW int
+	PadH, PadW       int
+}
+
+// OutH is the output height.
+func (g PoolGeom) OutH() int { return (g.H+2*g.PadH-g.KH)/g.StrideH + 1 }
+
+// OutW is the output width.
+func (g PoolGeom) OutW() int { return (g.W+2*g.PadW-g.KW)/g.StrideW + 1 }
+
+// XShape is the input shape; YShape the output shape.
+func (g PoolGeom) XShape() []int { return []int{g.N, g.C, g.H, g.W} }
+
+// YShape is the output shape [N, C, OH, OW].
+func (g PoolGeom) YShape() []int { return []int{g.N, g.C, g.OutH(), g.OutW()} }
+
+// PoolGeomFor builds the geometry of a pool over x of shape [N,C,H,W].
+func PoolGeomFor(xShape []int, kh, kw, sh, sw, ph, pw int) (PoolGeom, error) {
+	if len(xShape) != 4 {
+		return PoolGeom{}, fmt.Errorf("tensor: pool: want a 4-d input, got %v", xShape)
+	}
+	g := PoolGeom{N: xShape[0], C: xShape[1], H: xShape[2], W: xShape[3], KH: kh, KW: kw, StrideH: sh, StrideW: sw, PadH: ph, PadW: pw}
+	switch {
+	case kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || ph < 0 || pw < 0:
+		return g, fmt.Errorf("tensor: pool: bad kernel/stride/padding %+v", g)
+	case 2*ph > kh || 2*pw > kw:
+		return g, fmt.Errorf("tensor: pool: padding %dx%d larger than half the kernel %dx%d", ph, pw, kh, kw)
+	case g.OutH() <= 0 || g.OutW() <= 0:
+		return g, fmt.Errorf("tensor: pool: empty output for %+v", g)
+	}
+	return g, nil
+}
+
+func (g *PoolGeom) check(op string, x, y []int) {
+	if x != nil && !SameShape(x, g.XShape()) {
+		panic(fmt.Sprintf("tensor: %s: input shape %v, geometry wants %v", op, x, g.XShape()))
+	}
+	if y != nil && !SameShape(y, g.YShape()) {
+		panic(fmt.Sprintf("tensor: %s: output shape %v, geometry wants %v", op, y, g.YShape()))
+	}
+}
+
+// window returns the clipped input range [s, e) of output position o.
+func window(o, stride, pad, k, in int) (s, e int) {
+	s = o*stride - pad
+	e = min(s+k, in)
+	s = max(s, 0)
+	return s, e
+}
+
+// forPlanes runs f(plane) for every (n, c) plane, split over goroutines by
+// images; every plane is independent, so results do not depend on GOMAXPROCS.
+func forPlanes(g *PoolGeom, work int, f func(plane int)) {
+	planes := g.N * g.C
+	per := max(1, g.C)
+	nChunks := (planes + per - 1) / per
+	parallelChunks(nChunks, work < 1<<15, func() (func(int), func()) {
+		return func(c int) {
+			for p := c * per; p < min((c+1)*per, planes); p++ {
+				f(p)
+			}
+		}, nil
+	})
+}
+
+// MaxPool2d returns y[n,c,oh,ow] = max over the window of x and, for every
+// output, the flat index into x of its argmax (the first maximum in row-major
+// window order; NaN wins, as in PyTorch).
+func MaxPool2d[T Float](x *Tensor[T], g PoolGeom) (*Tensor[T], []int32) {
+	g.check("MaxPool2d", x.Shape, nil)
+	if x.Len() > math.MaxInt32 {
+		panic("tensor: MaxPool2d: input too large for int32 indices")
+	}
+	oh, ow := g.OutH(), g.OutW()
+	y := New[T](g.YShape()...)
+	idx := make([]int32, y.Len())
+	hw, p := g.H*g.W, oh*ow
+	fast2x2 := g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
+	forPlanes(&g, y.Len()*g.KH*g.KW, func(pl int) {
+		xs := x.Data[pl*hw : (pl+1)*hw]
+		ys := y.Data[pl*p : (pl+1)*p]
+		is := idx[pl*p : (pl+1)*p]
+		base := int32(pl * hw)
+		if fast2x2 {
+			maxPool2x2Plane(ys, is, xs, base, g.W, oh, ow)
+			return
+		}
+		for r := 0; r < oh; r++ {
+			hs, he := window(r, g.StrideH, g.PadH, g.KH, g.H)
+			for c := 0; c < ow; c++ {
+				ws, we := window(c, g.StrideW, g.PadW, g.KW, g.W)
+				bi := hs*g.W + ws
+				best := T(math.Inf(-1))
+				for ih := hs; ih < he; ih++ {
+					off := ih * g.W
+					for iw, v := range xs[off+ws : off+we] {
+						// first maximum wins; the first NaN wins over everything
+						if v > best || (v != v && best == best) {
+							best, bi = v, off+ws+iw
+						}
+					}
+				}
+				ys[r*ow+c] = xs[bi]
+				is[r*ow+c] = base + int32(bi)
+			}
+		}
+	})
+	return y, idx
+}
+
+// maxPool2x2Plane is MaxPool2d on one plane for the 2x2, stride 2, no
+// padding case (the Conv-4 pool), with the same tie and NaN rules.
+func maxPool2x2Plane[T Float](ys []T, is []int32, xs []T, base int32, w, oh, ow int) {
+	for r := 0; r < oh; r++ {
+		o0 := 2 * r * w
+		r0 := xs[o0 : o0+2*ow]
+		r1 := xs[o0+w : o0+w+2*ow]
+		yr := ys[r*ow : (r+1)*ow]
+		ir := is[r*ow : (r+1)*ow]
+		for c := range yr {
+			best, bi := r0[2*c], o0+2*c
+			if v := r0[2*c+1]; v > best || (v != v && best == best) {
+				best, bi = v, o0+2*c+1
+			}
+			if v := r1[2*c]; v > best || (v != v && best == best) {
+				best, bi = v, o0+w+2*c
+			}
+			if v := r1[2*c+1]; v > best || (v != v && best == best) {
+				best, bi = v, o0+w+2*c+1
+			}
+			yr[c] = best
+			ir[c] = base + int32(bi)
+		}
+	}
+}
+
+// MaxPoolScatter is the adjoint of MaxPoolGather (and the backward of
+// MaxPool2d): dx[idx[o]] += gy[o], dx of the input shape. Indices of an
+// output stay within its own (n, c) plane, so planes run in parallel.
+func MaxPoolScatter[T Float](gy *Tensor[T], idx []int32, g PoolGeom) *Tensor[T] {
+	g.check("MaxPoolScatter", nil, gy.Shape)
+	dx := New[T](g.XShape()...)
+	p := g.OutH() * g.OutW()
+	forPlanes(&g, gy.Len(), func(pl int) {
+		gs := gy.Data[pl*p : (pl+1)*p]
+		is := idx[pl*p : (pl+1)*p]
+		for o, v := range gs {
+			dx.Data[is[o]] += v
+		}
+	})
+	return dx
+}
+
+// MaxPoolGather picks out[o] = u[idx[o]] (u of the input shape, out of the
+// output shape). It is the adjoint of MaxPoolScatter:
+// <MaxPoolScatter(g), u> = <g, MaxPoolGather(u)>.
+func MaxPoolGather[T Float](u *Tensor[T], idx []int32, g PoolGeom) *Tensor[T] {
+	g.check("MaxPoolGather", u.Shape, nil)
+	out := New[T](g.YShape()...)
+	for o, i := range idx {
+		out.Data[o] = u.Data[i]
+	}
+	return out
+}
+
+// AvgPool2d returns y[n,c,oh,ow] = mean of x over the window clipped to the
+// image (count_include_pad=false: the divisor is the number of cells inside).
+func AvgPool2d[T Float](x *Tensor[T], g PoolGeom) *Tensor[T] {
+	g.check("AvgPool2d", x.Shape, nil)
+	oh, ow := g.OutH(), g.OutW()
+	y := New[T](g.YShape()...)
+	hw, p := g.H*g.W, oh*ow
+	forPlanes(&g, y.Len()*g.KH*g.KW, func(pl int) {
+		xs := x.Data[pl*hw : (pl+1)*hw]
+		ys := y.Data[pl*p : (pl+1)*p]
+		for r := 0; r < oh; r++ {
+			hs, he := window(r, g.StrideH, g.PadH, g.KH, g.H)
+			for c := 0; c < ow; c++ {
+				ws, we := window(c, g.StrideW, g.PadW, g.KW, g.W)
+				var s T
+				for ih := hs; ih < he; ih++ {
+					for _, v := range xs[ih*g.W+ws : ih*g.W+we] {
+						s += v
+					}
+				}
+				ys[r*ow+c] = s / T((he-hs)*(we-ws))
+			}
+		}
+	})
+	return y
+}
+
+// AvgPool2dAdjoint is the adjoint of AvgPool2d (its backward):
+// dx[h,w] = sum over the windows o containing (h,w) of gy[o]/count(o), so
+// that <AvgPool2d(x), gy> = <x, AvgPool2dAdjoint(gy)>.
+func AvgPool2dAdjoint[T Float](gy *Tensor[T], g PoolGeom) *Tensor[T] {
+	g.check("AvgPool2dAdjoint", nil, gy.Shape)
+	oh, ow := g.OutH(), g.OutW()
+	dx := New[T](g.XShape()...)
+	hw, p := g.H*g.W, oh*ow
+	forPlanes(&g, gy.Len()*g.KH*g.KW, func(pl int) {
+		ds := dx.Data[pl*hw : (pl+1)*hw]
+		gs := gy.Data[pl*p : (pl+1)*p]
+		for r := 0; r < oh; r++ {
+			hs, he := window(r, g.StrideH, g.PadH, g.KH, g.H)
+			for c := 0; c < ow; c++ {
+				ws, we := window(c, g.StrideW, g.PadW, g.KW, g.W)
+				v := gs[r*ow+c] / T((he-hs)*(we-ws))
+				for ih := hs; ih < he; ih++ {
+					row := ds[ih*g.W+ws : ih*g.W+we]
+					for k := range row {
+						row[k] += v
+					}
+				}
+			}
+		}
+	})
+	return dx
+}
