@@ -13,18 +13,19 @@ GO ?= go
 #     (the float32 path when OpenBLAS is absent; tested in either case).
 # Force a route with `make GEMM=gonum|simd|openblas|openblas+simd <target>`.
 GEMM_PROBE := ./internal/gemm/gemmpath
+comma := ,
+SIMD_EXPERIMENT := $(if $(GOEXPERIMENT),$(GOEXPERIMENT)$(comma))simd
 ifeq ($(origin GEMM),undefined)
-GEMM_OPENBLAS := $(shell CGO_ENABLED=1 $(GO) build -tags openblas -o /dev/null $(GEMM_PROBE) >/dev/null 2>&1 && echo openblas)
-GEMM_SIMD := $(shell GOEXPERIMENT=$(subst $(eval) ,,$(GOEXPERIMENT:%=%,))simd $(GO) build -o /dev/null $(GEMM_PROBE) >/dev/null 2>&1 && echo simd)
+GEMM_OPENBLAS := $(shell $(GO) build -tags openblas -o /dev/null $(GEMM_PROBE) >/dev/null 2>&1 && echo openblas)
+GEMM_SIMD := $(shell GOEXPERIMENT=$(SIMD_EXPERIMENT) $(GO) build -o /dev/null $(GEMM_PROBE) >/dev/null 2>&1 && echo simd)
 else
 GEMM_OPENBLAS := $(findstring openblas,$(GEMM))
 GEMM_SIMD := $(findstring simd,$(GEMM))
 endif
 GOTAGS := $(if $(GEMM_OPENBLAS),-tags openblas)
 ifneq ($(GEMM_SIMD),)
-export GOEXPERIMENT := $(if $(GOEXPERIMENT),$(GOEXPERIMENT)$(comma))simd
+export GOEXPERIMENT := $(SIMD_EXPERIMENT)
 endif
-comma := ,
 
 .PHONY: run test build bench gemm-path
 run:

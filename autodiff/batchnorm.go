@@ -214,62 +214,62 @@ func BatchNorm[T Float](x, gamma, beta *Var[T], eps float64) *Var[T] {
 	if beta != nil {
 		checkChanVec("BatchNorm", beta, c)
 	}
-	xhat, rstd := bnForward(x.val, eps)
+	mean, rstd := bnStats(x.val, eps)
 	if gamma == nil && beta == nil {
-		return bnNormalizeOp(x, xhat, rstd)
+		return bnNormalizeOp(x, bnApply(x.val, mean, rstd, nil, nil), rstd)
 	}
-	return bnAffineOp(x, gamma, beta, xhat, rstd)
+	return bnAffineOp(x, gamma, beta, mean, rstd)
 }
 
-// bnForward computes xhat = (x - mu) * r and r per channel.
-func bnForward[T Float](x *tensor.Tensor[T], eps float64) (xhat, rstd *tensor.Tensor[T]) {
+// bnStats returns the batch mean and r = 1/sqrt(var + eps) per channel.
+func bnStats[T Float](x *tensor.Tensor[T], eps float64) (mean []float64, rstd *tensor.Tensor[T]) {
 	n, c, inner := chanDims(x.Shape)
 	if n*inner == 0 {
 		panic("autodiff: BatchNorm: empty batch")
 	}
 	mean, variance := BatchNormStats(x)
 	rstd = tensor.New[T](c)
-	xhat = tensor.New[T](x.Shape...)
-	forChannels(c, len(x.Data), func(ch int) {
-		r := 1 / math.Sqrt(variance[ch]+eps)
-		rstd.Data[ch] = T(r)
+	for ch := range rstd.Data {
+		rstd.Data[ch] = T(1 / math.Sqrt(variance[ch]+eps))
+	}
+	return mean, rstd
+}
+
+// bnApply returns (x - mu)*r*gamma + beta per channel (gamma, beta nil: 1, 0),
+// computed in float64 and rounded once.
+func bnApply[T Float](x *tensor.Tensor[T], mean []float64, rstd *tensor.Tensor[T], gamma, beta *Var[T]) *tensor.Tensor[T] {
+	n, c, inner := chanDims(x.Shape)
+	y := tensor.New[T](x.Shape...)
+	forChannels(c, len(y.Data), func(ch int) {
+		r, t := float64(rstd.Data[ch]), 0.0
+		if gamma != nil {
+			r *= float64(gamma.val.Data[ch])
+		}
+		if beta != nil {
+			t = float64(beta.val.Data[ch])
+		}
 		mu := mean[ch]
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * inner
-			dst := xhat.Data[off : off+inner]
+			dst := y.Data[off : off+inner]
 			for k, v := range x.Data[off : off+inner] {
-				dst[k] = T((float64(v) - mu) * r)
+				dst[k] = T((float64(v)-mu)*r + t)
 			}
 		}
 	})
-	return xhat, rstd
+	return y
 }
 
 // bnAffineOp is y = gamma[c]*xhat + beta[c] as one op over x, gamma, beta
-// (gamma or beta may be nil). Its first-order backward is one fused kernel:
+// (gamma or beta may be nil). It keeps only the per-channel mean and r, not
+// xhat. Its first-order backward is one fused kernel:
 //
 //	dbeta = sum g,  dgamma = sum g*xhat,  dx = r*gamma*(g - dbeta/M - xhat*dgamma/M)
 //
-// and its recorded backward goes through the differentiable xhat op.
-func bnAffineOp[T Float](x, gamma, beta *Var[T], xhat, rstd *tensor.Tensor[T]) *Var[T] {
-	n, c, inner := chanDims(x.val.Shape)
-	y := tensor.New[T](x.val.Shape...)
-	forChannels(c, len(y.Data), func(ch int) {
-		s, t := T(1), T(0)
-		if gamma != nil {
-			s = gamma.val.Data[ch]
-		}
-		if beta != nil {
-			t = beta.val.Data[ch]
-		}
-		for i := 0; i < n; i++ {
-			off := (i*c + ch) * inner
-			dst := y.Data[off : off+inner]
-			for k, v := range xhat.Data[off : off+inner] {
-				dst[k] = v*s + t
-			}
-		}
-	})
+// and its recorded backward goes through the differentiable xhat op
+// (bnNormalizeOp, with xhat recomputed).
+func bnAffineOp[T Float](x, gamma, beta *Var[T], mean []float64, rstd *tensor.Tensor[T]) *Var[T] {
+	y := bnApply(x.val, mean, rstd, gamma, beta)
 	tp := x.tape
 	return NewOp(tp, y, []*Var[T]{x, gamma, beta}, func(g *Var[T]) []*Var[T] {
 		needX := x.requiresGrad
@@ -277,7 +277,7 @@ func bnAffineOp[T Float](x, gamma, beta *Var[T], xhat, rstd *tensor.Tensor[T]) *
 		needB := beta != nil && beta.requiresGrad
 		var gx, gg, gb *Var[T]
 		if !tp.Recording() {
-			dx, dg, db := bnAffineBackwardFused(g.val, xhat, rstd, gamma, needX)
+			dx, dg, db := bnAffineBackwardFused(g.val, x.val, mean, rstd, gamma, needX)
 			if needX {
 				gx = tp.Const(dx)
 			}
@@ -289,7 +289,7 @@ func bnAffineOp[T Float](x, gamma, beta *Var[T], xhat, rstd *tensor.Tensor[T]) *
 			}
 			return []*Var[T]{gx, gg, gb}
 		}
-		xh := bnNormalizeOp(x, xhat, rstd)
+		xh := bnNormalizeOp(x, bnApply(x.val, mean, rstd, nil, nil), rstd)
 		if needX {
 			gxh := g
 			if gamma != nil {
@@ -307,8 +307,9 @@ func bnAffineOp[T Float](x, gamma, beta *Var[T], xhat, rstd *tensor.Tensor[T]) *
 	})
 }
 
-// bnAffineBackwardFused computes the first-order gradients of bnAffineOp.
-func bnAffineBackwardFused[T Float](g, xhat, rstd *tensor.Tensor[T], gamma *Var[T], needX bool) (dx, dgamma, dbeta *tensor.Tensor[T]) {
+// bnAffineBackwardFused computes the first-order gradients of bnAffineOp
+// from x, the mean and r (xhat = (x - mu)*r is never stored).
+func bnAffineBackwardFused[T Float](g, x *tensor.Tensor[T], mean []float64, rstd *tensor.Tensor[T], gamma *Var[T], needX bool) (dx, dgamma, dbeta *tensor.Tensor[T]) {
 	n, c, inner := chanDims(g.Shape)
 	m := float64(n * inner)
 	dgamma, dbeta = tensor.New[T](c), tensor.New[T](c)
@@ -316,30 +317,32 @@ func bnAffineBackwardFused[T Float](g, xhat, rstd *tensor.Tensor[T], gamma *Var[
 		dx = tensor.New[T](g.Shape...)
 	}
 	forChannels(c, 2*len(g.Data), func(ch int) {
-		var sg, sgx float64
+		mu, r := mean[ch], float64(rstd.Data[ch])
+		var sg, sgx float64 // sum g, sum g*(x - mu)
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * inner
-			xs := xhat.Data[off : off+inner]
+			xs := x.Data[off : off+inner]
 			for k, v := range g.Data[off : off+inner] {
 				sg += float64(v)
-				sgx += float64(v) * float64(xs[k])
+				sgx += float64(v) * (float64(xs[k]) - mu)
 			}
 		}
-		dbeta.Data[ch], dgamma.Data[ch] = T(sg), T(sgx)
+		dbeta.Data[ch], dgamma.Data[ch] = T(sg), T(sgx*r)
 		if !needX {
 			return
 		}
-		mg, mgx := sg/m, sgx/m
-		r := float64(rstd.Data[ch])
+		// dx = r*gamma*(g - sg/M - (x-mu) * r^2 * sgx/M)
+		rg := r
 		if gamma != nil {
-			r *= float64(gamma.val.Data[ch])
+			rg *= float64(gamma.val.Data[ch])
 		}
+		mg, coef := sg/m, r*r*sgx/m
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * inner
-			xs := xhat.Data[off : off+inner]
+			xs := x.Data[off : off+inner]
 			dst := dx.Data[off : off+inner]
 			for k, v := range g.Data[off : off+inner] {
-				dst[k] = T(r * (float64(v) - mg - float64(xs[k])*mgx))
+				dst[k] = T(rg * (float64(v) - mg - (float64(xs[k])-mu)*coef))
 			}
 		}
 	})

@@ -106,7 +106,7 @@ func TestConvBlockGradCheck(t *testing.T) {
 
 func TestConvDeterminismGOMAXPROCS(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
-	x32 := tensor.Convert[float32](convRand(rng, 6, 8, 14, 14))
+	x32 := tensor.Convert[float32](convRand(rng, 12, 8, 14, 14))
 	w32 := tensor.Convert[float32](convRand(rng, 16, 8, 3, 3))
 	b32 := tensor.Convert[float32](convRand(rng, 16))
 	g32 := tensor.Convert[float32](convRand(rng, 16))

@@ -32,4 +32,9 @@ func ExampleSampler() {
 	_, err = episodes.NewSampler(digits{}, nil, episodes.Spec{Ways: 5, Shots: 1, Queries: 1}, 42)
 	fmt.Println(err)
 	// Output:
+	// classes [2 3] support [17 23] query [13 16 19 22]
+	// support X [17 23] Y [0 1]
+	// query   Y [0 0 1 1]
+	// same again: true
+	// 5 ways asked of 4 classes
 }

@@ -45,9 +45,13 @@ func runArgs(r *reports.Record, cfg, extra []byte) []any {
 	}
 	sum := r.Summarized()
 	p, d, e := r.Proto, r.Dataset, r.Env
+	var startedNS int64 // UnixNano is undefined outside 1678..2262; the zero time sorts first
+	if y := r.Started.Year(); y > 1678 && y < 2262 {
+		startedNS = r.Started.UnixNano()
+	}
 	return []any{
 		r.RunID, schema, r.Kind, r.Label, r.Method, r.Model,
-		r.Started.UTC().Format(time.RFC3339Nano), r.Started.UnixNano(),
+		r.Started.UTC().Format(time.RFC3339Nano), startedNS,
 		string(cfg), r.Seed, reports.DatasetName(d), d.Path, d.Format, d.SHA256, d.Split,
 		d.Classes, d.ImageHxW, p.Ways, p.Shots, p.Queries, p.StepsTrain, p.StepsTest, nullable(p.InnerLR),
 		p.BNMode, p.EvalEpisode, p.EvalSeed, p.Rotations, nullable(sum.Mean), nullable(sum.CI95), sum.N,

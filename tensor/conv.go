@@ -90,6 +90,9 @@ func ConvGeomFor(xShape, wShape []int, strideH, strideW, padH, padW, dilH, dilW,
 }
 
 func (g *ConvGeom) mustShapes(op string, shapes ...[]int) {
+	if err := g.Validate(); err != nil {
+		panic(fmt.Sprintf("tensor: %s: %v", op, err))
+	}
 	want := [][]int{g.XShape(), g.WShape(), g.YShape()}
 	names := []string{"x", "w", "y"}
 	for i, s := range shapes {
@@ -111,7 +114,7 @@ func (g *ConvGeom) chunking() (per, nChunks int) {
 		return 1, 0
 	}
 	p := g.OutH() * g.OutW()
-	per = (256 + p - 1) / p
+	per = (512 + p - 1) / p
 	per = min(per, (g.N+3)/4)
 	per = max(per, 1)
 	return per, (g.N + per - 1) / per
@@ -143,6 +146,10 @@ func Conv2d[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
 // Conv2dInto is Conv2d writing into y (len N*K*OH*OW, overwritten).
 func Conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace) {
 	g.norm()
+	g.mustShapes("Conv2dInto")
+	if len(y) != Numel(g.YShape()) || len(x) != Numel(g.XShape()) || len(w) != Numel(g.WShape()) {
+		panic(fmt.Sprintf("tensor: Conv2dInto: lengths y %d, x %d, w %d do not match %+v", len(y), len(x), len(w), g))
+	}
 	p := g.OutH() * g.OutW()
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	rows := cg * g.KH * g.KW

@@ -39,18 +39,29 @@ func PoolGeomFor(xShape []int, kh, kw, sh, sw, ph, pw int) (PoolGeom, error) {
 		return PoolGeom{}, fmt.Errorf("tensor: pool: want a 4-d input, got %v", xShape)
 	}
 	g := PoolGeom{N: xShape[0], C: xShape[1], H: xShape[2], W: xShape[3], KH: kh, KW: kw, StrideH: sh, StrideW: sw, PadH: ph, PadW: pw}
+	return g, g.Validate()
+}
+
+// Validate reports an inconsistent geometry.
+func (g PoolGeom) Validate() error {
+	kh, kw, sh, sw, ph, pw := g.KH, g.KW, g.StrideH, g.StrideW, g.PadH, g.PadW
 	switch {
+	case g.N < 0 || g.C < 0 || g.H <= 0 || g.W <= 0:
+		return fmt.Errorf("tensor: pool: bad input size %+v", g)
 	case kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || ph < 0 || pw < 0:
-		return g, fmt.Errorf("tensor: pool: bad kernel/stride/padding %+v", g)
+		return fmt.Errorf("tensor: pool: bad kernel/stride/padding %+v", g)
 	case 2*ph > kh || 2*pw > kw:
-		return g, fmt.Errorf("tensor: pool: padding %dx%d larger than half the kernel %dx%d", ph, pw, kh, kw)
+		return fmt.Errorf("tensor: pool: padding %dx%d larger than half the kernel %dx%d", ph, pw, kh, kw)
 	case g.OutH() <= 0 || g.OutW() <= 0:
-		return g, fmt.Errorf("tensor: pool: empty output for %+v", g)
+		return fmt.Errorf("tensor: pool: empty output for %+v", g)
 	}
-	return g, nil
+	return nil
 }
 
 func (g *PoolGeom) check(op string, x, y []int) {
+	if err := g.Validate(); err != nil {
+		panic(fmt.Sprintf("tensor: %s: %v", op, err))
+	}
 	if x != nil && !SameShape(x, g.XShape()) {
 		panic(fmt.Sprintf("tensor: %s: input shape %v, geometry wants %v", op, x, g.XShape()))
 	}

@@ -174,3 +174,26 @@ func TestEpisodesBadInputs(t *testing.T) {
 		epCheckOneLine(t, errs, c.want...)
 	}
 }
+
+func TestEpisodesSplitFileAndText(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "test-classes.txt")
+	os.WriteFile(p, []byte("# two Greek letters\nGreek/character01\nGreek/character02\n"), 0o644)
+	code, out, errs := epRun("episodes", "--split-file", p, "--split", "test", "--rotations=false", "--ways", "2", "--shots", "1", "--queries", "1", "--count", "3", "--format", "text")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "episode 0: classes [") {
+		t.Fatalf("%q", out)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, "393") || !strings.Contains(l, "394") { // ids 394 and 395, 0-based
+			t.Fatalf("classes outside the split file: %s", l)
+		}
+	}
+	code, _, errs = epRun("episodes", "--split-file", p, "--split", "test", "--ways", "9")
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	epCheckOneLine(t, errs, "9 ways asked of 8 classes") // 2 characters x 4 rotations
+}

@@ -1,11 +1,165 @@
 package cli
 
 import (
-	"errors"
+	"context"
+	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+
+	"github.com/metabench/metabench/internal/config"
+	"github.com/metabench/metabench/reports"
 )
 
-// cmdRun is a placeholder until its issue lands. (to be replaced)
+const runUsage = `usage: metabench run [--methods maml,fomaml,reptile] [--budget 60s] [--episodes 200] [--out DIR] [--store PATH] [--quiet]
+
+The main job (make run): on the embedded Omniglot background set, split by
+alphabet, a short meta-training of each method on 5-way 1-shot tasks (the
+standard protocol except for the budget, the meta-batch and the filter count,
+which are printed), evaluation on fixed test episodes from held-back
+alphabets, and a table of method, protocol, accuracy ± 95% CI, training time
+and the published number. Every run writes its checkpoint and record.json
+under --out and its record to the results store.
+
+flags:
+`
+
+// runPreset is the short-training configuration of one method in `run`.
+func runPreset(method string, budget time.Duration, episodes, filters, metaBatch int) (*config.Config, error) {
+	c := config.Default()
+	c.Method = method
+	c.Budget = config.Duration{Duration: budget}
+	c.Iterations = 0
+	c.Model.Filters = filters
+	c.MetaBatch = metaBatch
+	c.Eval.Episodes = episodes
+	c.Eval.ValEpisodes = 0
+	c.Checkpoint = config.Duration{Duration: time.Minute}
+	if method == "reptile" {
+		// Nichol et al. 2018, Omniglot 5-way: Adam (β1 = 0) at 1e-3, 5 inner
+		// steps on minibatches of 10 of the task's examples, meta step 1 -> 0.
+		c.InnerLR, c.InnerSteps, c.TestSteps = 0.001, 5, 50
+		c.Queries = 9
+		c.MetaBatch = max(metaBatch, 5)
+		c.Reptile = config.Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true, MetaStep: 1, MetaStepFinal: 1}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	return fail(stderr, "run", errors.New("not implemented yet"))
+	fs := mamlFlagSet("run")
+	methods := fs.String("methods", "maml,fomaml,reptile", "comma-separated `LIST` of methods")
+	budget := fs.Duration("budget", 60*time.Second, "training wall clock per method")
+	episodes := fs.Int("episodes", 200, "test episodes per method")
+	filters := fs.Int("filters", 32, "conv4 filters (the paper uses 64; fewer train faster in a short budget)")
+	metaBatch := fs.Int("meta-batch", 4, "tasks per meta-iteration (the paper uses 32)")
+	out := fs.String("out", "", "output `DIR` (default: a new folder under the system temp folder)")
+	quiet := fs.Bool("quiet", false, "no progress bars")
+	sf := AddStoreFlags(fs)
+	usage := flagUsage(runUsage, fs)
+	pos, err := mamlParseArgs(fs, args)
+	if err != nil {
+		return mamlUsageError(stderr, "run", usage, err)
+	}
+	if len(pos) > 0 {
+		return mamlUsageError(stderr, "run", usage, fmt.Errorf("unexpected argument %q", pos[0]))
+	}
+	switch {
+	case *budget <= 0:
+		return fail(stderr, "run", fmt.Errorf("--budget %v: must be positive", *budget))
+	case *episodes < 1:
+		return fail(stderr, "run", fmt.Errorf("--episodes %d: must be at least 1", *episodes))
+	case *filters < 1:
+		return fail(stderr, "run", fmt.Errorf("--filters %d: must be at least 1", *filters))
+	case *metaBatch < 1:
+		return fail(stderr, "run", fmt.Errorf("--meta-batch %d: must be at least 1", *metaBatch))
+	}
+	var cfgs []*config.Config
+	for _, m := range strings.Split(*methods, ",") {
+		m = strings.TrimSpace(m)
+		c, err := runPreset(m, *budget, *episodes, *filters, *metaBatch)
+		if err == nil {
+			_, err = loadMethod(m)
+		}
+		if err != nil {
+			return fail(stderr, "run", fmt.Errorf("--methods %s: %w", m, err))
+		}
+		cfgs = append(cfgs, c)
+	}
+	dir := *out
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "metabench-run-")
+		if err != nil {
+			return fail(stderr, "run", err)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(stderr, "metabench run: %d methods on the embedded Omniglot (5-way 1-shot, %v of training each); runs in %s\n", len(cfgs), *budget, dir)
+	var recs []*reports.Record
+	for _, c := range cfgs {
+		job := trainJob{Cfg: c, Out: filepath.Join(dir, c.Method), Label: sf.Label}
+		if !*quiet {
+			job.Progress = stderr
+		}
+		rec, err := trainExperiment(ctx, job)
+		if err != nil {
+			return fail(stderr, "run", fmt.Errorf("%s: %w", c.Method, err))
+		}
+		if path, err := sf.Save(rec, ""); err != nil {
+			return fail(stderr, "run", fmt.Errorf("results store %s: %w", path, err))
+		}
+		recs = append(recs, rec)
+	}
+	if err := renderRunTable(stdout, recs); err != nil {
+		return fail(stderr, "run", err)
+	}
+	fmt.Fprintf(stdout, "Training: %s, meta-batch %d (reptile at least 5), conv4 with %d filters, %v per method; test: %d episodes from %s, never seen in training. Records: %s.\n",
+		"embedded Omniglot background alphabets minus held-back ones, rotations as extra classes", *metaBatch, *filters, *budget, *episodes,
+		"6 held-back alphabets", dir)
+	return 0
+}
+
+func loadMethod(name string) (string, error) {
+	c := config.Default()
+	c.Method = name
+	if _, err := loadExperimentMethod(&c); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// renderRunTable writes the results table of `run`.
+func renderRunTable(w io.Writer, recs []*reports.Record) error {
+	t := tablewriter.NewWriter(w)
+	t.Header("method", "protocol", "accuracy (%)", "training", "iterations", "published (%)")
+	for _, r := range recs {
+		paper := "-"
+		if ref, ok := reports.LookupReference(r); ok {
+			paper = ref.String()
+		}
+		if err := t.Append([]string{
+			r.Method,
+			reports.ProtocolString(r.Proto),
+			fmt.Sprintf("%.2f ± %.2f", 100*r.Summary.Mean, 100*r.Summary.CI95),
+			reports.FormatDuration(trainSeconds(r)),
+			fmt.Sprint(r.Iters),
+			paper,
+		}); err != nil {
+			return fmt.Errorf("table: %w", err)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	return nil
 }

@@ -134,10 +134,19 @@ func loadExperiment(path string, sets []string) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := maml.New[float32](cfg.Method); err != nil {
-		return nil, fmt.Errorf("%s: method: %w", path, err)
+	if _, err := loadExperimentMethod(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
+}
+
+// loadExperimentMethod checks the method name against the registry.
+func loadExperimentMethod(cfg *config.Config) (maml.Method[float32], error) {
+	m, err := maml.New[float32](cfg.Method)
+	if err != nil {
+		return nil, fmt.Errorf("method: %w", err)
+	}
+	return m, nil
 }
 
 // trainJob is one train invocation.

@@ -6,19 +6,23 @@ import (
 	"testing"
 )
 
-// benchShapes are the matrix products of DECISIONS D4 and of Conv-4 on
-// Omniglot (batch 25, im2col with rows = output pixels): forward layers 1-4,
-// and the two products of a layer-2 backward (weights: col^T*dY, input:
-// dY*W^T).
+// benchShapes are the matrix products of DECISIONS D4 (im2col with rows =
+// output pixels), then those tensor.Conv2d issues for Conv-4 (W [K, C*9] x
+// col [C*9, images*pixels], several images per product): Omniglot batch 25
+// forward layers 1-4, a layer-2 input gradient (W^T x gy) and weight
+// gradient (gy x col^T), and mini-ImageNet (32 filters) layers 1-2.
 var benchShapes = []gemmCase{
 	{false, false, 1024, 1024, 1024, 1, 0, 0},
 	{false, false, 4900, 64, 576, 1, 0, 0},
 	{false, false, 1225, 64, 576, 1, 0, 0},
-	{false, false, 19600, 64, 9, 1, 0, 0},
-	{false, false, 225, 64, 576, 1, 0, 0},
-	{true, false, 576, 64, 4900, 1, 0, 0},
-	{false, true, 4900, 576, 64, 1, 0, 0},
-	{false, false, 64, 4900, 576, 1, 0, 0},
+	{false, false, 64, 784, 9, 1, 0, 0},
+	{false, false, 64, 588, 576, 1, 0, 0},
+	{false, false, 64, 343, 576, 1, 0, 0},
+	{false, false, 64, 63, 576, 1, 0, 0},
+	{true, false, 576, 588, 64, 1, 0, 0},
+	{false, true, 64, 576, 588, 1, 0, 0},
+	{false, false, 32, 7056, 27, 1, 0, 0},
+	{false, false, 32, 1764, 288, 1, 0, 0},
 }
 
 type f32Func func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)

@@ -109,16 +109,18 @@ type gemmJob struct {
 
 // workspace is one worker's packing buffers, sized for this call.
 type workspace struct {
-	pa, pb []float32 // packed A block (tm x kc), packed B block (kc x tn)
-	edge   []float32 // one mr x nr tile for the ragged edges of C
+	pa   []float32 // packed A block: tm x kc, in mr-row slivers
+	pb   []float32 // one packed B sliver: kc x nr
+	edge []float32 // one mr x nr tile for the ragged edges of C
 }
 
 func (g *gemmJob) newWorkspace() *workspace {
-	buf := make([]float32, g.tm*g.kc+g.kc*g.tn+mr*g.kern.nr)
+	nr := g.kern.nr
+	buf := make([]float32, g.tm*g.kc+g.kc*nr+mr*nr)
 	return &workspace{
 		pa:   buf[:g.tm*g.kc],
-		pb:   buf[g.tm*g.kc : g.tm*g.kc+g.kc*g.tn],
-		edge: buf[g.tm*g.kc+g.kc*g.tn:],
+		pb:   buf[g.tm*g.kc : g.tm*g.kc+g.kc*nr],
+		edge: buf[g.tm*g.kc+g.kc*nr:],
 	}
 }
 
@@ -134,11 +136,11 @@ func (g *gemmJob) tile(w *workspace, t int) {
 	for p0 := 0; p0 < g.k; p0 += g.kc {
 		kb := min(g.kc, g.k-p0)
 		packA(w.pa, g.a, g.lda, g.transA, i0, mb, p0, kb, g.alpha)
-		packB(w.pb, g.b, g.ldb, g.transB, p0, kb, j0, nb, nr)
-		// B sliver outside (it stays in L1), A slivers inside (from L2).
+		// One B sliver at a time (it stays in L1), A slivers inside (from L2).
 		for jr := 0; jr < nb; jr += nr {
-			bs := w.pb[jr*kb : (jr+nr)*kb]
 			ncols := min(nr, nb-jr)
+			bs := w.pb[:kb*nr]
+			packB(bs, g.b, g.ldb, g.transB, p0, kb, j0+jr, ncols, nr)
 			for ir := 0; ir < mb; ir += mr {
 				as := w.pa[ir*kb : (ir+mr)*kb]
 				nrows := min(mr, mb-ir)

@@ -1,0 +1,247 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+const good = `version: 1
+method: maml
+model: {name: conv4, filters: 64}
+data: {path: embedded, val_fraction: 0.1, test_fraction: 0.2, rotations: true}
+ways: 5
+shots: 1
+queries: 15
+inner_lr: 0.4
+inner_steps: 1
+test_steps: 3
+meta_batch: 32
+meta_lr: 0.001
+iterations: 100
+budget: 30m
+seed: 3
+eval: {episodes: 600, queries: 15, seed: 1, val_episodes: 10, every: 1m}
+`
+
+func TestParseGood(t *testing.T) {
+	c, err := Parse([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Budget.Duration != 30*time.Minute || c.Seed != 3 || c.Eval.Every.Duration != time.Minute || c.Model.Filters != 64 {
+		t.Fatalf("decoded %+v", c)
+	}
+	// Keys absent from the file keep their defaults.
+	if c.Reptile.InnerOptimizer != "adam" || c.Checkpoint.Duration != 5*time.Minute {
+		t.Fatalf("defaults lost: %+v", c)
+	}
+}
+
+// TestStrictness is the table of bad experiment files: each must fail with
+// a message naming the field.
+func TestStrictness(t *testing.T) {
+	cases := []struct {
+		name, edit, want string
+	}{
+		{"unknown top-level key", good + "iterationz: 5\n", "iterationz"},
+		{"unknown nested key", strings.Replace(good, "filters: 64", "filter: 64", 1), "filter"},
+		{"wrong type int", strings.Replace(good, "ways: 5", "ways: five", 1), "five"},
+		{"wrong type float", strings.Replace(good, "inner_lr: 0.4", "inner_lr: [0.4]", 1), "line"},
+		{"bad duration", strings.Replace(good, "budget: 30m", "budget: 30 minutes", 1), "duration"},
+		{"negative duration", strings.Replace(good, "budget: 30m", "budget: -5m", 1), "duration"},
+		{"missing version", strings.Replace(good, "version: 1\n", "", 1), "version"},
+		{"future version", strings.Replace(good, "version: 1", "version: 2", 1), "version: 2"},
+		{"empty file", "", "empty"},
+		{"two documents", good + "---\nversion: 1\n", "more than one"},
+		{"not yaml", "version: 1\nways: [\n", "line"},
+		{"bool for int", strings.Replace(good, "shots: 1", "shots: true", 1), "true"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.edit))
+			if err == nil {
+				t.Fatalf("no error")
+			}
+			if !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q: want one line containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		set, field string
+	}{
+		{"ways=1", "ways"},
+		{"shots=0", "shots"},
+		{"queries=0", "queries"},
+		{"inner_lr=0", "inner_lr"},
+		{"inner_steps=-1", "inner_steps"},
+		{"meta_batch=0", "meta_batch"},
+		{"meta_lr=-1", "meta_lr"},
+		{"clip=-1", "clip"},
+		{"model.name=resnet", "model.name"},
+		{"model.filters=0", "model.filters"},
+		{"data.path=", "data.path"},
+		{"data.test_fraction=0", "data.test_fraction"},
+		{"data.val_fraction=0.9", "data.val_fraction"},
+		{"data.image_size=8", "data.image_size"},
+		{"reptile.inner_optimizer=rmsprop", "reptile.inner_optimizer"},
+		{"eval.episodes=0", "eval.episodes"},
+		{"method=", "method"},
+	}
+	for _, c := range cases {
+		t.Run(c.set, func(t *testing.T) {
+			cfg, err := Parse([]byte(good))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cfg.Set(c.set); err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.Validate()
+			if err == nil || !strings.HasPrefix(err.Error(), c.field+":") {
+				t.Fatalf("Validate after %s: %v, want an error on %s", c.set, err, c.field)
+			}
+		})
+	}
+	cfg, _ := Parse([]byte(good))
+	cfg.Iterations, cfg.Budget.Duration = 0, 0
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "budget") {
+		t.Fatalf("no limit: %v", err)
+	}
+}
+
+func TestSet(t *testing.T) {
+	cfg, err := Parse([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"budget=90s", "data.rotations=false", "eval.episodes=20", "inner_lr=0.1", "data.path=/x/y.npz", "method=fomaml", "seed=-4"} {
+		if err := cfg.Set(kv); err != nil {
+			t.Fatalf("Set(%s): %v", kv, err)
+		}
+	}
+	if cfg.Budget.Duration != 90*time.Second || cfg.Data.Rotations || cfg.Eval.Episodes != 20 || cfg.InnerLR != 0.1 ||
+		cfg.Data.Path != "/x/y.npz" || cfg.Method != "fomaml" || cfg.Seed != -4 {
+		t.Fatalf("after Set: %+v", cfg)
+	}
+	bad := []struct{ kv, want string }{
+		{"nope=1", `unknown key "nope"`},
+		{"data.nope=1", `unknown key "nope"`},
+		{"ways=abc", "ways=abc"},
+		{"budget=forever", "duration"},
+		{"data=1", "is a section"},
+		{"ways", "key=value"},
+		{"=3", "key=value"},
+		{"ways.x=3", "unknown key"},
+	}
+	for _, b := range bad {
+		if err := cfg.Set(b.kv); err == nil || !strings.Contains(err.Error(), b.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Set(%q) = %v, want one line containing %q", b.kv, err, b.want)
+		}
+	}
+}
+
+func TestLoadErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(filepath.Join(dir, "missing.yaml"), nil); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Fatalf("missing file: %v", err)
+	}
+	p := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(p, []byte(good+"bogus: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	p2 := filepath.Join(dir, "ok.yaml")
+	if err := os.WriteFile(p2, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p2, []string{"ways=0"}); err == nil || !strings.Contains(err.Error(), "ways") {
+		t.Fatalf("override then validate: %v", err)
+	}
+	c, err := Load(p2, []string{"iterations=7"})
+	if err != nil || c.Iterations != 7 {
+		t.Fatalf("override: %v %+v", err, c)
+	}
+}
+
+// TestRoundTrip: YAML() gives back an equivalent experiment file.
+func TestRoundTrip(t *testing.T) {
+	c, err := Parse([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Parse(b)
+	if err != nil {
+		t.Fatalf("re-parse: %v\n%s", err, b)
+	}
+	if *c != *d {
+		t.Fatalf("round trip:\n%+v\n%+v", c, d)
+	}
+	if m := c.Map(); m["budget"] != "30m0s" || m["ways"] != 5 {
+		t.Fatalf("Map: %v", m)
+	}
+}
+
+// TestBenchmarks: every shipped benchmark file loads and validates, and is
+// named after its dataset, ways, shots and method.
+func TestBenchmarks(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "benchmarks", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 13 {
+		t.Fatalf("%d benchmark files, want at least 13", len(files))
+	}
+	for _, f := range files {
+		c, err := Load(f, nil)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		base := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		parts := strings.Split(base, "-")
+		if len(parts) != 3 {
+			t.Errorf("%s: name is not <dataset>-<ways>w<shots>s-<method>", f)
+			continue
+		}
+		want := []string{parts[0], parts[1], parts[2]}
+		got := []string{"", strings.TrimSpace(strings.Join([]string{itoa(c.Ways), "w", itoa(c.Shots), "s"}, "")), c.Method}
+		if got[1] != want[1] || got[2] != want[2] {
+			t.Errorf("%s: holds %s %s", f, got[1], got[2])
+		}
+		if c.Iterations == 0 || c.Budget.Duration == 0 {
+			t.Errorf("%s: iterations and budget must both be set", f)
+		}
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// FuzzParse: no input makes Parse panic.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("version: 1\nways: 5\n"))
+	f.Add([]byte("version: 1\nbudget: 1h\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b)
+		if err == nil {
+			_ = c.Validate()
+		}
+	})
+}

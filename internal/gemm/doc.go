@@ -1,0 +1,69 @@
+// Package gemm is the single entry point for dense matrix products in
+// metabench. Every convolution and linear layer of the engine goes through
+// F32 or F64, so the matrix-product path is chosen in one place and reported
+// by Path and by `metabench perf`.
+//
+// All matrices are row-major:
+//
+//	C = alpha * op(A) * op(B) + beta * C
+//
+// with op(X) = X or X^T, op(A) m x k, op(B) k x n, C m x n.
+//
+// # Paths
+//
+// The path is fixed when the binary is built, and for SIMD refined at run time:
+//
+//   - "gonum": the default build (no tags, no experiment); gonum's pure-Go
+//     Sgemm/Dgemm. Works everywhere.
+//   - "simd-avx512", "simd-avx2": built with GOEXPERIMENT=simd on amd64
+//     (files guarded by goexperiment.simd, using simd/archsimd). float32 runs
+//     the blocked kernels below when the CPU has AVX-512 (F, CD, BW, DQ, VL)
+//     or else AVX2 with FMA; on any other CPU it falls back to gonum. The CPU
+//     check reads flags the runtime fills in at start-up, so it is repeated
+//     on every call and needs no package state. float64 stays on gonum (it is
+//     used for checks, not for training).
+//   - "openblas": built with the tag openblas and cgo; both precisions call
+//     cblas_sgemm/cblas_dgemm of the system OpenBLAS (Debian: libopenblas-dev),
+//     with its own threads. When both the tag and the experiment are set,
+//     OpenBLAS is used and the SIMD kernels are still compiled and tested.
+//
+// The Makefile picks the fastest route that builds on the machine (see its
+// comments): OpenBLAS if it links, GOEXPERIMENT=simd if it compiles, else
+// gonum.
+//
+// # The SIMD path: blocking
+//
+// The scheme is the classic Goto/BLIS one, sized for Zen-class cores (48 KiB
+// L1d, 1 MiB L2 per core) and for Go's register allocator, which uses only
+// the 15 vector registers X0-X14 (X15 is the ABI's zero register):
+//
+//   - Microkernel: a 4 x 32 tile of C held in 8 Float32x16 accumulators
+//     (AVX-512), or 4 x 16 in 8 Float32x8 (AVX2). Each step k loads 2
+//     vectors of a packed B row, broadcasts 4 packed A values and issues 8
+//     FMAs. Taller tiles (6x32, 5x32, 8x16) spill and measured slower; so did
+//     unrolled loops, whose spills are SSE-encoded and, with the upper vector
+//     state dirty, cost two orders of magnitude. Each kernel ends with
+//     VZEROUPPER (archsimd.ClearAVXUpperBits) so the scalar Go code after it
+//     (which uses SSE encodings) does not pay that penalty.
+//   - k is cut into ceil(k/256) blocks of equal depth kc <= 256: a 4 x kc A
+//     sliver and a kc x 32 B sliver (32 KiB) stay in L1.
+//   - C is cut into fixed tiles of 128 rows x 512 columns. For each tile and
+//     each k block, op(A)[tile rows, k block] is packed (times alpha) into
+//     4-row slivers (an L2-resident block of at most 128 x kc) and
+//     op(B)[k block, tile columns] into 32-column slivers (at most kc x 512);
+//     the transposes are absorbed by the packing, so the kernels see one
+//     layout. The macro loop keeps one B sliver in L1 and runs down the A
+//     slivers. Ragged edges (m % 4, n % 32) are packed with zeros, computed
+//     into a scratch tile and the valid part added to C.
+//   - beta is applied to a C tile once, before its first k block (C is not
+//     read when beta == 0); each k block then adds its product to C.
+//   - Parallelism: the tiles are handed out to min(GOMAXPROCS, tiles)
+//     goroutines through an atomic counter (one goroutine below 2^20 flops).
+//     A tile is always computed whole, all k blocks in order, by one
+//     goroutine, and the k blocks depend on k alone, so every element of C
+//     is the same sequence of roundings for any GOMAXPROCS: results are
+//     bit-identical run to run and across core counts.
+//   - Buffers are allocated per call and per worker, sized by the problem
+//     (at most 128*256 + 256*512 floats, about 640 KiB); nothing is cached
+//     between calls.
+package gemm
