@@ -26,16 +26,18 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"episodes": {"sample N-way K-shot episodes and print them as JSON lines", cmdEpisodes},
-		"datasets": {"inspect datasets: `datasets info PATH`", cmdDatasets},
-		"train":    {"meta-train a model from an experiment file", cmdTrain},
-		"eval":     {"evaluate a checkpoint on fixed test episodes", cmdEval},
-		"perf":     {"run the standard performance workloads", cmdPerf},
-		"search":   {"run an architecture search from an experiment file", cmdSearch},
-		"params":   {"print the parameter count of a network built from a genotype", cmdParams},
-		"report":   {"tables and plots from the results store", cmdReport},
-		"compare":  {"paired run-against-run regression check", cmdCompare},
-		"run":      {"the main job: train, evaluate and tabulate on the embedded data", cmdRun},
+		"episodes":  {"sample N-way K-shot episodes and print them as JSON lines", cmdEpisodes},
+		"datasets":  {"inspect datasets: `datasets info PATH`", cmdDatasets},
+		"train":     {"meta-train a model from an experiment file", cmdTrain},
+		"eval":      {"evaluate a checkpoint on fixed test episodes", cmdEval},
+		"perf":      {"run the standard performance workloads", cmdPerf},
+		"search":    {"run an architecture search from an experiment file", cmdSearch},
+		"params":    {"print the parameter count of a network built from a genotype", cmdParams},
+		"report":    {"tables and plots from the results store", cmdReport},
+		"compare":   {"paired run-against-run regression check", cmdCompare},
+		"run":       {"the main job: train, evaluate and tabulate on the embedded data", cmdRun},
+		"metatrain": {"multi-task meta-training of the search network over 10-class task streams", cmdMetatrain},
+		"adapt":     {"adapt a multi-task prior to an unseen dataset, derive and train genotypes", cmdAdapt},
 	}
 }
 
