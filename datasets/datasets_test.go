@@ -472,3 +472,39 @@ func BenchmarkOpenDefault(b *testing.B) {
 		}
 	}
 }
+
+func TestOmniglotZipFixture(t *testing.T) {
+	var names []string
+	var members [][]byte
+	for c := 0; c < 2; c++ {
+		for s := 0; s < 3; s++ {
+			names = append(names, fmt.Sprintf("images_background/Alpha/character%02d/%04d_%02d.png", c+1, c+1, s+1))
+			members = append(members, pngGray(t, omniglotDrawing(c, s), 105, 105))
+		}
+	}
+	names = append(names, "images_background/README.txt")
+	members = append(members, []byte("not a drawing"))
+	p := filepath.Join(t.TempDir(), "images_background.zip")
+	writeFile(t, p, zipBytes(t, names, members))
+	ds, err := Open(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Format != "omniglot-zip" || ds.NumClasses() != 2 || ds.Len() != 6 || ds.ClassGroups[1] != "Alpha" {
+		t.Fatalf("%+v", ds.Info())
+	}
+	zr, _ := zipFromBytes(omniglotNpzFixture(t, 2, 3))
+	npz, err := readOmniglotNpz("f.npz", zr, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(npz.Pixels, ds.Pixels) {
+		t.Fatal("zip and npz readers disagree")
+	}
+	// A corrupt PNG inside the zip names the archive and the member.
+	members[2] = members[2][:40]
+	writeFile(t, p, zipBytes(t, names, members))
+	if _, err := Open(p, Options{}); err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "0001_03.png") {
+		t.Fatalf("corrupt member: %v", err)
+	}
+}

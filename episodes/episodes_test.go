@@ -330,6 +330,13 @@ func TestSplits(t *testing.T) {
 	if _, err := SplitByCount(10, 5, 5, 1, 0); err == nil {
 		t.Fatal("over-full split accepted")
 	}
+	empty, _ := Split{Train: []int{0, 1}}.Subset("val")
+	if empty == nil {
+		t.Fatal("empty subset is nil (would mean all classes)")
+	}
+	if _, err := NewSampler(newFake(uniform(3, 5), 1, 1, 1), empty, Spec{1, 1, 1}, 0); err == nil || err.Error() != "1 ways asked of 0 classes" {
+		t.Fatalf("empty split: %v", err)
+	}
 	if _, err := a.Subset("bogus"); err == nil {
 		t.Fatal("bogus subset accepted")
 	}

@@ -14,7 +14,7 @@ func (digits) NumClasses() int { return 4 }
 func (digits) ClassIndices(c int) []int {
 	return []int{6 * c, 6*c + 1, 6*c + 2, 6*c + 3, 6*c + 4, 6*c + 5}
 }
-func (digits) ImageShape() (c, h, w int)   { return 1, 1, 1 }
+func (digits) ImageShape() (c, h, w int)  { return 1, 1, 1 }
 func (digits) Image(dst []float32, i int) { dst[0] = float32(i) }
 
 func ExampleSampler() {

@@ -23,15 +23,22 @@ type Split struct {
 }
 
 // Subset returns the classes of "train", "val", "test" or "all" (the union,
-// sorted).
+// sorted). The result is never nil, so an empty subset is not mistaken for
+// "all classes" by NewSampler.
 func (s Split) Subset(name string) ([]int, error) {
+	nonNil := func(l []int) []int {
+		if l == nil {
+			return []int{}
+		}
+		return l
+	}
 	switch name {
 	case "train":
-		return s.Train, nil
+		return nonNil(s.Train), nil
 	case "val", "validation":
-		return s.Val, nil
+		return nonNil(s.Val), nil
 	case "test":
-		return s.Test, nil
+		return nonNil(s.Test), nil
 	case "all", "":
 		all := append(append(append([]int(nil), s.Train...), s.Val...), s.Test...)
 		sort.Ints(all)
@@ -229,6 +236,29 @@ func ReadClassList(b []byte) []string {
 		}
 	}
 	return out
+}
+
+// ClassesByName maps class names to class ids (in the order given); every
+// name must be a known class and appear once.
+func ClassesByName(names, classNames []string) ([]int, error) {
+	id := make(map[string]int, len(classNames))
+	for c, n := range classNames {
+		id[n] = c
+	}
+	out := make([]int, 0, len(names))
+	seen := map[string]bool{}
+	for _, n := range names {
+		c, ok := id[n]
+		if !ok {
+			return nil, fmt.Errorf("class %q not in the source", n)
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("class %q listed twice", n)
+		}
+		seen[n] = true
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // splitByNames maps names to class ids; when explicitTrain is false, every

@@ -94,6 +94,10 @@ var convCases = []ConvGeom{
 	{N: 9, C: 2, H: 3, W: 3, K: 3, KH: 3, KW: 3, PadH: 1, PadW: 1},                           // tiny planes, many images per chunk
 	{N: 3, C: 3, H: 11, W: 13, K: 5, KH: 3, KW: 2, StrideH: 3, StrideW: 2, PadH: 1, PadW: 1, DilH: 2, DilW: 1},
 	{N: 4, C: 5, H: 30, W: 30, K: 7, KH: 3, KW: 3, PadH: 1, PadW: 1}, // large enough to run in parallel
+	{N: 3, C: 2, H: 5, W: 6, K: 3, KH: 2, KW: 3, PadH: 1, PadW: 1},   // stride 1, OW == W but OH == H+1
+	{N: 2, C: 3, H: 4, W: 1, K: 2, KH: 3, KW: 3, PadH: 1, PadW: 1},   // width 1: taps entirely in the padding
+	{N: 2, C: 2, H: 6, W: 7, K: 2, KH: 1, KW: 5, PadW: 2},            // 1x5
+	{N: 2, C: 2, H: 9, W: 9, K: 4, KH: 5, KW: 5, PadH: 4, PadW: 4, DilH: 2, DilW: 2, Groups: 2},
 }
 
 func maxRel(a []float64, b []float64) float64 {

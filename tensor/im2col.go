@@ -202,6 +202,32 @@ func validRange(pad, off, stride, in, out int) (lo, hi int) {
 func im2colPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
 	ilo, ihi := validRange(g.PadH, i*g.DilH, g.StrideH, g.H, oh)
 	jlo, jhi := validRange(g.PadW, j*g.DilW, g.StrideW, g.W, ow)
+	if g.StrideH == 1 && g.StrideW == 1 && ow == g.W {
+		// "same" stride-1 conv: the tap is the plane shifted by
+		// (i*DH-PH)*W + (j*DW-PW); one contiguous copy of the valid span,
+		// then zero the columns that wrapped around to the next row.
+		if ilo >= ihi || jlo >= jhi {
+			clear(dst[:oh*ow])
+			return
+		}
+		q0, q1 := ilo*ow+jlo, (ihi-1)*ow+jhi
+		shift := (i*g.DilH-g.PadH)*g.W + (j*g.DilW - g.PadW)
+		clear(dst[:q0])
+		clear(dst[q1 : oh*ow])
+		copy(dst[q0:q1], src[q0+shift:q1+shift])
+		if jlo > 0 || jhi < ow {
+			for r := ilo; r < ihi; r++ {
+				row := dst[r*ow : (r+1)*ow]
+				if r > ilo {
+					clear(row[:jlo])
+				}
+				if r < ihi-1 {
+					clear(row[jhi:])
+				}
+			}
+		}
+		return
+	}
 	clear(dst[:ilo*ow])
 	clear(dst[ihi*ow:])
 	sw := g.StrideW
@@ -227,9 +253,38 @@ func im2colPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
 
 // col2imPlane is the adjoint of im2colPlane: it adds src [OH*OW] into the
 // input plane dst [H, W] at the positions im2colPlane reads.
+//
+// In the "same" stride-1 case it zeroes, in src, the entries that fall on
+// padding (src is scratch owned by the caller) and adds the shifted plane in
+// one contiguous loop; adding those zeros leaves dst unchanged.
 func col2imPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
 	ilo, ihi := validRange(g.PadH, i*g.DilH, g.StrideH, g.H, oh)
 	jlo, jhi := validRange(g.PadW, j*g.DilW, g.StrideW, g.W, ow)
+	if g.StrideH == 1 && g.StrideW == 1 && ow == g.W {
+		if ilo >= ihi || jlo >= jhi {
+			return
+		}
+		q0, q1 := ilo*ow+jlo, (ihi-1)*ow+jhi
+		shift := (i*g.DilH-g.PadH)*g.W + (j*g.DilW - g.PadW)
+		if jlo > 0 || jhi < ow {
+			for r := ilo; r < ihi; r++ {
+				row := src[r*ow : (r+1)*ow]
+				if r > ilo {
+					clear(row[:jlo])
+				}
+				if r < ihi-1 {
+					clear(row[jhi:])
+				}
+			}
+		}
+		s := src[q0:q1]
+		d := dst[q0+shift : q1+shift]
+		d = d[:len(s)]
+		for k, v := range s {
+			d[k] += v
+		}
+		return
+	}
 	sw := g.StrideW
 	n := jhi - jlo
 	for r := ilo; r < ihi; r++ {

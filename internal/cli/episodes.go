@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/metabench/metabench/datasets"
@@ -28,12 +30,24 @@ image = v/4, rotation = v%4).
 
 Splits: --split train|val|test|all picks classes; Omniglot (or any source with
 class groups) is split by whole groups (alphabets), other sources by class,
-with --val-frac/--test-frac and --split-seed; --split-file reads a JSON/YAML
-{train,val,test} file of class names, or a text file with one test class
-name per line.
+with --val-frac/--test-frac and --split-seed. --split-file reads a JSON/YAML
+file {train: [...], val: [...], test: [...]} of class names (--split picks
+one list; classes in no list go to train when train is not given), or a
+plain-text file with one class name per line ('#' comments), which is then
+the whole class set sampled from, whatever --split says. Class names are
+those of "metabench datasets info" (Omniglot: Alphabet/characterNN).
 
 flags:
 `
+
+// isStructuredSplit reports whether a split file is JSON or YAML.
+func isStructuredSplit(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json", ".yaml", ".yml":
+		return true
+	}
+	return false
+}
 
 func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("episodes", flag.ContinueOnError)
@@ -47,7 +61,7 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "json", "output format: json or text")
 	split := fs.String("split", "all", "class split: train, val, test or all")
 	splitSeed := fs.Uint64("split-seed", 0, "seed of the class split")
-	splitFile := fs.String("split-file", "", "named split file (JSON/YAML lists or one test class per line)")
+	splitFile := fs.String("split-file", "", "named split file: JSON/YAML {train,val,test} lists, or text with one class name per line")
 	valFrac := fs.Float64("val-frac", 0.15, "fraction of groups (or classes) held back for val")
 	testFrac := fs.Float64("test-frac", 0.15, "fraction of groups (or classes) held back for test")
 	rotations := fs.Bool("rotations", false, "add 90/180/270-degree rotations as classes (default true for Omniglot)")
@@ -94,7 +108,15 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var sp episodes.Split
+	var listed []int // classes of a plain-text split file
 	switch {
+	case *splitFile != "" && !isStructuredSplit(*splitFile):
+		var b []byte
+		if b, err = os.ReadFile(*splitFile); err == nil {
+			if listed, err = episodes.ClassesByName(episodes.ReadClassList(b), ds.ClassNames); err != nil {
+				err = fmt.Errorf("%s: %w", *splitFile, err)
+			}
+		}
 	case *splitFile != "":
 		sp, err = episodes.ReadSplitFile(*splitFile, ds.ClassNames)
 	case ds.ClassGroups != nil:
@@ -111,6 +133,9 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	classes, err := sp.Subset(*split)
 	if err != nil {
 		return fail(stderr, "episodes", fmt.Errorf("--split: %w", err))
+	}
+	if listed != nil {
+		classes = listed
 	}
 
 	var src episodes.Source = ds

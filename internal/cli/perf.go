@@ -2,10 +2,74 @@ package cli
 
 import (
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"slices"
+	"strings"
+
+	"github.com/metabench/metabench/internal/perf"
 )
 
-// cmdPerf is a placeholder until its issue lands. (to be replaced)
+// cmdPerf runs the standard performance workloads (those of
+// ../shared/peer/torch_bench.py, same names and shapes, float32, on all the
+// cores GOMAXPROCS allows) and prints their timings, the peak memory and the
+// matrix-product path.
 func cmdPerf(args []string, stdout, stderr io.Writer) int {
-	return fail(stderr, "perf", errors.New("not implemented yet"))
+	fs := flag.NewFlagSet("perf", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "output format: json or text")
+	reps := fs.Int("reps", 15, "timed repetitions per workload (maml2_mini_task runs max(3, reps/3)), after 2 warm-up runs")
+	only := fs.String("only", "", "comma-separated workloads to run ("+strings.Join(perf.Names(), ", ")+"); empty runs all")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: metabench perf [--format json|text] [--reps N] [--only a,b]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "metabench perf: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *format != "json" && *format != "text" {
+		fmt.Fprintf(stderr, "metabench perf: --format must be json or text, got %q\n", *format)
+		return 2
+	}
+	if *reps < 1 {
+		fmt.Fprintf(stderr, "metabench perf: --reps must be at least 1, got %d\n", *reps)
+		return 2
+	}
+	var names []string
+	for _, n := range strings.Split(*only, ",") {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		if !slices.Contains(perf.Names(), n) {
+			fmt.Fprintf(stderr, "metabench perf: --only: unknown workload %q (have %s)\n", n, strings.Join(perf.Names(), ", "))
+			return 2
+		}
+		names = append(names, n)
+	}
+	rep, err := perf.Run(perf.Options{Reps: *reps, Only: names})
+	if err != nil {
+		return fail(stderr, "perf", err)
+	}
+	if *format == "json" {
+		b, err := rep.JSON()
+		if err != nil {
+			return fail(stderr, "perf", err)
+		}
+		if _, err := stdout.Write(b); err != nil {
+			return fail(stderr, "perf", err)
+		}
+		return 0
+	}
+	if err := rep.WriteText(stdout); err != nil {
+		return fail(stderr, "perf", err)
+	}
+	return 0
 }

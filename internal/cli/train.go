@@ -159,6 +159,9 @@ type trainJob struct {
 	// stopAfter, when > 0, interrupts the run after that many iterations of
 	// this invocation, as Ctrl-C would (tests).
 	stopAfter int
+	// data, when set, is used instead of opening cfg's data (tests share
+	// one opened dataset between runs).
+	data *expData
 }
 
 // errInterrupted is returned when training stops on a signal (or stopAfter)
@@ -311,9 +314,12 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 	if !job.Resume && haveCk {
 		return nil, fmt.Errorf("--out: %s already holds a checkpoint: pass --resume to continue it, or choose another folder", job.Out)
 	}
-	data, err := openExperimentData(cfg)
-	if err != nil {
-		return nil, err
+	data := job.data
+	if data == nil {
+		var err error
+		if data, err = openExperimentData(cfg); err != nil {
+			return nil, err
+		}
 	}
 	trainS, valS, testS, err := data.samplers(cfg)
 	if err != nil {

@@ -1,0 +1,26 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	dir := t.TempDir()
+	code, stdout, stderr := mamlRunCLI("run", "--budget", "300ms", "--episodes", "3", "--filters", "4", "--meta-batch", "1",
+		"--out", filepath.Join(dir, "runs"), "--store", filepath.Join(dir, "r.db"), "--quiet")
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"maml", "fomaml", "reptile", "Finn et al. 2017", "Nichol et al. 2018", "5w1s", "±"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, _, stderr = mamlRunCLI("run", "--methods", "maml,nope", "--store", filepath.Join(dir, "r.db"))
+	mamlCheckOneLine(t, code, 1, stderr, "nope")
+}

@@ -1,0 +1,218 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/metabench/metabench/internal/config"
+	"github.com/metabench/metabench/maml"
+)
+
+// tinyConfig is a small experiment on the embedded Omniglot: conv4 with few
+// filters, short training, few test episodes.
+func tinyConfig(t *testing.T, method string, sets ...string) *config.Config {
+	t.Helper()
+	c := config.Default()
+	base := []string{
+		"method=" + method, "model.filters=8", "meta_batch=2", "iterations=4", "budget=0",
+		"eval.episodes=4", "eval.val_episodes=2", "eval.every=1ns", "queries=5", "eval.queries=5", "workers=2",
+		"checkpoint_every=0",
+	}
+	if method == "reptile" {
+		base = append(base, "inner_lr=0.001", "inner_steps=3", "test_steps=3", "reptile.inner_batch=4", "reptile.meta_step_final=0")
+	}
+	for _, kv := range append(base, sets...) {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &c
+}
+
+// TestResumeExact: a run interrupted after some iterations and resumed ends
+// with exactly (bit for bit) the parameters and optimiser state of an
+// uninterrupted run, for each method.
+func TestResumeExact(t *testing.T) {
+	data, err := openExperimentData(tinyConfig(t, "maml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{"maml", "fomaml", "reptile"} {
+		t.Run(method, func(t *testing.T) {
+			cfg := tinyConfig(t, method, "iterations=5")
+			full := filepath.Join(t.TempDir(), "full")
+			if _, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: full, data: data}); err != nil {
+				t.Fatal(err)
+			}
+			part := filepath.Join(t.TempDir(), "part")
+			_, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: part, stopAfter: 2, data: data})
+			if !errors.Is(err, errInterrupted) {
+				t.Fatalf("interrupted run: %v", err)
+			}
+			mid, err := maml.LoadCheckpoint(filepath.Join(part, maml.CheckpointFile))
+			if err != nil || mid.Iter != 2 || mid.Done {
+				t.Fatalf("checkpoint after interruption: %v iter %d done %v", err, mid.Iter, mid.Done)
+			}
+			// A second interruption, then the rest.
+			if _, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: part, Resume: true, stopAfter: 1, data: data}); !errors.Is(err, errInterrupted) {
+				t.Fatalf("second interruption: %v", err)
+			}
+			if _, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: part, Resume: true, data: data}); err != nil {
+				t.Fatal(err)
+			}
+			a, err := maml.LoadCheckpoint(filepath.Join(full, maml.CheckpointFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := maml.LoadCheckpoint(filepath.Join(part, maml.CheckpointFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Iter != 5 || b.Iter != 5 || !a.Done || !b.Done {
+				t.Fatalf("iterations %d / %d, done %v / %v", a.Iter, b.Iter, a.Done, b.Done)
+			}
+			for i := range a.Params {
+				for j := range a.Params[i] {
+					if a.Params[i][j] != b.Params[i][j] {
+						t.Fatalf("%s[%d]: uninterrupted %v, resumed %v", a.ParamNames[i], j, a.Params[i][j], b.Params[i][j])
+					}
+				}
+			}
+			if a.Outer.Steps != b.Outer.Steps || len(a.Outer.Slots) != len(b.Outer.Slots) {
+				t.Fatalf("optimiser state differs")
+			}
+			for i := range a.Outer.Slots {
+				for j := range a.Outer.Slots[i] {
+					if a.Outer.Slots[i][j] != b.Outer.Slots[i][j] {
+						t.Fatalf("optimiser slot %d[%d] differs", i, j)
+					}
+				}
+			}
+			ra, _ := os.ReadFile(filepath.Join(full, recordFile))
+			rb, _ := os.ReadFile(filepath.Join(part, recordFile))
+			var xa, xb struct{ Episodes []float64 }
+			if json.Unmarshal(ra, &xa) != nil || json.Unmarshal(rb, &xb) != nil || len(xa.Episodes) != 4 {
+				t.Fatalf("records unreadable")
+			}
+			for i := range xa.Episodes {
+				if xa.Episodes[i] != xb.Episodes[i] {
+					t.Fatalf("test episode %d: %v vs %v", i, xa.Episodes[i], xb.Episodes[i])
+				}
+			}
+		})
+	}
+}
+
+// TestTinyTrainingLearns: a short training lifts accuracy on held-out
+// alphabets well above chance (20% for 5-way).
+func TestTinyTrainingLearns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	cfg := tinyConfig(t, "fomaml", "model.filters=16", "meta_batch=4", "iterations=40", "eval.episodes=60",
+		"eval.queries=5", "eval.val_episodes=0")
+	rec, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fomaml 40 iterations: %.1f%% ± %.1f%% on %d held-out episodes", 100*rec.Summary.Mean, 100*rec.Summary.CI95, rec.Summary.N)
+	if rec.Summary.Mean-rec.Summary.CI95 < 0.3 {
+		t.Fatalf("accuracy %.3f ± %.3f: not well above chance (0.2)", rec.Summary.Mean, rec.Summary.CI95)
+	}
+	if rec.Kind != "train" || rec.Proto.BNMode != "transductive" || rec.Dataset.Format != "omniglot" || rec.Params == 0 {
+		t.Fatalf("record fields: %+v", rec)
+	}
+}
+
+func mamlRunCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// checkOneLine asserts a failure printed exactly one line naming want.
+func mamlCheckOneLine(t *testing.T, code, wantCode int, stderr, want string) {
+	t.Helper()
+	if code != wantCode {
+		t.Fatalf("exit %d, want %d; stderr %q", code, wantCode, stderr)
+	}
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.Contains(stderr, want) || strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine") {
+		t.Fatalf("stderr %q: want one line containing %q", stderr, want)
+	}
+}
+
+func mamlWriteFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const cliGood = `version: 1
+method: fomaml
+model: {name: conv4, filters: 4}
+data: {path: embedded, val_fraction: 0.1, test_fraction: 0.2, rotations: true}
+ways: 5
+shots: 1
+queries: 2
+meta_batch: 1
+iterations: 1
+budget: 0
+eval: {episodes: 2, queries: 2, val_episodes: 0}
+`
+
+func TestTrainBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := mamlWriteFile(t, dir, "good.yaml", cliGood)
+	store := filepath.Join(dir, "r.db")
+	out := filepath.Join(dir, "out")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing file", []string{"train", filepath.Join(dir, "nope.yaml"), "--out", out}, 1, "nope.yaml"},
+		{"unknown key", []string{"train", mamlWriteFile(t, dir, "k.yaml", cliGood+"bogus: 1\n"), "--out", out}, 1, "bogus"},
+		{"wrong type", []string{"train", mamlWriteFile(t, dir, "w.yaml", strings.Replace(cliGood, "ways: 5", "ways: many", 1)), "--out", out}, 1, "many"},
+		{"too many ways", []string{"train", good, "--out", out, "--set", "ways=5000"}, 1, "5000 ways"},
+		{"too many shots", []string{"train", good, "--out", out, "--set", "shots=19", "--set", "queries=5"}, 1, "shots"},
+		{"unknown method", []string{"train", good, "--out", out, "--set", "method=maml3"}, 1, "method"},
+		{"unknown --set key", []string{"train", good, "--out", out, "--set", "wayz=3"}, 1, "wayz"},
+		{"bad --set value", []string{"train", good, "--out", out, "--set", "budget=soon"}, 1, "budget"},
+		{"missing data", []string{"train", good, "--out", out, "--set", "data.path=" + filepath.Join(dir, "none.npz")}, 1, "none.npz"},
+		{"bad data", []string{"train", good, "--out", out, "--set", "data.path=" + good}, 1, "data.path"},
+		{"resume without checkpoint", []string{"train", good, "--out", out, "--resume"}, 1, "--resume"},
+		{"no --out", []string{"train", good}, 2, "--out"},
+		{"no config", []string{"train", "--out", out}, 2, "experiment file"},
+		{"unknown flag", []string{"train", good, "--out", out, "--bogus"}, 2, "bogus"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := mamlRunCLI(append(c.args, "--store", store, "--quiet")...)
+			mamlCheckOneLine(t, code, c.code, stderr, c.want)
+		})
+	}
+	// A good run, then the same folder again without --resume.
+	code, stdout, stderr := mamlRunCLI("train", good, "--out", out, "--store", store, "--quiet")
+	if code != 0 || !strings.Contains(stdout, "fomaml") {
+		t.Fatalf("good run: exit %d, %q %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, recordFile)); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = mamlRunCLI("train", good, "--out", out, "--store", store, "--quiet")
+	mamlCheckOneLine(t, code, 1, stderr, "already holds a checkpoint")
+}

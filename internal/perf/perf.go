@@ -1,0 +1,208 @@
+// Package perf runs the standard performance workloads of metabench, the
+// same ones, with the same shapes, as the PyTorch reference script
+// ../shared/peer/torch_bench.py, so the two can be compared side by side:
+//
+//   - conv4_fwd_bwd: Conv-4 (4 x [conv3x3 64 pad 1 + bias, batch norm with
+//     scale and shift, ReLU, max-pool 2x2], linear 64->5 with weight
+//     [in, out]) on 1x28x28, batch 25: forward, cross-entropy, gradients of
+//     all 18 parameters.
+//   - maml2_task: one 5-way 1-shot Omniglot task (5 support, 75 query), one
+//     inner SGD step at lr 0.4, exact second-order meta-gradient.
+//   - fomaml_task: the same task, first-order meta-gradient.
+//   - maml2_mini_task: one 5-way 5-shot mini-ImageNet task, Conv-4 with 32
+//     filters on 3x84x84, 25 support, 75 query, 5 inner steps at lr 0.01,
+//     exact second-order meta-gradient.
+//
+// Parameters are drawn as in the script (conv and linear weights N(0,1)*0.1,
+// biases and shifts 0, scales 1), inputs N(0,1), labels i mod 5, in float32.
+// Each workload runs 2 warm-up repetitions, then reps timed ones (reps/3,
+// at least 3, for maml2_mini_task), and reports median, min and max in
+// milliseconds.
+package perf
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/metabench/metabench/autodiff"
+	"github.com/metabench/metabench/internal/gemm"
+	"github.com/metabench/metabench/maml"
+	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/tensor"
+)
+
+// Names lists the workloads in the order they run.
+func Names() []string {
+	return []string{"conv4_fwd_bwd", "maml2_task", "fomaml_task", "maml2_mini_task"}
+}
+
+// Timing is one workload's result; the JSON names match torch_bench.py.
+type Timing struct {
+	MedianMS float64 `json:"median_ms"`
+	MinMS    float64 `json:"min_ms"`
+	MaxMS    float64 `json:"max_ms"`
+	Reps     int     `json:"reps"`
+	// PeakRSSMB is the peak resident memory while this workload ran (the
+	// high-water mark is reset before it where the OS allows; 0 if unknown).
+	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
+}
+
+// Options select and size the run.
+type Options struct {
+	Reps int      // timed repetitions (torch_bench.py's default is 15)
+	Only []string // workload names; empty means all
+	// Progress, when not nil, is called before each workload.
+	Progress func(name string)
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	GoVersion  string
+	GOMAXPROCS int
+	GemmPath   string
+	Order      []string
+	Workloads  map[string]Timing
+	PeakRSSMB  float64 // process peak over the whole run (0 if unknown)
+}
+
+// workload is a prepared workload: fn runs one repetition.
+type workload struct {
+	name string
+	reps int
+	fn   func() error
+}
+
+// Run prepares and times the selected workloads.
+func Run(opts Options) (*Report, error) {
+	if opts.Reps < 1 {
+		return nil, fmt.Errorf("perf: reps must be at least 1, got %d", opts.Reps)
+	}
+	for _, n := range opts.Only {
+		if !slices.Contains(Names(), n) {
+			return nil, fmt.Errorf("perf: unknown workload %q (have %v)", n, Names())
+		}
+	}
+	rep := &Report{
+		GoVersion:  runtime.Version(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GemmPath:   gemm.Path(),
+		Workloads:  map[string]Timing{},
+	}
+	for _, w := range workloads(opts.Reps) {
+		if len(opts.Only) > 0 && !slices.Contains(opts.Only, w.name) {
+			continue
+		}
+		if opts.Progress != nil {
+			opts.Progress(w.name)
+		}
+		debug.FreeOSMemory()
+		resetPeakRSS()
+		t, err := timed(w.fn, w.reps, 2)
+		if err != nil {
+			return nil, fmt.Errorf("perf: %s: %w", w.name, err)
+		}
+		t.PeakRSSMB = peakRSSMB()
+		rep.Order = append(rep.Order, w.name)
+		rep.Workloads[w.name] = t
+	}
+	rep.PeakRSSMB = processPeakRSSMB()
+	return rep, nil
+}
+
+// timed runs fn warmup times, then reps timed times.
+func timed(fn func() error, reps, warmup int) (Timing, error) {
+	for i := 0; i < warmup; i++ {
+		if err := fn(); err != nil {
+			return Timing{}, err
+		}
+	}
+	ms := make([]float64, reps)
+	for i := range ms {
+		start := time.Now()
+		if err := fn(); err != nil {
+			return Timing{}, err
+		}
+		ms[i] = float64(time.Since(start).Nanoseconds()) / 1e6
+	}
+	slices.Sort(ms)
+	med := ms[reps/2]
+	if reps%2 == 0 {
+		med = (ms[reps/2-1] + ms[reps/2]) / 2
+	}
+	return Timing{MedianMS: med, MinMS: ms[0], MaxMS: ms[reps-1], Reps: reps}, nil
+}
+
+// conv4Params draws Conv-4 parameters as torch_bench.py's conv4() does.
+func conv4Params(m *nn.Conv4[float32], rng *rand.Rand) []*tensor.Tensor[float32] {
+	names, shapes := m.ParamNames(), m.ParamShapes()
+	ps := make([]*tensor.Tensor[float32], len(shapes))
+	for i, s := range shapes {
+		t := tensor.New[float32](s...)
+		switch name := names[i]; {
+		case name[len(name)-2:] == ".w": // conv [F, C, 3, 3] and linear [in, out]
+			for j := range t.Data {
+				t.Data[j] = float32(rng.NormFloat64() * 0.1)
+			}
+		case len(name) > 6 && name[len(name)-6:] == ".gamma":
+			for j := range t.Data {
+				t.Data[j] = 1
+			}
+		}
+		ps[i] = t
+	}
+	return ps
+}
+
+// batch draws n images channels x hw x hw from N(0,1), labels i mod ways.
+func batch(n, ways, channels, hw int, rng *rand.Rand) (*tensor.Tensor[float32], []int) {
+	x := tensor.New[float32](n, channels, hw, hw)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	y := make([]int, n)
+	for i := range y {
+		y[i] = i % ways
+	}
+	return x, y
+}
+
+func task(support, query int, ways, channels, hw int, rng *rand.Rand) *maml.Task[float32] {
+	xs, ys := batch(support, ways, channels, hw, rng)
+	xq, yq := batch(query, ways, channels, hw, rng)
+	return &maml.Task[float32]{XS: xs, YS: ys, XQ: xq, YQ: yq}
+}
+
+// workloads prepares the four workloads with fixed seeds.
+func workloads(reps int) []workload {
+	rng := rand.New(rand.NewPCG(1, 1))
+	omni := nn.NewConv4[float32](1, 28, 64, 5)
+	omniParams := conv4Params(omni, rng)
+	x, y := batch(25, 5, 1, 28, rng)
+	omniTask := task(5, 75, 5, 1, 28, rng)
+	mini := nn.NewConv4[float32](3, 84, 32, 5)
+	miniParams := conv4Params(mini, rng)
+	miniTask := task(25, 75, 5, 3, 84, rng)
+
+	metaGrad := func(m *nn.Conv4[float32], ps []*tensor.Tensor[float32], t *maml.Task[float32], h maml.Hyper) func() error {
+		return func() error {
+			_, err := maml.TaskMetaGrad[float32](m, ps, t, h)
+			return err
+		}
+	}
+	return []workload{
+		{"conv4_fwd_bwd", reps, func() error {
+			tp := autodiff.NewTape[float32]()
+			vars := nn.Vars(tp, omniParams)
+			loss := autodiff.CrossEntropy(omni.Forward(tp, vars, tp.Const(x)), y)
+			_, err := autodiff.Grad(loss, vars, false)
+			return err
+		}},
+		{"maml2_task", reps, metaGrad(omni, omniParams, omniTask, maml.Hyper{InnerLR: 0.4, InnerSteps: 1, SecondOrder: true})},
+		{"fomaml_task", reps, metaGrad(omni, omniParams, omniTask, maml.Hyper{InnerLR: 0.4, InnerSteps: 1, SecondOrder: false})},
+		{"maml2_mini_task", max(3, reps/3), metaGrad(mini, miniParams, miniTask, maml.Hyper{InnerLR: 0.01, InnerSteps: 5, SecondOrder: true})},
+	}
+}

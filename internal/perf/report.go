@@ -1,0 +1,58 @@
+package perf
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// JSON returns the report as one JSON object laid out like
+// torch_bench.py's: run facts, then one object per workload in run order,
+// then the process peak memory.
+func (r *Report) JSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("{\n")
+	field := func(key string, v any) error {
+		enc, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, " %q: %s,\n", key, enc)
+		return nil
+	}
+	for _, kv := range []struct {
+		k string
+		v any
+	}{{"go", r.GoVersion}, {"threads", r.GOMAXPROCS}, {"dtype", "float32"}, {"gemm_path", r.GemmPath}} {
+		if err := field(kv.k, kv.v); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range r.Order {
+		if err := field(n, r.Workloads[n]); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(&b, " %q: %s\n}\n", "peak_rss_mb", jsonFloat(r.PeakRSSMB))
+	return b.Bytes(), nil
+}
+
+func jsonFloat(f float64) string {
+	enc, _ := json.Marshal(f)
+	return string(enc)
+}
+
+// WriteText writes the report as an aligned table.
+func (r *Report) WriteText(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s, GOMAXPROCS=%d, float32, gemm path %s\n", r.GoVersion, r.GOMAXPROCS, r.GemmPath)
+	fmt.Fprintf(&b, "%-16s %10s %10s %10s %5s %12s\n", "workload", "median_ms", "min_ms", "max_ms", "reps", "peak_rss_mb")
+	for _, n := range r.Order {
+		t := r.Workloads[n]
+		fmt.Fprintf(&b, "%-16s %10.2f %10.2f %10.2f %5d %12.1f\n", n, t.MedianMS, t.MinMS, t.MaxMS, t.Reps, t.PeakRSSMB)
+	}
+	fmt.Fprintf(&b, "process peak RSS: %.1f MB\n", r.PeakRSSMB)
+	_, err := w.Write(b.Bytes())
+	return err
+}

@@ -1,0 +1,211 @@
+package maml
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/tensor"
+)
+
+// synthTask is a random 3-way task on 16x16 images (labels in class order).
+func synthTask[T tensor.Float](seed uint64, ways, shots, queries int) *Task[T] {
+	r := rand.New(rand.NewPCG(seed, 99))
+	mk := func(n int) (*tensor.Tensor[T], []int) {
+		x := tensor.New[T](ways*n, 1, 16, 16)
+		for i := range x.Data {
+			x.Data[i] = T(r.Float64())
+		}
+		y := make([]int, ways*n)
+		for i := range y {
+			y[i] = i / n
+		}
+		return x, y
+	}
+	xs, ys := mk(shots)
+	xq, yq := mk(queries)
+	return &Task[T]{XS: xs, YS: ys, XQ: xq, YQ: yq}
+}
+
+func TestRegistry(t *testing.T) {
+	if got := Names(); !reflect.DeepEqual(got, []string{"fomaml", "maml", "reptile"}) {
+		t.Fatalf("Names() = %v", got)
+	}
+	for _, n := range Names() {
+		m, err := New[float32](n)
+		if err != nil || m.Name() != n {
+			t.Fatalf("New(%s) = %v, %v", n, m, err)
+		}
+	}
+	if _, err := New[float32]("maml++"); err == nil {
+		t.Fatal("unknown method accepted")
+	}
+}
+
+// TestZeroInnerSteps: with T = 0 the MAML meta-gradient is the plain query
+// gradient, and first and second order agree exactly.
+func TestZeroInnerSteps(t *testing.T) {
+	m := nn.NewConv4[float64](1, 16, 4, 3)
+	p := m.Init(rand.New(rand.NewPCG(1, 1))).Tensors
+	task := synthTask[float64](1, 3, 1, 2)
+	so, err := TaskMetaGrad(m, p, task, Hyper{InnerLR: 0.4, InnerSteps: 0, SecondOrder: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo, err := TaskMetaGrad(m, p, task, Hyper{InnerLR: 0.4, InnerSteps: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &Task[float64]{XS: task.XQ, YS: task.YQ, XQ: task.XQ, YQ: task.YQ}
+	g := supportGrad(t, m, p, q)
+	for i := range g {
+		for j := range g[i].Data {
+			if so.Grads[i].Data[j] != g[i].Data[j] || fo.Grads[i].Data[j] != g[i].Data[j] {
+				t.Fatalf("param %d[%d]: %v %v vs %v", i, j, so.Grads[i].Data[j], fo.Grads[i].Data[j], g[i].Data[j])
+			}
+		}
+	}
+}
+
+// TestSecondOrderDiffers: with T ≥ 1 the Hessian terms change the gradient.
+func TestSecondOrderDiffers(t *testing.T) {
+	m := nn.NewConv4[float64](1, 16, 4, 3)
+	p := m.Init(rand.New(rand.NewPCG(1, 1))).Tensors
+	task := synthTask[float64](2, 3, 2, 2)
+	so, _ := TaskMetaGrad(m, p, task, Hyper{InnerLR: 0.4, InnerSteps: 2, SecondOrder: true})
+	fo, _ := TaskMetaGrad(m, p, task, Hyper{InnerLR: 0.4, InnerSteps: 2})
+	d := 0.0
+	for i := range so.Grads {
+		for j := range so.Grads[i].Data {
+			d = math.Max(d, math.Abs(so.Grads[i].Data[j]-fo.Grads[i].Data[j]))
+		}
+	}
+	if d < 1e-6 {
+		t.Fatalf("second- and first-order meta-gradients agree to %g", d)
+	}
+}
+
+// TestReptileFullStep: one task and ε = 1 move θ exactly to the adapted φ.
+func TestReptileFullStep(t *testing.T) {
+	m := nn.NewConv4[float64](1, 16, 4, 3)
+	p := m.Init(rand.New(rand.NewPCG(2, 2))).Tensors
+	task := synthTask[float64](3, 3, 2, 3)
+	s := Settings{InnerLR: 0.01, InnerSteps: 3, ReptileOptimizer: "adam", ReptileBatch: 4, ReptileUseQuery: true, MetaStep: 1, MetaStepFinal: 1}
+	meth, _ := New[float64]("reptile")
+	phi, err := meth.TaskGrad(m, p, task, &s, TaskRand(5, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := make([]*tensor.Tensor[float64], len(p))
+	for i := range p {
+		params[i] = p[i].Clone()
+	}
+	tr := NewTrainer[float64](m, meth, s, params, 5, 1, 1, func(iter, k int) (*Task[float64], error) { return task, nil })
+	if _, err := tr.Step(0); err != nil {
+		t.Fatal(err)
+	}
+	for i := range params {
+		for j := range params[i].Data {
+			if d := math.Abs(params[i].Data[j] - phi.Adapted[i].Data[j]); d > 1e-12 {
+				t.Fatalf("param %d[%d]: θ' %v, φ %v", i, j, params[i].Data[j], phi.Adapted[i].Data[j])
+			}
+		}
+	}
+	o := &DecayedSGD[float64]{Start: 1, Final: 0, Iterations: 100}
+	if o.Epsilon(0) != 1 || o.Epsilon(50) != 0.5 || o.Epsilon(100) != 0 || o.Epsilon(200) != 0 {
+		t.Fatalf("linear decay: %v %v %v", o.Epsilon(0), o.Epsilon(50), o.Epsilon(100))
+	}
+}
+
+// TestStepDeterministic: a meta-iteration gives bit-identical parameters for
+// any number of workers (per-task slots, reduction in task order).
+func TestStepDeterministic(t *testing.T) {
+	for _, name := range Names() {
+		var ref []*tensor.Tensor[float32]
+		for _, workers := range []int{1, 2, 5} {
+			m := nn.NewConv4[float32](1, 16, 4, 3)
+			p := m.Init(rand.New(rand.NewPCG(4, 4))).Tensors
+			meth, _ := New[float32](name)
+			s := Settings{InnerLR: 0.1, InnerSteps: 2, TestSteps: 2, MetaLR: 1e-3, Clip: 0.5,
+				ReptileOptimizer: "adam", ReptileBatch: 3, ReptileUseQuery: true, MetaStep: 1, MetaStepFinal: 0, Iterations: 10}
+			tr := NewTrainer[float32](m, meth, s, p, 9, 5, workers, func(iter, k int) (*Task[float32], error) {
+				return synthTask[float32](uint64(iter*100+k), 3, 1, 2), nil
+			})
+			for it := 0; it < 2; it++ {
+				if _, err := tr.Step(it); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ref == nil {
+				ref = p
+				continue
+			}
+			for i := range p {
+				for j := range p[i].Data {
+					if p[i].Data[j] != ref[i].Data[j] {
+						t.Fatalf("%s: %d workers differ from 1 at param %d[%d]", name, workers, i, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAdamStateRoundTrip: restoring the state continues identically.
+func TestAdamStateRoundTrip(t *testing.T) {
+	mk := func() []*tensor.Tensor[float32] { return []*tensor.Tensor[float32]{tensor.FromSlice([]float32{1, -2, 3}, 3)} }
+	g := []*tensor.Tensor[float32]{tensor.FromSlice([]float32{0.5, -1, 2}, 3)}
+	a, b := mk(), mk()
+	oa := NewAdam(a, 0.1)
+	oa.Step(a, g, 0)
+	ob := NewAdam(b, 0.1)
+	ob.Step(b, g, 0)
+	oc := NewAdam(b, 0.1)
+	if err := oc.SetState(ob.State()); err != nil {
+		t.Fatal(err)
+	}
+	oa.Step(a, g, 1)
+	oc.Step(b, g, 1)
+	if !reflect.DeepEqual(a[0].Data, b[0].Data) {
+		t.Fatalf("%v vs %v", a[0].Data, b[0].Data)
+	}
+	// First Adam step moves each coordinate by lr against the gradient sign.
+	c := mk()
+	NewAdam(c, 0.1).Step(c, g, 0)
+	for j, want := range []float32{0.9, -1.9, 2.9} {
+		if math.Abs(float64(c[0].Data[j]-want)) > 1e-6 {
+			t.Fatalf("adam step %v", c[0].Data)
+		}
+	}
+	if err := NewAdam(c, 0.1).SetState(OuterState[float32]{Kind: "sgd-decay"}); err == nil {
+		t.Fatal("wrong state kind accepted")
+	}
+}
+
+func TestClipElementwise(t *testing.T) {
+	x := []*tensor.Tensor[float32]{tensor.FromSlice([]float32{-20, 3, 11}, 3)}
+	ClipElementwise(x, 10)
+	if !reflect.DeepEqual(x[0].Data, []float32{-10, 3, 10}) {
+		t.Fatal(x[0].Data)
+	}
+}
+
+// TestEvaluateOrder: per-episode results come back in episode order for
+// any number of workers.
+func TestEvaluateOrder(t *testing.T) {
+	m := nn.NewConv4[float32](1, 16, 4, 3)
+	p := m.Init(rand.New(rand.NewPCG(4, 4))).Tensors
+	meth, _ := New[float32]("maml")
+	s := Settings{InnerLR: 0.4, TestSteps: 1}
+	ep := func(i int) (*Task[float32], error) { return synthTask[float32](uint64(i), 3, 1, 3), nil }
+	a, err := Evaluate(meth, m, p, &s, 6, 1, ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Evaluate(meth, m, p, &s, 6, 4, ep)
+	if err != nil || !reflect.DeepEqual(a, b) {
+		t.Fatalf("%v vs %v (%v)", a, b, err)
+	}
+}
