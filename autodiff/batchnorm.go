@@ -60,6 +60,86 @@ func forChannels(c, work int, f func(c int)) {
 	wg.Wait()
 }
 
+// Fixed-order float64 reductions with four interleaved accumulators (the
+// latency of one dependent add chain would bound the loop otherwise); the
+// order depends only on the length, never on the number of workers.
+
+func chanSumF64[T Float](x []T) float64 {
+	var a0, a1, a2, a3 float64
+	n := len(x) &^ 3
+	for i := 0; i < n; i += 4 {
+		q := x[i : i+4 : i+4]
+		a0 += float64(q[0])
+		a1 += float64(q[1])
+		a2 += float64(q[2])
+		a3 += float64(q[3])
+	}
+	for _, v := range x[n:] {
+		a0 += float64(v)
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+func chanDotF64[T Float](x, y []T) float64 {
+	y = y[:len(x)]
+	var a0, a1, a2, a3 float64
+	n := len(x) &^ 3
+	for i := 0; i < n; i += 4 {
+		p, q := x[i:i+4:i+4], y[i:i+4:i+4]
+		a0 += float64(p[0]) * float64(q[0])
+		a1 += float64(p[1]) * float64(q[1])
+		a2 += float64(p[2]) * float64(q[2])
+		a3 += float64(p[3]) * float64(q[3])
+	}
+	for i := n; i < len(x); i++ {
+		a0 += float64(x[i]) * float64(y[i])
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+// chanSqDevF64 is sum (x - mu)^2.
+func chanSqDevF64[T Float](x []T, mu float64) float64 {
+	var a0, a1, a2, a3 float64
+	n := len(x) &^ 3
+	for i := 0; i < n; i += 4 {
+		q := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(q[0])-mu, float64(q[1])-mu, float64(q[2])-mu, float64(q[3])-mu
+		a0 += d0 * d0
+		a1 += d1 * d1
+		a2 += d2 * d2
+		a3 += d3 * d3
+	}
+	for _, v := range x[n:] {
+		d := float64(v) - mu
+		a0 += d * d
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+// chanSumDevF64 returns sum g and sum g*(x - mu).
+func chanSumDevF64[T Float](g, x []T, mu float64) (sg, sgx float64) {
+	x = x[:len(g)]
+	var a0, a1, a2, a3, b0, b1, b2, b3 float64
+	n := len(g) &^ 3
+	for i := 0; i < n; i += 4 {
+		p, q := g[i:i+4:i+4], x[i:i+4:i+4]
+		g0, g1, g2, g3 := float64(p[0]), float64(p[1]), float64(p[2]), float64(p[3])
+		a0 += g0
+		a1 += g1
+		a2 += g2
+		a3 += g3
+		b0 += g0 * (float64(q[0]) - mu)
+		b1 += g1 * (float64(q[1]) - mu)
+		b2 += g2 * (float64(q[2]) - mu)
+		b3 += g3 * (float64(q[3]) - mu)
+	}
+	for i := n; i < len(g); i++ {
+		a0 += float64(g[i])
+		b0 += float64(g[i]) * (float64(x[i]) - mu)
+	}
+	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+}
+
 func checkChanVec[T Float](op string, v *Var[T], c int) {
 	if len(v.val.Shape) != 1 || v.val.Shape[0] != c {
 		panic(fmt.Sprintf("autodiff: %s: per-channel vector has shape %v, want [%d]", op, v.val.Shape, c))
@@ -73,9 +153,7 @@ func chanReduce[T Float](x *Var[T], s float64) *Var[T] {
 	forChannels(c, len(xd), func(ch int) {
 		var acc float64
 		for i := 0; i < n; i++ {
-			for _, v := range xd[(i*c+ch)*inner:][:inner] {
-				acc += float64(v)
-			}
+			acc += chanSumF64(xd[(i*c+ch)*inner:][:inner])
 		}
 		out.Data[ch] = T(acc * s)
 	})
@@ -140,10 +218,7 @@ func chanDot[T Float](a, b *Var[T]) *Var[T] {
 		var acc float64
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * inner
-			bb := bd[off : off+inner]
-			for k, v := range ad[off : off+inner] {
-				acc += float64(v) * float64(bb[k])
-			}
+			acc += chanDotF64(ad[off:off+inner], bd[off:off+inner])
 		}
 		out.Data[ch] = T(acc)
 	})
@@ -169,17 +244,12 @@ func BatchNormStats[T Float](x *tensor.Tensor[T]) (mean, variance []float64) {
 	forChannels(c, len(x.Data), func(ch int) {
 		var s float64
 		for i := 0; i < n; i++ {
-			for _, v := range x.Data[(i*c+ch)*inner:][:inner] {
-				s += float64(v)
-			}
+			s += chanSumF64(x.Data[(i*c+ch)*inner:][:inner])
 		}
 		mu := s / m
 		var q float64
 		for i := 0; i < n; i++ {
-			for _, v := range x.Data[(i*c+ch)*inner:][:inner] {
-				d := float64(v) - mu
-				q += d * d
-			}
+			q += chanSqDevF64(x.Data[(i*c+ch)*inner:][:inner], mu)
 		}
 		mean[ch], variance[ch] = mu, q/m
 	})
@@ -321,11 +391,9 @@ func bnAffineBackwardFused[T Float](g, x *tensor.Tensor[T], mean []float64, rstd
 		var sg, sgx float64 // sum g, sum g*(x - mu)
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * inner
-			xs := x.Data[off : off+inner]
-			for k, v := range g.Data[off : off+inner] {
-				sg += float64(v)
-				sgx += float64(v) * (float64(xs[k]) - mu)
-			}
+			a, b := chanSumDevF64(g.Data[off:off+inner], x.Data[off:off+inner], mu)
+			sg += a
+			sgx += b
 		}
 		dbeta.Data[ch], dgamma.Data[ch] = T(sg), T(sgx*r)
 		if !needX {
@@ -393,11 +461,9 @@ func bnBackwardFused[T Float](g, xhat, rstd *tensor.Tensor[T]) *tensor.Tensor[T]
 		var sg, sgx float64
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * inner
-			xs := xhat.Data[off : off+inner]
-			for k, v := range g.Data[off : off+inner] {
-				sg += float64(v)
-				sgx += float64(v) * float64(xs[k])
-			}
+			a, b := chanSumDevF64(g.Data[off:off+inner], xhat.Data[off:off+inner], 0)
+			sg += a
+			sgx += b
 		}
 		mg, mgx := sg/m, sgx/m
 		r := float64(rstd.Data[ch])

@@ -154,3 +154,28 @@ func TestConvPanics(t *testing.T) {
 	}()
 	Conv2d(x, w, nil, Conv2dOpts{})
 }
+
+// First-order mode records nothing: the gradients through conv, BN and the
+// pools are constants.
+func TestConvFirstOrderBuildsNoGraph(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	tp := NewTape[float64]()
+	x := tp.Param(convRand(rng, 2, 2, 6, 6))
+	w := tp.Param(convRand(rng, 3, 2, 3, 3))
+	b := tp.Param(convRand(rng, 3))
+	gm := tp.Param(convRand(rng, 3))
+	bt := tp.Param(convRand(rng, 3))
+	y := Conv2d(x, w, b, Conv2dOpts{PadH: 1, PadW: 1})
+	y = BatchNorm(y, gm, bt, 1e-5)
+	y = Add(MaxPool2d(y, 2, 2, 0), AvgPool2d(y, 3, 2, 1))
+	y = BatchNorm(y, nil, nil, 1e-5)
+	gs, err := Grad(SumAll(Mul(GlobalAvgPool(y), GlobalAvgPool(y))), []*Var[float64]{x, w, b, gm, bt}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range gs {
+		if g.RequiresGrad() {
+			t.Errorf("gradient %d requires grad in first-order mode", i)
+		}
+	}
+}

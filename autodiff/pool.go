@@ -95,11 +95,7 @@ func gapOp[T Float](x *Var[T]) *Var[T] {
 	n, c, hw := s[0], s[1], s[2]*s[3]
 	out := tensor.New[T](n, c)
 	for p := range out.Data {
-		var acc float64
-		for _, v := range x.val.Data[p*hw : (p+1)*hw] {
-			acc += float64(v)
-		}
-		out.Data[p] = T(acc / float64(hw))
+		out.Data[p] = T(chanSumF64(x.val.Data[p*hw:(p+1)*hw]) / float64(hw))
 	}
 	shape := cloneShape(s)
 	return NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {

@@ -94,6 +94,9 @@ func SaveCheckpoint(path string, c *Checkpoint) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("maml: closing checkpoint %s: %w", path, err)
 	}
+	if err = os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("maml: writing checkpoint %s: %w", path, err)
+	}
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("maml: renaming checkpoint into %s: %w", path, err)
 	}

@@ -155,7 +155,9 @@ func TestStepDeterministic(t *testing.T) {
 
 // TestAdamStateRoundTrip: restoring the state continues identically.
 func TestAdamStateRoundTrip(t *testing.T) {
-	mk := func() []*tensor.Tensor[float32] { return []*tensor.Tensor[float32]{tensor.FromSlice([]float32{1, -2, 3}, 3)} }
+	mk := func() []*tensor.Tensor[float32] {
+		return []*tensor.Tensor[float32]{tensor.FromSlice([]float32{1, -2, 3}, 3)}
+	}
 	g := []*tensor.Tensor[float32]{tensor.FromSlice([]float32{0.5, -1, 2}, 3)}
 	a, b := mk(), mk()
 	oa := NewAdam(a, 0.1)

@@ -18,6 +18,21 @@ type fwd[T tensor.Float] struct {
 	drop float64    // drop-path probability (0 = off)
 	rng  *rand.Rand // drop-path masks; nil when drop == 0
 	work *tensor.Workspace
+	// relu caches ReLU(x) per input within one pass: every conv op and
+	// FactorizedReduce on an edge starts with ReLU of the same node.
+	relu map[*ad.Var[T]]*ad.Var[T]
+}
+
+func (f *fwd[T]) reluOf(x *ad.Var[T]) *ad.Var[T] {
+	if r, ok := f.relu[x]; ok {
+		return r
+	}
+	if f.relu == nil {
+		f.relu = map[*ad.Var[T]]*ad.Var[T]{}
+	}
+	r := ad.ReLU(x)
+	f.relu[x] = r
+	return r
 }
 
 func (f *fwd[T]) conv(c conv, x *ad.Var[T]) *ad.Var[T] {
@@ -34,10 +49,14 @@ func (f *fwd[T]) bn(b bn, x *ad.Var[T]) *ad.Var[T] {
 }
 
 func (f *fwd[T]) seq(s seq, x *ad.Var[T]) *ad.Var[T] {
-	for _, l := range s {
+	for i, l := range s {
 		switch l.kind {
 		case lReLU:
-			x = ad.ReLU(x)
+			if i == 0 {
+				x = f.reluOf(x)
+			} else {
+				x = ad.ReLU(x)
+			}
 		case lConv:
 			x = f.conv(l.conv, x)
 		case lBN:
@@ -55,7 +74,7 @@ func (f *fwd[T]) seq(s seq, x *ad.Var[T]) *ad.Var[T] {
 // branch x[:, :, 1:, 1:] is zero-padded by one row and column at the bottom
 // and right so both branches give ceil(H/2) x ceil(W/2).
 func (f *fwd[T]) factRed(fr *factRed, x *ad.Var[T]) *ad.Var[T] {
-	r := ad.ReLU(x)
+	r := f.reluOf(x)
 	a := f.conv(fr.c1, r)
 	s := ad.Slice(ad.Slice(r, 2, 1, r.Shape()[2], 1), 3, 1, r.Shape()[3], 1)
 	s = ad.Pad(s, [][2]int{{0, 0}, {0, 0}, {0, 1}, {0, 1}})

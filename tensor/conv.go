@@ -134,7 +134,10 @@ func (g *ConvGeom) identityCols() bool {
 
 // Conv2d returns y = conv(x, w) (see ConvGeom), computed per group as the
 // matrix product W_g [Kg, Cg*KH*KW] x im2col(x_g) [Cg*KH*KW, OH*OW], with the
-// images of a work chunk side by side in one gemm. ws may be nil.
+// images of a work chunk side by side in one gemm (depthwise convolutions,
+// Groups == C == K, use direct kernels instead; see conv_depthwise.go). ws
+// may be nil. The batch is split over at most GOMAXPROCS goroutines in chunks
+// fixed by the geometry, so results are bit-identical for any GOMAXPROCS.
 func Conv2d[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
 	g.norm()
 	g.mustShapes("Conv2d", x.Shape, w.Shape)
@@ -149,6 +152,10 @@ func Conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace) {
 	g.mustShapes("Conv2dInto")
 	if len(y) != Numel(g.YShape()) || len(x) != Numel(g.XShape()) || len(w) != Numel(g.WShape()) {
 		panic(fmt.Sprintf("tensor: Conv2dInto: lengths y %d, x %d, w %d do not match %+v", len(y), len(x), len(w), g))
+	}
+	if g.depthwise() {
+		depthwiseForward(y, x, w, &g)
+		return
 	}
 	p := g.OutH() * g.OutW()
 	cg, kg := g.C/g.Groups, g.K/g.Groups
@@ -227,6 +234,10 @@ func Conv2dTranspose[T Float](gy, w *Tensor[T], g ConvGeom, ws *Workspace) *Tens
 // conv2dTransposeAdd adds convT(gy, w) into dx (which must start zeroed for
 // the 1x1 identity path, since that path overwrites).
 func conv2dTransposeAdd[T Float](dx, gy, w []T, g ConvGeom, ws *Workspace) {
+	if g.depthwise() {
+		depthwiseTransposeAdd(dx, gy, w, &g)
+		return
+	}
 	p := g.OutH() * g.OutW()
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	rows := cg * g.KH * g.KW
@@ -285,6 +296,10 @@ func Conv2dWeightGrad[T Float](x, gy *Tensor[T], g ConvGeom, ws *Workspace) *Ten
 }
 
 func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace) {
+	if g.depthwise() {
+		depthwiseWeightGrad(dw, x, gy, &g)
+		return
+	}
 	p := g.OutH() * g.OutW()
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	rows := cg * g.KH * g.KW
@@ -300,13 +315,20 @@ func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace) {
 	if nChunks > 1 {
 		partial = wsGet[T](ws, nChunks*nw)
 	}
+	// With few kernel rows (the first layer of a net: C*KH*KW = 9) and many
+	// output channels, the transposed product keeps the gemm's wide
+	// dimension on the columns. The choice depends on the geometry only.
+	transposed := rows < 16 && kg >= 2*rows
 	parallelChunks(nChunks, g.serial(), func() (func(int), func()) {
-		var col, gyc []T
+		var col, gyc, dwt []T
 		if !(ident && per == 1) {
 			col = wsGet[T](ws, rows*per*p)
 		}
 		if per > 1 {
 			gyc = wsGet[T](ws, kg*per*p)
+		}
+		if transposed {
+			dwt = wsGet[T](ws, rows*kg)
 		}
 		body := func(chunk int) {
 			n0 := chunk * per
@@ -330,10 +352,21 @@ func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace) {
 					im2col(col, x, &g, n0, nb, grp)
 					b = col[:rows*ld]
 				}
-				convGemm(false, true, kg, rows, ld, a, ld, b, ld, 0, out[grp*kg*rows:], rows)
+				if !transposed {
+					convGemm(false, true, kg, rows, ld, a, ld, b, ld, 0, out[grp*kg*rows:], rows)
+					continue
+				}
+				// dw_g^T [rows, Kg] = im2col [rows, ld] x gy_g^T, then transpose
+				convGemm(false, true, rows, kg, ld, b, ld, a, ld, 0, dwt, kg)
+				og := out[grp*kg*rows : (grp+1)*kg*rows]
+				for r := 0; r < rows; r++ {
+					for k, v := range dwt[r*kg : (r+1)*kg] {
+						og[k*rows+r] = v
+					}
+				}
 			}
 		}
-		return body, func() { wsPut(ws, col); wsPut(ws, gyc) }
+		return body, func() { wsPut(ws, col); wsPut(ws, gyc); wsPut(ws, dwt) }
 	})
 	if nChunks > 1 {
 		copy(dw, partial[:nw])

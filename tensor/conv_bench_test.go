@@ -71,3 +71,36 @@ func BenchmarkMaxPool2x2(b *testing.B) {
 		}
 	})
 }
+
+// DARTS-style depthwise convs (batch 64, 16 channels, 32x32).
+func BenchmarkDepthwise(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, g := range []ConvGeom{
+		{N: 64, C: 16, H: 32, W: 32, K: 16, KH: 3, KW: 3, PadH: 1, PadW: 1, Groups: 16},
+		{N: 64, C: 16, H: 32, W: 32, K: 16, KH: 5, KW: 5, PadH: 4, PadW: 4, DilH: 2, DilW: 2, Groups: 16},
+	} {
+		g.norm()
+		x := randT[float32](rng, g.XShape()...)
+		w := randT[float32](rng, g.WShape()...)
+		gy := randT[float32](rng, g.YShape()...)
+		name := fmt.Sprintf("k%d_d%d", g.KH, g.DilH)
+		b.Run(name+"/fwd", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Conv2d(x, w, g, nil)
+			}
+		})
+		b.Run(name+"/dx", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Conv2dTranspose(gy, w, g, nil)
+			}
+		})
+		b.Run(name+"/dw", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Conv2dWeightGrad(x, gy, g, nil)
+			}
+		})
+	}
+}

@@ -98,6 +98,16 @@ var convCases = []ConvGeom{
 	{N: 2, C: 3, H: 4, W: 1, K: 2, KH: 3, KW: 3, PadH: 1, PadW: 1},   // width 1: taps entirely in the padding
 	{N: 2, C: 2, H: 6, W: 7, K: 2, KH: 1, KW: 5, PadW: 2},            // 1x5
 	{N: 2, C: 2, H: 9, W: 9, K: 4, KH: 5, KW: 5, PadH: 4, PadW: 4, DilH: 2, DilW: 2, Groups: 2},
+	// depthwise (direct kernels): strided, dilated, rectangular, tiny
+	{N: 3, C: 5, H: 9, W: 8, K: 5, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 5},
+	{N: 2, C: 3, H: 9, W: 9, K: 3, KH: 3, KW: 3, PadH: 2, PadW: 2, DilH: 2, DilW: 2, Groups: 3},
+	{N: 2, C: 3, H: 7, W: 6, K: 3, KH: 5, KW: 5, StrideH: 2, StrideW: 1, PadH: 4, PadW: 4, DilH: 2, DilW: 2, Groups: 3},
+	{N: 2, C: 2, H: 5, W: 1, K: 2, KH: 3, KW: 2, StrideW: 3, PadH: 1, PadW: 1, Groups: 2},
+	{N: 8, C: 16, H: 16, W: 16, K: 16, KH: 3, KW: 3, PadH: 1, PadW: 1, Groups: 16}, // parallel
+	// few kernel rows, many output channels: transposed weight-gradient gemm
+	{N: 5, C: 1, H: 9, W: 9, K: 20, KH: 3, KW: 3, PadH: 1, PadW: 1},
+	{N: 3, C: 4, H: 6, W: 5, K: 12, KH: 3, KW: 3, PadH: 1, PadW: 1, Groups: 2},
+	{N: 2, C: 3, H: 6, W: 6, K: 8, KH: 1, KW: 1},
 }
 
 func maxRel(a []float64, b []float64) float64 {
@@ -148,21 +158,25 @@ func TestConvKernelsMatchNaive(t *testing.T) {
 
 func TestConvDeterministicAcrossGOMAXPROCS(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	g := ConvGeom{N: 9, C: 8, H: 14, W: 14, K: 16, KH: 3, KW: 3, PadH: 1, PadW: 1}
-	g.norm()
-	x := randT[float32](rng, g.XShape()...)
-	w := randT[float32](rng, g.WShape()...)
-	gy := randT[float32](rng, g.YShape()...)
-	run := func(procs int) [3][]float32 {
-		old := runtime.GOMAXPROCS(procs)
-		defer runtime.GOMAXPROCS(old)
-		return [3][]float32{Conv2d(x, w, g, nil).Data, Conv2dTranspose(gy, w, g, nil).Data, Conv2dWeightGrad(x, gy, g, nil).Data}
-	}
-	a, b := run(1), run(2)
-	for k := range a {
-		for i := range a[k] {
-			if math.Float32bits(a[k][i]) != math.Float32bits(b[k][i]) {
-				t.Fatalf("output %d differs at %d between GOMAXPROCS 1 and 2", k, i)
+	for _, g := range []ConvGeom{
+		{N: 9, C: 8, H: 14, W: 14, K: 16, KH: 3, KW: 3, PadH: 1, PadW: 1},
+		{N: 9, C: 16, H: 14, W: 14, K: 16, KH: 5, KW: 5, PadH: 2, PadW: 2, Groups: 16},
+	} {
+		g.norm()
+		x := randT[float32](rng, g.XShape()...)
+		w := randT[float32](rng, g.WShape()...)
+		gy := randT[float32](rng, g.YShape()...)
+		run := func(procs int) [3][]float32 {
+			old := runtime.GOMAXPROCS(procs)
+			defer runtime.GOMAXPROCS(old)
+			return [3][]float32{Conv2d(x, w, g, nil).Data, Conv2dTranspose(gy, w, g, nil).Data, Conv2dWeightGrad(x, gy, g, nil).Data}
+		}
+		a, b := run(1), run(2)
+		for k := range a {
+			for i := range a[k] {
+				if math.Float32bits(a[k][i]) != math.Float32bits(b[k][i]) {
+					t.Fatalf("%+v: output %d differs at %d between GOMAXPROCS 1 and 2", g, k, i)
+				}
 			}
 		}
 	}

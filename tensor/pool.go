@@ -105,6 +105,7 @@ func MaxPool2d[T Float](x *Tensor[T], g PoolGeom) (*Tensor[T], []int32) {
 	y := New[T](g.YShape()...)
 	idx := make([]int32, y.Len())
 	hw, p := g.H*g.W, oh*ow
+	f32 := isF32[T]()
 	fast2x2 := g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
 	forPlanes(&g, y.Len()*g.KH*g.KW, func(pl int) {
 		xs := x.Data[pl*hw : (pl+1)*hw]
@@ -120,13 +121,18 @@ func MaxPool2d[T Float](x *Tensor[T], g PoolGeom) (*Tensor[T], []int32) {
 			for c := 0; c < ow; c++ {
 				ws, we := window(c, g.StrideW, g.PadW, g.KW, g.W)
 				bi := hs*g.W + ws
-				best := T(math.Inf(-1))
+				best := int64(math.MinInt64)
 				for ih := hs; ih < he; ih++ {
 					off := ih * g.W
 					for iw, v := range xs[off+ws : off+we] {
-						// first maximum wins; the first NaN wins over everything
-						if v > best || (v != v && best == best) {
-							best, bi = v, off+ws+iw
+						var k int64
+						if f32 {
+							k = poolKey32(float32(v))
+						} else {
+							k = poolKey64(float64(v))
+						}
+						if k > best {
+							best, bi = k, off+ws+iw
 						}
 					}
 				}
@@ -138,9 +144,49 @@ func MaxPool2d[T Float](x *Tensor[T], g PoolGeom) (*Tensor[T], []int32) {
 	return y, idx
 }
 
+// poolKey32 and poolKey64 map a float to an integer with the same order as float
+// comparison (-0 and +0 equal, -inf lowest among numbers) and every NaN
+// above +inf, so that max pooling compares integers (branch-free selects
+// instead of unpredictable float branches). With "first strictly larger key
+// wins" this gives PyTorch's rule: the first maximum of the window wins, and
+// NaN beats everything (here the first NaN rather than the last).
+func poolKey32(v float32) int64 {
+	b := int64(int32(math.Float32bits(v)))
+	m := b & 0x7fffffff
+	k := b
+	if b < 0 {
+		k = -m
+	}
+	if m > 0x7f800000 {
+		k = math.MaxInt64
+	}
+	return k
+}
+
+func poolKey64(v float64) int64 {
+	b := int64(math.Float64bits(v))
+	m := b & math.MaxInt64
+	k := b
+	if b < 0 {
+		k = -m
+	}
+	if m > 0x7ff0000000000000 {
+		k = math.MaxInt64
+	}
+	return k
+}
+
 // maxPool2x2Plane is MaxPool2d on one plane for the 2x2, stride 2, no
 // padding case (the Conv-4 pool), with the same tie and NaN rules.
 func maxPool2x2Plane[T Float](ys []T, is []int32, xs []T, base int32, w, oh, ow int) {
+	if isF32[T]() {
+		maxPool2x2Plane32(asF32(ys), is, asF32(xs), base, w, oh, ow)
+		return
+	}
+	maxPool2x2Plane64(asF64(ys), is, asF64(xs), base, w, oh, ow)
+}
+
+func maxPool2x2Plane32(ys []float32, is []int32, xs []float32, base int32, w, oh, ow int) {
 	for r := 0; r < oh; r++ {
 		o0 := 2 * r * w
 		r0 := xs[o0 : o0+2*ow]
@@ -148,17 +194,41 @@ func maxPool2x2Plane[T Float](ys []T, is []int32, xs []T, base int32, w, oh, ow 
 		yr := ys[r*ow : (r+1)*ow]
 		ir := is[r*ow : (r+1)*ow]
 		for c := range yr {
-			best, bi := r0[2*c], o0+2*c
-			if v := r0[2*c+1]; v > best || (v != v && best == best) {
-				best, bi = v, o0+2*c+1
+			best, bi := poolKey32(r0[2*c]), o0+2*c
+			if k := poolKey32(r0[2*c+1]); k > best {
+				best, bi = k, o0+2*c+1
 			}
-			if v := r1[2*c]; v > best || (v != v && best == best) {
-				best, bi = v, o0+w+2*c
+			if k := poolKey32(r1[2*c]); k > best {
+				best, bi = k, o0+w+2*c
 			}
-			if v := r1[2*c+1]; v > best || (v != v && best == best) {
-				best, bi = v, o0+w+2*c+1
+			if k := poolKey32(r1[2*c+1]); k > best {
+				bi = o0 + w + 2*c + 1
 			}
-			yr[c] = best
+			yr[c] = xs[bi]
+			ir[c] = base + int32(bi)
+		}
+	}
+}
+
+func maxPool2x2Plane64(ys []float64, is []int32, xs []float64, base int32, w, oh, ow int) {
+	for r := 0; r < oh; r++ {
+		o0 := 2 * r * w
+		r0 := xs[o0 : o0+2*ow]
+		r1 := xs[o0+w : o0+w+2*ow]
+		yr := ys[r*ow : (r+1)*ow]
+		ir := is[r*ow : (r+1)*ow]
+		for c := range yr {
+			best, bi := poolKey64(r0[2*c]), o0+2*c
+			if k := poolKey64(r0[2*c+1]); k > best {
+				best, bi = k, o0+2*c+1
+			}
+			if k := poolKey64(r1[2*c]); k > best {
+				best, bi = k, o0+w+2*c
+			}
+			if k := poolKey64(r1[2*c+1]); k > best {
+				bi = o0 + w + 2*c + 1
+			}
+			yr[c] = xs[bi]
 			ir[c] = base + int32(bi)
 		}
 	}

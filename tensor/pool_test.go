@@ -106,3 +106,43 @@ func TestConvAdjointIdentity(t *testing.T) {
 		}
 	}
 }
+
+// Special values: ties (first maximum wins, -0 == +0), -inf, NaN (wins,
+// whatever its sign bit), in the 2x2 fast path and the general path, for
+// both element types.
+func TestMaxPoolSpecialValues(t *testing.T) {
+	negNaN := math.Float64frombits(0xfff8000000000000)
+	ninf := math.Inf(-1)
+	negZero := math.Copysign(0, -1)
+	// one 4x4 plane; 2x2 windows: [1 1;0 1], [-0 +0;+0 -0], [-inf -inf;-inf -inf], [-2 NaN;5 negNaN]
+	x := []float64{
+		1, 1, negZero, 0,
+		0, 1, 0, negZero,
+		ninf, ninf, -2, math.NaN(),
+		ninf, ninf, 5, negNaN,
+	}
+	check := func(t *testing.T, y []float64, idx []int32, wantIdx []int32) {
+		for o, w := range wantIdx {
+			if w < 0 {
+				if !math.IsNaN(y[o]) || !math.IsNaN(x[idx[o]]) {
+					t.Errorf("window %d: got %v@%d, want NaN", o, y[o], idx[o])
+				}
+				continue
+			}
+			if idx[o] != w || math.Float64bits(y[o]) != math.Float64bits(x[w]) {
+				t.Errorf("window %d: got %v@%d, want %v@%d", o, y[o], idx[o], x[w], w)
+			}
+		}
+	}
+	g, _ := PoolGeomFor([]int{1, 1, 4, 4}, 2, 2, 2, 2, 0, 0)
+	want := []int32{0, 2, 8, -1}
+	y, idx := MaxPool2d(FromSlice(x, 1, 1, 4, 4), g)
+	check(t, y.Data, idx, want)
+	y32, idx32 := MaxPool2d(Convert[float32](FromSlice(x, 1, 1, 4, 4)), g)
+	check(t, Convert[float64](y32).Data, idx32, want)
+	// general path: 2x1 windows, stride (2, 1)
+	g2, _ := PoolGeomFor([]int{1, 1, 4, 4}, 2, 1, 2, 1, 0, 0)
+	y2, idx2 := MaxPool2d(FromSlice(x, 1, 1, 4, 4), g2)
+	// columns of each 2-row band: (1,0)->0, (1,1)->1, (-0,0)->2, (0,-0)->3, then -inf band, (-2,5)->14, (NaN,negNaN)->NaN
+	check(t, y2.Data, idx2, []int32{0, 1, 2, 3, 8, 9, 14, -1})
+}

@@ -118,7 +118,10 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	if cfg.Ways < 2 {
 		return fail(stderr, "eval", fmt.Errorf("--ways %d: must be at least 2", cfg.Ways))
 	}
-	model := nn.NewConv4[float32](ck.ImageC, ck.ImageSize, cfg.Model.Filters, ck.Ways)
+	model, err := experimentModel(cfg.Model.Name, cfg.Model.Filters, ck.ImageC, ck.ImageSize, ck.Ways)
+	if err != nil {
+		return fail(stderr, "eval", fmt.Errorf("--checkpoint %s: %w", *ckArg, err))
+	}
 	params := ck.Tensors()
 	if err := nn.CheckShapes[float32](model, params); err != nil {
 		return fail(stderr, "eval", fmt.Errorf("--checkpoint %s: %w", *ckArg, err))

@@ -123,9 +123,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err := renderRunTable(stdout, recs); err != nil {
 		return fail(stderr, "run", err)
 	}
-	fmt.Fprintf(stdout, "Training: %s, meta-batch %d (reptile at least 5), conv4 with %d filters, %v per method; test: %d episodes from %s, never seen in training. Records: %s.\n",
-		"embedded Omniglot background alphabets minus held-back ones, rotations as extra classes", *metaBatch, *filters, *budget, *episodes,
-		"6 held-back alphabets", dir)
+	testClasses := 0
+	if len(recs) > 0 {
+		testClasses = recs[0].Dataset.Classes
+	}
+	fmt.Fprintf(stdout, "Trained on the embedded Omniglot background alphabets minus held-back ones (rotations as extra classes):\n"+
+		"conv4 with %d filters, meta-batch %d (reptile at least 5), %v of training per method. Tested on %d episodes of\n"+
+		"%d characters from held-back alphabets, never seen in training. The published numbers use 64 filters and\n"+
+		"hours of training: see benchmarks/*.yaml for the full protocols. Records and checkpoints: %s\n",
+		*filters, *metaBatch, *budget, *episodes, testClasses, dir)
 	return 0
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/metabench/metabench/episodes"
 	"github.com/metabench/metabench/internal/config"
 	"github.com/metabench/metabench/internal/gemm"
+	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/search/genotype"
@@ -401,4 +402,21 @@ func searchChoices(s config.Search) []string {
 		"search network BN affine=false everywhere (stem included); PyTorch default init",
 		fmt.Sprintf("fd radius numerator %g (0 = DARTS 0.01)", s.FDEps),
 	}
+}
+
+// experimentModel builds the network an experiment file names: "conv4"
+// (Finn et al.) or a genotype network
+// "genotype:NAME|FILE[,cells=L][,channels=C][,stem_stride=S]" whose
+// channels default to model.filters (search.NewModelFromName). It is the
+// hook through which train and eval meta-train and evaluate the final
+// networks of searched genotypes.
+func experimentModel(name string, filters, channels, size, ways int) (nn.Model[float32], error) {
+	if search.IsGenotypeModel(name) {
+		m, err := search.NewModelFromName[float32](name, filters, channels, size, ways)
+		if err != nil {
+			return nil, fmt.Errorf("model.name: %w", err)
+		}
+		return m, nil
+	}
+	return nn.NewConv4[float32](channels, size, filters, ways), nil
 }

@@ -171,14 +171,14 @@ var errInterrupted = errors.New("interrupted")
 // expData is the data of an experiment: the training source and classes,
 // and the validation and test sources and classes.
 type expData struct {
-	train                  episodes.Source
-	trainClasses           []int
-	val, test              episodes.Source
+	train                   episodes.Source
+	trainClasses            []int
+	val, test               episodes.Source
 	valClasses, testClasses []int
-	ds                     *datasets.Dataset // the training dataset
-	testDS                 *datasets.Dataset
-	split                  string // description of the class split
-	C, H                   int
+	ds                      *datasets.Dataset // the training dataset
+	testDS                  *datasets.Dataset
+	split                   string // description of the class split
+	C, H                    int
 }
 
 func openData(path, subset string, size int, field string) (*datasets.Dataset, error) {
@@ -329,7 +329,10 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 	if err != nil {
 		return nil, fmt.Errorf("method: %w", err)
 	}
-	model := nn.NewConv4[float32](data.C, data.H, cfg.Model.Filters, cfg.Ways)
+	model, err := experimentModel(cfg.Model.Name, cfg.Model.Filters, data.C, data.H, cfg.Ways)
+	if err != nil {
+		return nil, err
+	}
 	cfgYAML, err := cfg.YAML()
 	if err != nil {
 		return nil, err
@@ -449,7 +452,7 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 		}
 	}
 	if bar != nil {
-		_ = bar.Finish()
+		_ = bar.Exit() // leaves the bar at the iterations done (Finish would show the limit)
 		fmt.Fprintln(job.Progress)
 	}
 	if valS != nil && (len(ck.Curve) == 0 || ck.Curve[len(ck.Curve)-1].Iter != ck.Iter) {
@@ -500,7 +503,7 @@ func trainSeconds(rec *reports.Record) float64 {
 }
 
 // newRecord fills the parts of a record common to train and eval.
-func newRecord(kind string, cfg *config.Config, model *nn.Conv4[float32], data *expData, accs []float64, started time.Time) *reports.Record {
+func newRecord(kind string, cfg *config.Config, model nn.Model[float32], data *expData, accs []float64, started time.Time) *reports.Record {
 	env := reports.NewEnv()
 	env.GemmPath = gemm.Path()
 	testClasses := len(data.testClasses)
@@ -586,4 +589,3 @@ func cpuSeconds() float64 {
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(ru.Utime) + tv(ru.Stime)
 }
-

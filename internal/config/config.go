@@ -305,7 +305,7 @@ func (c *Config) Validate() error {
 	checks := []check{
 		{c.Version != Version, "version", fmt.Sprintf("must be %d", Version)},
 		{c.Method == "", "method", "missing"},
-		{c.Model.Name != "conv4", "model.name", fmt.Sprintf("%q is not a known model (known: conv4)", c.Model.Name)},
+		{c.Model.Name != "conv4" && !strings.HasPrefix(c.Model.Name, "genotype:"), "model.name", fmt.Sprintf("%q is not a known model (known: conv4, genotype:NAME|FILE[,cells=L][,stem_stride=S])", c.Model.Name)},
 		{c.Model.Filters < 1, "model.filters", "must be at least 1"},
 		{c.Data.Path == "", "data.path", "missing (a dataset path or \"embedded\")"},
 		{c.Data.ImageSize < 0 || (c.Data.ImageSize > 0 && c.Data.ImageSize < 16), "data.image_size", "must be 0 (the format's default) or at least 16"},

@@ -65,3 +65,54 @@ func TestSearchFile(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchBenchmarks: the shipped BASE search files load as search files,
+// the DARTS_V2 files as train files naming a genotype model, and every name
+// is <dataset>-<ways>w<shots>s-<base-gumbel|base-softmax|darts-v2>.
+func TestSearchBenchmarks(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "benchmarks", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		base := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		var c *Config
+		switch {
+		case strings.HasSuffix(base, "-base-gumbel"), strings.HasSuffix(base, "-base-softmax"):
+			s, err := LoadSearch(f, nil)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			if !strings.HasSuffix(base, "-base-"+s.Search.Relaxation) {
+				t.Errorf("%s: relaxation %s", f, s.Search.Relaxation)
+			}
+			if s.Search.Iterations == 0 || s.Search.Budget.Duration == 0 {
+				t.Errorf("%s: search.iterations and search.budget must both be set", f)
+			}
+			c = &s.Config
+		case strings.HasSuffix(base, "-darts-v2"):
+			if c, err = Load(f, nil); err != nil {
+				t.Error(err)
+				continue
+			}
+			if !strings.HasPrefix(c.Model.Name, "genotype:darts-v2") {
+				t.Errorf("%s: model %s", f, c.Model.Name)
+			}
+		default:
+			continue
+		}
+		n++
+		parts := strings.SplitN(base, "-", 3)
+		if want := itoa(c.Ways) + "w" + itoa(c.Shots) + "s"; parts[1] != want {
+			t.Errorf("%s: holds %s", f, want)
+		}
+		if c.Iterations == 0 || c.Budget.Duration == 0 {
+			t.Errorf("%s: iterations and budget must both be set", f)
+		}
+	}
+	if n < 9 {
+		t.Errorf("%d search benchmark files, want 9", n)
+	}
+}

@@ -13,19 +13,23 @@ import (
 // the tiles are 4 rows high: 8 accumulators + 2 B vectors + 4 broadcasts.
 // Measured on one Zen 5 core with kc=256 in L1: AVX-512 4x32 ~112 GFLOP/s
 // (5x32 79, 6x32 72, 3x48 92, 6x16 85), AVX2 4x16 ~73 (6x16 53).
-// Each computes C[0:4, 0:NR] += Apanel * Bpanel over kc steps, with Apanel
-// packed as kc groups of 4 values and Bpanel as kc rows of NR values.
+//
+// Each computes the 4 x NR tile  acc = Apanel * Bpanel  over kc steps, with
+// Apanel packed as kc groups of 4 values and Bpanel as kc rows of NR values
+// ldb floats apart (NR for a packed sliver, the matrix's own ldb when B is
+// read in place), then stores C = acc (add false) or C += acc (add true).
 
 // kernelAVX512x4x32 is the AVX-512 microkernel, a 4x32 tile of C.
-func kernelAVX512x4x32(kc int, a, b, c []float32, ldc int) {
+func kernelAVX512x4x32(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool) {
 	var c00, c01 archsimd.Float32x16
 	var c10, c11 archsimd.Float32x16
 	var c20, c21 archsimd.Float32x16
 	var c30, c31 archsimd.Float32x16
 	_ = a[kc*4-1] // bounds: the unsafe loads below stay inside a and b
-	_ = b[kc*32-1]
+	_ = b[(kc-1)*ldb+31]
 	pa := unsafe.Pointer(&a[0])
 	pb := unsafe.Pointer(&b[0])
+	stride := uintptr(ldb) * 4
 	for p := 0; p < kc; p++ {
 		b0 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pb, 0)))
 		b1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pb, 64)))
@@ -42,33 +46,44 @@ func kernelAVX512x4x32(kc int, a, b, c []float32, ldc int) {
 		c30 = a3.MulAdd(b0, c30)
 		c31 = a3.MulAdd(b1, c31)
 		pa = unsafe.Add(pa, 16)
-		pb = unsafe.Add(pb, 128)
+		pb = unsafe.Add(pb, stride)
 	}
 	r0 := c[0*ldc : 0*ldc+32]
-	c00.Add(archsimd.LoadFloat32x16Slice(r0[0:16])).StoreSlice(r0[0:16])
-	c01.Add(archsimd.LoadFloat32x16Slice(r0[16:32])).StoreSlice(r0[16:32])
 	r1 := c[1*ldc : 1*ldc+32]
-	c10.Add(archsimd.LoadFloat32x16Slice(r1[0:16])).StoreSlice(r1[0:16])
-	c11.Add(archsimd.LoadFloat32x16Slice(r1[16:32])).StoreSlice(r1[16:32])
 	r2 := c[2*ldc : 2*ldc+32]
-	c20.Add(archsimd.LoadFloat32x16Slice(r2[0:16])).StoreSlice(r2[0:16])
-	c21.Add(archsimd.LoadFloat32x16Slice(r2[16:32])).StoreSlice(r2[16:32])
 	r3 := c[3*ldc : 3*ldc+32]
-	c30.Add(archsimd.LoadFloat32x16Slice(r3[0:16])).StoreSlice(r3[0:16])
-	c31.Add(archsimd.LoadFloat32x16Slice(r3[16:32])).StoreSlice(r3[16:32])
+	if add {
+		c00 = c00.Add(archsimd.LoadFloat32x16Slice(r0[0:16]))
+		c01 = c01.Add(archsimd.LoadFloat32x16Slice(r0[16:32]))
+		c10 = c10.Add(archsimd.LoadFloat32x16Slice(r1[0:16]))
+		c11 = c11.Add(archsimd.LoadFloat32x16Slice(r1[16:32]))
+		c20 = c20.Add(archsimd.LoadFloat32x16Slice(r2[0:16]))
+		c21 = c21.Add(archsimd.LoadFloat32x16Slice(r2[16:32]))
+		c30 = c30.Add(archsimd.LoadFloat32x16Slice(r3[0:16]))
+		c31 = c31.Add(archsimd.LoadFloat32x16Slice(r3[16:32]))
+	}
+	c00.StoreSlice(r0[0:16])
+	c01.StoreSlice(r0[16:32])
+	c10.StoreSlice(r1[0:16])
+	c11.StoreSlice(r1[16:32])
+	c20.StoreSlice(r2[0:16])
+	c21.StoreSlice(r2[16:32])
+	c30.StoreSlice(r3[0:16])
+	c31.StoreSlice(r3[16:32])
 	archsimd.ClearAVXUpperBits() // the scalar Go code that follows uses SSE encodings
 }
 
 // kernelAVX2x4x16 is the AVX2+FMA microkernel, a 4x16 tile of C.
-func kernelAVX2x4x16(kc int, a, b, c []float32, ldc int) {
+func kernelAVX2x4x16(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool) {
 	var c00, c01 archsimd.Float32x8
 	var c10, c11 archsimd.Float32x8
 	var c20, c21 archsimd.Float32x8
 	var c30, c31 archsimd.Float32x8
 	_ = a[kc*4-1] // bounds: the unsafe loads below stay inside a and b
-	_ = b[kc*16-1]
+	_ = b[(kc-1)*ldb+15]
 	pa := unsafe.Pointer(&a[0])
 	pb := unsafe.Pointer(&b[0])
+	stride := uintptr(ldb) * 4
 	for p := 0; p < kc; p++ {
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 0)))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
@@ -85,19 +100,29 @@ func kernelAVX2x4x16(kc int, a, b, c []float32, ldc int) {
 		c30 = a3.MulAdd(b0, c30)
 		c31 = a3.MulAdd(b1, c31)
 		pa = unsafe.Add(pa, 16)
-		pb = unsafe.Add(pb, 64)
+		pb = unsafe.Add(pb, stride)
 	}
 	r0 := c[0*ldc : 0*ldc+16]
-	c00.Add(archsimd.LoadFloat32x8Slice(r0[0:8])).StoreSlice(r0[0:8])
-	c01.Add(archsimd.LoadFloat32x8Slice(r0[8:16])).StoreSlice(r0[8:16])
 	r1 := c[1*ldc : 1*ldc+16]
-	c10.Add(archsimd.LoadFloat32x8Slice(r1[0:8])).StoreSlice(r1[0:8])
-	c11.Add(archsimd.LoadFloat32x8Slice(r1[8:16])).StoreSlice(r1[8:16])
 	r2 := c[2*ldc : 2*ldc+16]
-	c20.Add(archsimd.LoadFloat32x8Slice(r2[0:8])).StoreSlice(r2[0:8])
-	c21.Add(archsimd.LoadFloat32x8Slice(r2[8:16])).StoreSlice(r2[8:16])
 	r3 := c[3*ldc : 3*ldc+16]
-	c30.Add(archsimd.LoadFloat32x8Slice(r3[0:8])).StoreSlice(r3[0:8])
-	c31.Add(archsimd.LoadFloat32x8Slice(r3[8:16])).StoreSlice(r3[8:16])
+	if add {
+		c00 = c00.Add(archsimd.LoadFloat32x8Slice(r0[0:8]))
+		c01 = c01.Add(archsimd.LoadFloat32x8Slice(r0[8:16]))
+		c10 = c10.Add(archsimd.LoadFloat32x8Slice(r1[0:8]))
+		c11 = c11.Add(archsimd.LoadFloat32x8Slice(r1[8:16]))
+		c20 = c20.Add(archsimd.LoadFloat32x8Slice(r2[0:8]))
+		c21 = c21.Add(archsimd.LoadFloat32x8Slice(r2[8:16]))
+		c30 = c30.Add(archsimd.LoadFloat32x8Slice(r3[0:8]))
+		c31 = c31.Add(archsimd.LoadFloat32x8Slice(r3[8:16]))
+	}
+	c00.StoreSlice(r0[0:8])
+	c01.StoreSlice(r0[8:16])
+	c10.StoreSlice(r1[0:8])
+	c11.StoreSlice(r1[8:16])
+	c20.StoreSlice(r2[0:8])
+	c21.StoreSlice(r2[8:16])
+	c30.StoreSlice(r3[0:8])
+	c31.StoreSlice(r3[8:16])
 	archsimd.ClearAVXUpperBits() // the scalar Go code that follows uses SSE encodings
 }

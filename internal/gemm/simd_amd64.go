@@ -24,7 +24,7 @@ const (
 type kernel struct {
 	name string
 	nr   int
-	fn   func(kc int, a, b, c []float32, ldc int)
+	fn   func(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool)
 }
 
 // simdKernel picks the microkernel for this CPU. archsimd.X86 reads flags the
@@ -57,10 +57,7 @@ func simdF32(kern kernel, transA, transB bool, m, n, k int, alpha float32, a []f
 		return
 	}
 	kc := kBlocks(k)
-	tm := min(mcTile, roundUp(m, mr))
-	tn := min(ncTile, roundUp(n, kern.nr))
-	rowTiles := (m + tm - 1) / tm
-	colTiles := (n + tn - 1) / tn
+	tm, tn, rowTiles, colTiles := tileGrid(m, n, kern.nr)
 	tiles := rowTiles * colTiles
 	g := &gemmJob{
 		kern: kern, transA: transA, transB: transB, m: m, n: n, k: k, kc: kc, tm: tm, tn: tn, colTiles: colTiles,
@@ -95,6 +92,29 @@ func simdF32(kern kernel, transA, transB bool, m, n, k int, alpha float32, a []f
 }
 
 func roundUp(x, q int) int { return (x + q - 1) / q * q }
+
+func ceilDiv(x, q int) int { return (x + q - 1) / q }
+
+// tileGrid cuts C into rowTiles x colTiles tiles of at most tm x tn
+// (mcTile x ncTile, rounded to the microkernel tile), of equal size but for
+// the last ones; a C with fewer than minTiles such tiles is cut finer, first
+// by columns, so that two cores get balanced work. The grid depends on the
+// shape alone, and it does not change the arithmetic anyway: every element
+// of C is the same sequence of FMAs over the same k blocks whatever tile it
+// falls in.
+func tileGrid(m, n, nr int) (tm, tn, rowTiles, colTiles int) {
+	const minTiles = 4
+	rowTiles, colTiles = ceilDiv(m, mcTile), ceilDiv(n, ncTile)
+	if rowTiles*colTiles < minTiles {
+		colTiles = min(ceilDiv(minTiles, rowTiles), ceilDiv(n, nr))
+	}
+	if rowTiles*colTiles < minTiles {
+		rowTiles = min(ceilDiv(minTiles, colTiles), ceilDiv(m, mr))
+	}
+	tm = roundUp(ceilDiv(m, rowTiles), mr)
+	tn = roundUp(ceilDiv(n, colTiles), nr)
+	return tm, tn, ceilDiv(m, tm), ceilDiv(n, tn)
+}
 
 // gemmJob is one call's arguments and blocking, shared read-only by workers.
 type gemmJob struct {
@@ -132,34 +152,51 @@ func (g *gemmJob) tile(w *workspace, t int) {
 	mb := min(g.tm, g.m-i0)
 	nb := min(g.tn, g.n-j0)
 	cTile := g.c[i0*g.ldc+j0:]
-	scaleF32(mb, nb, g.beta, cTile, g.ldc)
+	// The first k block stores its product (beta == 0: C is never read) or
+	// adds it to beta*C; later blocks add.
+	add := g.beta != 0
+	if add && g.beta != 1 {
+		scaleF32(mb, nb, g.beta, cTile, g.ldc)
+	}
+	// A non-transposed B is read in place when its slivers are used by few A
+	// slivers (packing would cost as much as it saves) and its rows do not
+	// alias in L1 (ldb not a multiple of 64 floats).
+	direct := !g.transB && mb <= 64 && g.ldb%64 != 0
 	for p0 := 0; p0 < g.k; p0 += g.kc {
 		kb := min(g.kc, g.k-p0)
 		packA(w.pa, g.a, g.lda, g.transA, i0, mb, p0, kb, g.alpha)
 		// One B sliver at a time (it stays in L1), A slivers inside (from L2).
 		for jr := 0; jr < nb; jr += nr {
 			ncols := min(nr, nb-jr)
-			bs := w.pb[:kb*nr]
-			packB(bs, g.b, g.ldb, g.transB, p0, kb, j0+jr, ncols, nr)
+			bs, ldb := w.pb[:kb*nr], nr
+			if direct && ncols == nr {
+				bs, ldb = g.b[p0*g.ldb+j0+jr:], g.ldb
+			} else {
+				packB(bs, g.b, g.ldb, g.transB, p0, kb, j0+jr, ncols, nr)
+			}
 			for ir := 0; ir < mb; ir += mr {
 				as := w.pa[ir*kb : (ir+mr)*kb]
 				nrows := min(mr, mb-ir)
 				if nrows == mr && ncols == nr {
-					g.kern.fn(kb, as, bs, cTile[ir*g.ldc+jr:], g.ldc)
+					g.kern.fn(kb, as, bs, ldb, cTile[ir*g.ldc+jr:], g.ldc, add)
 					continue
 				}
-				// Ragged edge: full tile into the scratch, then add the valid part.
-				clear(w.edge)
-				g.kern.fn(kb, as, bs, w.edge, nr)
+				// Ragged edge: the full tile into the scratch, then the valid part into C.
+				g.kern.fn(kb, as, bs, ldb, w.edge, nr, false)
 				for r := 0; r < nrows; r++ {
 					dst := cTile[(ir+r)*g.ldc+jr : (ir+r)*g.ldc+jr+ncols]
 					src := w.edge[r*nr : r*nr+ncols]
+					if !add {
+						copy(dst, src)
+						continue
+					}
 					for j := range dst {
 						dst[j] += src[j]
 					}
 				}
 			}
 		}
+		add = true
 	}
 }
 
@@ -183,6 +220,26 @@ func packA(dst, a []float32, lda int, trans bool, i0, mb, p0, kb int, alpha floa
 			}
 			continue
 		}
+		if rows == mr {
+			// Four rows of A side by side.
+			base := (i0+ir)*lda + p0
+			r0 := a[base : base+kb]
+			r1 := a[base+lda : base+lda+kb]
+			r2 := a[base+2*lda : base+2*lda+kb]
+			r3 := a[base+3*lda : base+3*lda+kb]
+			if alpha == 1 {
+				for p := range r0 {
+					d := s[p*mr : p*mr+mr : p*mr+mr]
+					d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+				}
+			} else {
+				for p := range r0 {
+					d := s[p*mr : p*mr+mr : p*mr+mr]
+					d[0], d[1], d[2], d[3] = alpha*r0[p], alpha*r1[p], alpha*r2[p], alpha*r3[p]
+				}
+			}
+			continue
+		}
 		for r := 0; r < mr; r++ {
 			if r >= rows {
 				for p := 0; p < kb; p++ {
@@ -191,45 +248,47 @@ func packA(dst, a []float32, lda int, trans bool, i0, mb, p0, kb int, alpha floa
 				continue
 			}
 			src := a[(i0+ir+r)*lda+p0 : (i0+ir+r)*lda+p0+kb]
-			if alpha == 1 {
-				for p, v := range src {
-					s[p*mr+r] = v
-				}
-			} else {
-				for p, v := range src {
-					s[p*mr+r] = alpha * v
-				}
+			for p, v := range src {
+				s[p*mr+r] = alpha * v
 			}
 		}
 	}
 }
 
-// packB copies op(B)[p0:p0+kb, j0:j0+nb] into dst as ceil(nb/nr) slivers,
-// each kb rows of nr consecutive columns (zero past column nb).
+// packB copies op(B)[p0:p0+kb, j0:j0+nb] (nb <= nr) into dst as one sliver
+// of kb rows of nr consecutive columns (zero past column nb).
 func packB(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb, nr int) {
-	for jr := 0; jr < nb; jr += nr {
-		s := dst[jr*kb : (jr+nr)*kb]
-		cols := min(nr, nb-jr)
-		if !trans {
-			for p := 0; p < kb; p++ {
-				d := s[p*nr : p*nr+nr]
-				copy(d, b[(p0+p)*ldb+j0+jr:(p0+p)*ldb+j0+jr+cols])
-				clear(d[cols:])
-			}
-			continue
+	s := dst[:kb*nr]
+	if !trans {
+		for p := 0; p < kb; p++ {
+			d := s[p*nr : p*nr+nr]
+			copy(d, b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+nb])
+			clear(d[nb:])
 		}
-		// op(B)[p][j] = b[j*ldb+p]: walk each column of op(B) down.
-		for j := 0; j < nr; j++ {
-			if j >= cols {
-				for p := 0; p < kb; p++ {
-					s[p*nr+j] = 0
-				}
-				continue
-			}
-			src := b[(j0+jr+j)*ldb+p0 : (j0+jr+j)*ldb+p0+kb]
-			for p, v := range src {
-				s[p*nr+j] = v
-			}
+		return
+	}
+	// op(B)[p][j] = b[j*ldb+p]: walk four columns of op(B) down at a time.
+	j := 0
+	for ; j+4 <= nb; j += 4 {
+		base := (j0+j)*ldb + p0
+		c0 := b[base : base+kb]
+		c1 := b[base+ldb : base+ldb+kb]
+		c2 := b[base+2*ldb : base+2*ldb+kb]
+		c3 := b[base+3*ldb : base+3*ldb+kb]
+		for p := range c0 {
+			d := s[p*nr+j : p*nr+j+4 : p*nr+j+4]
+			d[0], d[1], d[2], d[3] = c0[p], c1[p], c2[p], c3[p]
+		}
+	}
+	for ; j < nb; j++ {
+		src := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kb]
+		for p, v := range src {
+			s[p*nr+j] = v
+		}
+	}
+	for ; j < nr; j++ {
+		for p := 0; p < kb; p++ {
+			s[p*nr+j] = 0
 		}
 	}
 }

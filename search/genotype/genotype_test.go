@@ -1,6 +1,7 @@
 package genotype
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -177,3 +178,50 @@ func TestAverage(t *testing.T) {
 		t.Fatal("empty average accepted")
 	}
 }
+
+// FuzzParse: no input makes Parse panic, and whatever it accepts validates
+// and survives a YAML round trip.
+func FuzzParse(f *testing.F) {
+	g, _ := Builtin("base-cifar")
+	y, _ := g.YAML()
+	j, _ := g.JSON()
+	f.Add(y)
+	f.Add(j)
+	f.Add([]byte("normal: []\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		g, err := Parse(b)
+		if err != nil {
+			return
+		}
+		if err := g.Validate(); err != nil {
+			t.Fatalf("accepted an invalid genotype: %v", err)
+		}
+		y, err := g.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g2, err := Parse(y)
+		if err != nil || !Equal(g, g2) {
+			t.Fatalf("round trip: %v\n%s", err, y)
+		}
+	})
+}
+
+func ExampleDecodeCell() {
+	p := make([][]float64, NumEdges)
+	for e := range p {
+		p[e] = []float64{0.3, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}
+	}
+	p[EdgeIndex(2, 0)][SepConvColumn()] = 0.5 // sep_conv_3x3 on (2 <- 0)
+	p[EdgeIndex(2, 0)][7] = 0.4               // dil_conv_5x5 on (2 <- 0)
+	base, _ := DecodeCell(p, OpNames(), RuleBASE)
+	darts, _ := DecodeCell(p, OpNames(), RuleDARTS)
+	fmt.Println(base[0], base[1])
+	fmt.Println(darts[0], darts[1])
+	// Output:
+	// {sep_conv_3x3 0} {dil_conv_5x5 0}
+	// {sep_conv_3x3 0} {max_pool_3x3 1}
+}
+
+// SepConvColumn is the α column of sep_conv_3x3 (for the example).
+func SepConvColumn() int { return 4 }
