@@ -8,7 +8,7 @@ import (
 
 // Conv2dOpts are the options of Conv2d. Zero stride, dilation and groups
 // mean 1. Work, if set, is a caller-owned scratch pool reused by the kernels
-// (im2col columns); nil allocates scratch per call.
+// (im2col columns); nil uses the tape's workspace (Tape.Workspace).
 type Conv2dOpts struct {
 	StrideH, StrideW int
 	PadH, PadW       int
@@ -40,7 +40,11 @@ func Conv2d[T Float](x, w, bias *Var[T], o Conv2dOpts) *Var[T] {
 	if bias != nil && (len(bias.val.Shape) != 1 || bias.val.Shape[0] != g.K) {
 		panic(fmt.Sprintf("autodiff: Conv2d: bias shape %v, want [%d]", bias.val.Shape, g.K))
 	}
-	return convBiasOp(x, w, bias, g, o.Work)
+	ws := o.Work
+	if ws == nil {
+		ws = x.tape.Workspace()
+	}
+	return convBiasOp(x, w, bias, g, ws)
 }
 
 // convBiasOp is conv(x, w) + b[k] in one op (the bias is added in place to

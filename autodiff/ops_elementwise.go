@@ -225,13 +225,9 @@ func ReLU[T Float](x *Var[T]) *Var[T] {
 	out := tensor.New[T](x.val.Shape...)
 	od := out.Data[:len(x.val.Data)]
 	for i, v := range x.val.Data {
-		if v > 0 {
-			od[i] = v
-		} else {
-			od[i] = 0
-		}
+		od[i] = max(v, 0) // branch-free: signs of activations are unpredictable
 	}
-	ref := x.val
+	ref := out
 	return NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{stepMask(gy, ref)}
 	})
@@ -242,11 +238,11 @@ func stepMask[T Float](g *Var[T], ref *tensor.Tensor[T]) *Var[T] {
 	out := tensor.New[T](g.val.Shape...)
 	od, rd := out.Data[:len(g.val.Data)], ref.Data[:len(g.val.Data)]
 	for i, v := range g.val.Data {
-		if rd[i] > 0 {
-			od[i] = v
-		} else {
-			od[i] = 0
+		x := v
+		if !(rd[i] > 0) {
+			x = 0 // a select the compiler can lower to a conditional move
 		}
+		od[i] = x
 	}
 	return NewOp(g.tape, out, []*Var[T]{g}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{stepMask(gy, ref)}

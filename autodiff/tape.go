@@ -16,6 +16,21 @@ type Float = tensor.Float
 type Tape[T Float] struct {
 	noGrad bool // while true, operations record nothing (first-order backward, evaluation)
 	nextID int
+	work   *tensor.Workspace
+}
+
+// SetWorkspace makes the tape's kernels (convolutions) draw their scratch
+// buffers from ws. A caller that builds a new tape per task can keep one
+// workspace per worker goroutine and hand it to every tape it makes, so the
+// im2col buffers are allocated once per run instead of once per call.
+func (tp *Tape[T]) SetWorkspace(ws *tensor.Workspace) { tp.work = ws }
+
+// Workspace returns the tape's scratch pool, creating one on first use.
+func (tp *Tape[T]) Workspace() *tensor.Workspace {
+	if tp.work == nil {
+		tp.work = tensor.NewWorkspace()
+	}
+	return tp.work
 }
 
 // NewTape returns an empty tape.
