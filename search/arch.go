@@ -19,8 +19,10 @@ const (
 
 // conv is a bias-free 2-D convolution whose weight is parameter w.
 type conv struct {
-	w                                      int
-	cin, cout, k, stride, pad, dil, groups int
+	w                   int
+	cin, cout           int
+	kh, kw, sh, sw      int // kernel and stride
+	ph, pw, dil, groups int // padding, dilation, groups
 }
 
 // bn is a batch norm over c channels; gamma and beta are -1 when it is not
@@ -72,8 +74,14 @@ type builder struct {
 }
 
 func (b builder) conv(name string, cin, cout, k, stride, pad, dil, groups int) conv {
-	w := b.l.add(name, []int{cout, cin / groups, k, k}, InitUniformFanIn, cin/groups*k*k)
-	return conv{w: w, cin: cin, cout: cout, k: k, stride: stride, pad: pad, dil: dil, groups: groups}
+	return b.convRect(name, cin, cout, k, k, stride, stride, pad, pad, dil, groups)
+}
+
+// convRect is a convolution with a kh x kw kernel, strides (sh, sw) and
+// paddings (ph, pw).
+func (b builder) convRect(name string, cin, cout, kh, kw, sh, sw, ph, pw, dil, groups int) conv {
+	w := b.l.add(name, []int{cout, cin / groups, kh, kw}, InitUniformFanIn, cin/groups*kh*kw)
+	return conv{w: w, cin: cin, cout: cout, kh: kh, kw: kw, sh: sh, sw: sw, ph: ph, pw: pw, dil: dil, groups: groups}
 }
 
 func (b builder) bn(name string, c int) bn {
@@ -138,6 +146,26 @@ func (b builder) newOp(name, opName string, c, stride int, search bool) (op, err
 			{kind: lConv, conv: b.conv(name+".pw2", c, c, 1, 1, 0, 1, 1)},
 			{kind: lBN, bn: b.bn(name+".bn2", c)},
 		}
+	case genotype.SepConv7x7:
+		o.seq = seq{
+			{kind: lReLU},
+			{kind: lConv, conv: b.conv(name+".dw1", c, c, 7, stride, 3, 1, c)},
+			{kind: lConv, conv: b.conv(name+".pw1", c, c, 1, 1, 0, 1, 1)},
+			{kind: lBN, bn: b.bn(name+".bn1", c)},
+			{kind: lReLU},
+			{kind: lConv, conv: b.conv(name+".dw2", c, c, 7, 1, 3, 1, c)},
+			{kind: lConv, conv: b.conv(name+".pw2", c, c, 1, 1, 0, 1, 1)},
+			{kind: lBN, bn: b.bn(name+".bn2", c)},
+		}
+	case genotype.Conv7x1_1x7:
+		// ReLU, 1x7 conv (stride (1, s)), 7x1 conv (stride (s, 1)), BN, as in
+		// the DARTS and BASE op dictionaries.
+		o.seq = seq{
+			{kind: lReLU},
+			{kind: lConv, conv: b.convRect(name+".conv1x7", c, c, 1, 7, 1, stride, 0, 3, 1, 1)},
+			{kind: lConv, conv: b.convRect(name+".conv7x1", c, c, 7, 1, stride, 1, 3, 0, 1, 1)},
+			{kind: lBN, bn: b.bn(name+".bn", c)},
+		}
 	case genotype.DilConv3x3, genotype.DilConv5x5:
 		k, p := 3, 2
 		if opName == genotype.DilConv5x5 {
@@ -181,4 +209,46 @@ func reductionsAt(cells int, given []int) map[int]bool {
 		r[i] = true
 	}
 	return r
+}
+
+// MinFeatureSide is the smallest feature map the networks accept: the
+// dilated 5x5 convolution (extent 9, padding 4) of the engine needs at least
+// 4x4 inputs.
+const MinFeatureSide = 4
+
+// featureSides returns the side of the feature map after the stem and after
+// every cell for a square input of side h.
+func featureSides(h, stemStride, cells int, red map[int]bool) []int {
+	h = ceilDiv(h, stemStride)
+	out := []int{h}
+	for i := 0; i < cells; i++ {
+		if red[i] {
+			h = ceilDiv(h, 2)
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func checkSides(what string, h int, sides []int) error {
+	if m := sides[len(sides)-1]; m < MinFeatureSide {
+		return fmt.Errorf("%s: %dx%d images shrink to %dx%d feature maps (stem and reductions %v); at least %dx%d are needed: use larger images, fewer reductions or stem_stride 1",
+			what, h, h, m, m, sides, MinFeatureSide, MinFeatureSide)
+	}
+	return nil
+}
+
+// CheckInput reports whether square images of side h suit the search
+// network.
+func (n *SearchNet) CheckInput(h int) error {
+	return checkSides("search network", h, featureSides(h, n.cfg.StemStride, n.cfg.Cells, reductionsAt(n.cfg.Cells, n.cfg.Reductions)))
+}
+
+// CheckInput reports whether square images of side h suit the network.
+func (n *FinalNet) CheckInput(h int) error {
+	stem := n.cfg.StemStride
+	if n.cfg.ImageNet {
+		stem = 8
+	}
+	return checkSides("final network", h, featureSides(h, stem, n.cfg.Cells, reductionsAt(n.cfg.Cells, n.cfg.Reductions)))
 }

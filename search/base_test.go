@@ -222,7 +222,7 @@ func TestOpShapes(t *testing.T) {
 				l := &Layout{}
 				b := builder{l: l, affine: !search}
 				var ops []op
-				for _, name := range genotype.OpNames() {
+				for _, name := range genotype.KnownOps() {
 					o, err := b.newOp(name, name, 4, s, search)
 					if err != nil {
 						t.Fatal(err)
@@ -236,7 +236,7 @@ func TestOpShapes(t *testing.T) {
 					y := f.op(o, x)
 					want := []int{2, 4, ceilDiv(H, s), ceilDiv(H, s)}
 					if !tensor.SameShape(y.Shape(), want) {
-						t.Errorf("%s H=%d s=%d: shape %v, want %v", genotype.OpNames()[k], H, s, y.Shape(), want)
+						t.Errorf("%s H=%d s=%d: shape %v, want %v", genotype.KnownOps()[k], H, s, y.Shape(), want)
 					}
 				}
 			}

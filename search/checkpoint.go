@@ -51,17 +51,7 @@ func (c *Checkpoint) Capture(sr *Searcher) {
 		c.Shapes[i] = append([]int(nil), t.Shape...)
 		c.Theta[i] = append([]float32(nil), t.Data...)
 	}
-	w, a := sr.OptState()
-	c.OptW, c.OptA = copyAdam(w), copyAdam(a)
-}
-
-func copyAdam(s AdamState) AdamState {
-	o := AdamState{Step: s.Step, M: make([][]float64, len(s.M)), V: make([][]float64, len(s.V))}
-	for i := range s.M {
-		o.M[i] = append([]float64(nil), s.M[i]...)
-		o.V[i] = append([]float64(nil), s.V[i]...)
-	}
-	return o
+	c.OptW, c.OptA = sr.OptState()
 }
 
 // Restore loads the checkpoint's Θ and optimiser state into sr.
@@ -80,7 +70,7 @@ func (c *Checkpoint) Restore(sr *Searcher) error {
 			return fmt.Errorf("checkpoint tensor %d has shape %v, the search network wants %v", i, c.Shapes[i], t.Shape)
 		}
 	}
-	if err := sr.SetOptState(copyAdam(c.OptW), copyAdam(c.OptA)); err != nil {
+	if err := sr.SetOptState(c.OptW, c.OptA); err != nil {
 		return err
 	}
 	for i, t := range sr.Theta {

@@ -37,7 +37,7 @@ func (f *fwd[T]) reluOf(x *ad.Var[T]) *ad.Var[T] {
 
 func (f *fwd[T]) conv(c conv, x *ad.Var[T]) *ad.Var[T] {
 	return ad.Conv2d(x, f.p[c.w], nil, ad.Conv2dOpts{
-		StrideH: c.stride, StrideW: c.stride, PadH: c.pad, PadW: c.pad,
+		StrideH: c.sh, StrideW: c.sw, PadH: c.ph, PadW: c.pw,
 		DilH: c.dil, DilW: c.dil, Groups: c.groups, Work: f.work})
 }
 

@@ -152,5 +152,12 @@ func NewModelFromName[T tensor.Float](name string, filters, inChannels, size, wa
 			cfg.StemStride = 2
 		}
 	}
-	return NewGenotypeModel[T](spec.Ref, cfg)
+	m, err := NewGenotypeModel[T](spec.Ref, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.net.CheckInput(size); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -42,3 +42,16 @@ func TestModelNames(t *testing.T) {
 		t.Fatal("missing genotype accepted")
 	}
 }
+
+func TestCheckInput(t *testing.T) {
+	if _, err := NewModelFromName[float32]("genotype:darts-v2,cells=5,stem_stride=2", 8, 1, 12, 5); err == nil {
+		t.Error("12x12 images through a stride-2 stem and two reductions accepted (3x3 maps)")
+	}
+	net, err := NewSearchNet(SearchNetConfig{Cells: 3, Channels: 4, Classes: 5, InChannels: 1, StemStride: 2, Reductions: []int{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.CheckInput(28) != nil || net.CheckInput(16) == nil {
+		t.Error("search network input check")
+	}
+}

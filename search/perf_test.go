@@ -32,6 +32,10 @@ func TestPerfWorkload(t *testing.T) {
 // METABENCH_MEASURE=1 (it takes minutes):
 //
 //	METABENCH_MEASURE=1 go test -run MeasureExactVsFD -v ./search
+//
+// METABENCH_MEASURE_T=1,2,4 picks the inner-step counts and
+// METABENCH_MEASURE_SMALL=1 shrinks the network (2 cells, C = 4, 25 query
+// images) so large T fits in memory.
 func TestMeasureExactVsFD(t *testing.T) {
 	if os.Getenv("METABENCH_MEASURE") != "1" {
 		t.Skip("set METABENCH_MEASURE=1 to measure")
@@ -49,6 +53,9 @@ func TestMeasureExactVsFD(t *testing.T) {
 	for _, T := range steps {
 		for _, m := range []GradMode{Exact, FiniteDiff, FirstOrder} {
 			c := DefaultPerfConfig()
+			if os.Getenv("METABENCH_MEASURE_SMALL") == "1" {
+				c.Net.Cells, c.Net.Channels, c.Net.Reductions, c.Query = 2, 4, []int{1}, 25
+			}
 			c.Steps, c.Mode = T, m
 			fn, err := PerfWorkload(c)
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/metabench/metabench/optim"
 	"github.com/metabench/metabench/search/genotype"
 	"github.com/metabench/metabench/tensor"
 )
@@ -95,8 +96,14 @@ type Searcher struct {
 	Theta    []*tensor.Tensor[float32] // weights..., α_normal, α_reduce (updated in place)
 	Seed     int64
 	Tasks    TaskFunc
-	optW     *adam
-	optA     *adam
+	optW     *optim.Adam[float32]
+	optA     *optim.Adam[float32]
+}
+
+// AdamState is the state of one outer Adam optimiser (for checkpoints).
+type AdamState struct {
+	Steps int
+	M, V  [][]float32 // nil before the first step
 }
 
 // NewSearcher initialises Θ from the seed.
@@ -109,29 +116,50 @@ func NewSearcher(net *SearchNet, s Settings, seed int64, tasks TaskFunc) (*Searc
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x42415345))
 	sr := &Searcher{Net: net, Settings: s, Theta: InitTheta[float32](net, rng), Seed: seed, Tasks: tasks}
-	nW := len(net.layout.Specs)
-	sizes := func(ts []*tensor.Tensor[float32]) []int {
-		out := make([]int, len(ts))
-		for i, t := range ts {
-			out[i] = t.Len()
-		}
-		return out
-	}
-	sr.optW = newAdam(sizes(sr.Theta[:nW]), s.MetaLR, 0.9, 0.999, 0)
-	sr.optA = newAdam(sizes(sr.Theta[nW:]), s.ArchLR, s.ArchBeta1, 0.999, s.ArchWD)
+	sr.optW = optim.NewAdam[float32](s.MetaLR)
+	sr.optA = optim.NewAdam[float32](s.ArchLR)
+	sr.optA.Beta1, sr.optA.WeightDecay = s.ArchBeta1, s.ArchWD
 	return sr, nil
 }
 
-// OptState returns the outer optimisers' state (for checkpoints).
-func (sr *Searcher) OptState() (w, a AdamState) { return sr.optW.st, sr.optA.st }
+func adamState(o *optim.Adam[float32]) AdamState {
+	st := AdamState{Steps: o.Steps}
+	for i := range o.M {
+		st.M = append(st.M, append([]float32(nil), o.M[i].Data...))
+		st.V = append(st.V, append([]float32(nil), o.V[i].Data...))
+	}
+	return st
+}
+
+func setAdamState(o *optim.Adam[float32], st AdamState, params []*tensor.Tensor[float32]) error {
+	o.Steps, o.M, o.V = st.Steps, nil, nil
+	if st.M == nil {
+		return nil
+	}
+	if len(st.M) != len(params) || len(st.V) != len(params) {
+		return errors.New("optimiser state does not match the network")
+	}
+	for i, p := range params {
+		if len(st.M[i]) != p.Len() || len(st.V[i]) != p.Len() {
+			return errors.New("optimiser state does not match the network")
+		}
+		o.M = append(o.M, tensor.FromSlice(append([]float32(nil), st.M[i]...), p.Shape...))
+		o.V = append(o.V, tensor.FromSlice(append([]float32(nil), st.V[i]...), p.Shape...))
+	}
+	return nil
+}
+
+// OptState returns copies of the outer optimisers' state (for checkpoints):
+// Adam on the weights and Adam on the architecture logits.
+func (sr *Searcher) OptState() (w, a AdamState) { return adamState(sr.optW), adamState(sr.optA) }
 
 // SetOptState restores the outer optimisers' state.
 func (sr *Searcher) SetOptState(w, a AdamState) error {
-	if len(w.M) != len(sr.optW.st.M) || len(a.M) != len(sr.optA.st.M) {
-		return errors.New("optimiser state does not match the network")
+	nW := len(sr.Net.layout.Specs)
+	if err := setAdamState(sr.optW, w, sr.Theta[:nW]); err != nil {
+		return err
 	}
-	sr.optW.st, sr.optA.st = w, a
-	return nil
+	return setAdamState(sr.optA, a, sr.Theta[nW:])
 }
 
 // Tau is the temperature of meta-iteration iter.
@@ -230,19 +258,19 @@ func (sr *Searcher) Step(iter int) (IterStats, error) {
 		}
 	}
 	for _, m := range mean {
-		for j, v := range m.Data {
+		for _, v := range m.Data {
 			if math.IsNaN(float64(v)) {
 				return st, fmt.Errorf("iteration %d: meta-gradient is NaN", iter)
 			}
-			if s.Clip > 0 {
-				m.Data[j] = float32(math.Max(-s.Clip, math.Min(s.Clip, float64(v))))
-			}
 		}
 	}
+	if s.Clip > 0 {
+		optim.ClipByValue(mean, -float32(s.Clip), float32(s.Clip))
+	}
 	nW := len(sr.Net.layout.Specs)
-	adamStep(sr.optW, sr.Theta[:nW], mean[:nW])
+	sr.optW.Step(sr.Theta[:nW], mean[:nW])
 	if s.ArchLR > 0 {
-		adamStep(sr.optA, sr.Theta[nW:], mean[nW:])
+		sr.optA.Step(sr.Theta[nW:], mean[nW:])
 	}
 	return st, nil
 }

@@ -102,3 +102,31 @@ func equalAll(a, b []*tensor.Tensor[float32]) bool {
 	}
 	return true
 }
+
+// TestNineOps: J is configurable (SPEC A1): a 9th column conv_7x1_1x7 runs
+// through the search and decodes; an unknown op is refused.
+func TestNineOps(t *testing.T) {
+	ops := append(genotype.OpNames(), genotype.Conv7x1_1x7)
+	net, err := NewSearchNet(SearchNetConfig{Cells: 1, Channels: 2, Classes: 3, InChannels: 1, StemStride: 1, Reductions: []int{}, Ops: ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultSettings()
+	s.InnerSteps, s.MetaBatch, s.Workers = 1, 1, 1
+	sr, err := NewSearcher(net, s, 3, synthTasks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.Theta[len(sr.Theta)-1].Shape[1] != 9 {
+		t.Fatalf("α has %v columns", sr.Theta[len(sr.Theta)-1].Shape)
+	}
+	if _, err := sr.Step(0); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := sr.Derive("nine", genotype.RuleDARTS, 0, 1, nil); err != nil || d.Genotype.Validate() != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewSearchNet(SearchNetConfig{Cells: 1, Channels: 2, Classes: 3, Ops: []string{"none", "warp_drive"}}); err == nil {
+		t.Fatal("unknown op accepted")
+	}
+}

@@ -22,7 +22,6 @@ import (
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/search/genotype"
-	"github.com/metabench/metabench/tensor"
 )
 
 const adaptUsage = `usage: metabench adapt TRANSFER.yaml --prior DIR --out DIR [--set key=value ...] [--store PATH] [--label NAME] [--quiet]
@@ -168,10 +167,8 @@ func subsetImages(ds *datasets.Dataset, n, size int, seed uint64) *multitask.Ima
 	for j, i := range idx {
 		im.Y[j] = int(ds.Labels[i])
 	}
-	return im2ptr(im)
+	return &im
 }
-
-func im2ptr(im multitask.Images) *multitask.Images { return &im }
 
 func loadTarget(t config.TransferTarget, i int, seed int64, finalN int) (*targetData, error) {
 	field := fmt.Sprintf("targets[%d].path", i)
@@ -626,22 +623,4 @@ func finalRecord(cfg *config.TransferFile, d *targetData, row *finalRow, env rep
 		"error_ci95_wilson": []float64{row.Lo, row.Hi}, "cost": row.Cost, "cost_sec": row.CostSec,
 		"scaled_down": fmt.Sprintf("%d cells, C=%d, stem stride %d, %d epochs on %d images (paper: 20 cells, C=40, 600 epochs on 50k)", f.Cells, f.Channels, f.StemStride, f.Epochs, d.finalTrain.N)}
 	return rec
-}
-
-// tensorsEqual is used by tests.
-func tensorsEqual(a, b []*tensor.Tensor[float32]) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if len(a[i].Data) != len(b[i].Data) {
-			return false
-		}
-		for j := range a[i].Data {
-			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
-				return false
-			}
-		}
-	}
-	return true
 }

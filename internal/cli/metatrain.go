@@ -28,7 +28,7 @@ import (
 const metatrainUsage = `usage: metabench metatrain CONFIG.yaml --out DIR [--set key=value ...] [--resume] [--store PATH] [--label NAME] [--quiet]
 
 Multi-task meta-training of the BASE meta-network (variant B, SPEC 1.6.1 and
-3.4) from a meta-training file (see benchmarks/multitask-*.yaml): 10-class
+3.4) from a meta-training file (see benchmarks/multitask-base-*.yaml): 10-class
 tasks are drawn from the mixture of sources (each at its image size, each
 size with its own head, the cells shared), adapted in parallel from Θ, and Θ
 moves by β times the mean adapted difference (head tensors averaged over the

@@ -72,7 +72,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) int {
 	if !*quiet {
 		job.Progress = stderr
 	}
-	rec, der, err := searchExperiment(ctx, job)
+	rec, der, err := safeSearch(ctx, job)
 	if err != nil {
 		return fail(stderr, "search", err)
 	}
@@ -83,6 +83,18 @@ func cmdSearch(args []string, stdout, stderr io.Writer) int {
 		rec.Method, rec.Iters, reports.FormatDuration(rec.Extra["search_sec"].(float64)), der.Genotype,
 		filepath.Join(*out, "genotype.yaml"))
 	return 0
+}
+
+// safeSearch runs searchExperiment and turns a panic of the engine (a bug,
+// not bad input: inputs are validated first) into an error, so the command
+// ends with its one-line message rather than a stack trace.
+func safeSearch(ctx context.Context, job searchJob) (rec *reports.Record, der *search.Derived, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rec, der, err = nil, nil, fmt.Errorf("internal error (please report): %v", r)
+		}
+	}()
+	return searchExperiment(ctx, job)
 }
 
 // searchJob is one search invocation.
@@ -168,9 +180,16 @@ func searchExperiment(ctx context.Context, job searchJob) (*reports.Record, *sea
 	}
 	net, err := search.NewSearchNet(search.SearchNetConfig{
 		Cells: sc.Network.Cells, Channels: sc.Network.Channels, Classes: cfg.Ways, InChannels: data.C,
-		StemStride: sc.Network.StemStride, Reductions: sc.Network.Reductions})
+		StemStride: sc.Network.StemStride, Reductions: sc.Network.Reductions, Ops: sc.Network.Ops})
 	if err != nil {
 		return nil, nil, fmt.Errorf("search.network: %w", err)
+	}
+	if err := net.CheckInput(data.H); err != nil {
+		return nil, nil, fmt.Errorf("search.network: %w", err)
+	}
+	fc := sc.Final
+	if _, err := search.NewModelFromName[float32](fmt.Sprintf("genotype:darts-v2,cells=%d,channels=%d,stem_stride=%d", fc.Cells, fc.Channels, fc.StemStride), fc.Channels, data.C, data.H, cfg.Ways); err != nil {
+		return nil, nil, fmt.Errorf("search.final: %w", err)
 	}
 	K := sc.MetaBatch
 	tasks := func(iter, k int) (search.Batch[float32], search.Batch[float32], error) {

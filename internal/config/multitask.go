@@ -40,7 +40,7 @@ type TaskSource struct {
 type MetaNetwork struct {
 	Cells      int        `yaml:"cells"`
 	Channels   int        `yaml:"channels"`
-	Reductions []int      `yaml:"reductions,flow"`
+	Reductions []int      `yaml:"reductions,flow"` // omitted: floor(L/3), floor(2L/3); [] means none
 	Heads      []MetaHead `yaml:"heads"`
 }
 
@@ -78,7 +78,7 @@ type MetatrainSetup struct {
 func DefaultMetatrain() MetatrainFile {
 	return MetatrainFile{
 		Version: Version, Workers: 0, Checkpoint: Duration{60e9},
-		Network: MetaNetwork{Cells: 8, Channels: 16, Reductions: []int{2, 5},
+		Network: MetaNetwork{Cells: 8, Channels: 16, // reductions nil: floor(L/3), floor(2L/3)
 			Heads: []MetaHead{{32, 2}, {64, 2}, {224, 8}}},
 		Metatrain: MetatrainSetup{Relaxation: "gumbel", TauMax: 1, TauMin: 0.1, InnerSteps: 200, Batch: 64,
 			InnerLR: 0.025, InnerLRArch: 0.025, Momentum: 0.9, WeightDecay: 3e-4, Clip: 5,
@@ -305,7 +305,7 @@ type FinalSetup struct {
 	Cells       int      `yaml:"cells"`
 	Channels    int      `yaml:"channels"`
 	StemStride  int      `yaml:"stem_stride"`
-	Reductions  []int    `yaml:"reductions,flow"`
+	Reductions  []int    `yaml:"reductions,flow"` // omitted: floor(L/3), floor(2L/3); [] means none
 	Auxiliary   bool     `yaml:"auxiliary"`
 	DropPath    float64  `yaml:"drop_path"`
 	Epochs      int      `yaml:"epochs"`

@@ -65,6 +65,9 @@ type SearchNetwork struct {
 	Channels   int   `yaml:"channels"`
 	StemStride int   `yaml:"stem_stride"`
 	Reductions []int `yaml:"reductions,flow"`
+	// Ops are the α columns (none first); empty means the 8 DARTS ops.
+	// sep_conv_7x7 and conv_7x1_1x7 may be added (SPEC A1).
+	Ops []string `yaml:"ops,flow,omitempty"`
 }
 
 // Derive is how the genotype is decoded (SPEC 4).

@@ -47,23 +47,30 @@
 //     (which uses SSE encodings) does not pay that penalty.
 //   - k is cut into ceil(k/256) blocks of equal depth kc <= 256: a 4 x kc A
 //     sliver and a kc x 32 B sliver (32 KiB) stay in L1.
-//   - C is cut into fixed tiles of 128 rows x 512 columns. For each tile and
-//     each k block, op(A)[tile rows, k block] is packed (times alpha) into
-//     4-row slivers (an L2-resident block of at most 128 x kc) and
-//     op(B)[k block, tile columns] into 32-column slivers (at most kc x 512);
-//     the transposes are absorbed by the packing, so the kernels see one
-//     layout. The macro loop keeps one B sliver in L1 and runs down the A
-//     slivers. Ragged edges (m % 4, n % 32) are packed with zeros, computed
-//     into a scratch tile and the valid part added to C.
-//   - beta is applied to a C tile once, before its first k block (C is not
-//     read when beta == 0); each k block then adds its product to C.
+//   - C is cut into tiles of at most 128 rows x 512 columns (rounded to
+//     the microkernel tile, equal sizes, cut finer when C has fewer than 4
+//     so two cores stay busy). For each tile and each k block,
+//     alpha*op(A)[tile rows, k block] is packed into 4-row slivers (an
+//     L2-resident block of at most 128 x kc); then, one 32-column sliver at a
+//     time, op(B)[k block, sliver] is packed (kc x 32, L1-resident) and the
+//     microkernel runs down the A slivers against it. The transposes are
+//     absorbed by the packing, so the kernels see one layout. A
+//     non-transposed B is read in place instead when a tile has at most 64
+//     rows (a sliver is used too few times to repay its packing) and its
+//     rows do not alias in L1 (ldb not a multiple of 64). Ragged edges
+//     (m % 4, n % 32) are packed with zeros, computed into a scratch tile,
+//     and only the valid part is written to C.
+//   - beta: the first k block of a tile stores its product into C when
+//     beta == 0 (C is never read, so NaNs in C do not survive), else adds it
+//     to beta*C (C scaled first when beta != 1); later blocks add.
 //   - Parallelism: the tiles are handed out to min(GOMAXPROCS, tiles)
 //     goroutines through an atomic counter (one goroutine below 2^20 flops).
-//     A tile is always computed whole, all k blocks in order, by one
-//     goroutine, and the k blocks depend on k alone, so every element of C
-//     is the same sequence of roundings for any GOMAXPROCS: results are
-//     bit-identical run to run and across core counts.
+//     Every element of C is computed by one goroutine as the same sequence
+//     of FMAs over the same k blocks, in order, whatever tile it falls in
+//     and whichever goroutine takes that tile; the k blocks depend on k
+//     alone. Results are therefore bit-identical run to run and for any
+//     GOMAXPROCS (TestDeterministic checks 1 against 2).
 //   - Buffers are allocated per call and per worker, sized by the problem
-//     (at most 128*256 + 256*512 floats, about 640 KiB); nothing is cached
+//     (at most 128*256 + 256*32 floats, about 160 KiB); nothing is cached
 //     between calls.
 package gemm

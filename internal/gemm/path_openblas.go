@@ -9,9 +9,15 @@ package gemm
 import "C"
 
 // The openblas build tag with cgo: both precisions go through the system
-// OpenBLAS (Debian: libopenblas-dev), which runs its own thread pool.
-// OpenBLAS splits the output, not the k reduction, between its threads, so
-// results do not depend on GOMAXPROCS.
+// OpenBLAS (Debian: libopenblas-dev).
+//
+// OpenBLAS is switched to one thread at start-up, and F32/F64 cut C into
+// tiles over goroutines themselves (tileGrid, forTiles), as the SIMD path
+// does, each tile one cblas call. Callers that already run products on
+// several goroutines (tensor's convolutions split the batch) then do not
+// oversubscribe the cores with OpenBLAS's own spinning threads, and the
+// split, hence the result, depends on the shape only, never on GOMAXPROCS.
+func init() { C.openblas_set_num_threads(1) }
 
 func path() string { return "openblas" }
 
@@ -22,15 +28,33 @@ func cblasTrans(t bool) C.enum_CBLAS_TRANSPOSE {
 	return C.CblasNoTrans
 }
 
+// tileOffsets returns where tile t's rows of op(A), columns of op(B) and
+// block of C start, and its size.
+func tileOffsets(transA, transB bool, m, n, tm, tn, colTiles, lda, ldb, ldc, t int) (offA, offB, offC, mb, nb int) {
+	i0, j0 := (t/colTiles)*tm, (t%colTiles)*tn
+	offA, offB = i0*lda, j0
+	if transA {
+		offA = i0
+	}
+	if transB {
+		offB = j0 * ldb
+	}
+	return offA, offB, i0*ldc + j0, min(tm, m-i0), min(tn, n-j0)
+}
+
 func f32(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 {
 		// BLAS does not read A or B here; neither do we (they may be empty).
 		scaleF32(m, n, beta, c, ldc)
 		return
 	}
-	C.cblas_sgemm(C.CblasRowMajor, cblasTrans(transA), cblasTrans(transB), C.blasint(m), C.blasint(n), C.blasint(k),
-		C.float(alpha), (*C.float)(&a[0]), C.blasint(lda), (*C.float)(&b[0]), C.blasint(ldb),
-		C.float(beta), (*C.float)(&c[0]), C.blasint(ldc))
+	tm, tn, _, colTiles := tileGrid(m, n, 8, 32)
+	forTiles(tileCount(m, n, tm, tn), flops(m, n, k), func() struct{} { return struct{}{} }, func(_ struct{}, t int) {
+		oa, ob, oc, mb, nb := tileOffsets(transA, transB, m, n, tm, tn, colTiles, lda, ldb, ldc, t)
+		C.cblas_sgemm(C.CblasRowMajor, cblasTrans(transA), cblasTrans(transB), C.blasint(mb), C.blasint(nb), C.blasint(k),
+			C.float(alpha), (*C.float)(&a[oa]), C.blasint(lda), (*C.float)(&b[ob]), C.blasint(ldb),
+			C.float(beta), (*C.float)(&c[oc]), C.blasint(ldc))
+	})
 }
 
 func f64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
@@ -47,7 +71,11 @@ func f64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, 
 		}
 		return
 	}
-	C.cblas_dgemm(C.CblasRowMajor, cblasTrans(transA), cblasTrans(transB), C.blasint(m), C.blasint(n), C.blasint(k),
-		C.double(alpha), (*C.double)(&a[0]), C.blasint(lda), (*C.double)(&b[0]), C.blasint(ldb),
-		C.double(beta), (*C.double)(&c[0]), C.blasint(ldc))
+	tm, tn, _, colTiles := tileGrid(m, n, 8, 32)
+	forTiles(tileCount(m, n, tm, tn), flops(m, n, k), func() struct{} { return struct{}{} }, func(_ struct{}, t int) {
+		oa, ob, oc, mb, nb := tileOffsets(transA, transB, m, n, tm, tn, colTiles, lda, ldb, ldc, t)
+		C.cblas_dgemm(C.CblasRowMajor, cblasTrans(transA), cblasTrans(transB), C.blasint(mb), C.blasint(nb), C.blasint(k),
+			C.double(alpha), (*C.double)(&a[oa]), C.blasint(lda), (*C.double)(&b[ob]), C.blasint(ldb),
+			C.double(beta), (*C.double)(&c[oc]), C.blasint(ldc))
+	})
 }

@@ -2,22 +2,14 @@
 
 package gemm
 
-import (
-	"runtime"
-	"simd/archsimd"
-	"sync"
-	"sync/atomic"
-)
+import "simd/archsimd"
 
 // Blocking parameters of the SIMD path (see doc.go). They are constants: the
 // only one that changes rounding is kcMax (how the k reduction is cut), and
 // it depends on nothing but k.
 const (
-	mr     = 4       // rows of a microkernel tile (both kernels)
-	kcMax  = 256     // depth of one packed block: a 4 x kc A sliver + an NR x kc B sliver stay in L1
-	mcTile = 128     // rows of one C tile: its packed A block (mc x kc) stays in L2
-	ncTile = 512     // columns of one C tile: its packed B block (kc x nc) stays in L2/L3
-	minPar = 1 << 20 // flops (2mnk) below which one goroutine does all tiles
+	mr    = 4   // rows of a microkernel tile (both kernels)
+	kcMax = 256 // depth of one packed block: a 4 x kc A sliver + a kc x NR B sliver stay in L1
 )
 
 // kernel is one register-blocked microkernel and its tile width.
@@ -48,7 +40,7 @@ func kBlocks(k int) int {
 }
 
 // simdF32 is the blocked, packed, parallel float32 product with the given
-// microkernel. C is cut into fixed mcTile x ncTile tiles; each tile is
+// microkernel. C is cut into tiles (tileGrid); each tile is
 // computed entirely (all of k, in the same order) by whichever goroutine
 // takes it, so the result is bit-identical for any GOMAXPROCS.
 func simdF32(kern kernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -57,63 +49,12 @@ func simdF32(kern kernel, transA, transB bool, m, n, k int, alpha float32, a []f
 		return
 	}
 	kc := kBlocks(k)
-	tm, tn, rowTiles, colTiles := tileGrid(m, n, kern.nr)
-	tiles := rowTiles * colTiles
+	tm, tn, _, colTiles := tileGrid(m, n, mr, kern.nr)
 	g := &gemmJob{
 		kern: kern, transA: transA, transB: transB, m: m, n: n, k: k, kc: kc, tm: tm, tn: tn, colTiles: colTiles,
 		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
 	}
-	workers := 1
-	if 2*float64(m)*float64(n)*float64(k) >= minPar {
-		workers = min(runtime.GOMAXPROCS(0), tiles)
-	}
-	if workers <= 1 {
-		w := g.newWorkspace()
-		for t := 0; t < tiles; t++ {
-			g.tile(w, t)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			w := g.newWorkspace()
-			for {
-				t := int(next.Add(1) - 1)
-				if t >= tiles {
-					return
-				}
-				g.tile(w, t)
-			}
-		})
-	}
-	wg.Wait()
-}
-
-func roundUp(x, q int) int { return (x + q - 1) / q * q }
-
-func ceilDiv(x, q int) int { return (x + q - 1) / q }
-
-// tileGrid cuts C into rowTiles x colTiles tiles of at most tm x tn
-// (mcTile x ncTile, rounded to the microkernel tile), of equal size but for
-// the last ones; a C with fewer than minTiles such tiles is cut finer, first
-// by columns, so that two cores get balanced work. The grid depends on the
-// shape alone, and it does not change the arithmetic anyway: every element
-// of C is the same sequence of FMAs over the same k blocks whatever tile it
-// falls in.
-func tileGrid(m, n, nr int) (tm, tn, rowTiles, colTiles int) {
-	const minTiles = 4
-	rowTiles, colTiles = ceilDiv(m, mcTile), ceilDiv(n, ncTile)
-	if rowTiles*colTiles < minTiles {
-		colTiles = min(ceilDiv(minTiles, rowTiles), ceilDiv(n, nr))
-	}
-	if rowTiles*colTiles < minTiles {
-		rowTiles = min(ceilDiv(minTiles, colTiles), ceilDiv(m, mr))
-	}
-	tm = roundUp(ceilDiv(m, rowTiles), mr)
-	tn = roundUp(ceilDiv(n, colTiles), nr)
-	return tm, tn, ceilDiv(m, tm), ceilDiv(n, tn)
+	forTiles(tileCount(m, n, tm, tn), flops(m, n, k), g.newWorkspace, g.tile)
 }
 
 // gemmJob is one call's arguments and blocking, shared read-only by workers.

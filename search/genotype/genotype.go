@@ -24,6 +24,10 @@ const (
 	SepConv5x5  = "sep_conv_5x5"
 	DilConv3x3  = "dil_conv_3x3"
 	DilConv5x5  = "dil_conv_5x5"
+	// Optional columns (SPEC 1.2, A1): in the official op dictionaries but
+	// in no released genotype; a search network may add them after the 8.
+	SepConv7x7  = "sep_conv_7x7"
+	Conv7x1_1x7 = "conv_7x1_1x7"
 )
 
 // OpNames returns the 8 DARTS operations in the column order of the
@@ -31,6 +35,10 @@ const (
 func OpNames() []string {
 	return []string{None, MaxPool3x3, AvgPool3x3, SkipConnect, SepConv3x3, SepConv5x5, DilConv3x3, DilConv5x5}
 }
+
+// KnownOps returns every operation a genotype may use: OpNames followed by
+// the optional sep_conv_7x7 and conv_7x1_1x7.
+func KnownOps() []string { return append(OpNames(), SepConv7x7, Conv7x1_1x7) }
 
 // Steps is the number of intermediate nodes of a cell; NumEdges the number of
 // mixed edges.
@@ -106,7 +114,7 @@ func validCell(kind string, edges []Edge, concat []int, ops map[string]bool) err
 // Validate checks that g is a well-formed genotype of the DARTS space.
 func (g *Genotype) Validate() error {
 	ops := map[string]bool{}
-	for _, o := range OpNames() {
+	for _, o := range KnownOps() {
 		ops[o] = true
 	}
 	if err := validCell("normal", g.Normal, g.NormalConcat, ops); err != nil {

@@ -212,8 +212,8 @@ func ExampleDecodeCell() {
 	for e := range p {
 		p[e] = []float64{0.3, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}
 	}
-	p[EdgeIndex(2, 0)][SepConvColumn()] = 0.5 // sep_conv_3x3 on (2 <- 0)
-	p[EdgeIndex(2, 0)][7] = 0.4               // dil_conv_5x5 on (2 <- 0)
+	p[EdgeIndex(2, 0)][4] = 0.5 // sep_conv_3x3 on (2 <- 0)
+	p[EdgeIndex(2, 0)][7] = 0.4 // dil_conv_5x5 on (2 <- 0)
 	base, _ := DecodeCell(p, OpNames(), RuleBASE)
 	darts, _ := DecodeCell(p, OpNames(), RuleDARTS)
 	fmt.Println(base[0], base[1])
@@ -222,6 +222,3 @@ func ExampleDecodeCell() {
 	// {sep_conv_3x3 0} {dil_conv_5x5 0}
 	// {sep_conv_3x3 0} {max_pool_3x3 1}
 }
-
-// SepConvColumn is the α column of sep_conv_3x3 (for the example).
-func SepConvColumn() int { return 4 }
