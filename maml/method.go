@@ -12,12 +12,13 @@ import (
 
 // Settings are everything a method reads.
 type Settings struct {
-	InnerLR    float64 // α (MAML) or the inner optimiser's rate (Reptile)
-	InnerSteps int     // inner steps at meta-training
-	TestSteps  int     // inner steps at validation and test
-	MetaLR     float64 // Adam rate of the outer loop (MAML, first-order MAML)
-	Clip       float64 // element-wise clip of the mean meta-gradient; 0 = off
-	Iterations int     // planned meta-iterations (Reptile's ε decay; 0 = no decay)
+	InnerLR     float64 // α (MAML) or the inner optimiser's rate (Reptile)
+	InnerSteps  int     // inner steps at meta-training
+	TestSteps   int     // inner steps at validation and test
+	MetaLR      float64 // Adam rate of the outer loop (MAML, first-order MAML)
+	MetaLRFinal float64 // Adam rate at the last iteration (linear decay over Iterations); 0 = constant MetaLR
+	Clip        float64 // element-wise clip of the mean meta-gradient; 0 = off
+	Iterations  int     // planned meta-iterations (decays of ε and of the Adam rate; 0 = no decay)
 
 	ReptileOptimizer string  // "adam" or "sgd"
 	ReptileBatch     int     // inner minibatch; 0 = full
@@ -86,9 +87,14 @@ func (m MAML[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *T
 	return TaskMetaGrad(model, params, task, Hyper{InnerLR: s.InnerLR, InnerSteps: s.InnerSteps, SecondOrder: m.SecondOrder})
 }
 
-// NewOuter is Adam at s.MetaLR.
+// NewOuter is Adam at s.MetaLR, decayed linearly to s.MetaLRFinal over
+// s.Iterations when s.MetaLRFinal is set.
 func (m MAML[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
-	return NewAdam(params, s.MetaLR)
+	a := NewAdam(params, s.MetaLR)
+	if s.MetaLRFinal > 0 && s.Iterations > 0 {
+		a.Final, a.Iterations = s.MetaLRFinal, s.Iterations
+	}
+	return a
 }
 
 // EvalTask adapts with s.TestSteps SGD steps at s.InnerLR.

@@ -30,11 +30,23 @@ type OuterState[T tensor.Float] struct {
 // Adam is Adam (Kingma & Ba) with β1 = 0.9, β2 = 0.999, eps = 1e-8:
 //
 //	m ← β1 m + (1-β1) g;  v ← β2 v + (1-β2) g²
-//	θ ← θ - lr · (m / (1-β1^t)) / (√(v / (1-β2^t)) + eps)
+//	θ ← θ - lr_i · (m / (1-β1^t)) / (√(v / (1-β2^t)) + eps)
+//
+// with lr_i = LR + (Final - LR) · min(i / Iterations, 1) at meta-iteration i
+// when Iterations > 0 (linear decay), else lr_i = LR.
 type Adam[T tensor.Float] struct {
-	LR    float64
-	steps int
-	m, v  [][]T
+	LR, Final  float64
+	Iterations int
+	steps      int
+	m, v       [][]T
+}
+
+// Rate is the learning rate at meta-iteration iter.
+func (a *Adam[T]) Rate(iter int) float64 {
+	if a.Iterations <= 0 {
+		return a.LR
+	}
+	return a.LR + (a.Final-a.LR)*math.Min(float64(iter)/float64(a.Iterations), 1)
 }
 
 // NewAdam returns Adam for parameters of these shapes.
@@ -46,14 +58,14 @@ func NewAdam[T tensor.Float](params []*tensor.Tensor[T], lr float64) *Adam[T] {
 	return a
 }
 
-// Step applies one Adam update.
-func (a *Adam[T]) Step(params, grads []*tensor.Tensor[T], _ int) {
+// Step applies one Adam update at meta-iteration iter.
+func (a *Adam[T]) Step(params, grads []*tensor.Tensor[T], iter int) {
 	const b1, b2 = 0.9, 0.999
 	a.steps++
 	t := float64(a.steps)
 	c1 := T(1 - math.Pow(b1, t))
 	c2 := T(1 - math.Pow(b2, t))
-	lr := T(a.LR)
+	lr := T(a.Rate(iter))
 	for i, p := range params {
 		g, m, v, d := grads[i].Data, a.m[i], a.v[i], p.Data
 		for j := range d {

@@ -14,6 +14,9 @@ type AdaptOptions struct {
 	Inner     Inner
 	Epochs    int
 	EvalBatch int // test images per evaluation batch
+	// EvalSamples is Eval.Samples: Gumbel samples averaged when scoring
+	// (0 = the noise-free softmax(α/τ)).
+	EvalSamples int
 	// Snapshot keeps a copy of the shared weights and of α after every epoch
 	// (for the PCA of Figure 3).
 	Snapshot bool
@@ -57,12 +60,9 @@ func (m *Net) AdaptDataset(theta []*tensor.Tensor[float32], h int, train, test *
 	if opt.Epochs < 0 {
 		return nil, fmt.Errorf("adaptation: %d epochs", opt.Epochs)
 	}
-	eb := opt.EvalBatch
-	if eb < 1 {
-		eb = test.N
-	}
+	ev := Eval{Relax: opt.Inner.Relax, Tau: opt.Inner.Tau, Batch: opt.EvalBatch, Samples: opt.EvalSamples, Seed: 0x6576616c}
 	res := &AdaptResult{}
-	acc0, err := m.Accuracy(theta, h, test, opt.Inner.Relax, opt.Inner.Tau, eb)
+	acc0, err := m.Accuracy(theta, h, test, ev)
 	if err != nil {
 		return nil, fmt.Errorf("adaptation: scoring the prior: %w", err)
 	}
@@ -81,7 +81,7 @@ func (m *Net) AdaptDataset(theta []*tensor.Tensor[float32], h int, train, test *
 		}
 		e0 := time.Now()
 		ep := t / spe
-		acc, err := m.Accuracy(psi, h, test, opt.Inner.Relax, opt.Inner.Tau, eb)
+		acc, err := m.Accuracy(psi, h, test, ev)
 		if err != nil {
 			return fmt.Errorf("adaptation: scoring epoch %d: %w", ep, err)
 		}

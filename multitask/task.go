@@ -1,7 +1,6 @@
 package multitask
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -215,20 +214,38 @@ func (m *Net) adaptObserved(theta []*tensor.Tensor[float32], h int, data *Images
 	return res, nil
 }
 
+// Eval says how an adapted meta-network is scored.
+type Eval struct {
+	Relax search.Relaxation
+	Tau   float64 // the Gumbel temperature (1 for softmax)
+	Batch int     // images per evaluation batch (BN statistics are per batch)
+	// Samples > 0 (Gumbel relaxation only) averages the class probabilities
+	// over that many Gumbel samples z = softmax((α+g)/τ), the predictive
+	// distribution of the training relaxation; 0 uses the noise-free
+	// architecture weights softmax(α/τ). The noise of batch b, sample s is
+	// drawn from (Seed, b), so scores are reproducible.
+	Samples int
+	Seed    uint64
+}
+
 // Predict returns the predicted class of every image of data at ψ on head
-// h, evaluated in batches of batch images with the noise-free architecture
-// weights softmax(α/τ) (τ = 1 for the softmax relaxation). Batch norm uses
-// the statistics of each evaluation batch (the search network has no running
-// statistics; SPEC 1.2).
-func (m *Net) Predict(psi []*tensor.Tensor[float32], h int, data *Images, r search.Relaxation, tau float64, batch int) ([]int, error) {
+// h, evaluated in batches as ev says. Batch norm uses the statistics of each
+// evaluation batch (the search network has no running statistics; SPEC 1.2).
+func (m *Net) Predict(psi []*tensor.Tensor[float32], h int, data *Images, ev Eval) ([]int, error) {
+	batch := ev.Batch
 	if batch < 1 {
-		return nil, errors.New("predict: batch size below 1")
+		batch = data.N
 	}
 	if data.C != 3 || data.H != m.heads[h].cfg.Size {
 		return nil, fmt.Errorf("predict: images %dx%dx%d for the %d-pixel RGB head", data.C, data.H, data.W, m.heads[h].cfg.Size)
 	}
+	samples := ev.Samples
+	if ev.Relax.Kind != search.RelaxGumbel {
+		samples = 0
+	}
 	out := make([]int, data.N)
 	work := &tensor.Workspace{}
+	J := m.numOps
 	for s := 0; s < data.N; s += batch {
 		e := min(s+batch, data.N)
 		bi := make([]int, e-s)
@@ -241,11 +258,30 @@ func (m *Net) Predict(psi []*tensor.Tensor[float32], h int, data *Images, r sear
 		for _, i := range m.TaskTensors(h) {
 			vars[i] = tp.Const(psi[i])
 		}
-		zn, zr := m.relaxed(vars, r, tau, [2]*tensor.Tensor[float32]{})
-		lg := m.Forward(tp, vars, h, tp.Const(x), zn, zr, work).Value()
-		K := lg.Shape[1]
+		xv := tp.Const(x)
+		var score []float64
+		K := m.cfg.Classes
+		if samples == 0 {
+			zn, zr := m.relaxed(vars, ev.Relax, ev.Tau, [2]*tensor.Tensor[float32]{})
+			lg := m.Forward(tp, vars, h, xv, zn, zr, work).Value()
+			score = make([]float64, len(lg.Data))
+			for j, v := range lg.Data {
+				score[j] = float64(v)
+			}
+		} else {
+			rng := rand.New(rand.NewPCG(ev.Seed, uint64(s)))
+			score = make([]float64, len(bi)*K)
+			for range samples {
+				g := [2]*tensor.Tensor[float32]{search.GumbelNoise[float32](rng, genotype.NumEdges, J), search.GumbelNoise[float32](rng, genotype.NumEdges, J)}
+				zn, zr := m.relaxed(vars, ev.Relax, ev.Tau, g)
+				pr := ad.Softmax(m.Forward(tp, vars, h, xv, zn, zr, work), 1).Value()
+				for j, v := range pr.Data {
+					score[j] += float64(v)
+				}
+			}
+		}
 		for j := range bi {
-			row := lg.Data[j*K : (j+1)*K]
+			row := score[j*K : (j+1)*K]
 			best := 0
 			for c := range row {
 				if row[c] > row[best] {
@@ -259,8 +295,8 @@ func (m *Net) Predict(psi []*tensor.Tensor[float32], h int, data *Images, r sear
 }
 
 // Accuracy is the fraction of data that Predict classifies correctly.
-func (m *Net) Accuracy(psi []*tensor.Tensor[float32], h int, data *Images, r search.Relaxation, tau float64, batch int) (float64, error) {
-	pred, err := m.Predict(psi, h, data, r, tau, batch)
+func (m *Net) Accuracy(psi []*tensor.Tensor[float32], h int, data *Images, ev Eval) (float64, error) {
+	pred, err := m.Predict(psi, h, data, ev)
 	if err != nil {
 		return 0, err
 	}

@@ -14,16 +14,17 @@ import (
 // Settings are the hyper-parameters of multi-task meta-training with
 // variant B (SPEC 3.4, 6.2, A5, A10, A11).
 type Settings struct {
-	Inner      Inner   // inner optimiser; Inner.Tau is replaced by the schedule
-	TauMax     float64 // τ at the first meta-iteration
-	TauMin     float64 // τ at the last (linear)
-	InnerSteps int     // T, SGD steps per task
-	MetaBatch  int     // K tasks per meta-iteration
-	Iterations int     // E, for the τ and β schedules (0: τ = TauMax, β = Beta)
-	Beta       float64 // β at the first meta-iteration
-	BetaFinal  float64 // β at the last (linear)
-	Workers    int     // tasks adapted in parallel (0 = GOMAXPROCS)
-	EvalBatch  int     // query images per evaluation batch (0 = all)
+	Inner       Inner   // inner optimiser; Inner.Tau is replaced by the schedule
+	TauMax      float64 // τ at the first meta-iteration
+	TauMin      float64 // τ at the last (linear)
+	InnerSteps  int     // T, SGD steps per task
+	MetaBatch   int     // K tasks per meta-iteration
+	Iterations  int     // E, for the τ and β schedules (0: τ = TauMax, β = Beta)
+	Beta        float64 // β at the first meta-iteration
+	BetaFinal   float64 // β at the last (linear)
+	Workers     int     // tasks adapted in parallel (0 = GOMAXPROCS)
+	EvalBatch   int     // query images per evaluation batch (0 = all)
+	EvalSamples int     // Gumbel samples averaged when scoring the query images (0 = noise-free softmax(α/τ))
 }
 
 // DefaultSettings are SPEC's recommendations (DARTS inner SGD: lr 0.025,
@@ -52,8 +53,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("meta_batch %d: want at least 1", s.MetaBatch)
 	case s.Beta <= 0 || s.BetaFinal < 0:
 		return fmt.Errorf("beta %g -> %g: want beta above 0 and beta_final at least 0", s.Beta, s.BetaFinal)
-	case s.EvalBatch < 0:
-		return fmt.Errorf("eval_batch %d: want at least 0", s.EvalBatch)
+	case s.EvalBatch < 0 || s.EvalSamples < 0:
+		return fmt.Errorf("eval_batch %d / eval_samples %d: want at least 0", s.EvalBatch, s.EvalSamples)
 	}
 	return nil
 }
@@ -157,11 +158,8 @@ func (tr *Trainer) Step(iter int) (IterStats, error) {
 			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
 		}
 		if task.Query.N > 0 {
-			eb := s.EvalBatch
-			if eb == 0 {
-				eb = task.Query.N
-			}
-			if accs[k], err = tr.Net.Accuracy(a.Psi, h, &task.Query, in.Relax, tau, eb); err != nil {
+			ev := Eval{Relax: in.Relax, Tau: tau, Batch: s.EvalBatch, Samples: s.EvalSamples, Seed: uint64(tr.Seed) ^ uint64(iter)<<20 ^ uint64(k)}
+			if accs[k], err = tr.Net.Accuracy(a.Psi, h, &task.Query, ev); err != nil {
 				return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
 			}
 		}

@@ -368,9 +368,8 @@ func metatrainRecord(cfg *config.MetatrainFile, net *multitask.Net, dss []*datas
 		Dataset: datasetOf(dss[0], "all classes", dss[0].NumClasses()),
 		Proto: reports.Protocol{Ways: 10, Shots: mc.Shots, Queries: mc.Queries, StepsTrain: mc.InnerSteps,
 			InnerLR: mc.InnerLR, BNMode: "transductive"},
-		Params: net.ParamCount(), Iters: ck.Iter, Env: reports.Env{},
+		Params: net.ParamCount(), Iters: ck.Iter, Env: env,
 	}
-	rec.Env = env
 	for _, p := range ck.Curve {
 		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.QueryAcc, Loss: p.Loss})
 	}

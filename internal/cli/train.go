@@ -200,9 +200,6 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 	if h != w {
 		return nil, fmt.Errorf("data.path: %s has %dx%d images; conv4 needs square images (set data.image_size)", d.Path, h, w)
 	}
-	if h < 16 {
-		return nil, fmt.Errorf("data.path: %s has %dx%d images, too small for conv4's four poolings (set data.image_size to at least 16)", d.Path, h, w)
-	}
 	e := &expData{ds: ds, C: c, H: h}
 	valFrac, testFrac := d.ValFraction, d.TestFraction
 	if d.ValPath != "" {
@@ -287,7 +284,7 @@ func (e *expData) samplers(cfg *config.Config) (train, val, test *episodes.Sampl
 func settingsOf(cfg *config.Config) maml.Settings {
 	return maml.Settings{
 		InnerLR: cfg.InnerLR, InnerSteps: cfg.InnerSteps, TestSteps: cfg.TestSteps,
-		MetaLR: cfg.MetaLR, Clip: cfg.Clip, Iterations: cfg.Iterations,
+		MetaLR: cfg.MetaLR, MetaLRFinal: cfg.MetaLRFinal, Clip: cfg.Clip, Iterations: cfg.Iterations,
 		ReptileOptimizer: cfg.Reptile.InnerOptimizer, ReptileBatch: cfg.Reptile.InnerBatch,
 		ReptileUseQuery: cfg.Reptile.UseQuery, MetaStep: cfg.Reptile.MetaStep, MetaStepFinal: cfg.Reptile.MetaStepFinal,
 	}
@@ -328,6 +325,9 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 	meth, err := maml.New[float32](cfg.Method)
 	if err != nil {
 		return nil, fmt.Errorf("method: %w", err)
+	}
+	if cfg.Model.Name == "conv4" && data.H < 16 {
+		return nil, fmt.Errorf("model.name: conv4's four poolings need images of at least 16 pixels, have %d (set data.image_size)", data.H)
 	}
 	model, err := experimentModel(cfg.Model.Name, cfg.Model.Filters, data.C, data.H, cfg.Ways)
 	if err != nil {

@@ -38,7 +38,10 @@ type Config struct {
 	// Outer loop.
 	MetaBatch int     `yaml:"meta_batch"`
 	MetaLR    float64 `yaml:"meta_lr"` // Adam learning rate (MAML, first-order MAML)
-	Clip      float64 `yaml:"clip"`    // element-wise meta-gradient clip to [-clip, clip]; 0 = off
+	// MetaLRFinal, when above 0, decays the Adam rate linearly from meta_lr
+	// at iteration 0 to meta_lr_final at iteration "iterations".
+	MetaLRFinal float64 `yaml:"meta_lr_final"`
+	Clip        float64 `yaml:"clip"` // element-wise meta-gradient clip to [-clip, clip]; 0 = off
 
 	// When training stops: whichever comes first (0 = no limit).
 	Iterations int      `yaml:"iterations"`
@@ -55,8 +58,8 @@ type Config struct {
 
 // Model selects the network.
 type Model struct {
-	Name    string `yaml:"name"`    // conv4
-	Filters int    `yaml:"filters"` // 64 for Omniglot, 32 for mini-ImageNet
+	Name    string `yaml:"name"`    // conv4, or genotype:NAME|FILE[,...] (a DARTS/BASE final network, package search)
+	Filters int    `yaml:"filters"` // conv4: 64 for Omniglot, 32 for mini-ImageNet; genotype: init channels C
 }
 
 // Data names the sources and the class split.
@@ -322,6 +325,8 @@ func (c *Config) Validate() error {
 		{c.MetaBatch < 1, "meta_batch", "must be at least 1"},
 		{c.MetaLR <= 0, "meta_lr", "must be above 0"},
 		{c.Clip < 0, "clip", "must be 0 (off) or above"},
+		{c.MetaLRFinal < 0, "meta_lr_final", "must be 0 (constant rate) or above"},
+		{c.MetaLRFinal > 0 && c.Iterations == 0, "meta_lr_final", "a decay needs iterations above 0"},
 		{c.Iterations < 0, "iterations", "must be at least 0"},
 		{c.Iterations == 0 && c.Budget.Duration == 0, "iterations", "iterations and budget are both 0: set at least one limit"},
 		{c.Workers < 0, "workers", "must be at least 0"},

@@ -30,7 +30,9 @@ func kernelAVX512x4x32(kc int, a, b []float32, ldb int, c []float32, ldc int, ad
 	pa := unsafe.Pointer(&a[0])
 	pb := unsafe.Pointer(&b[0])
 	stride := uintptr(ldb) * 4
-	for p := 0; p < kc; p++ {
+	// The last step is peeled so that pa and pb never point past the end of
+	// a or b (an invalid pointer for checkptr, which -race enables).
+	for p := 1; p < kc; p++ {
 		b0 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pb, 0)))
 		b1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pb, 64)))
 		a0 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(pa, 0)))
@@ -47,6 +49,22 @@ func kernelAVX512x4x32(kc int, a, b []float32, ldb int, c []float32, ldc int, ad
 		c31 = a3.MulAdd(b1, c31)
 		pa = unsafe.Add(pa, 16)
 		pb = unsafe.Add(pb, stride)
+	}
+	{
+		b0 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pb, 0)))
+		b1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pb, 64)))
+		a0 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(pa, 0)))
+		c00 = a0.MulAdd(b0, c00)
+		c01 = a0.MulAdd(b1, c01)
+		a1 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(pa, 4)))
+		c10 = a1.MulAdd(b0, c10)
+		c11 = a1.MulAdd(b1, c11)
+		a2 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(pa, 8)))
+		c20 = a2.MulAdd(b0, c20)
+		c21 = a2.MulAdd(b1, c21)
+		a3 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(pa, 12)))
+		c30 = a3.MulAdd(b0, c30)
+		c31 = a3.MulAdd(b1, c31)
 	}
 	r0 := c[0*ldc : 0*ldc+32]
 	r1 := c[1*ldc : 1*ldc+32]
@@ -84,7 +102,9 @@ func kernelAVX2x4x16(kc int, a, b []float32, ldb int, c []float32, ldc int, add 
 	pa := unsafe.Pointer(&a[0])
 	pb := unsafe.Pointer(&b[0])
 	stride := uintptr(ldb) * 4
-	for p := 0; p < kc; p++ {
+	// The last step is peeled so that pa and pb never point past the end of
+	// a or b (an invalid pointer for checkptr, which -race enables).
+	for p := 1; p < kc; p++ {
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 0)))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
 		a0 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 0)))
@@ -101,6 +121,22 @@ func kernelAVX2x4x16(kc int, a, b []float32, ldb int, c []float32, ldc int, add 
 		c31 = a3.MulAdd(b1, c31)
 		pa = unsafe.Add(pa, 16)
 		pb = unsafe.Add(pb, stride)
+	}
+	{
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 0)))
+		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
+		a0 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 0)))
+		c00 = a0.MulAdd(b0, c00)
+		c01 = a0.MulAdd(b1, c01)
+		a1 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 4)))
+		c10 = a1.MulAdd(b0, c10)
+		c11 = a1.MulAdd(b1, c11)
+		a2 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 8)))
+		c20 = a2.MulAdd(b0, c20)
+		c21 = a2.MulAdd(b1, c21)
+		a3 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 12)))
+		c30 = a3.MulAdd(b0, c30)
+		c31 = a3.MulAdd(b1, c31)
 	}
 	r0 := c[0*ldc : 0*ldc+16]
 	r1 := c[1*ldc : 1*ldc+16]

@@ -48,7 +48,7 @@ func f32(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, 
 		scaleF32(m, n, beta, c, ldc)
 		return
 	}
-	tm, tn, _, colTiles := tileGrid(m, n, 8, 32)
+	tm, tn, _, colTiles := tileGrid(m, n, 8, 32, flops(m, n, k))
 	forTiles(tileCount(m, n, tm, tn), flops(m, n, k), func() struct{} { return struct{}{} }, func(_ struct{}, t int) {
 		oa, ob, oc, mb, nb := tileOffsets(transA, transB, m, n, tm, tn, colTiles, lda, ldb, ldc, t)
 		C.cblas_sgemm(C.CblasRowMajor, cblasTrans(transA), cblasTrans(transB), C.blasint(mb), C.blasint(nb), C.blasint(k),
@@ -71,7 +71,7 @@ func f64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, 
 		}
 		return
 	}
-	tm, tn, _, colTiles := tileGrid(m, n, 8, 32)
+	tm, tn, _, colTiles := tileGrid(m, n, 8, 32, flops(m, n, k))
 	forTiles(tileCount(m, n, tm, tn), flops(m, n, k), func() struct{} { return struct{}{} }, func(_ struct{}, t int) {
 		oa, ob, oc, mb, nb := tileOffsets(transA, transB, m, n, tm, tn, colTiles, lda, ldb, ldc, t)
 		C.cblas_dgemm(C.CblasRowMajor, cblasTrans(transA), cblasTrans(transB), C.blasint(mb), C.blasint(nb), C.blasint(k),

@@ -49,7 +49,7 @@ func simdF32(kern kernel, transA, transB bool, m, n, k int, alpha float32, a []f
 		return
 	}
 	kc := kBlocks(k)
-	tm, tn, _, colTiles := tileGrid(m, n, mr, kern.nr)
+	tm, tn, _, colTiles := tileGrid(m, n, mr, kern.nr, flops(m, n, k))
 	g := &gemmJob{
 		kern: kern, transA: transA, transB: transB, m: m, n: n, k: k, kc: kc, tm: tm, tn: tn, colTiles: colTiles,
 		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,

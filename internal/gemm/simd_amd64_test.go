@@ -3,8 +3,12 @@
 package gemm
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"simd/archsimd"
+	"strings"
 	"testing"
+	"time"
 )
 
 // simdKernels returns the microkernels this CPU can run, by name.
@@ -58,6 +62,46 @@ func BenchmarkSIMDKernels(b *testing.B) {
 			benchF32(b, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
 				simdF32(kern, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
 			})
+		})
+	}
+}
+
+// BenchmarkComparePaths times, for each shape, the SIMD kernels, the path
+// F32 selected (OpenBLAS in an openblas build) and gonum, interleaved call
+// by call, and reports each one's best time as GFLOP/s: on a shared machine
+// the minimum of interleaved runs is the fairest comparison.
+func BenchmarkComparePaths(b *testing.B) {
+	type path struct {
+		name string
+		f    f32Func
+	}
+	var paths []path
+	for _, kern := range simdKernels() {
+		paths = append(paths, path{kern.name, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
+			simdF32(kern, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
+		}})
+	}
+	if p := Path(); p != "gonum" && !strings.HasPrefix(p, "simd") {
+		paths = append(paths, path{p, F32})
+	}
+	paths = append(paths, path{"gonum", gonumF32})
+	for _, tc := range benchShapes {
+		b.Run(fmt.Sprintf("%dx%dx%d_tA%v_tB%v", tc.m, tc.n, tc.k, tc.transA, tc.transB), func(b *testing.B) {
+			a, lda, bm, ldb, c, ldc := tc.operands(rand.New(rand.NewPCG(7, 8)))
+			a32, b32, c32 := to32(a), to32(bm), to32(c)
+			best := make([]time.Duration, len(paths))
+			for b.Loop() {
+				for i, p := range paths {
+					start := time.Now()
+					p.f(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, a32, lda, b32, ldb, 0, c32, ldc)
+					if d := time.Since(start); best[i] == 0 || d < best[i] {
+						best[i] = d
+					}
+				}
+			}
+			for i, p := range paths {
+				b.ReportMetric(flops(tc.m, tc.n, tc.k)/best[i].Seconds()/1e9, p.name+"-GFLOP/s")
+			}
 		})
 	}
 }

@@ -21,18 +21,19 @@ func flops(m, n, k int) float64 { return 2 * float64(m) * float64(n) * float64(k
 
 // tileGrid cuts an m x n C into tiles of at most tm x tn (mcTile x ncTile,
 // rounded up to multiples of mq x nq, equal sizes but for the last ones); a
-// C with fewer than 4 such tiles is cut finer, first by columns, so that two
-// cores get balanced work. The grid depends on the shape alone (and on the
+// product worth running in parallel (fl >= minPar flops) whose C has fewer
+// than 4 such tiles is cut finer, first by columns, so that two cores get
+// balanced work. The grid depends on the shape alone (and on the
 // SIMD path it does not change the arithmetic anyway: every element of C is
 // the same sequence of FMAs over the same k blocks whatever tile it falls
 // in).
-func tileGrid(m, n, mq, nq int) (tm, tn, rowTiles, colTiles int) {
+func tileGrid(m, n, mq, nq int, fl float64) (tm, tn, rowTiles, colTiles int) {
 	const minTiles = 4
 	rowTiles, colTiles = ceilDiv(m, mcTile), ceilDiv(n, ncTile)
-	if rowTiles*colTiles < minTiles {
+	if fl >= minPar && rowTiles*colTiles < minTiles {
 		colTiles = min(ceilDiv(minTiles, rowTiles), ceilDiv(n, nq))
 	}
-	if rowTiles*colTiles < minTiles {
+	if fl >= minPar && rowTiles*colTiles < minTiles {
 		rowTiles = min(ceilDiv(minTiles, colTiles), ceilDiv(m, mq))
 	}
 	tm = roundUp(ceilDiv(m, rowTiles), mq)
