@@ -236,6 +236,15 @@ func TestAdaptationImprovesOverPrior(t *testing.T) {
 	for _, i := range n.AlphaIndex() {
 		equalTheta(t, "frozen alpha", theta[i:i+1], fr.Psi[i:i+1])
 	}
+	// Scoring with Gumbel samples is reproducible and close to the noise-free score.
+	ev := Eval{Relax: in.Relax, Tau: 1, Batch: 30, Samples: 3, Seed: 4}
+	a1, err := n.Accuracy(res.Psi, 0, test, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a2, _ := n.Accuracy(res.Psi, 0, test, ev); a1 != a2 || a1 < last-0.3 {
+		t.Errorf("sampled accuracy %.2f then %.2f (noise-free %.2f)", a1, a2, last)
+	}
 	if _, err := n.Genotype("adapted", res.Psi, "base"); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strings"
 
 	ad "github.com/metabench/metabench/autodiff"
@@ -340,16 +339,6 @@ func (m *Net) ArchTables(theta []*tensor.Tensor[float32]) (normal, reduce [][]fl
 func (m *Net) Genotype(name string, theta []*tensor.Tensor[float32], rule genotype.Rule) (*genotype.Genotype, error) {
 	n, r := m.ArchTables(theta)
 	return genotype.Decode(name, genotype.Softmax(n), genotype.Softmax(r), m.cfg.Ops, rule)
-}
-
-// headSizes lists the head sizes in increasing order (for messages).
-func (m *Net) headSizes() []int {
-	out := make([]int, len(m.heads))
-	for i, h := range m.heads {
-		out[i] = h.cfg.Size
-	}
-	sort.Ints(out)
-	return out
 }
 
 // CloneTheta deep-copies a list of tensors.

@@ -31,8 +31,8 @@ func AdaptationFigure(title string, series []CurveSeries) (*plot.Plot, error) {
 	p.Title.Text = title
 	p.X.Label.Text = "adaptation epochs"
 	p.Y.Label.Text = "test accuracy (%)"
-	p.Legend.Top = false
-	p.Legend.Left = false
+	p.Legend.Top = true
+	p.Legend.Left = true
 	for _, s := range series {
 		xys := make(plotter.XYs, len(s.Epochs))
 		for i := range s.Epochs {
@@ -57,14 +57,15 @@ func AdaptationFigure(title string, series []CurveSeries) (*plot.Plot, error) {
 
 // PCAGroup is the points of one dataset in a principal-component plane.
 type PCAGroup struct {
-	Name  string
-	Color int
-	X, Y  []float64
+	Name   string
+	Color  int
+	Hollow bool // open markers and a dashed line (e.g. architecture frozen)
+	X, Y   []float64
 }
 
 // PCAFigure is one panel of the paper's Figure 3: adapted parameters of
 // several datasets projected on two principal components, joined in epoch
-// order (the adaptation trajectories from the prior).
+// order (the adaptation trajectories, all starting at the prior).
 func PCAFigure(title string, explained [2]float64, groups []PCAGroup) (*plot.Plot, error) {
 	if len(groups) == 0 {
 		return nil, fmt.Errorf("PCA figure: no points")
@@ -83,10 +84,13 @@ func PCAFigure(title string, explained [2]float64, groups []PCAGroup) (*plot.Plo
 			return nil, fmt.Errorf("PCA figure: %s: %w", g.Name, err)
 		}
 		line.Color = plotutil.Color(g.Color)
-		line.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		pts.Color = plotutil.Color(g.Color)
 		pts.Shape = draw.CircleGlyph{}
 		pts.Radius = vg.Points(3)
+		if g.Hollow {
+			line.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+			pts.Shape = draw.RingGlyph{}
+		}
 		p.Add(line, pts)
 		p.Legend.Add(g.Name, pts)
 	}

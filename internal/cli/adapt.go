@@ -296,7 +296,7 @@ func transferExperiment(job transferJob) (*transferResult, error) {
 		if r.frozen {
 			name += "/frozen"
 		}
-		res, err := net.AdaptDataset(theta, h, d.adaptTrain, d.test, multitask.AdaptOptions{Inner: in, Epochs: a.Epochs, EvalBatch: a.EvalBatch, Snapshot: true},
+		res, err := net.AdaptDataset(theta, h, d.adaptTrain, d.test, multitask.AdaptOptions{Inner: in, Epochs: a.Epochs, EvalBatch: a.EvalBatch, EvalSamples: a.EvalSamples, Snapshot: true},
 			rand.New(rand.NewPCG(seedOf(cfg.Seed, name), 0x61646170)))
 		if err != nil {
 			return fmt.Errorf("adapting to %s: %w", name, err)
@@ -459,6 +459,7 @@ func transferFigures(dir string, net *multitask.Net, cfg *config.TransferFile, r
 		type span struct {
 			name   string
 			color  int
+			frozen bool
 			lo, hi int
 		}
 		var spans []span
@@ -466,9 +467,9 @@ func transferFigures(dir string, net *multitask.Net, cfg *config.TransferFile, r
 			if kind == "arch" && r.frozen {
 				continue
 			}
-			sp := span{name: r.target, color: color[r.target], lo: len(pts)}
+			sp := span{name: r.target, color: color[r.target], frozen: r.frozen, lo: len(pts)}
 			if r.frozen {
-				sp.name += " (frozen)"
+				sp.name += " (architecture frozen)"
 			}
 			for _, s := range r.res.Snapshots {
 				if kind == "weights" {
@@ -487,7 +488,7 @@ func transferFigures(dir string, net *multitask.Net, cfg *config.TransferFile, r
 		}
 		var groups []multitask.PCAGroup
 		for _, sp := range spans {
-			groups = append(groups, multitask.PCAGroup{Name: sp.name, Color: sp.color, X: pr.X[sp.lo:sp.hi], Y: pr.Y[sp.lo:sp.hi]})
+			groups = append(groups, multitask.PCAGroup{Name: sp.name, Color: sp.color, Hollow: sp.frozen, X: pr.X[sp.lo:sp.hi], Y: pr.Y[sp.lo:sp.hi]})
 		}
 		title := "PCA of the adapted shared weights (Figure 3)"
 		if kind == "arch" {

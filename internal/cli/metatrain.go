@@ -104,7 +104,7 @@ func metatrainSettings(c *config.MetatrainFile) multitask.Settings {
 		Inner: multitask.Inner{Relax: search.Relaxation{Kind: m.Relaxation, Hard: m.Hard}, Tau: m.TauMax,
 			EtaW: m.InnerLR, EtaA: m.InnerLRArch, Momentum: m.Momentum, WeightDecay: m.WeightDecay, Clip: m.Clip, Batch: m.Batch},
 		TauMax: m.TauMax, TauMin: m.TauMin, InnerSteps: m.InnerSteps, MetaBatch: m.MetaBatch,
-		Iterations: m.Iterations, Beta: m.Beta, BetaFinal: m.BetaFinal, Workers: c.Workers,
+		Iterations: m.Iterations, Beta: m.Beta, BetaFinal: m.BetaFinal, Workers: c.Workers, EvalSamples: m.EvalSamples,
 	}
 }
 

@@ -62,12 +62,13 @@ type MetatrainSetup struct {
 	InnerLRArch float64  `yaml:"inner_lr_arch"`
 	Momentum    float64  `yaml:"momentum"`
 	WeightDecay float64  `yaml:"weight_decay"`
-	Clip        float64  `yaml:"clip"`       // gradient-norm clip of the inner weight gradients
-	MetaBatch   int      `yaml:"meta_batch"` // K tasks per meta-iteration
-	Beta        float64  `yaml:"beta"`       // meta step at the first iteration
-	BetaFinal   float64  `yaml:"beta_final"` // at the last (linear)
-	Shots       int      `yaml:"shots"`      // training images per class of a task
-	Queries     int      `yaml:"queries"`    // held-out images per class (monitoring)
+	Clip        float64  `yaml:"clip"`         // gradient-norm clip of the inner weight gradients
+	MetaBatch   int      `yaml:"meta_batch"`   // K tasks per meta-iteration
+	Beta        float64  `yaml:"beta"`         // meta step at the first iteration
+	BetaFinal   float64  `yaml:"beta_final"`   // at the last (linear)
+	Shots       int      `yaml:"shots"`        // training images per class of a task
+	Queries     int      `yaml:"queries"`      // held-out images per class (monitoring)
+	EvalSamples int      `yaml:"eval_samples"` // Gumbel samples averaged when scoring (0 = noise-free softmax(α/τ))
 	Iterations  int      `yaml:"iterations"`
 	Budget      Duration `yaml:"budget"`
 }
@@ -231,6 +232,7 @@ func (c *MetatrainFile) Validate() error {
 		{m.BetaFinal < 0, "metatrain.beta_final", "must be at least 0"},
 		{m.Shots < 1, "metatrain.shots", "must be at least 1"},
 		{m.Queries < 0, "metatrain.queries", "must be at least 0"},
+		{m.EvalSamples < 0, "metatrain.eval_samples", "must be at least 0"},
 		{m.Iterations < 0, "metatrain.iterations", "must be at least 0"},
 		{m.Iterations == 0 && m.Budget.Duration == 0, "metatrain.iterations", "metatrain.iterations and metatrain.budget are both 0: set at least one limit"},
 	}
@@ -296,8 +298,9 @@ type AdaptSetup struct {
 	WeightDecay float64 `yaml:"weight_decay"`
 	Clip        float64 `yaml:"clip"`
 	EvalBatch   int     `yaml:"eval_batch"`
-	Frozen      bool    `yaml:"frozen"` // also adapt with α frozen (Figure 4 ablation)
-	Rule        string  `yaml:"rule"`   // genotype decoding: base or darts
+	EvalSamples int     `yaml:"eval_samples"` // Gumbel samples averaged when scoring (0 = noise-free softmax(α/τ))
+	Frozen      bool    `yaml:"frozen"`       // also adapt with α frozen (Figure 4 ablation)
+	Rule        string  `yaml:"rule"`         // genotype decoding: base or darts
 }
 
 // FinalSetup is the training of the final networks (scaled-down SPEC 6.1).
@@ -383,6 +386,7 @@ func (c *TransferFile) Validate() error {
 		{a.WeightDecay < 0, "adapt.weight_decay", "must be at least 0"},
 		{a.Clip < 0, "adapt.clip", "must be 0 (off) or above"},
 		{a.EvalBatch < 1, "adapt.eval_batch", "must be at least 1"},
+		{a.EvalSamples < 0, "adapt.eval_samples", "must be at least 0"},
 		{a.Rule != "base" && a.Rule != "darts", "adapt.rule", fmt.Sprintf("%q is not base or darts", a.Rule)},
 		{f.Cells < 1, "final.cells", "must be at least 1"},
 		{f.Channels < 2 || f.Channels%2 != 0, "final.channels", "must be an even number of at least 2"},
