@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/metabench/metabench/autodiff"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/tensor"
 )
@@ -141,6 +142,6 @@ func AdaptedScore[T tensor.Float](model nn.Model[T], params []*tensor.Tensor[T],
 	if err := task.Check(); err != nil {
 		return 0, 0, err
 	}
-	tp := newTape[T]()
+	tp := autodiff.NewTape[T]()
 	return queryScore(model, nn.Vars(tp, params), task)
 }

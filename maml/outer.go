@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/metabench/metabench/autodiff"
 	"github.com/metabench/metabench/tensor"
 )
-
-func newTape[T tensor.Float]() *autodiff.Tape[T] { return autodiff.NewTape[T]() }
 
 // Outer is an outer-loop optimiser: it updates θ in place from the mean
 // direction of a meta-batch. Its state round-trips through State/SetState

@@ -118,13 +118,13 @@ func TestTinyTrainingLearns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	cfg := tinyConfig(t, "fomaml", "model.filters=16", "meta_batch=4", "iterations=40", "eval.episodes=60",
-		"eval.queries=5", "eval.val_episodes=0")
+	cfg := tinyConfig(t, "maml", "model.filters=8", "meta_batch=4", "iterations=40", "queries=1", "meta_lr=0.003",
+		"eval.episodes=60", "eval.queries=5", "eval.val_episodes=0")
 	rec, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("fomaml 40 iterations: %.1f%% ± %.1f%% on %d held-out episodes", 100*rec.Summary.Mean, 100*rec.Summary.CI95, rec.Summary.N)
+	t.Logf("maml 40 iterations: %.1f%% ± %.1f%% on %d held-out episodes", 100*rec.Summary.Mean, 100*rec.Summary.CI95, rec.Summary.N)
 	if rec.Summary.Mean-rec.Summary.CI95 < 0.3 {
 		t.Fatalf("accuracy %.3f ± %.3f: not well above chance (0.2)", rec.Summary.Mean, rec.Summary.CI95)
 	}
