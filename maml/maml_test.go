@@ -186,6 +186,27 @@ func TestAdamStateRoundTrip(t *testing.T) {
 	}
 }
 
+func TestAdamDecay(t *testing.T) {
+	a := NewAdam[float32](nil, 0.003)
+	if a.Rate(500) != 0.003 {
+		t.Fatal("constant rate changed")
+	}
+	a.Final, a.Iterations = 0.001, 1000
+	for _, c := range []struct {
+		it   int
+		want float64
+	}{{0, 0.003}, {500, 0.002}, {1000, 0.001}, {5000, 0.001}} {
+		if math.Abs(a.Rate(c.it)-c.want) > 1e-15 {
+			t.Errorf("Rate(%d) = %v, want %v", c.it, a.Rate(c.it), c.want)
+		}
+	}
+	meth, _ := New[float32]("maml")
+	o := meth.NewOuter(&Settings{MetaLR: 0.01, MetaLRFinal: 0.001, Iterations: 10}, nil).(*Adam[float32])
+	if math.Abs(o.Rate(10)-0.001) > 1e-15 {
+		t.Fatalf("decay not wired: %v", o.Rate(10))
+	}
+}
+
 func TestClipElementwise(t *testing.T) {
 	x := []*tensor.Tensor[float32]{tensor.FromSlice([]float32{-20, 3, 11}, 3)}
 	ClipElementwise(x, 10)

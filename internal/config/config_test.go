@@ -88,6 +88,7 @@ func TestValidate(t *testing.T) {
 		{"meta_batch=0", "meta_batch"},
 		{"meta_lr=-1", "meta_lr"},
 		{"clip=-1", "clip"},
+		{"meta_lr_final=-1", "meta_lr_final"},
 		{"model.name=resnet", "model.name"},
 		{"model.filters=0", "model.filters"},
 		{"data.path=", "data.path"},
