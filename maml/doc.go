@@ -51,7 +51,10 @@
 //
 // MAML and first-order MAML update θ with Adam (β1 = 0.9, β2 = 0.999,
 // eps = 1e-8) on the mean meta-gradient, optionally clipped element-wise to
-// [-c, c] (cbfinn's mini-ImageNet setting, c = 10).
+// [-c, c] (cbfinn's mini-ImageNet setting, c = 10). The Adam rate is constant,
+// or decays linearly over the planned iterations:
+//
+//	lr_i = lr_0 + (lr_final - lr_0) · min(i / N, 1)
 //
 // # Determinism and parallelism
 //
