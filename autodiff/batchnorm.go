@@ -181,32 +181,6 @@ func chanExpand[T Float](v *Var[T], shape []int, s float64) *Var[T] {
 	})
 }
 
-func chanScale[T Float](x, v *Var[T]) *Var[T] {
-	n, c, inner := chanDims(x.val.Shape)
-	checkChanVec("chanScale", v, c)
-	out := tensor.New[T](x.val.Shape...)
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			s := v.val.Data[ch]
-			src := x.val.Data[(i*c+ch)*inner:][:inner]
-			dst := out.Data[(i*c+ch)*inner:][:inner]
-			for k, xv := range src {
-				dst[k] = xv * s
-			}
-		}
-	}
-	return NewOp(x.tape, out, []*Var[T]{x, v}, func(g *Var[T]) []*Var[T] {
-		var gx, gv *Var[T]
-		if x.requiresGrad {
-			gx = chanScale(g, v)
-		}
-		if v.requiresGrad {
-			gv = chanDot(g, x)
-		}
-		return []*Var[T]{gx, gv}
-	})
-}
-
 func chanDot[T Float](a, b *Var[T]) *Var[T] {
 	if !tensor.SameShape(a.val.Shape, b.val.Shape) {
 		panic(fmt.Sprintf("autodiff: chanDot: shapes %v and %v", a.val.Shape, b.val.Shape))
@@ -232,6 +206,95 @@ func chanDot[T Float](a, b *Var[T]) *Var[T] {
 		}
 		return []*Var[T]{ga, gb}
 	})
+}
+
+// chanFMA is the fused per-channel affine combination
+//
+//	y[n,c,...] = sum_i s_i[c] * x_i[n,c,...] + d[c]
+//
+// of full-size tensors x_i (all of one shape [N, C, ...]) with per-channel
+// coefficients s_i [C] and an optional per-channel shift d [C] (nil: 0). It
+// makes one full-size output and no broadcast copy of any vector; each
+// element is computed in float64 and rounded once. It is linear in each
+// x_i and in each s_i, d separately, so its backward for an upstream u is
+//
+//	dx_i = chanFMA(u; s_i)      (u[n,c,...] * s_i[c], one term)
+//	ds_i = chanDot(u, x_i)      (sum over n and rest of u * x_i)
+//	dd   = chanReduce(u, 1)     (sum over n and rest of u)
+//
+// all differentiable, so derivatives of any order stay exact.
+func chanFMA[T Float](xs, ss []*Var[T], d *Var[T]) *Var[T] {
+	if len(xs) == 0 || len(xs) != len(ss) {
+		panic(fmt.Sprintf("autodiff: chanFMA: %d tensors for %d coefficients", len(xs), len(ss)))
+	}
+	shape := xs[0].val.Shape
+	n, c, inner := chanDims(shape)
+	for i := range xs {
+		if !tensor.SameShape(xs[i].val.Shape, shape) {
+			panic(fmt.Sprintf("autodiff: chanFMA: shapes %v and %v", shape, xs[i].val.Shape))
+		}
+		checkChanVec("chanFMA", ss[i], c)
+	}
+	if d != nil {
+		checkChanVec("chanFMA", d, c)
+	}
+	out := tensor.New[T](shape...)
+	forChannels(c, len(out.Data)*len(xs), func(ch int) {
+		shift := 0.0
+		if d != nil {
+			shift = float64(d.val.Data[ch])
+		}
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * inner
+			dst := out.Data[off : off+inner]
+			switch len(xs) {
+			case 1:
+				a := float64(ss[0].val.Data[ch])
+				for k, v := range xs[0].val.Data[off : off+inner] {
+					dst[k] = T(a*float64(v) + shift)
+				}
+			case 2:
+				a, b := float64(ss[0].val.Data[ch]), float64(ss[1].val.Data[ch])
+				y := xs[1].val.Data[off : off+inner]
+				for k, v := range xs[0].val.Data[off : off+inner] {
+					dst[k] = T(a*float64(v) + b*float64(y[k]) + shift)
+				}
+			default:
+				for k := range dst {
+					acc := 0.0
+					for j, x := range xs {
+						acc += float64(ss[j].val.Data[ch]) * float64(x.val.Data[off+k])
+					}
+					dst[k] = T(acc + shift)
+				}
+			}
+		}
+	})
+	parents := make([]*Var[T], 0, 2*len(xs)+1)
+	parents = append(parents, xs...)
+	parents = append(parents, ss...)
+	parents = append(parents, d)
+	k := len(xs)
+	return NewOp(xs[0].tape, out, parents, func(u *Var[T]) []*Var[T] {
+		gs := make([]*Var[T], len(parents))
+		for i := 0; i < k; i++ {
+			if xs[i].requiresGrad {
+				gs[i] = chanFMA([]*Var[T]{u}, []*Var[T]{ss[i]}, nil)
+			}
+			if ss[i].requiresGrad {
+				gs[k+i] = chanDot(u, xs[i])
+			}
+		}
+		if d != nil && d.requiresGrad {
+			gs[2*k] = chanReduce(u, 1)
+		}
+		return gs
+	})
+}
+
+// chanScale is x[n,c,...] * v[c] (chanFMA with one term and no shift).
+func chanScale[T Float](x, v *Var[T]) *Var[T] {
+	return chanFMA([]*Var[T]{x}, []*Var[T]{v}, nil)
 }
 
 // BatchNormStats returns the per-channel batch mean and biased variance
@@ -361,11 +424,9 @@ func bnAffineOp[T Float](x, gamma, beta *Var[T], mean []float64, rstd *tensor.Te
 		}
 		xh := bnNormalizeOp(x, bnApply(x.val, mean, rstd, nil, nil), rstd)
 		if needX {
-			gxh := g
-			if gamma != nil {
-				gxh = chanScale(g, gamma)
-			}
-			gx = xh.backward(gxh)[0]
+			n, _, inner := chanDims(x.val.Shape)
+			invM := 1 / float64(n*inner)
+			gx = bnDxRecorded(g, xh, bnRstd(x, xh, rstd, invM), gamma, invM)
 		}
 		if needG {
 			gg = chanDot(g, xh)
@@ -423,21 +484,34 @@ func bnNormalizeOp[T Float](x *Var[T], out, rstd *tensor.Tensor[T]) *Var[T] {
 	n, _, inner := chanDims(x.val.Shape)
 	m := n * inner
 	tp := x.tape
-	shape := cloneShape(x.val.Shape)
 	var xhat *Var[T]
 	xhat = NewOp(tp, out, []*Var[T]{x}, func(g *Var[T]) []*Var[T] {
 		if !tp.Recording() {
 			return []*Var[T]{tp.Const(bnBackwardFused(g.val, out, rstd))}
 		}
 		invM := 1 / float64(m)
-		r := bnRstd(x, xhat, rstd, invM)
-		// inner = g - mean(g) - xhat * mean(g * xhat)
-		negMeanG := chanExpand(chanReduce(g, 1), shape, -invM)
-		negMeanGX := Mul(chanDot(g, xhat), tp.Scalar(T(-invM)))
-		in := Add(Add(g, negMeanG), chanScale(xhat, negMeanGX))
-		return []*Var[T]{chanScale(in, r)}
+		return []*Var[T]{bnDxRecorded(g, xhat, bnRstd(x, xhat, rstd, invM), nil, invM)}
 	})
 	return xhat
+}
+
+// bnDxRecorded is the input gradient of y = gamma*xhat + beta as a
+// differentiable function (gamma nil: 1), with a = r*gamma per channel:
+//
+//	dx = r*(g' - mean(g') - xhat*mean(g'*xhat)),  g' = gamma*g
+//	   = a[c]*g + (-a*mean(g*xhat))[c]*xhat + (-a*mean(g))[c]
+//
+// i.e. one chanFMA over the full-size g and xhat whose coefficients are
+// small per-channel expressions (chanReduce, chanDot and [C]-vector
+// products), so no full-size broadcast or intermediate tensor is made.
+func bnDxRecorded[T Float](g, xhat, r, gamma *Var[T], invM float64) *Var[T] {
+	a := r
+	if gamma != nil {
+		a = Mul(r, gamma)
+	}
+	meanG := chanReduce(g, invM)
+	meanGX := Scale(chanDot(g, xhat), T(invM))
+	return chanFMA([]*Var[T]{g, xhat}, []*Var[T]{a, Neg(Mul(a, meanGX))}, Neg(Mul(a, meanG)))
 }
 
 // bnRstd is r = 1/sqrt(var(x) + eps) as a differentiable function of x, with

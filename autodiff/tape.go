@@ -156,18 +156,90 @@ func Grad[T Float](y *Var[T], xs []*Var[T], createGraph bool) ([]*Var[T], error)
 // GradWith is Grad with an explicit upstream gradient gy of y's shape: it
 // differentiates sum(gy * y). gy may itself require a gradient (double
 // backward with respect to the upstream gradient).
+//
+// Memory: a node's gradient is dropped as soon as its backward has run
+// (except for the variables of xs), so only the gradients of the current
+// "frontier" of the reverse sweep are alive at any time. Variables used
+// more than once get several contributions: without createGraph they are
+// summed in place into one buffer owned by the sweep (the first
+// contribution is never written to: it may be shared with another node);
+// with createGraph they are collected and summed by one AddN op when the
+// node is reached, so the recorded graph has one sum node, not a chain of
+// k-1 Adds. Either way the sum runs left to right in the order the
+// contributions arrive, as a chain of Adds would.
 func GradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph bool) ([]*Var[T], error) {
+	return gradWith(y, gy, xs, createGraph, false)
+}
+
+// GradRelease is Grad without createGraph that also releases the graph as
+// it goes (PyTorch's backward with retain_graph=False): once a node's
+// backward has run, its backward rule and its links to its parents are
+// dropped, so the tensors the rule saved and the values of intermediate
+// nodes become garbage during the sweep instead of after it. Values stay
+// readable, but no variable on the path from xs to y can be differentiated
+// through afterwards (a second Grad would see constants). Use it for the
+// last backward pass over a graph (a training step, a meta-gradient).
+func GradRelease[T Float](y *Var[T], xs []*Var[T]) ([]*Var[T], error) {
+	if y.val.Len() != 1 {
+		return nil, ErrNotScalar
+	}
+	tp := y.tape
+	var gy *Var[T]
+	tp.NoGrad(func() { gy = tp.Const(tensor.Full(T(1), y.val.Shape...)) })
+	return gradWith(y, gy, xs, false, true)
+}
+
+func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) ([]*Var[T], error) {
 	if !tensor.SameShape(y.val.Shape, gy.val.Shape) {
 		return nil, fmt.Errorf("autodiff: upstream gradient shape %v does not match output %v", gy.val.Shape, y.val.Shape)
 	}
 	tp := y.tape
 	order := topoOrder(y)
+	keep := make(map[*Var[T]]bool, len(xs))
+	for _, x := range xs {
+		keep[x] = true
+	}
+	// grads[n] is n's first (or, without createGraph, accumulated)
+	// gradient; owned marks buffers the sweep allocated and may add into;
+	// extra[n] holds the further contributions when recording.
 	grads := make(map[*Var[T]]*Var[T], len(order))
+	owned := make(map[*Var[T]]bool)
+	extra := make(map[*Var[T]][]*Var[T])
 	grads[y] = gy
+	settle := func(n *Var[T]) *Var[T] {
+		g := grads[n]
+		if more := extra[n]; len(more) > 0 {
+			g = AddN(append([]*Var[T]{g}, more...)...)
+			grads[n] = g
+			delete(extra, n)
+		}
+		return g
+	}
+	accumulate := func(p, g *Var[T]) {
+		old := grads[p]
+		switch {
+		case old == nil:
+			grads[p] = g
+		case tp.Recording():
+			extra[p] = append(extra[p], g)
+		case owned[p]:
+			addInto(old.val.Data, g.val.Data)
+		default:
+			buf := tensor.New[T](old.val.Shape...)
+			addInto(buf.Data, old.val.Data)
+			addInto(buf.Data, g.val.Data)
+			grads[p] = tp.Const(buf)
+			owned[p] = true
+		}
+	}
 	run := func() {
 		for i := len(order) - 1; i >= 0; i-- {
 			n := order[i]
-			g := grads[n]
+			g := settle(n)
+			if !keep[n] {
+				delete(grads, n)
+				delete(owned, n)
+			}
 			if g == nil || n.backward == nil {
 				continue
 			}
@@ -175,19 +247,22 @@ func GradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph bool) ([]*Var[T]
 			if len(pg) != len(n.parents) {
 				panic(fmt.Sprintf("autodiff: backward of %v returned %d gradients for %d parents", n, len(pg), len(n.parents)))
 			}
-			for j, p := range n.parents {
+			parents := n.parents
+			if release {
+				order[i], n.parents, n.backward = nil, nil, nil
+			}
+			for j, p := range parents {
 				if p == nil || !p.requiresGrad || pg[j] == nil {
 					continue
 				}
 				if !tensor.SameShape(pg[j].val.Shape, p.val.Shape) {
 					panic(fmt.Sprintf("autodiff: backward of %v gave gradient %v for parent %v", n, pg[j].val.Shape, p.val.Shape))
 				}
-				if old := grads[p]; old != nil {
-					grads[p] = Add(old, pg[j])
-				} else {
-					grads[p] = pg[j]
-				}
+				accumulate(p, pg[j])
 			}
+		}
+		for _, x := range xs {
+			settle(x) // leaves and xs not visited as interior nodes
 		}
 	}
 	if createGraph {
@@ -207,6 +282,46 @@ func GradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph bool) ([]*Var[T]
 		}
 	}
 	return out, nil
+}
+
+// addInto adds src into dst element-wise (dst[i] += src[i]).
+func addInto[T Float](dst, src []T) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// AddN returns x_1 + x_2 + ... + x_k for variables of one shape, summed left
+// to right ((x_1 + x_2) + x_3 ...) in one pass with one output. It is linear:
+// its backward hands gy to every operand that requires a gradient.
+func AddN[T Float](xs ...*Var[T]) *Var[T] {
+	if len(xs) == 0 {
+		panic("autodiff: AddN: no operands")
+	}
+	tp := sameTape("AddN", xs...)
+	for _, x := range xs[1:] {
+		if !tensor.SameShape(x.val.Shape, xs[0].val.Shape) {
+			panic(fmt.Sprintf("autodiff: AddN: shapes %v and %v differ", xs[0].val.Shape, x.val.Shape))
+		}
+	}
+	if len(xs) == 1 {
+		return xs[0]
+	}
+	out := tensor.New[T](xs[0].val.Shape...)
+	for _, x := range xs {
+		addInto(out.Data, x.val.Data)
+	}
+	parents := append([]*Var[T](nil), xs...)
+	return NewOp(tp, out, parents, func(gy *Var[T]) []*Var[T] {
+		gs := make([]*Var[T], len(parents))
+		for i, p := range parents {
+			if p.requiresGrad {
+				gs[i] = gy
+			}
+		}
+		return gs
+	})
 }
 
 // topoOrder lists the variables y depends on through recorded operations,

@@ -111,7 +111,8 @@ func TaskMetaGrad[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], tas
 	if !h.SecondOrder {
 		wrt = adapted
 	}
-	g, err := autodiff.Grad(lq, wrt, false)
+	// The last backward over this tape's graph: release it during the sweep.
+	g, err := autodiff.GradRelease(lq, wrt)
 	if err != nil {
 		return nil, fmt.Errorf("maml: meta-gradient: %w", err)
 	}

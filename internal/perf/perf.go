@@ -198,7 +198,7 @@ func workloads(reps int) []workload {
 			tp := autodiff.NewTape[float32]()
 			vars := nn.Vars(tp, omniParams)
 			loss := autodiff.CrossEntropy(omni.Forward(tp, vars, tp.Const(x)), y)
-			_, err := autodiff.Grad(loss, vars, false)
+			_, err := autodiff.GradRelease(loss, vars) // loss.backward() frees the graph too
 			return err
 		}},
 		{"maml2_task", reps, metaGrad(omni, omniParams, omniTask, maml.Hyper{InnerLR: 0.4, InnerSteps: 1, SecondOrder: true})},
