@@ -64,6 +64,20 @@
 // Because each rule is linear in gy and built from the rules above, the
 // derivative of a backward is obtained by the same machinery: any order.
 //
+// # Memory
+//
+// Grad only runs the backward of nodes that lead to xs (the inner steps
+// behind θ_t are not revisited when differentiating with respect to θ_t),
+// drops each node's gradient once its backward has run, and sums the
+// several contributions of a shared node in place (values only) or with one
+// AddN (recorded). GradRelease also drops the graph during the sweep (the
+// last backward of a training step or meta-gradient). Two fusions keep
+// full-size intermediates out of the graph: BatchNorm's recorded backward
+// is one per-channel combination a[c]·g + b[c]·x̂ + d[c] (chanFMA) with
+// per-channel coefficients, and MaxPool2d of a ReLU output is one op on the
+// ReLU's input whose backward is a scatter through the argmax indices with
+// the ReLU mask folded in (its adjoint is the masked gather).
+//
 // # Numerics and determinism
 //
 // Values are float32 (training) or float64 (checks). Reductions run in a

@@ -228,9 +228,13 @@ func ReLU[T Float](x *Var[T]) *Var[T] {
 		od[i] = max(v, 0) // branch-free: signs of activations are unpredictable
 	}
 	ref := out
-	return NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+	y := NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{stepMask(gy, ref)}
 	})
+	if y.backward != nil {
+		y.reluIn = x
+	}
+	return y
 }
 
 // stepMask returns g where ref > 0 and 0 elsewhere; ref is a constant.

@@ -33,6 +33,9 @@ func MaxPool2d[T Float](x *Var[T], kernel, stride, padding int) *Var[T] {
 func MaxPool2dHW[T Float](x *Var[T], kh, kw, sh, sw, ph, pw int) *Var[T] {
 	g := poolGeom("MaxPool2d", x, kh, kw, sh, sw, ph, pw)
 	y, idx := tensor.MaxPool2d(x.val, g)
+	if x.reluIn != nil && x.backward != nil {
+		return reluMaxPoolOp(x, y, idx, g)
+	}
 	return NewOp(x.tape, y, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{poolScatter(gy, idx, g)}
 	})
@@ -116,5 +119,61 @@ func gapTOp[T Float](gy *Var[T], shape []int) *Var[T] {
 	}
 	return NewOp(gy.tape, out, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
 		return []*Var[T]{gapOp(u)}
+	})
+}
+
+// reluMaxPoolOp is y = maxpool(relu(z)) as one op over z = x.reluIn, where x
+// = relu(z) and y, idx are the pooling of x. The chain's backward,
+// stepMask(scatter(gy, idx), x > 0), equals a scatter through the masked
+// indices
+//
+//	midx[o] = idx[o] if x[idx[o]] > 0, else -1 (dropped)
+//
+// because the mask depends only on the target position: masked positions
+// get 0 and the others the same sums, in the same order, bit for bit. With
+// midx fixed the op is linear, and as for MaxPool2d the masked scatter and
+// the masked gather (out[o] = u[midx[o]], 0 where dropped) are each
+// other's backward, so all orders are exact away from ties and zeros. The
+// op keeps midx only: not x, and no full-size intermediate gradient.
+func reluMaxPoolOp[T Float](x *Var[T], y *tensor.Tensor[T], idx []int32, g tensor.PoolGeom) *Var[T] {
+	for o, i := range idx {
+		if !(x.val.Data[i] > 0) {
+			idx[o] = -1
+		}
+	}
+	return NewOp(x.tape, y, []*Var[T]{x.reluIn}, func(gy *Var[T]) []*Var[T] {
+		return []*Var[T]{maskedScatter(gy, idx, g)}
+	})
+}
+
+// maskedScatter is dx[midx[o]] += gy[o] over o in order, skipping midx[o] < 0.
+func maskedScatter[T Float](gy *Var[T], midx []int32, g tensor.PoolGeom) *Var[T] {
+	dx := tensor.New[T](g.XShape()...)
+	// The indices of plane p's outputs point into plane p of dx, so planes
+	// are independent: each is done, in order, by one goroutine.
+	p := g.OutH() * g.OutW()
+	forChannels(g.N*g.C, len(gy.val.Data), func(pl int) {
+		gs := gy.val.Data[pl*p : (pl+1)*p]
+		for o, i := range midx[pl*p : (pl+1)*p] {
+			if i >= 0 {
+				dx.Data[i] += gs[o]
+			}
+		}
+	})
+	return NewOp(gy.tape, dx, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
+		return []*Var[T]{maskedGather(u, midx, g)}
+	})
+}
+
+// maskedGather is out[o] = u[midx[o]] (0 where midx[o] < 0).
+func maskedGather[T Float](u *Var[T], midx []int32, g tensor.PoolGeom) *Var[T] {
+	out := tensor.New[T](g.YShape()...)
+	for o, i := range midx {
+		if i >= 0 {
+			out.Data[o] = u.val.Data[i]
+		}
+	}
+	return NewOp(u.tape, out, []*Var[T]{u}, func(gy *Var[T]) []*Var[T] {
+		return []*Var[T]{maskedScatter(gy, midx, g)}
 	})
 }

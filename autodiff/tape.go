@@ -64,6 +64,11 @@ type Var[T Float] struct {
 	// gradient itself can be differentiated.
 	backward func(gy *Var[T]) []*Var[T]
 	name     string
+	// reluIn is set on the output of a recorded ReLU: its input. MaxPool2d
+	// of such a variable differentiates max-pool∘ReLU as one op with
+	// respect to reluIn (see MaxPool2dHW), so neither the ReLU output nor
+	// the full-size intermediate gradient between the two is kept.
+	reluIn *Var[T]
 }
 
 // Param returns a leaf variable that requires a gradient.
@@ -205,6 +210,25 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 	grads := make(map[*Var[T]]*Var[T], len(order))
 	owned := make(map[*Var[T]]bool)
 	extra := make(map[*Var[T]][]*Var[T])
+	// Only nodes from which some x is reachable through parents can pass a
+	// gradient on to xs; the others (e.g. the earlier inner steps behind
+	// θ_t when differentiating with respect to θ_t) are skipped, as
+	// PyTorch's autograd.grad does. order lists parents first, so one pass
+	// settles it. Skipping changes no result: every contribution to a
+	// needed node comes from a needed node.
+	needed := make(map[*Var[T]]bool, len(order))
+	for _, n := range order {
+		need := keep[n]
+		for _, p := range n.parents {
+			if p != nil && needed[p] {
+				need = true
+				break
+			}
+		}
+		if need {
+			needed[n] = true
+		}
+	}
 	grads[y] = gy
 	settle := func(n *Var[T]) *Var[T] {
 		g := grads[n]
@@ -240,7 +264,7 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 				delete(grads, n)
 				delete(owned, n)
 			}
-			if g == nil || n.backward == nil {
+			if g == nil || n.backward == nil || !parentNeeded(n, needed) {
 				continue
 			}
 			pg := n.backward(g)
@@ -252,7 +276,7 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 				order[i], n.parents, n.backward = nil, nil, nil
 			}
 			for j, p := range parents {
-				if p == nil || !p.requiresGrad || pg[j] == nil {
+				if p == nil || !p.requiresGrad || pg[j] == nil || !needed[p] {
 					continue
 				}
 				if !tensor.SameShape(pg[j].val.Shape, p.val.Shape) {
@@ -284,12 +308,30 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 	return out, nil
 }
 
-// addInto adds src into dst element-wise (dst[i] += src[i]).
+// parentNeeded reports whether some parent of n is in needed.
+func parentNeeded[T Float](n *Var[T], needed map[*Var[T]]bool) bool {
+	for _, p := range n.parents {
+		if p != nil && needed[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// addInto adds src into dst element-wise (dst[i] += src[i]), splitting big
+// slices into fixed chunks spread over goroutines (each element is written
+// by one goroutine, so the result does not depend on GOMAXPROCS).
 func addInto[T Float](dst, src []T) {
 	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
+	const chunk = 1 << 16
+	forChannels((len(dst)+chunk-1)/chunk, len(dst), func(k int) {
+		lo := k * chunk
+		hi := min(lo+chunk, len(dst))
+		d, s := dst[lo:hi], src[lo:hi]
+		for i := range d {
+			d[i] += s[i]
+		}
+	})
 }
 
 // AddN returns x_1 + x_2 + ... + x_k for variables of one shape, summed left
