@@ -108,6 +108,15 @@ var convCases = []ConvGeom{
 	{N: 5, C: 1, H: 9, W: 9, K: 20, KH: 3, KW: 3, PadH: 1, PadW: 1},
 	{N: 3, C: 4, H: 6, W: 5, K: 12, KH: 3, KW: 3, PadH: 1, PadW: 1, Groups: 2},
 	{N: 2, C: 3, H: 6, W: 6, K: 8, KH: 1, KW: 1},
+	// dilated kernels wider than the input: whole taps read only padding
+	// (dil_conv_5x5 on the 3x3 and 2x2 maps of a small search network)
+	{N: 2, C: 3, H: 3, W: 3, K: 3, KH: 5, KW: 5, PadH: 4, PadW: 4, DilH: 2, DilW: 2, Groups: 3},
+	{N: 2, C: 3, H: 2, W: 2, K: 3, KH: 5, KW: 5, StrideH: 2, StrideW: 2, PadH: 4, PadW: 4, DilH: 2, DilW: 2, Groups: 3},
+	{N: 2, C: 2, H: 3, W: 2, K: 4, KH: 5, KW: 5, PadH: 4, PadW: 4, DilH: 2, DilW: 2},
+	{N: 2, C: 2, H: 2, W: 3, K: 4, KH: 5, KW: 3, StrideH: 2, StrideW: 2, PadH: 4, PadW: 2, DilH: 2, DilW: 2},
+	{N: 1, C: 2, H: 1, W: 1, K: 2, KH: 3, KW: 3, PadH: 2, PadW: 2, DilH: 2, DilW: 2},
+	{N: 1, C: 2, H: 3, W: 3, K: 2, KH: 5, KW: 5, StrideH: 2, StrideW: 2, PadH: 4, PadW: 4, DilH: 2, DilW: 2},
+	{N: 2, C: 3, H: 3, W: 3, K: 3, KH: 5, KW: 5, StrideH: 2, StrideW: 2, PadH: 4, PadW: 4, DilH: 2, DilW: 2, Groups: 3},
 }
 
 func maxRel(a []float64, b []float64) float64 {

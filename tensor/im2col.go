@@ -228,6 +228,11 @@ func im2colPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
 		}
 		return
 	}
+	if ilo >= ihi || jlo >= jhi {
+		// the tap reads only padding (a dilated kernel wider than the input)
+		clear(dst[:oh*ow])
+		return
+	}
 	clear(dst[:ilo*ow])
 	clear(dst[ihi*ow:])
 	sw := g.StrideW
@@ -284,6 +289,9 @@ func col2imPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
 			d[k] += v
 		}
 		return
+	}
+	if ilo >= ihi || jlo >= jhi {
+		return // the tap reads only padding
 	}
 	sw := g.StrideW
 	n := jhi - jlo
