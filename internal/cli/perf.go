@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/metabench/metabench/internal/perf"
@@ -21,8 +22,9 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output format: json or text")
 	reps := fs.Int("reps", 15, "timed repetitions per workload (maml2_mini_task runs max(3, reps/3)), after 2 warm-up runs")
 	only := fs.String("only", "", "comma-separated workloads to run ("+strings.Join(perf.Names(), ", ")+"); empty runs all")
+	searchSteps := fs.String("search-steps", "1", "comma-separated inner-step counts T of the BASE search workloads (exact and finite-difference per T), e.g. 1,2,4")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: metabench perf [--format json|text] [--reps N] [--only a,b]")
+		fmt.Fprintln(stderr, "usage: metabench perf [--format json|text] [--reps N] [--only a,b] [--search-steps 1,2,4]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -43,18 +45,31 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "metabench perf: --reps must be at least 1, got %d\n", *reps)
 		return 2
 	}
+	var steps []int
+	for _, f := range strings.Split(*searchSteps, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		t, err := strconv.Atoi(f)
+		if err != nil || t < 1 {
+			fmt.Fprintf(stderr, "metabench perf: --search-steps: %q is not a positive integer\n", f)
+			return 2
+		}
+		steps = append(steps, t)
+	}
+	known := perf.NamesFor(steps)
 	var names []string
 	for _, n := range strings.Split(*only, ",") {
 		if n = strings.TrimSpace(n); n == "" {
 			continue
 		}
-		if !slices.Contains(perf.Names(), n) {
-			fmt.Fprintf(stderr, "metabench perf: --only: unknown workload %q (have %s)\n", n, strings.Join(perf.Names(), ", "))
+		if !slices.Contains(known, n) {
+			fmt.Fprintf(stderr, "metabench perf: --only: unknown workload %q (have %s)\n", n, strings.Join(known, ", "))
 			return 2
 		}
 		names = append(names, n)
 	}
-	rep, err := perf.Run(perf.Options{Reps: *reps, Only: names})
+	rep, err := perf.Run(perf.Options{Reps: *reps, Only: names, SearchSteps: steps})
 	if err != nil {
 		return fail(stderr, "perf", err)
 	}

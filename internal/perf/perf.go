@@ -32,12 +32,39 @@ import (
 	"github.com/metabench/metabench/internal/gemm"
 	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/tensor"
 )
 
-// Names lists the workloads in the order they run.
-func Names() []string {
-	return []string{"conv4_fwd_bwd", "maml2_task", "fomaml_task", "maml2_mini_task"}
+// Names lists the workloads in the order they run, for the default search
+// unroll lengths (see Options.SearchSteps).
+func Names() []string { return NamesFor(nil) }
+
+// NamesFor lists the workloads for the given search unroll lengths.
+func NamesFor(searchSteps []int) []string {
+	out := []string{"conv4_fwd_bwd", "maml2_task", "fomaml_task", "maml2_mini_task"}
+	for _, t := range searchStepsOrDefault(searchSteps) {
+		out = append(out, searchName(search.Exact, t), searchName(search.FiniteDiff, t))
+	}
+	return out
+}
+
+func searchStepsOrDefault(steps []int) []int {
+	if len(steps) == 0 {
+		return []int{1}
+	}
+	return steps
+}
+
+// searchName is the name of a BASE search meta-iteration workload:
+// base_search_exact_t1 (variant A, exact unrolled meta-gradient) or
+// base_search_fd_t1 (variant A', finite-difference HVP recursion).
+func searchName(mode search.GradMode, steps int) string {
+	m := "exact"
+	if mode == search.FiniteDiff {
+		m = "fd"
+	}
+	return fmt.Sprintf("base_search_%s_t%d", m, steps)
 }
 
 // Timing is one workload's result; the JSON names match torch_bench.py.
@@ -55,6 +82,10 @@ type Timing struct {
 type Options struct {
 	Reps int      // timed repetitions (torch_bench.py's default is 15)
 	Only []string // workload names; empty means all
+	// SearchSteps are the inner-step counts T of the BASE search
+	// workloads (one exact and one finite-difference workload per T, to
+	// show how time and memory grow with T); empty means {1}.
+	SearchSteps []int
 	// Progress, when not nil, is called before each workload.
 	Progress func(name string)
 }
@@ -81,9 +112,15 @@ func Run(opts Options) (*Report, error) {
 	if opts.Reps < 1 {
 		return nil, fmt.Errorf("perf: reps must be at least 1, got %d", opts.Reps)
 	}
+	all := NamesFor(opts.SearchSteps)
 	for _, n := range opts.Only {
-		if !slices.Contains(Names(), n) {
-			return nil, fmt.Errorf("perf: unknown workload %q (have %v)", n, Names())
+		if !slices.Contains(all, n) {
+			return nil, fmt.Errorf("perf: unknown workload %q (have %v)", n, all)
+		}
+	}
+	for _, t := range opts.SearchSteps {
+		if t < 1 {
+			return nil, fmt.Errorf("perf: search steps must be at least 1, got %d", t)
 		}
 	}
 	rep := &Report{
@@ -92,7 +129,11 @@ func Run(opts Options) (*Report, error) {
 		GemmPath:   gemm.Path(),
 		Workloads:  map[string]Timing{},
 	}
-	for _, w := range workloads(opts.Reps) {
+	ws, err := workloads(opts.Reps, searchStepsOrDefault(opts.SearchSteps))
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range ws {
 		if len(opts.Only) > 0 && !slices.Contains(opts.Only, w.name) {
 			continue
 		}
@@ -176,8 +217,11 @@ func task(support, query int, ways, channels, hw int, rng *rand.Rand) *maml.Task
 	return &maml.Task[float32]{XS: xs, YS: ys, XQ: xq, YQ: yq}
 }
 
-// workloads prepares the four workloads with fixed seeds.
-func workloads(reps int) []workload {
+// workloads prepares the workloads with fixed seeds: the four of
+// torch_bench.py, then one BASE search meta-iteration (the task of
+// search.DefaultPerfConfig: 5-way 1-shot Omniglot, 75 queries, on the
+// scaled-down search network) per unroll length and gradient mode.
+func workloads(reps int, searchSteps []int) ([]workload, error) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	omni := nn.NewConv4[float32](1, 28, 64, 5)
 	omniParams := conv4Params(omni, rng)
@@ -193,7 +237,7 @@ func workloads(reps int) []workload {
 			return err
 		}
 	}
-	return []workload{
+	ws := []workload{
 		{"conv4_fwd_bwd", reps, func() error {
 			tp := autodiff.NewTape[float32]()
 			vars := nn.Vars(tp, omniParams)
@@ -205,4 +249,19 @@ func workloads(reps int) []workload {
 		{"fomaml_task", reps, metaGrad(omni, omniParams, omniTask, maml.Hyper{InnerLR: 0.4, InnerSteps: 1, SecondOrder: false})},
 		{"maml2_mini_task", max(3, reps/3), metaGrad(mini, miniParams, miniTask, maml.Hyper{InnerLR: 0.01, InnerSteps: 5, SecondOrder: true})},
 	}
+	for _, t := range searchSteps {
+		for _, mode := range []search.GradMode{search.Exact, search.FiniteDiff} {
+			c := search.DefaultPerfConfig()
+			c.Steps, c.Mode = t, mode
+			if mode == search.FiniteDiff {
+				c.FDEps = 0.01 // DARTS's radius, the search default
+			}
+			fn, err := search.PerfWorkload(c)
+			if err != nil {
+				return nil, fmt.Errorf("perf: %s: %w", searchName(mode, t), err)
+			}
+			ws = append(ws, workload{searchName(mode, t), max(3, reps/5), fn})
+		}
+	}
+	return ws, nil
 }

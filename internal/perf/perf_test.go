@@ -60,7 +60,11 @@ func TestStatusKB(t *testing.T) {
 //
 //	go test -run '^$' -bench 'Workloads/maml2_task' -benchtime 10x -cpuprofile cpu.prof ./internal/perf
 func BenchmarkWorkloads(b *testing.B) {
-	for _, w := range workloads(1) {
+	ws, err := workloads(1, []int{1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range ws {
 		b.Run(w.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

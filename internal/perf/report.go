@@ -47,10 +47,10 @@ func jsonFloat(f float64) string {
 func (r *Report) WriteText(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s, GOMAXPROCS=%d, float32, gemm path %s\n", r.GoVersion, r.GOMAXPROCS, r.GemmPath)
-	fmt.Fprintf(&b, "%-16s %10s %10s %10s %5s %12s\n", "workload", "median_ms", "min_ms", "max_ms", "reps", "peak_rss_mb")
+	fmt.Fprintf(&b, "%-22s %10s %10s %10s %5s %12s\n", "workload", "median_ms", "min_ms", "max_ms", "reps", "peak_rss_mb")
 	for _, n := range r.Order {
 		t := r.Workloads[n]
-		fmt.Fprintf(&b, "%-16s %10.2f %10.2f %10.2f %5d %12.1f\n", n, t.MedianMS, t.MinMS, t.MaxMS, t.Reps, t.PeakRSSMB)
+		fmt.Fprintf(&b, "%-22s %10.2f %10.2f %10.2f %5d %12.1f\n", n, t.MedianMS, t.MinMS, t.MaxMS, t.Reps, t.PeakRSSMB)
 	}
 	fmt.Fprintf(&b, "process peak RSS: %.1f MB\n", r.PeakRSSMB)
 	_, err := w.Write(b.Bytes())
