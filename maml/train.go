@@ -2,8 +2,7 @@ package maml
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
+	"github.com/metabench/metabench/internal/parallel"
 
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/tensor"
@@ -43,7 +42,7 @@ type StepStats struct {
 // handed to the outer optimiser.
 func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 	res := make([]*TaskResult[T], tr.MetaBatch)
-	err := ParallelFor(tr.MetaBatch, tr.Workers, func(k int) error {
+	err := parallel.For(tr.MetaBatch, tr.Workers, func(k int) error {
 		task, err := tr.Source(iter, k)
 		if err != nil {
 			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
@@ -93,7 +92,7 @@ func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 // episode order.
 func Evaluate[T tensor.Float](meth Method[T], m nn.Model[T], params []*tensor.Tensor[T], s *Settings, n, workers int, episode func(i int) (*Task[T], error)) ([]float64, error) {
 	accs := make([]float64, n)
-	err := ParallelFor(n, workers, func(i int) error {
+	err := parallel.For(n, workers, func(i int) error {
 		task, err := episode(i)
 		if err != nil {
 			return fmt.Errorf("episode %d: %w", i, err)
@@ -106,45 +105,4 @@ func Evaluate[T tensor.Float](meth Method[T], m nn.Model[T], params []*tensor.Te
 		return nil
 	})
 	return accs, err
-}
-
-// ParallelFor calls f(0..n-1) on up to workers goroutines (0 = GOMAXPROCS)
-// and returns the error of the lowest failing index. f must write its
-// results into per-index slots.
-func ParallelFor(n, workers int, f func(i int) error) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
-	errs := make([]error, n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			if errs[i] = f(i); errs[i] != nil {
-				return errs[i]
-			}
-		}
-		return nil
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = f(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }

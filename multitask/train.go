@@ -3,9 +3,8 @@ package multitask
 import (
 	"errors"
 	"fmt"
+	"github.com/metabench/metabench/internal/parallel"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/tensor"
@@ -144,7 +143,7 @@ func (tr *Trainer) Step(iter int) (IterStats, error) {
 	res := make([]*Adapted, K)
 	accs := make([]float64, K)
 	sizes := make([]int, K)
-	err := ParallelFor(K, s.Workers, func(k int) error {
+	err := parallel.For(K, s.Workers, func(k int) error {
 		task, err := tr.Tasks(iter, k)
 		if err != nil {
 			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
@@ -239,44 +238,4 @@ func Update(net *Net, theta []*tensor.Tensor[float32], adapted []*Adapted, beta 
 		out[i] = nt
 	}
 	return out, nil
-}
-
-// ParallelFor calls f(0..n-1) on up to workers goroutines (0 = GOMAXPROCS)
-// and returns the error of the lowest failing index.
-func ParallelFor(n, workers int, f func(i int) error) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
-	errs := make([]error, n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			if errs[i] = f(i); errs[i] != nil {
-				return errs[i]
-			}
-		}
-		return nil
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = f(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }

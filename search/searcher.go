@@ -3,10 +3,9 @@ package search
 import (
 	"errors"
 	"fmt"
+	"github.com/metabench/metabench/internal/parallel"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
 	"github.com/metabench/metabench/optim"
 	"github.com/metabench/metabench/search/genotype"
@@ -194,7 +193,7 @@ func (sr *Searcher) Step(iter int) (IterStats, error) {
 	K := s.MetaBatch
 	res := make([]*Unrolled[float32], K)
 	accs := make([]float64, K)
-	err := parallelFor(K, s.Workers, func(k int) error {
+	err := parallel.For(K, s.Workers, func(k int) error {
 		sup, qry, err := sr.Tasks(iter, k)
 		if err != nil {
 			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
@@ -316,7 +315,7 @@ func (sr *Searcher) Derive(name string, rule genotype.Rule, tasks int, tau float
 	} else {
 		normals = make([][][]float64, tasks)
 		reduces = make([][][]float64, tasks)
-		err := parallelFor(tasks, s.Workers, func(i int) error {
+		err := parallel.For(tasks, s.Workers, func(i int) error {
 			sup, err := task(i)
 			if err != nil {
 				return fmt.Errorf("derivation task %d: %w", i, err)
@@ -346,44 +345,4 @@ func (sr *Searcher) Derive(name string, rule genotype.Rule, tasks int, tau float
 		return nil, err
 	}
 	return &Derived{Genotype: g, Normal: pn, Reduce: pr, Tasks: tasks}, nil
-}
-
-// parallelFor calls f(0..n-1) on up to workers goroutines (0 = GOMAXPROCS)
-// and returns the error of the lowest failing index.
-func parallelFor(n, workers int, f func(i int) error) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
-	errs := make([]error, n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			if errs[i] = f(i); errs[i] != nil {
-				return errs[i]
-			}
-		}
-		return nil
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = f(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/metabench/metabench/internal/parallel"
 	"hash/fnv"
 	"io"
 	"math"
@@ -283,7 +284,7 @@ func transferExperiment(job transferJob) (*transferResult, error) {
 		byName[d.cfg.Name] = d
 	}
 	adaptStart := time.Now()
-	err = multitask.ParallelFor(len(runs), cfg.Workers, func(i int) error {
+	err = parallel.For(len(runs), cfg.Workers, func(i int) error {
 		r := runs[i]
 		d := byName[r.target]
 		h, _ := net.HeadFor(d.cfg.Size)
@@ -360,7 +361,7 @@ func transferExperiment(job transferJob) (*transferResult, error) {
 			}
 		}
 		f := cfg.Final
-		err = multitask.ParallelFor(len(rows), cfg.Workers, func(i int) error {
+		err = parallel.For(len(rows), cfg.Workers, func(i int) error {
 			row := rows[i]
 			d := byName[row.Target]
 			opt := multitask.FinalOptions{Net: search.FinalConfig{Cells: f.Cells, Channels: f.Channels, Classes: 10, InChannels: 3,
