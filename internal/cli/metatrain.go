@@ -239,9 +239,7 @@ func metatrainExperiment(ctx context.Context, job metatrainJob) (*reports.Record
 		if limit > 0 {
 			n = limit
 		}
-		bar = progressbar.NewOptions(n, progressbar.OptionSetWriter(job.Progress),
-			progressbar.OptionSetDescription(method), progressbar.OptionShowCount(), progressbar.OptionSetWidth(24),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionSetPredictTime(true), progressbar.OptionShowDescriptionAtLineEnd())
+		bar = newProgressBar(job.Progress, n, method)
 		_ = bar.Set(ck.Iter)
 	}
 	curveEvery := max(1, limit/50)

@@ -229,9 +229,7 @@ func searchExperiment(ctx context.Context, job searchJob) (*reports.Record, *sea
 		if limit > 0 {
 			max = limit
 		}
-		bar = progressbar.NewOptions(max, progressbar.OptionSetWriter(job.Progress),
-			progressbar.OptionSetDescription(searchMethod(sc)), progressbar.OptionShowCount(), progressbar.OptionSetWidth(24),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionSetPredictTime(true), progressbar.OptionShowDescriptionAtLineEnd())
+		bar = newProgressBar(job.Progress, max, searchMethod(sc))
 		_ = bar.Set(ck.Iter)
 	}
 	curveEvery := max(1, limit/100)

@@ -393,10 +393,7 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 		if limitIters > 0 {
 			max = limitIters
 		}
-		bar = progressbar.NewOptions(max, progressbar.OptionSetWriter(job.Progress),
-			progressbar.OptionSetDescription(fmt.Sprintf("%s %dw%ds", cfg.Method, cfg.Ways, cfg.Shots)),
-			progressbar.OptionShowCount(), progressbar.OptionSetWidth(24), progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionShowDescriptionAtLineEnd())
+		bar = newProgressBar(job.Progress, max, fmt.Sprintf("%s %dw%ds", cfg.Method, cfg.Ways, cfg.Shots))
 		_ = bar.Set(ck.Iter)
 	}
 	lastCk, lastVal := time.Now(), ck.TrainSec
