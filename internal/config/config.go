@@ -1,10 +1,8 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"reflect"
@@ -189,34 +187,8 @@ func Load(path string, overrides []string) (*Config, error) {
 // wrong types are errors. It does not validate.
 func Parse(b []byte) (*Config, error) {
 	c := Default()
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, errors.New("empty experiment file")
-	}
-	// The version is checked first so that a future layout gets a clear
-	// message rather than a list of unknown keys.
-	var head struct {
-		Version *int `yaml:"version"`
-	}
-	if err := yaml.Unmarshal(b, &head); err != nil {
-		return nil, cleanYAMLError(err)
-	}
-	if head.Version == nil {
-		return nil, errors.New("version: missing (this binary reads version 1)")
-	}
-	if *head.Version != Version {
-		return nil, fmt.Errorf("version: %d is not supported (this binary reads version %d)", *head.Version, Version)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty experiment file")
-		}
-		return nil, cleanYAMLError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("more than one YAML document")
+	if err := decodeStrict(b, &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -239,26 +211,7 @@ func cleanYAMLError(err error) error {
 
 // Set applies one override "key=value": key is the dotted YAML path of a
 // field and value is decoded as YAML into the field's type.
-func (c *Config) Set(kv string) error {
-	key, val, ok := strings.Cut(kv, "=")
-	key = strings.TrimSpace(key)
-	if !ok || key == "" {
-		return fmt.Errorf("--set %q: want key=value", kv)
-	}
-	f, err := fieldByPath(reflect.ValueOf(c).Elem(), key)
-	if err != nil {
-		return fmt.Errorf("--set %s: %w", key, err)
-	}
-	if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(Duration{}) {
-		return fmt.Errorf("--set %s: is a section; set one of its keys (%s)", key, strings.Join(yamlKeys(f.Type()), ", "))
-	}
-	nv := reflect.New(f.Type())
-	if err := yaml.Unmarshal([]byte(val), nv.Interface()); err != nil {
-		return fmt.Errorf("--set %s=%s: %v", key, val, cleanYAMLError(err))
-	}
-	f.Set(nv.Elem())
-	return nil
-}
+func (c *Config) Set(kv string) error { return setPath(c, kv) }
 
 func fieldByPath(v reflect.Value, path string) (reflect.Value, error) {
 	for _, part := range strings.Split(path, ".") {

@@ -127,7 +127,13 @@ func setPath(root any, kv string) error {
 	if !ok || key == "" {
 		return fmt.Errorf("--set %q: want key=value", kv)
 	}
-	f, err := fieldByPath(reflect.ValueOf(root).Elem(), key)
+	return setAt(root, key, key, val)
+}
+
+// setAt decodes val as YAML into the field of *root at the dotted YAML path;
+// errors name the field as key (the path as the user wrote it).
+func setAt(root any, key, path, val string) error {
+	f, err := fieldByPath(reflect.ValueOf(root).Elem(), path)
 	if err != nil {
 		return fmt.Errorf("--set %s: %w", key, err)
 	}

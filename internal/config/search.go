@@ -1,10 +1,7 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"reflect"
 	"strings"
@@ -122,32 +119,8 @@ func LoadSearch(path string, overrides []string) (*SearchFile, error) {
 // ParseSearch decodes a search file strictly onto the defaults.
 func ParseSearch(b []byte) (*SearchFile, error) {
 	c := &SearchFile{Config: Default(), Search: DefaultSearch()}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, errors.New("empty experiment file")
-	}
-	var head struct {
-		Version *int `yaml:"version"`
-	}
-	if err := yaml.Unmarshal(b, &head); err != nil {
-		return nil, cleanYAMLError(err)
-	}
-	if head.Version == nil {
-		return nil, errors.New("version: missing (this binary reads version 1)")
-	}
-	if *head.Version != Version {
-		return nil, fmt.Errorf("version: %d is not supported (this binary reads version %d)", *head.Version, Version)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty experiment file")
-		}
-		return nil, cleanYAMLError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("more than one YAML document")
+	if err := decodeStrict(b, c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -167,19 +140,7 @@ func (c *SearchFile) Set(kv string) error {
 		}
 		return c.Config.Set(kv)
 	}
-	f, err := fieldByPath(reflect.ValueOf(&c.Search).Elem(), rest)
-	if err != nil {
-		return fmt.Errorf("--set %s: %w", key, err)
-	}
-	if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(Duration{}) {
-		return fmt.Errorf("--set %s: is a section; set one of its keys (%s)", key, strings.Join(yamlKeys(f.Type()), ", "))
-	}
-	nv := reflect.New(f.Type())
-	if err := yaml.Unmarshal([]byte(val), nv.Interface()); err != nil {
-		return fmt.Errorf("--set %s=%s: %v", key, val, cleanYAMLError(err))
-	}
-	f.Set(nv.Elem())
-	return nil
+	return setAt(&c.Search, key, rest, val)
 }
 
 // Validate checks the experiment keys (the model is replaced by the derived
