@@ -14,6 +14,7 @@ package autodiff
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/metabench/metabench/internal/goldentest"
 	"math"
 	"os"
 	"path/filepath"
@@ -458,47 +459,9 @@ func opRecordChecker(b64 opBuilder[float64], b32 opBuilder[float32]) goldenCheck
 	}
 }
 
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// goldenDir is $GOLDEN_DIR or ../shared/golden relative to the module root.
-// It skips the test when the directory is absent, and fails instead when
-// CI=true.
-func goldenDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("GOLDEN_DIR")
-	if dir == "" {
-		root, err := moduleRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir = filepath.Join(root, "..", "shared", "golden")
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		msg := fmt.Sprintf("golden: directory %s not found (set GOLDEN_DIR to the golden fixtures)", dir)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return dir
-}
+// goldenDir is $GOLDEN_DIR or ../shared/golden relative to the module root;
+// it skips when the directory is absent and fails instead when CI=true.
+func goldenDir(t *testing.T) string { return goldentest.Dir(t) }
 
 // claimFamily returns the checker of a family owned by this package, or the
 // owning package of a family checked elsewhere, or an error for a family

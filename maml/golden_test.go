@@ -3,6 +3,7 @@ package maml
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/metabench/metabench/internal/goldentest"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,43 +14,10 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
-// goldenDir is $GOLDEN_DIR, or ../shared/golden beside the module root.
-func goldenDir(t *testing.T) string {
-	if d := os.Getenv("GOLDEN_DIR"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "golden")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("golden: go.mod not found above the test folder")
-		}
-		dir = parent
-	}
-}
+// goldTensor is a fixture tensor (shared decoding in internal/goldentest).
+type goldTensor = goldentest.Tensor
 
-type goldTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-}
-
-func (g goldTensor) tensor() *tensor.Tensor[float64] {
-	return tensor.FromSlice(append([]float64(nil), g.Data...), g.Shape...)
-}
-
-func (g goldTensor) labels() []int {
-	out := make([]int, len(g.Data))
-	for i, v := range g.Data {
-		out[i] = int(v)
-	}
-	return out
-}
+func goldenDir(t *testing.T) string { return goldentest.Dir(t) }
 
 type goldMAMLCase struct {
 	Name  string `json:"name"`
@@ -146,12 +114,12 @@ func checkGoldenCase(t *testing.T, c goldMAMLCase) {
 	}
 	params := make([]*tensor.Tensor[float64], len(names))
 	for i, n := range names {
-		params[i] = c.Inputs.Params[n].tensor()
+		params[i] = c.Inputs.Params[n].Tensor()
 	}
 	if err := nn.CheckShapes[float64](m, params); err != nil {
 		t.Fatal(err)
 	}
-	task := &Task[float64]{XS: c.Inputs.XS.tensor(), YS: c.Inputs.YS.labels(), XQ: c.Inputs.XQ.tensor(), YQ: c.Inputs.YQ.labels()}
+	task := &Task[float64]{XS: c.Inputs.XS.Tensor(), YS: c.Inputs.YS.Labels(), XQ: c.Inputs.XQ.Tensor(), YQ: c.Inputs.YQ.Labels()}
 	isZero := func(name string) bool { return strings.HasPrefix(name, "conv") && strings.HasSuffix(name, ".b") }
 	cmpParams := func(what string, got []*tensor.Tensor[float64], want map[string]goldTensor, tl tol, zeroAbs bool) {
 		t.Helper()

@@ -3,6 +3,7 @@ package search
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/metabench/metabench/internal/goldentest"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,43 +19,10 @@ import (
 // tensors are {"shape", "data"}, float64, and compared with the suggested
 // tolerances |a - b| <= abs + rel*|b|.
 
-// goldenDir is $GOLDEN_DIR, or ../shared/golden beside the module root.
-func goldenDir(t *testing.T) string {
-	if d := os.Getenv("GOLDEN_DIR"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "golden")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("golden: go.mod not found above the test folder")
-		}
-		dir = parent
-	}
-}
+// goldTensor is a fixture tensor (shared decoding in internal/goldentest).
+type goldTensor = goldentest.Tensor
 
-type goldTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-}
-
-func (g goldTensor) tensor() *tensor.Tensor[float64] {
-	return tensor.FromSlice(append([]float64(nil), g.Data...), g.Shape...)
-}
-
-func (g goldTensor) labels() []int {
-	out := make([]int, len(g.Data))
-	for i, v := range g.Data {
-		out[i] = int(v)
-	}
-	return out
-}
+func goldenDir(t *testing.T) string { return goldentest.Dir(t) }
 
 type tol struct{ abs, rel float64 }
 
@@ -126,7 +94,7 @@ func bindOpWeights(t *testing.T, l *Layout, vals []*tensor.Tensor[float64], pref
 			if !tensor.SameShape(l.Specs[i].Shape, g.Shape) {
 				t.Fatalf("golden weight %s: shape %v, layout %v", name, g.Shape, l.Specs[i].Shape)
 			}
-			vals[i] = g.tensor()
+			vals[i] = g.Tensor()
 		}
 	}
 }
@@ -262,7 +230,7 @@ func goldenMixed(t *testing.T, c goldMixedCase) {
 	// op outputs on their own
 	tp := ad.NewTape[float64]()
 	f := &fwd[float64]{tp: tp, p: constVars(tp, vals)}
-	x := tp.Const(c.Inputs.X.tensor())
+	x := tp.Const(c.Inputs.X.Tensor())
 	for k, name := range genotype.OpNames() {
 		checkT(t, "op "+name, f.op(ops[k], x).Value(), c.Expected.OpOutputs[name], tolValue)
 	}
@@ -270,18 +238,18 @@ func goldenMixed(t *testing.T, c goldMixedCase) {
 		tp := ad.NewTape[float64]()
 		p := paramVars(tp, vals)
 		f := &fwd[float64]{tp: tp, p: p}
-		x := tp.Param(c.Inputs.X.tensor())
-		alpha := tp.Param(c.Inputs.Alpha.tensor())
+		x := tp.Param(c.Inputs.X.Tensor())
+		alpha := tp.Param(c.Inputs.Alpha.Tensor())
 		var noise *tensor.Tensor[float64]
 		if v.UsesGumbel {
-			noise = c.Inputs.Gumbel.tensor()
+			noise = c.Inputs.Gumbel.Tensor()
 		}
 		z := ad.GumbelSoftmax(alpha, noise, v.Tau, 0, false)
 		checkT(t, v.Relaxation+" weights", z.Value(), v.Weights, tolValue)
 		out := f.mixed(ops, x, z)
 		checkT(t, v.Relaxation+" out", out.Value(), v.Out, tolValue)
 		xs := append([]*ad.Var[float64]{alpha, x}, p...)
-		g, err := ad.GradWith(out, tp.Const(c.Inputs.Gy.tensor()), xs, false)
+		g, err := ad.GradWith(out, tp.Const(c.Inputs.Gy.Tensor()), xs, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,7 +288,7 @@ func bindCell(t *testing.T, l *Layout, vals []*tensor.Tensor[float64], w cellWei
 			if !ok {
 				t.Fatalf("golden weight %s.%s has no parameter", pre, wn)
 			}
-			vals[i] = g.tensor()
+			vals[i] = g.Tensor()
 		}
 	}
 	for e, ow := range w.Edges {
@@ -351,9 +319,9 @@ func goldenCell(t *testing.T, c goldCellCase) {
 	tp := ad.NewTape[float64]()
 	p := paramVars(tp, vals)
 	f := &fwd[float64]{tp: tp, p: p}
-	s0 := tp.Param(c.Inputs.S0.tensor())
-	s1 := tp.Param(c.Inputs.S1.tensor())
-	alpha := tp.Param(c.Inputs.Alpha.tensor())
+	s0 := tp.Param(c.Inputs.S0.Tensor())
+	s1 := tp.Param(c.Inputs.S1.Tensor())
+	alpha := tp.Param(c.Inputs.Alpha.Tensor())
 	z := Relax(alpha, Relaxation{Kind: RelaxSoftmax}, nil, 1)
 	checkT(t, "Z", z.Value(), c.Expected.Z, tolValue)
 	out, states := f.searchCell(&cell, s0, s1, z)
@@ -361,7 +329,7 @@ func goldenCell(t *testing.T, c goldCellCase) {
 		checkT(t, fmt.Sprintf("state h%d", i), s.Value(), c.Expected.States[i], tolValue)
 	}
 	checkT(t, "out", out.Value(), c.Expected.Out, tolValue)
-	g, err := ad.GradWith(out, tp.Const(c.Inputs.Gy.tensor()), append([]*ad.Var[float64]{alpha, s0, s1}, p...), false)
+	g, err := ad.GradWith(out, tp.Const(c.Inputs.Gy.Tensor()), append([]*ad.Var[float64]{alpha, s0, s1}, p...), false)
 	if err != nil {
 		t.Fatal(err)
 	}

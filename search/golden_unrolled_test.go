@@ -89,9 +89,9 @@ func goldenUnrolled(t *testing.T, c goldUnrolledCase) {
 	obj := &mixedObjective{ops: ops, tau: h.Tau,
 		clsW: l.add("cls.w", []int{C, h.Classes}, InitUniformFanIn, C),
 		clsB: l.add("cls.b", []int{h.Classes}, InitUniformFanIn, C),
-		xs:   c.Inputs.XTrain.tensor(), ys: c.Inputs.YTrain.labels(),
-		xq: c.Inputs.XVal.tensor(), yq: c.Inputs.YVal.labels(),
-		gVal: c.Inputs.GumbelVal.tensor(),
+		xs:   c.Inputs.XTrain.Tensor(), ys: c.Inputs.YTrain.Labels(),
+		xq: c.Inputs.XVal.Tensor(), yq: c.Inputs.YVal.Labels(),
+		gVal: c.Inputs.GumbelVal.Tensor(),
 	}
 	obj.nW = len(l.Specs)
 	gt := c.Inputs.GumbelTrain
@@ -103,12 +103,12 @@ func goldenUnrolled(t *testing.T, c goldUnrolledCase) {
 		vals := make([]*tensor.Tensor[float64], len(l.Specs))
 		bindOpWeights(t, l, vals, "ops", w.Ops)
 		i, _ := l.Index("cls.w")
-		vals[i] = w.Cls["w"].tensor()
+		vals[i] = w.Cls["w"].Tensor()
 		i, _ = l.Index("cls.b")
-		vals[i] = w.Cls["b"].tensor()
+		vals[i] = w.Cls["b"].Tensor()
 		return vals
 	}
-	theta := append(bind(c.Inputs.Weights), c.Inputs.Alpha.tensor())
+	theta := append(bind(c.Inputs.Weights), c.Inputs.Alpha.Tensor())
 	eta := make([]float64, len(theta))
 	for k := range eta {
 		eta[k] = h.EtaW
