@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,32 +43,19 @@ flags:
 `
 
 func cmdMetatrain(args []string, stdout, stderr io.Writer) int {
-	fs := mamlFlagSet("metatrain")
-	out := fs.String("out", "", "output `DIR` (required)")
-	var sets setFlags
-	fs.Var(&sets, "set", "override `key=value` of the experiment file (repeatable)")
-	resume := fs.Bool("resume", false, "continue the meta-training whose checkpoint is in --out")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	sf := AddStoreFlags(fs)
-	usage := flagUsage(metatrainUsage, fs)
-	pos, err := mamlParseArgs(fs, args)
-	if err != nil {
-		return mamlUsageError(stderr, "metatrain", usage, err)
+	ea, code, ok := parseExperimentArgs("metatrain", metatrainUsage, "output `DIR` (required)", "meta-training", args, stderr)
+	if !ok {
+		return code
 	}
-	if len(pos) != 1 {
-		return mamlUsageError(stderr, "metatrain", usage, fmt.Errorf("want one experiment file, got %d arguments", len(pos)))
-	}
-	if *out == "" {
-		return mamlUsageError(stderr, "metatrain", usage, errors.New("--out DIR is required"))
-	}
-	cfg, err := config.LoadMetatrain(pos[0], sets)
+	sf := ea.Store
+	cfg, err := config.LoadMetatrain(ea.File, ea.Sets)
 	if err != nil {
 		return fail(stderr, "metatrain", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	job := metatrainJob{Cfg: cfg, Out: *out, Resume: *resume, Label: sf.Label}
-	if !*quiet {
+	job := metatrainJob{Cfg: cfg, Out: ea.Out, Resume: ea.Resume, Label: sf.Label}
+	if !ea.Quiet {
 		job.Progress = stderr
 	}
 	rec, err := metatrainExperiment(ctx, job)
@@ -81,7 +67,7 @@ func cmdMetatrain(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: %d meta-iterations (%s); last query accuracy %.1f%%; prior genotype %s -> %s\n",
 		rec.Method, rec.Iters, reports.FormatDuration(rec.Extra["train_sec"].(float64)), 100*rec.Summary.Mean,
-		rec.Extra["genotype"], filepath.Join(*out, "genotype.yaml"))
+		rec.Extra["genotype"], filepath.Join(ea.Out, "genotype.yaml"))
 	return 0
 }
 

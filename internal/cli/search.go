@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,32 +43,19 @@ flags:
 `
 
 func cmdSearch(args []string, stdout, stderr io.Writer) int {
-	fs := mamlFlagSet("search")
-	out := fs.String("out", "", "output `DIR` (required)")
-	var sets setFlags
-	fs.Var(&sets, "set", "override `key=value` of the experiment file (repeatable)")
-	resume := fs.Bool("resume", false, "continue the search whose checkpoint is in --out")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	sf := AddStoreFlags(fs)
-	usage := flagUsage(searchUsage, fs)
-	pos, err := mamlParseArgs(fs, args)
-	if err != nil {
-		return mamlUsageError(stderr, "search", usage, err)
+	ea, code, ok := parseExperimentArgs("search", searchUsage, "output `DIR` (required)", "search", args, stderr)
+	if !ok {
+		return code
 	}
-	if len(pos) != 1 {
-		return mamlUsageError(stderr, "search", usage, fmt.Errorf("want one experiment file, got %d arguments", len(pos)))
-	}
-	if *out == "" {
-		return mamlUsageError(stderr, "search", usage, errors.New("--out DIR is required"))
-	}
-	cfg, err := config.LoadSearch(pos[0], sets)
+	sf := ea.Store
+	cfg, err := config.LoadSearch(ea.File, ea.Sets)
 	if err != nil {
 		return fail(stderr, "search", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	job := searchJob{Cfg: cfg, Out: *out, Resume: *resume, Label: sf.Label}
-	if !*quiet {
+	job := searchJob{Cfg: cfg, Out: ea.Out, Resume: ea.Resume, Label: sf.Label}
+	if !ea.Quiet {
 		job.Progress = stderr
 	}
 	rec, der, err := safeSearch(ctx, job)
@@ -81,7 +67,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: %d iterations (%s of search); genotype %s -> %s\n",
 		rec.Method, rec.Iters, reports.FormatDuration(rec.Extra["search_sec"].(float64)), der.Genotype,
-		filepath.Join(*out, "genotype.yaml"))
+		filepath.Join(ea.Out, "genotype.yaml"))
 	return 0
 }
 

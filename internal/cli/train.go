@@ -77,39 +77,20 @@ func mamlUsageError(stderr io.Writer, cmd, usage string, err error) int {
 	return 2
 }
 
-// setFlags collects repeated --set key=value flags.
-type setFlags []string
-
-func (s *setFlags) String() string     { return strings.Join(*s, ",") }
-func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
-
 func cmdTrain(args []string, stdout, stderr io.Writer) int {
-	fs := mamlFlagSet("train")
-	out := fs.String("out", "", "output `DIR` for the checkpoint and record.json (required)")
-	var sets setFlags
-	fs.Var(&sets, "set", "override `key=value` of the experiment file (repeatable)")
-	resume := fs.Bool("resume", false, "continue the run whose checkpoint is in --out")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	sf := AddStoreFlags(fs)
-	usage := flagUsage(trainUsage, fs)
-	pos, err := mamlParseArgs(fs, args)
-	if err != nil {
-		return mamlUsageError(stderr, "train", usage, err)
+	ea, code, ok := parseExperimentArgs("train", trainUsage, "output `DIR` for the checkpoint and record.json (required)", "run", args, stderr)
+	if !ok {
+		return code
 	}
-	if len(pos) != 1 {
-		return mamlUsageError(stderr, "train", usage, fmt.Errorf("want one experiment file, got %d arguments", len(pos)))
-	}
-	if *out == "" {
-		return mamlUsageError(stderr, "train", usage, errors.New("--out DIR is required"))
-	}
-	cfg, err := loadExperiment(pos[0], sets)
+	sf := ea.Store
+	cfg, err := loadExperiment(ea.File, ea.Sets)
 	if err != nil {
 		return fail(stderr, "train", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	job := trainJob{Cfg: cfg, Out: *out, Resume: *resume, Label: sf.Label}
-	if !*quiet {
+	job := trainJob{Cfg: cfg, Out: ea.Out, Resume: ea.Resume, Label: sf.Label}
+	if !ea.Quiet {
 		job.Progress = stderr
 	}
 	rec, err := trainExperiment(ctx, job)
@@ -121,7 +102,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s %s: %.2f%% ± %.2f%% on %d test episodes after %d iterations (%s of training); %s\n",
 		rec.Method, reports.ProtocolString(rec.Proto), 100*rec.Summary.Mean, 100*rec.Summary.CI95, rec.Summary.N,
-		rec.Iters, reports.FormatDuration(trainSeconds(rec)), filepath.Join(*out, recordFile))
+		rec.Iters, reports.FormatDuration(trainSeconds(rec)), filepath.Join(ea.Out, recordFile))
 	return 0
 }
 

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// setFlags collects repeated --set key=value flags.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, ",") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+// experimentArgs are the flags shared by the commands that run an
+// experiment file (train, search, metatrain):
+//
+//	CMD FILE.yaml --out DIR [--set k=v ...] [--resume] [--quiet] [--store PATH] [--label NAME]
+type experimentArgs struct {
+	File   string
+	Out    string
+	Sets   []string
+	Resume bool
+	Quiet  bool
+	Store  *StoreFlags
+}
+
+// parseExperimentArgs parses args for command cmd; what describes what
+// --resume continues and outHelp what --out receives. On a usage error it
+// prints the usage and returns the exit code (2, or 0 for -h) with ok false.
+func parseExperimentArgs(cmd, usageText, outHelp, what string, args []string, stderr io.Writer) (a experimentArgs, code int, ok bool) {
+	fs := mamlFlagSet(cmd)
+	out := fs.String("out", "", outHelp)
+	var sets setFlags
+	fs.Var(&sets, "set", "override `key=value` of the experiment file (repeatable)")
+	resume := fs.Bool("resume", false, "continue the "+what+" whose checkpoint is in --out")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	sf := AddStoreFlags(fs)
+	usage := flagUsage(usageText, fs)
+	pos, err := mamlParseArgs(fs, args)
+	if err != nil {
+		return a, mamlUsageError(stderr, cmd, usage, err), false
+	}
+	if len(pos) != 1 {
+		return a, mamlUsageError(stderr, cmd, usage, fmt.Errorf("want one experiment file, got %d arguments", len(pos))), false
+	}
+	if *out == "" {
+		return a, mamlUsageError(stderr, cmd, usage, errors.New("--out DIR is required")), false
+	}
+	return experimentArgs{File: pos[0], Out: *out, Sets: sets, Resume: *resume, Quiet: *quiet, Store: sf}, 0, true
+}
