@@ -148,7 +148,7 @@ func checkChanVec[T Float](op string, v *Var[T], c int) {
 
 func chanReduce[T Float](x *Var[T], s float64) *Var[T] {
 	n, c, inner := chanDims(x.val.Shape)
-	out := tensor.New[T](c)
+	out := tensor.Make[T](x.tape.work, c)
 	xd := x.val.Data
 	forChannels(c, len(xd), func(ch int) {
 		var acc float64
@@ -166,7 +166,7 @@ func chanReduce[T Float](x *Var[T], s float64) *Var[T] {
 func chanExpand[T Float](v *Var[T], shape []int, s float64) *Var[T] {
 	n, c, inner := chanDims(shape)
 	checkChanVec("chanExpand", v, c)
-	out := tensor.New[T](shape...)
+	out := tensor.Make[T](v.tape.work, shape...)
 	for i := 0; i < n; i++ {
 		for ch := 0; ch < c; ch++ {
 			val := T(float64(v.val.Data[ch]) * s)
@@ -186,7 +186,7 @@ func chanDot[T Float](a, b *Var[T]) *Var[T] {
 		panic(fmt.Sprintf("autodiff: chanDot: shapes %v and %v", a.val.Shape, b.val.Shape))
 	}
 	n, c, inner := chanDims(a.val.Shape)
-	out := tensor.New[T](c)
+	out := tensor.Make[T](a.tape.work, c)
 	ad, bd := a.val.Data, b.val.Data
 	forChannels(c, len(ad), func(ch int) {
 		var acc float64
@@ -238,7 +238,7 @@ func chanFMA[T Float](xs, ss []*Var[T], d *Var[T]) *Var[T] {
 	if d != nil {
 		checkChanVec("chanFMA", d, c)
 	}
-	out := tensor.New[T](shape...)
+	out := tensor.Make[T](xs[0].tape.work, shape...)
 	forChannels(c, len(out.Data)*len(xs), func(ch int) {
 		shift := 0.0
 		if d != nil {
@@ -349,7 +349,7 @@ func BatchNorm[T Float](x, gamma, beta *Var[T], eps float64) *Var[T] {
 	}
 	mean, rstd := bnStats(x.val, eps)
 	if gamma == nil && beta == nil {
-		return bnNormalizeOp(x, bnApply(x.val, mean, rstd, nil, nil), rstd)
+		return bnNormalizeOp(x, bnApply(x.tape.work, x.val, mean, rstd, nil, nil), rstd)
 	}
 	return bnAffineOp(x, gamma, beta, mean, rstd)
 }
@@ -370,9 +370,9 @@ func bnStats[T Float](x *tensor.Tensor[T], eps float64) (mean []float64, rstd *t
 
 // bnApply returns (x - mu)*r*gamma + beta per channel (gamma, beta nil: 1, 0),
 // computed in float64 and rounded once.
-func bnApply[T Float](x *tensor.Tensor[T], mean []float64, rstd *tensor.Tensor[T], gamma, beta *Var[T]) *tensor.Tensor[T] {
+func bnApply[T Float](ws *tensor.Workspace, x *tensor.Tensor[T], mean []float64, rstd *tensor.Tensor[T], gamma, beta *Var[T]) *tensor.Tensor[T] {
 	n, c, inner := chanDims(x.Shape)
-	y := tensor.New[T](x.Shape...)
+	y := tensor.Make[T](ws, x.Shape...)
 	forChannels(c, len(y.Data), func(ch int) {
 		r, t := float64(rstd.Data[ch]), 0.0
 		if gamma != nil {
@@ -402,7 +402,7 @@ func bnApply[T Float](x *tensor.Tensor[T], mean []float64, rstd *tensor.Tensor[T
 // and its recorded backward goes through the differentiable xhat op
 // (bnNormalizeOp, with xhat recomputed).
 func bnAffineOp[T Float](x, gamma, beta *Var[T], mean []float64, rstd *tensor.Tensor[T]) *Var[T] {
-	y := bnApply(x.val, mean, rstd, gamma, beta)
+	y := bnApply(x.tape.work, x.val, mean, rstd, gamma, beta)
 	tp := x.tape
 	return NewOp(tp, y, []*Var[T]{x, gamma, beta}, func(g *Var[T]) []*Var[T] {
 		needX := x.requiresGrad
@@ -410,7 +410,7 @@ func bnAffineOp[T Float](x, gamma, beta *Var[T], mean []float64, rstd *tensor.Te
 		needB := beta != nil && beta.requiresGrad
 		var gx, gg, gb *Var[T]
 		if !tp.Recording() {
-			dx, dg, db := bnAffineBackwardFused(g.val, x.val, mean, rstd, gamma, needX)
+			dx, dg, db := bnAffineBackwardFused(g.tape.work, g.val, x.val, mean, rstd, gamma, needX)
 			if needX {
 				gx = tp.Const(dx)
 			}
@@ -422,7 +422,7 @@ func bnAffineOp[T Float](x, gamma, beta *Var[T], mean []float64, rstd *tensor.Te
 			}
 			return []*Var[T]{gx, gg, gb}
 		}
-		xh := bnNormalizeOp(x, bnApply(x.val, mean, rstd, nil, nil), rstd)
+		xh := bnNormalizeOp(x, bnApply(x.tape.work, x.val, mean, rstd, nil, nil), rstd)
 		if needX {
 			n, _, inner := chanDims(x.val.Shape)
 			invM := 1 / float64(n*inner)
@@ -440,12 +440,12 @@ func bnAffineOp[T Float](x, gamma, beta *Var[T], mean []float64, rstd *tensor.Te
 
 // bnAffineBackwardFused computes the first-order gradients of bnAffineOp
 // from x, the mean and r (xhat = (x - mu)*r is never stored).
-func bnAffineBackwardFused[T Float](g, x *tensor.Tensor[T], mean []float64, rstd *tensor.Tensor[T], gamma *Var[T], needX bool) (dx, dgamma, dbeta *tensor.Tensor[T]) {
+func bnAffineBackwardFused[T Float](ws *tensor.Workspace, g, x *tensor.Tensor[T], mean []float64, rstd *tensor.Tensor[T], gamma *Var[T], needX bool) (dx, dgamma, dbeta *tensor.Tensor[T]) {
 	n, c, inner := chanDims(g.Shape)
 	m := float64(n * inner)
 	dgamma, dbeta = tensor.New[T](c), tensor.New[T](c)
 	if needX {
-		dx = tensor.New[T](g.Shape...)
+		dx = tensor.Make[T](ws, g.Shape...)
 	}
 	forChannels(c, 2*len(g.Data), func(ch int) {
 		mu, r := mean[ch], float64(rstd.Data[ch])
@@ -487,7 +487,7 @@ func bnNormalizeOp[T Float](x *Var[T], out, rstd *tensor.Tensor[T]) *Var[T] {
 	var xhat *Var[T]
 	xhat = NewOp(tp, out, []*Var[T]{x}, func(g *Var[T]) []*Var[T] {
 		if !tp.Recording() {
-			return []*Var[T]{tp.Const(bnBackwardFused(g.val, out, rstd))}
+			return []*Var[T]{tp.Const(bnBackwardFused(tp.work, g.val, out, rstd))}
 		}
 		invM := 1 / float64(m)
 		return []*Var[T]{bnDxRecorded(g, xhat, bnRstd(x, xhat, rstd, invM), nil, invM)}
@@ -527,10 +527,10 @@ func bnRstd[T Float](x, xhat *Var[T], rstd *tensor.Tensor[T], invM float64) *Var
 }
 
 // bnBackwardFused is r * (g - mean(g) - xhat*mean(g*xhat)) in two passes.
-func bnBackwardFused[T Float](g, xhat, rstd *tensor.Tensor[T]) *tensor.Tensor[T] {
+func bnBackwardFused[T Float](ws *tensor.Workspace, g, xhat, rstd *tensor.Tensor[T]) *tensor.Tensor[T] {
 	n, c, inner := chanDims(g.Shape)
 	m := float64(n * inner)
-	out := tensor.New[T](g.Shape...)
+	out := tensor.Make[T](ws, g.Shape...)
 	forChannels(c, 2*len(g.Data), func(ch int) {
 		var sg, sgx float64
 		for i := 0; i < n; i++ {

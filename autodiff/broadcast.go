@@ -39,7 +39,7 @@ func BroadcastTo[T Float](x *Var[T], shape []int) *Var[T] {
 	if err != nil || !tensor.SameShape(bs, shape) {
 		panic(fmt.Sprintf("autodiff: BroadcastTo: cannot broadcast %v to %v", x.val.Shape, shape))
 	}
-	out := broadcastKernel(x.val, shape)
+	out := broadcastKernel(x.tape.work, x.val, shape)
 	xs := append([]int(nil), x.val.Shape...)
 	return NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{SumTo(gy, xs)}
@@ -66,7 +66,7 @@ func SumTo[T Float](x *Var[T], shape []int) *Var[T] {
 // Add returns a + b with broadcasting.
 func Add[T Float](a, b *Var[T]) *Var[T] {
 	tp := sameTape("Add", a, b)
-	out := binaryKernel(binAdd, a.val, b.val)
+	out := binaryKernel(a.tape.work, binAdd, a.val, b.val)
 	as, bs := append([]int(nil), a.val.Shape...), append([]int(nil), b.val.Shape...)
 	return NewOp(tp, out, []*Var[T]{a, b}, func(gy *Var[T]) []*Var[T] {
 		var ga, gb *Var[T]
@@ -83,7 +83,7 @@ func Add[T Float](a, b *Var[T]) *Var[T] {
 // Mul returns a * b element-wise with broadcasting.
 func Mul[T Float](a, b *Var[T]) *Var[T] {
 	tp := sameTape("Mul", a, b)
-	out := binaryKernel(binMul, a.val, b.val)
+	out := binaryKernel(a.tape.work, binMul, a.val, b.val)
 	return NewOp(tp, out, []*Var[T]{a, b}, func(gy *Var[T]) []*Var[T] {
 		var ga, gb *Var[T]
 		if a.requiresGrad {

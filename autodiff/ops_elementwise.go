@@ -32,7 +32,7 @@ func cloneShape(s []int) []int { return append([]int(nil), s...) }
 // Sub returns a - b with broadcasting.
 func Sub[T Float](a, b *Var[T]) *Var[T] {
 	tp := sameTape("Sub", a, b)
-	out := binaryKernel(binSub, a.val, b.val)
+	out := binaryKernel(a.tape.work, binSub, a.val, b.val)
 	as, bs := cloneShape(a.val.Shape), cloneShape(b.val.Shape)
 	return NewOp(tp, out, []*Var[T]{a, b}, func(gy *Var[T]) []*Var[T] {
 		var ga, gb *Var[T]
@@ -50,7 +50,7 @@ func Sub[T Float](a, b *Var[T]) *Var[T] {
 // built from differentiable ops.
 func Div[T Float](a, b *Var[T]) *Var[T] {
 	tp := sameTape("Div", a, b)
-	out := binaryKernel(binDiv, a.val, b.val)
+	out := binaryKernel(a.tape.work, binDiv, a.val, b.val)
 	var y *Var[T]
 	y = NewOp(tp, out, []*Var[T]{a, b}, func(gy *Var[T]) []*Var[T] {
 		var ga, gb *Var[T]
@@ -69,7 +69,7 @@ func Div[T Float](a, b *Var[T]) *Var[T] {
 
 // Neg returns -x.
 func Neg[T Float](x *Var[T]) *Var[T] {
-	out := tensor.New[T](x.val.Shape...)
+	out := tensor.Make[T](x.tape.work, x.val.Shape...)
 	for i, v := range x.val.Data {
 		out.Data[i] = -v
 	}
@@ -80,7 +80,7 @@ func Neg[T Float](x *Var[T]) *Var[T] {
 
 // Scale returns c * x for a constant c.
 func Scale[T Float](x *Var[T], c T) *Var[T] {
-	out := tensor.New[T](x.val.Shape...)
+	out := tensor.Make[T](x.tape.work, x.val.Shape...)
 	for i, v := range x.val.Data {
 		out.Data[i] = c * v
 	}
@@ -91,7 +91,7 @@ func Scale[T Float](x *Var[T], c T) *Var[T] {
 
 // AddScalar returns x + c for a constant c.
 func AddScalar[T Float](x *Var[T], c T) *Var[T] {
-	out := tensor.New[T](x.val.Shape...)
+	out := tensor.Make[T](x.tape.work, x.val.Shape...)
 	for i, v := range x.val.Data {
 		out.Data[i] = v + c
 	}
@@ -114,8 +114,8 @@ const (
 
 // unaryKernel applies a transcendental function element-wise (computed in
 // float64).
-func unaryKernel[T Float](k unaryKind, x *tensor.Tensor[T]) *tensor.Tensor[T] {
-	out := tensor.New[T](x.Shape...)
+func unaryKernel[T Float](ws *tensor.Workspace, k unaryKind, x *tensor.Tensor[T]) *tensor.Tensor[T] {
+	out := tensor.Make[T](ws, x.Shape...)
 	od := out.Data[:len(x.Data)]
 	switch k {
 	case unExp:
@@ -145,7 +145,7 @@ func unaryKernel[T Float](k unaryKind, x *tensor.Tensor[T]) *tensor.Tensor[T] {
 // Exp returns e^x. Backward: gy * y.
 func Exp[T Float](x *Var[T]) *Var[T] {
 	var y *Var[T]
-	y = NewOp(x.tape, unaryKernel(unExp, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+	y = NewOp(x.tape, unaryKernel(x.tape.work, unExp, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{Mul(gy, y)}
 	})
 	return y
@@ -153,7 +153,7 @@ func Exp[T Float](x *Var[T]) *Var[T] {
 
 // Log returns the natural logarithm of x. Backward: gy / x.
 func Log[T Float](x *Var[T]) *Var[T] {
-	return NewOp(x.tape, unaryKernel(unLog, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+	return NewOp(x.tape, unaryKernel(x.tape.work, unLog, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{Div(gy, x)}
 	})
 }
@@ -161,7 +161,7 @@ func Log[T Float](x *Var[T]) *Var[T] {
 // Sqrt returns √x. Backward: gy / (2y).
 func Sqrt[T Float](x *Var[T]) *Var[T] {
 	var y *Var[T]
-	y = NewOp(x.tape, unaryKernel(unSqrt, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+	y = NewOp(x.tape, unaryKernel(x.tape.work, unSqrt, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{Div(Scale(gy, 0.5), y)}
 	})
 	return y
@@ -169,7 +169,7 @@ func Sqrt[T Float](x *Var[T]) *Var[T] {
 
 // Square returns x². Backward: 2x * gy.
 func Square[T Float](x *Var[T]) *Var[T] {
-	out := tensor.New[T](x.val.Shape...)
+	out := tensor.Make[T](x.tape.work, x.val.Shape...)
 	for i, v := range x.val.Data {
 		out.Data[i] = v * v
 	}
@@ -180,7 +180,7 @@ func Square[T Float](x *Var[T]) *Var[T] {
 
 // Pow returns x^p for a constant exponent p. Backward: p x^(p-1) gy.
 func Pow[T Float](x *Var[T], p float64) *Var[T] {
-	out := tensor.New[T](x.val.Shape...)
+	out := tensor.Make[T](x.tape.work, x.val.Shape...)
 	for i, v := range x.val.Data {
 		out.Data[i] = T(math.Pow(float64(v), p))
 	}
@@ -195,7 +195,7 @@ func Pow[T Float](x *Var[T], p float64) *Var[T] {
 // Tanh returns tanh(x). Backward: gy (1 - y²).
 func Tanh[T Float](x *Var[T]) *Var[T] {
 	var y *Var[T]
-	y = NewOp(x.tape, unaryKernel(unTanh, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+	y = NewOp(x.tape, unaryKernel(x.tape.work, unTanh, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{Mul(gy, AddScalar(Neg(Square(y)), 1))}
 	})
 	return y
@@ -212,7 +212,7 @@ func sigmoid64(v float64) float64 {
 // Sigmoid returns 1/(1+e^-x). Backward: gy y (1-y).
 func Sigmoid[T Float](x *Var[T]) *Var[T] {
 	var y *Var[T]
-	y = NewOp(x.tape, unaryKernel(unSigmoid, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+	y = NewOp(x.tape, unaryKernel(x.tape.work, unSigmoid, x.val), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{Mul(gy, Mul(y, AddScalar(Neg(y), 1)))}
 	})
 	return y
@@ -222,11 +222,8 @@ func Sigmoid[T Float](x *Var[T]) *Var[T] {
 // x > 0, else 0) is a constant mask, so the backward is linear in gy and
 // differentiable in it; its derivative in x is zero almost everywhere.
 func ReLU[T Float](x *Var[T]) *Var[T] {
-	out := tensor.New[T](x.val.Shape...)
-	od := out.Data[:len(x.val.Data)]
-	for i, v := range x.val.Data {
-		od[i] = max(v, 0) // branch-free: signs of activations are unpredictable
-	}
+	out := tensor.Make[T](x.tape.work, x.val.Shape...)
+	reluInto(out.Data, x.val.Data)
 	ref := out
 	y := NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{stepMask(gy, ref)}
@@ -239,15 +236,8 @@ func ReLU[T Float](x *Var[T]) *Var[T] {
 
 // stepMask returns g where ref > 0 and 0 elsewhere; ref is a constant.
 func stepMask[T Float](g *Var[T], ref *tensor.Tensor[T]) *Var[T] {
-	out := tensor.New[T](g.val.Shape...)
-	od, rd := out.Data[:len(g.val.Data)], ref.Data[:len(g.val.Data)]
-	for i, v := range g.val.Data {
-		x := v
-		if !(rd[i] > 0) {
-			x = 0 // a select the compiler can lower to a conditional move
-		}
-		od[i] = x
-	}
+	out := tensor.Make[T](g.tape.work, g.val.Shape...)
+	stepMaskInto(out.Data, g.val.Data, ref.Data)
 	return NewOp(g.tape, out, []*Var[T]{g}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{stepMask(gy, ref)}
 	})
@@ -259,7 +249,7 @@ func MulConst[T Float](x *Var[T], c *tensor.Tensor[T]) *Var[T] {
 	if !tensor.SameShape(x.val.Shape, c.Shape) {
 		panic(fmt.Sprintf("autodiff: MulConst: shapes %v and %v differ", x.val.Shape, c.Shape))
 	}
-	out := tensor.New[T](x.val.Shape...)
+	out := tensor.Make[T](x.tape.work, x.val.Shape...)
 	for i, v := range x.val.Data {
 		out.Data[i] = v * c.Data[i]
 	}
@@ -270,8 +260,8 @@ func MulConst[T Float](x *Var[T], c *tensor.Tensor[T]) *Var[T] {
 
 // Abs returns |x|. Backward: gy * sign(x) with sign a constant mask (0 at 0).
 func Abs[T Float](x *Var[T]) *Var[T] {
-	out := tensor.New[T](x.val.Shape...)
-	sign := tensor.New[T](x.val.Shape...)
+	out := tensor.Make[T](x.tape.work, x.val.Shape...)
+	sign := tensor.Make[T](x.tape.work, x.val.Shape...)
 	for i, v := range x.val.Data {
 		switch {
 		case v > 0:

@@ -113,10 +113,10 @@ func isSuffix(small, big []int) bool {
 // binaryKernel computes a (op) b with NumPy broadcasting. Fast paths: equal
 // shapes, a scalar operand, and an operand that repeats along leading axes
 // (a bias); everything else goes through an index map.
-func binaryKernel[T Float](k binKind, a, b *tensor.Tensor[T]) *tensor.Tensor[T] {
+func binaryKernel[T Float](ws *tensor.Workspace, k binKind, a, b *tensor.Tensor[T]) *tensor.Tensor[T] {
 	as, bs := a.Shape, b.Shape
 	if tensor.SameShape(as, bs) {
-		out := tensor.New[T](as...)
+		out := tensor.Make[T](ws, as...)
 		if len(out.Data) > 0 {
 			binLoop(k, a.Data, b.Data, out.Data)
 		}
@@ -126,7 +126,7 @@ func binaryKernel[T Float](k binKind, a, b *tensor.Tensor[T]) *tensor.Tensor[T] 
 	if err != nil {
 		panic(err.Error())
 	}
-	out := tensor.New[T](shape...)
+	out := tensor.Make[T](ws, shape...)
 	n := len(out.Data)
 	if n == 0 {
 		return out
@@ -352,8 +352,8 @@ func dropAxes(shape, axes []int) []int {
 // broadcastKernel expands x to shape (which x broadcasts to): contiguous
 // runs are copied, and a block repeated along a broadcast axis is copied
 // from its first instance.
-func broadcastKernel[T Float](x *tensor.Tensor[T], shape []int) *tensor.Tensor[T] {
-	out := tensor.New[T](shape...)
+func broadcastKernel[T Float](ws *tensor.Workspace, x *tensor.Tensor[T], shape []int) *tensor.Tensor[T] {
+	out := tensor.Make[T](ws, shape...)
 	if len(out.Data) == 0 {
 		return out
 	}

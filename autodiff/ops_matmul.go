@@ -88,9 +88,9 @@ func matmulT[T Float](a, b *Var[T], ta, tb bool) *Var[T] {
 	}
 	var out *tensor.Tensor[T]
 	if batch == 1 && len(as) == 2 {
-		out = tensor.New[T](m, n)
+		out = tensor.Make[T](a.tape.work, m, n)
 	} else {
-		out = tensor.New[T](batch, m, n)
+		out = tensor.Make[T](a.tape.work, batch, m, n)
 	}
 	sa, sb, sc := m*k, k*n, m*n
 	for i := 0; i < batch; i++ {

@@ -78,13 +78,13 @@ func Permute[T Float](x *Var[T], axes ...int) *Var[T] {
 	for i, a := range inv {
 		perm[a] = i
 	}
-	out := permuteKernel(x.val, perm)
+	out := permuteKernel(x.tape.work, x.val, perm)
 	return NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{Permute(gy, inv...)}
 	})
 }
 
-func permuteKernel[T Float](x *tensor.Tensor[T], perm []int) *tensor.Tensor[T] {
+func permuteKernel[T Float](ws *tensor.Workspace, x *tensor.Tensor[T], perm []int) *tensor.Tensor[T] {
 	nd := len(perm)
 	inStr := tensor.Strides(x.Shape)
 	shape := make([]int, nd)
@@ -93,7 +93,7 @@ func permuteKernel[T Float](x *tensor.Tensor[T], perm []int) *tensor.Tensor[T] {
 		shape[i] = x.Shape[a]
 		str[i] = inStr[a]
 	}
-	out := tensor.New[T](shape...)
+	out := tensor.Make[T](ws, shape...)
 	n := len(out.Data)
 	if n == 0 {
 		return out
@@ -261,7 +261,7 @@ func regionCopy[T Float](big, small []T, r *region, gather bool) {
 
 // extract returns the box r of x (shape r.big). Backward: scatter.
 func extract[T Float](x *Var[T], r *region) *Var[T] {
-	out := tensor.New[T](r.small...)
+	out := tensor.Make[T](x.tape.work, r.small...)
 	regionCopy(x.val.Data, out.Data, r, true)
 	return NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{scatter(gy, r)}
@@ -271,7 +271,7 @@ func extract[T Float](x *Var[T], r *region) *Var[T] {
 // scatter places x (shape r.small) into the box r of a zero tensor of shape
 // r.big. Backward: extract.
 func scatter[T Float](x *Var[T], r *region) *Var[T] {
-	out := tensor.New[T](r.big...)
+	out := tensor.Make[T](x.tape.work, r.big...)
 	regionCopy(out.Data, x.val.Data, r, false)
 	return NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{extract(gy, r)}

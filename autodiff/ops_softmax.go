@@ -9,9 +9,9 @@ import (
 
 // softmaxKernel computes softmax (log=false) or log-softmax (log=true) of x
 // along axis, stably (the maximum is subtracted first).
-func softmaxKernel[T Float](x *tensor.Tensor[T], axis int, log bool) *tensor.Tensor[T] {
+func softmaxKernel[T Float](ws *tensor.Workspace, x *tensor.Tensor[T], axis int, log bool) *tensor.Tensor[T] {
 	outer, n, inner := splitAt(x.Shape, axis)
-	out := tensor.New[T](x.Shape...)
+	out := tensor.Make[T](ws, x.Shape...)
 	xd, od := x.Data, out.Data
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
@@ -46,7 +46,7 @@ func softmaxKernel[T Float](x *tensor.Tensor[T], axis int, log bool) *tensor.Ten
 func Softmax[T Float](x *Var[T], axis int) *Var[T] {
 	axis = normAxis("Softmax", axis, len(x.val.Shape))
 	var y *Var[T]
-	y = NewOp(x.tape, softmaxKernel(x.val, axis, false), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+	y = NewOp(x.tape, softmaxKernel(x.tape.work, x.val, axis, false), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{Mul(y, Sub(gy, Sum(Mul(gy, y), []int{axis}, true)))}
 	})
 	return y
@@ -57,7 +57,7 @@ func Softmax[T Float](x *Var[T], axis int) *Var[T] {
 func LogSoftmax[T Float](x *Var[T], axis int) *Var[T] {
 	axis = normAxis("LogSoftmax", axis, len(x.val.Shape))
 	var y *Var[T]
-	y = NewOp(x.tape, softmaxKernel(x.val, axis, true), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
+	y = NewOp(x.tape, softmaxKernel(x.tape.work, x.val, axis, true), []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{Sub(gy, Mul(Exp(y), Sum(gy, []int{axis}, true)))}
 	})
 	return y

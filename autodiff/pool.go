@@ -32,7 +32,7 @@ func MaxPool2d[T Float](x *Var[T], kernel, stride, padding int) *Var[T] {
 // MaxPool2dHW is MaxPool2d with a rectangular kernel, stride and padding.
 func MaxPool2dHW[T Float](x *Var[T], kh, kw, sh, sw, ph, pw int) *Var[T] {
 	g := poolGeom("MaxPool2d", x, kh, kw, sh, sw, ph, pw)
-	y, idx := tensor.MaxPool2d(x.val, g)
+	y, idx := tensor.MaxPool2dIn(x.val, g, x.tape.work)
 	if x.reluIn != nil && x.backward != nil {
 		return reluMaxPoolOp(x, y, idx, g)
 	}
@@ -42,14 +42,14 @@ func MaxPool2dHW[T Float](x *Var[T], kh, kw, sh, sw, ph, pw int) *Var[T] {
 }
 
 func poolScatter[T Float](gy *Var[T], idx []int32, g tensor.PoolGeom) *Var[T] {
-	dx := tensor.MaxPoolScatter(gy.val, idx, g)
+	dx := tensor.MaxPoolScatterIn(gy.val, idx, g, gy.tape.work)
 	return NewOp(gy.tape, dx, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
 		return []*Var[T]{poolGather(u, idx, g)}
 	})
 }
 
 func poolGather[T Float](u *Var[T], idx []int32, g tensor.PoolGeom) *Var[T] {
-	y := tensor.MaxPoolGather(u.val, idx, g)
+	y := tensor.MaxPoolGatherIn(u.val, idx, g, u.tape.work)
 	return NewOp(u.tape, y, []*Var[T]{u}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{poolScatter(gy, idx, g)}
 	})
@@ -70,14 +70,14 @@ func AvgPool2dHW[T Float](x *Var[T], kh, kw, sh, sw, ph, pw int) *Var[T] {
 }
 
 func avgPoolOp[T Float](x *Var[T], g tensor.PoolGeom) *Var[T] {
-	y := tensor.AvgPool2d(x.val, g)
+	y := tensor.AvgPool2dIn(x.val, g, x.tape.work)
 	return NewOp(x.tape, y, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{avgPoolTOp(gy, g)}
 	})
 }
 
 func avgPoolTOp[T Float](gy *Var[T], g tensor.PoolGeom) *Var[T] {
-	dx := tensor.AvgPool2dAdjoint(gy.val, g)
+	dx := tensor.AvgPool2dAdjointIn(gy.val, g, gy.tape.work)
 	return NewOp(gy.tape, dx, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
 		return []*Var[T]{avgPoolOp(u, g)}
 	})
@@ -108,7 +108,7 @@ func gapOp[T Float](x *Var[T]) *Var[T] {
 
 func gapTOp[T Float](gy *Var[T], shape []int) *Var[T] {
 	hw := shape[2] * shape[3]
-	out := tensor.New[T](shape...)
+	out := tensor.Make[T](gy.tape.work, shape...)
 	inv := 1 / float64(hw)
 	for p, v := range gy.val.Data {
 		val := T(float64(v) * inv)
@@ -119,6 +119,28 @@ func gapTOp[T Float](gy *Var[T], shape []int) *Var[T] {
 	}
 	return NewOp(gy.tape, out, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
 		return []*Var[T]{gapOp(u)}
+	})
+}
+
+// ReLUMaxPool2d is MaxPool2d(ReLU(z), kernel, stride, padding) computed as
+// one op, without the full-size ReLU output: ReLU is monotone, so
+// maxpool(relu(z)) = relu(maxpool(z)) with the same window argmax whenever
+// the window's maximum is positive (ties among positive values pick the same
+// first cell; non-positive cells all become 0 and lose to it); where it is
+// not, the output is +0 and the gradient path is dropped, as in
+// reluMaxPoolOp. NaNs propagate as in the unfused pair. Values, gradients
+// and all higher derivatives are those of the unfused pair, bit for bit.
+func ReLUMaxPool2d[T Float](z *Var[T], kernel, stride, padding int) *Var[T] {
+	g := poolGeom("ReLUMaxPool2d", z, kernel, kernel, stride, stride, padding, padding)
+	y, idx := tensor.MaxPool2dIn(z.val, g, z.tape.work)
+	reluInto(y.Data, y.Data)
+	for o, i := range idx {
+		if !(z.val.Data[i] > 0) {
+			idx[o] = -1
+		}
+	}
+	return NewOp(z.tape, y, []*Var[T]{z}, func(gy *Var[T]) []*Var[T] {
+		return []*Var[T]{maskedScatter(gy, idx, g)}
 	})
 }
 
@@ -148,17 +170,13 @@ func reluMaxPoolOp[T Float](x *Var[T], y *tensor.Tensor[T], idx []int32, g tenso
 
 // maskedScatter is dx[midx[o]] += gy[o] over o in order, skipping midx[o] < 0.
 func maskedScatter[T Float](gy *Var[T], midx []int32, g tensor.PoolGeom) *Var[T] {
-	dx := tensor.New[T](g.XShape()...)
+	dx := tensor.Make[T](gy.tape.work, g.XShape()...)
 	// The indices of plane p's outputs point into plane p of dx, so planes
 	// are independent: each is done, in order, by one goroutine.
 	p := g.OutH() * g.OutW()
+	hw := g.H * g.W
 	forChannels(g.N*g.C, len(gy.val.Data), func(pl int) {
-		gs := gy.val.Data[pl*p : (pl+1)*p]
-		for o, i := range midx[pl*p : (pl+1)*p] {
-			if i >= 0 {
-				dx.Data[i] += gs[o]
-			}
-		}
+		maskedScatterPlane(dx.Data[pl*hw:(pl+1)*hw], gy.val.Data[pl*p:(pl+1)*p], midx[pl*p:(pl+1)*p], int32(pl*hw))
 	})
 	return NewOp(gy.tape, dx, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
 		return []*Var[T]{maskedGather(u, midx, g)}
@@ -167,12 +185,11 @@ func maskedScatter[T Float](gy *Var[T], midx []int32, g tensor.PoolGeom) *Var[T]
 
 // maskedGather is out[o] = u[midx[o]] (0 where midx[o] < 0).
 func maskedGather[T Float](u *Var[T], midx []int32, g tensor.PoolGeom) *Var[T] {
-	out := tensor.New[T](g.YShape()...)
-	for o, i := range midx {
-		if i >= 0 {
-			out.Data[o] = u.val.Data[i]
-		}
-	}
+	out := tensor.Make[T](u.tape.work, g.YShape()...)
+	p, hw := g.OutH()*g.OutW(), g.H*g.W
+	forChannels(g.N*g.C, len(out.Data), func(pl int) {
+		maskedGatherPlane(out.Data[pl*p:(pl+1)*p], u.val.Data[pl*hw:(pl+1)*hw], midx[pl*p:(pl+1)*p], int32(pl*hw))
+	})
 	return NewOp(u.tape, out, []*Var[T]{u}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{maskedScatter(gy, midx, g)}
 	})

@@ -249,7 +249,7 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 		case owned[p]:
 			addInto(old.val.Data, g.val.Data)
 		default:
-			buf := tensor.New[T](old.val.Shape...)
+			buf := tensor.Make[T](tp.work, old.val.Shape...)
 			addInto(buf.Data, old.val.Data)
 			addInto(buf.Data, g.val.Data)
 			grads[p] = tp.Const(buf)
@@ -350,7 +350,7 @@ func AddN[T Float](xs ...*Var[T]) *Var[T] {
 	if len(xs) == 1 {
 		return xs[0]
 	}
-	out := tensor.New[T](xs[0].val.Shape...)
+	out := tensor.Make[T](tp.work, xs[0].val.Shape...)
 	for _, x := range xs {
 		addInto(out.Data, x.val.Data)
 	}

@@ -26,6 +26,10 @@ type Settings struct {
 	ReptileUseQuery  bool    // inner training on support and query
 	MetaStep         float64 // ε_0
 	MetaStepFinal    float64 // ε at the last iteration
+
+	// Work, when set, recycles the tapes' buffers from task to task (see
+	// Hyper.Work); it changes no number. Trainer sets one.
+	Work *tensor.WorkPool
 }
 
 // Method is a meta-learning algorithm: what one task contributes to a
@@ -85,7 +89,7 @@ func (m MAML[T]) Name() string {
 
 // TaskGrad is TaskMetaGrad with the method's order.
 func (m MAML[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings, _ *rand.Rand) (*TaskResult[T], error) {
-	return TaskMetaGrad(model, params, task, Hyper{InnerLR: s.InnerLR, InnerSteps: s.InnerSteps, SecondOrder: m.SecondOrder})
+	return TaskMetaGrad(model, params, task, Hyper{InnerLR: s.InnerLR, InnerSteps: s.InnerSteps, SecondOrder: m.SecondOrder, Work: s.Work})
 }
 
 // NewOuter is Adam at s.MetaLR, decayed linearly to s.MetaLRFinal over
@@ -100,7 +104,7 @@ func (m MAML[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
 
 // EvalTask adapts with s.TestSteps SGD steps at s.InnerLR.
 func (m MAML[T]) EvalTask(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (float64, float64, error) {
-	return AdaptEval(model, params, task, s.InnerLR, s.TestSteps)
+	return AdaptEval(model, params, task, s.InnerLR, s.TestSteps, s.Work)
 }
 
 // Reptile is Reptile with its inner optimiser and a linearly decayed meta
@@ -143,5 +147,5 @@ func AdaptedScore[T tensor.Float](model nn.Model[T], params []*tensor.Tensor[T],
 		return 0, 0, err
 	}
 	tp := autodiff.NewTape[T]()
-	return queryScore(model, nn.Vars(tp, params), task)
+	return queryScore(model, nn.Vars(tp, params), task, nil)
 }

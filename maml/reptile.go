@@ -51,7 +51,7 @@ func ReptileTask[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], task
 		res.Grads[i] = d
 	}
 	tp := autodiff.NewTape[T]()
-	res.QueryAcc, res.QueryLoss, err = queryScore(m, nn.Vars(tp, phi), task)
+	res.QueryAcc, res.QueryLoss, err = queryScore(m, nn.Vars(tp, phi), task, nil)
 	return res, err
 }
 

@@ -38,6 +38,10 @@ type Hyper struct {
 	InnerSteps int     // T
 	// SecondOrder keeps the Hessian terms (exact MAML); false is first-order.
 	SecondOrder bool
+	// Work, when set, lends each task a workspace whose arena recycles the
+	// tape's buffers from task to task (results are copied out); nil
+	// allocates afresh. It changes no number.
+	Work *tensor.WorkPool
 }
 
 // TaskResult is what one task contributes to a meta-iteration.
@@ -98,7 +102,14 @@ func TaskMetaGrad[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], tas
 	if err := task.Check(); err != nil {
 		return nil, err
 	}
+	ws := h.Work.Get()
+	defer h.Work.Put(ws)
+	scope := ws.Begin()
+	defer scope.End()
 	tp := autodiff.NewTape[T]()
+	if ws != nil {
+		tp.SetWorkspace(ws)
+	}
 	theta := nn.Vars(tp, params)
 	xs := tp.Const(task.XS)
 	adapted, losses, err := Adapt(m, tp, theta, xs, task.YS, h.InnerLR, h.InnerSteps, h.SecondOrder)
@@ -117,31 +128,42 @@ func TaskMetaGrad[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], tas
 		return nil, fmt.Errorf("maml: meta-gradient: %w", err)
 	}
 	return &TaskResult[T]{
-		Grads:         nn.Values(g),
+		Grads:         cloneAll(nn.Values(g)),
 		SupportLosses: losses,
 		QueryLoss:     float64(lq.Item()),
 		QueryAcc:      nn.Accuracy(logits.Value(), task.YQ),
-		Adapted:       nn.Values(adapted),
+		Adapted:       cloneAll(nn.Values(adapted)),
 	}, nil
 }
 
 // AdaptEval adapts params to the task's support set with steps of SGD at lr
 // (no second graph) and returns the query accuracy and loss.
-func AdaptEval[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], lr float64, steps int) (acc, loss float64, err error) {
+// work, when not nil, lends the tapes a recycling workspace (see Hyper.Work).
+func AdaptEval[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], lr float64, steps int, work *tensor.WorkPool) (acc, loss float64, err error) {
 	if err := task.Check(); err != nil {
 		return 0, 0, err
 	}
+	ws := work.Get()
+	defer work.Put(ws)
+	scope := ws.Begin()
+	defer scope.End()
 	tp := autodiff.NewTape[T]()
+	if ws != nil {
+		tp.SetWorkspace(ws)
+	}
 	theta := nn.Vars(tp, params)
 	adapted, _, err := Adapt(m, tp, theta, tp.Const(task.XS), task.YS, lr, steps, false)
 	if err != nil {
 		return 0, 0, err
 	}
-	return queryScore(m, adapted, task)
+	return queryScore(m, adapted, task, ws)
 }
 
-func queryScore[T tensor.Float](m nn.Model[T], params []*autodiff.Var[T], task *Task[T]) (acc, loss float64, err error) {
+func queryScore[T tensor.Float](m nn.Model[T], params []*autodiff.Var[T], task *Task[T], ws *tensor.Workspace) (acc, loss float64, err error) {
 	tp := autodiff.NewTape[T]()
+	if ws != nil {
+		tp.SetWorkspace(ws)
+	}
 	var logits *autodiff.Var[T]
 	var lq *autodiff.Var[T]
 	tp.NoGrad(func() {
@@ -159,4 +181,13 @@ func queryScore[T tensor.Float](m nn.Model[T], params []*autodiff.Var[T], task *
 // the given seed: a PCG stream that depends on these three numbers only.
 func TaskRand(seed int64, iter, k int) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(seed)^0x9e3779b97f4a7c15, uint64(iter)<<24^uint64(k)))
+}
+
+// cloneAll copies tensors out of a workspace arena (see Hyper.Work).
+func cloneAll[T tensor.Float](ts []*tensor.Tensor[T]) []*tensor.Tensor[T] {
+	out := make([]*tensor.Tensor[T], len(ts))
+	for i, t := range ts {
+		out[i] = tensor.Clone(t)
+	}
+	return out
 }

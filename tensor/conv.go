@@ -141,7 +141,7 @@ func (g *ConvGeom) identityCols() bool {
 func Conv2d[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
 	g.norm()
 	g.mustShapes("Conv2d", x.Shape, w.Shape)
-	y := New[T](g.YShape()...)
+	y := Make[T](ws, g.YShape()...)
 	Conv2dInto(y.Data, x.Data, w.Data, g, ws)
 	return y
 }
@@ -226,7 +226,7 @@ func gatherGy[T Float](dst, gy []T, g *ConvGeom, n0, nb, grp, p int) {
 func Conv2dTranspose[T Float](gy, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
 	g.norm()
 	g.mustShapes("Conv2dTranspose", nil, w.Shape, gy.Shape)
-	dx := New[T](g.XShape()...)
+	dx := Make[T](ws, g.XShape()...)
 	conv2dTransposeAdd(dx.Data, gy.Data, w.Data, g, ws)
 	return dx
 }
@@ -290,7 +290,7 @@ func conv2dTransposeAdd[T Float](dx, gy, w []T, g ConvGeom, ws *Workspace) {
 func Conv2dWeightGrad[T Float](x, gy *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
 	g.norm()
 	g.mustShapes("Conv2dWeightGrad", x.Shape, nil, gy.Shape)
-	dw := New[T](g.WShape()...)
+	dw := Make[T](ws, g.WShape()...)
 	conv2dWeightGradInto(dw.Data, x.Data, gy.Data, g, ws)
 	return dw
 }

@@ -21,6 +21,15 @@ type Workspace struct {
 	mu  sync.Mutex
 	f32 [][]float32
 	f64 [][]float64
+	// The output arena (arena.go): buffers lent by Make while a scope is
+	// open, and the idle ones by exact length.
+	depth  int
+	lent32 [][]float32
+	lent64 [][]float64
+	lentI  [][]int32
+	idle32 map[int][][]float32
+	idle64 map[int][][]float64
+	idleI  map[int][][]int32
 }
 
 // NewWorkspace returns an empty workspace.

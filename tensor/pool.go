@@ -97,13 +97,18 @@ func forPlanes(g *PoolGeom, work int, f func(plane int)) {
 // output, the flat index into x of its argmax (the first maximum in row-major
 // window order; NaN wins, as in PyTorch).
 func MaxPool2d[T Float](x *Tensor[T], g PoolGeom) (*Tensor[T], []int32) {
+	return MaxPool2dIn(x, g, nil)
+}
+
+// MaxPool2dIn is MaxPool2d with its outputs from ws's arena (see Make).
+func MaxPool2dIn[T Float](x *Tensor[T], g PoolGeom, ws *Workspace) (*Tensor[T], []int32) {
 	g.check("MaxPool2d", x.Shape, nil)
 	if x.Len() > math.MaxInt32 {
 		panic("tensor: MaxPool2d: input too large for int32 indices")
 	}
 	oh, ow := g.OutH(), g.OutW()
-	y := New[T](g.YShape()...)
-	idx := make([]int32, y.Len())
+	y := Make[T](ws, g.YShape()...)
+	idx := MakeIndex(ws, y.Len())
 	hw, p := g.H*g.W, oh*ow
 	f32 := isF32[T]()
 	fast2x2 := g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
@@ -194,20 +199,41 @@ func maxPool2x2Plane32(ys []float32, is []int32, xs []float32, base int32, w, oh
 		yr := ys[r*ow : (r+1)*ow]
 		ir := is[r*ow : (r+1)*ow]
 		for c := range yr {
-			best, bi := poolKey32(r0[2*c]), o0+2*c
-			if k := poolKey32(r0[2*c+1]); k > best {
-				best, bi = k, o0+2*c+1
-			}
-			if k := poolKey32(r1[2*c]); k > best {
-				best, bi = k, o0+w+2*c
-			}
-			if k := poolKey32(r1[2*c+1]); k > best {
-				bi = o0 + w + 2*c + 1
-			}
-			yr[c] = xs[bi]
-			ir[c] = base + int32(bi)
+			// Branch-free "first strictly larger key wins" over the four
+			// cells in window order; sel is all ones where the candidate
+			// wins.
+			a0, a1, b0, b1 := r0[2*c], r0[2*c+1], r1[2*c], r1[2*c+1]
+			best, bi, bv := poolKey32i(a0), int32(o0+2*c), a0
+			k := poolKey32i(a1)
+			sel := (best - k) >> 63
+			best, bi, bv = best^((best^k)&sel), bi^((bi^int32(o0+2*c+1))&int32(sel)), sel32(bv, a1, uint32(sel))
+			k = poolKey32i(b0)
+			sel = (best - k) >> 63
+			best, bi, bv = best^((best^k)&sel), bi^((bi^int32(o0+w+2*c))&int32(sel)), sel32(bv, b0, uint32(sel))
+			k = poolKey32i(b1)
+			sel = (best - k) >> 63
+			bi, bv = bi^((bi^int32(o0+w+2*c+1))&int32(sel)), sel32(bv, b1, uint32(sel))
+			yr[c] = bv
+			ir[c] = base + bi
 		}
 	}
+}
+
+// poolKey32i is poolKey32 without branches: the magnitude bits, negated for
+// negative numbers (so -0 and +0 both give 0), and MaxInt32 for NaNs.
+func poolKey32i(v float32) int64 {
+	b := int32(math.Float32bits(v))
+	neg := b >> 31                // all ones when the sign bit is set
+	m := b & 0x7fffffff           // magnitude bits
+	k := (m ^ neg) - neg          // -m when negative
+	nan := (0x7f800000 - m) >> 31 // all ones for NaN
+	return int64((k &^ nan) | (nan & 0x7fffffff))
+}
+
+// sel32 is b where mask is all ones, a where it is 0.
+func sel32(a, b float32, mask uint32) float32 {
+	x, y := math.Float32bits(a), math.Float32bits(b)
+	return math.Float32frombits(x ^ ((x ^ y) & mask))
 }
 
 func maxPool2x2Plane64(ys []float64, is []int32, xs []float64, base int32, w, oh, ow int) {
@@ -238,8 +264,13 @@ func maxPool2x2Plane64(ys []float64, is []int32, xs []float64, base int32, w, oh
 // MaxPool2d): dx[idx[o]] += gy[o], dx of the input shape. Indices of an
 // output stay within its own (n, c) plane, so planes run in parallel.
 func MaxPoolScatter[T Float](gy *Tensor[T], idx []int32, g PoolGeom) *Tensor[T] {
+	return MaxPoolScatterIn(gy, idx, g, nil)
+}
+
+// MaxPoolScatterIn is MaxPoolScatter with its output from ws's arena (see Make).
+func MaxPoolScatterIn[T Float](gy *Tensor[T], idx []int32, g PoolGeom, ws *Workspace) *Tensor[T] {
 	g.check("MaxPoolScatter", nil, gy.Shape)
-	dx := New[T](g.XShape()...)
+	dx := Make[T](ws, g.XShape()...)
 	p := g.OutH() * g.OutW()
 	forPlanes(&g, gy.Len(), func(pl int) {
 		gs := gy.Data[pl*p : (pl+1)*p]
@@ -255,8 +286,13 @@ func MaxPoolScatter[T Float](gy *Tensor[T], idx []int32, g PoolGeom) *Tensor[T] 
 // output shape). It is the adjoint of MaxPoolScatter:
 // <MaxPoolScatter(g), u> = <g, MaxPoolGather(u)>.
 func MaxPoolGather[T Float](u *Tensor[T], idx []int32, g PoolGeom) *Tensor[T] {
+	return MaxPoolGatherIn(u, idx, g, nil)
+}
+
+// MaxPoolGatherIn is MaxPoolGather with its output from ws's arena (see Make).
+func MaxPoolGatherIn[T Float](u *Tensor[T], idx []int32, g PoolGeom, ws *Workspace) *Tensor[T] {
 	g.check("MaxPoolGather", u.Shape, nil)
-	out := New[T](g.YShape()...)
+	out := Make[T](ws, g.YShape()...)
 	for o, i := range idx {
 		out.Data[o] = u.Data[i]
 	}
@@ -266,9 +302,14 @@ func MaxPoolGather[T Float](u *Tensor[T], idx []int32, g PoolGeom) *Tensor[T] {
 // AvgPool2d returns y[n,c,oh,ow] = mean of x over the window clipped to the
 // image (count_include_pad=false: the divisor is the number of cells inside).
 func AvgPool2d[T Float](x *Tensor[T], g PoolGeom) *Tensor[T] {
+	return AvgPool2dIn(x, g, nil)
+}
+
+// AvgPool2dIn is AvgPool2d with its output from ws's arena (see Make).
+func AvgPool2dIn[T Float](x *Tensor[T], g PoolGeom, ws *Workspace) *Tensor[T] {
 	g.check("AvgPool2d", x.Shape, nil)
 	oh, ow := g.OutH(), g.OutW()
-	y := New[T](g.YShape()...)
+	y := Make[T](ws, g.YShape()...)
 	hw, p := g.H*g.W, oh*ow
 	forPlanes(&g, y.Len()*g.KH*g.KW, func(pl int) {
 		xs := x.Data[pl*hw : (pl+1)*hw]
@@ -294,9 +335,14 @@ func AvgPool2d[T Float](x *Tensor[T], g PoolGeom) *Tensor[T] {
 // dx[h,w] = sum over the windows o containing (h,w) of gy[o]/count(o), so
 // that <AvgPool2d(x), gy> = <x, AvgPool2dAdjoint(gy)>.
 func AvgPool2dAdjoint[T Float](gy *Tensor[T], g PoolGeom) *Tensor[T] {
+	return AvgPool2dAdjointIn(gy, g, nil)
+}
+
+// AvgPool2dAdjointIn is AvgPool2dAdjoint with its output from ws's arena (see Make).
+func AvgPool2dAdjointIn[T Float](gy *Tensor[T], g PoolGeom, ws *Workspace) *Tensor[T] {
 	g.check("AvgPool2dAdjoint", nil, gy.Shape)
 	oh, ow := g.OutH(), g.OutW()
-	dx := New[T](g.XShape()...)
+	dx := Make[T](ws, g.XShape()...)
 	hw, p := g.H*g.W, oh*ow
 	forPlanes(&g, gy.Len()*g.KH*g.KW, func(pl int) {
 		ds := dx.Data[pl*hw : (pl+1)*hw]

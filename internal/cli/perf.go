@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,9 +24,10 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output format: json or text")
 	reps := fs.Int("reps", 15, "timed repetitions per workload (maml2_mini_task runs max(3, reps/3)), after 2 warm-up runs")
 	only := fs.String("only", "", "comma-separated workloads to run ("+strings.Join(perf.Names(), ", ")+"); empty runs all")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed runs to this file")
 	searchSteps := fs.String("search-steps", "1", "comma-separated inner-step counts T of the BASE search workloads (exact and finite-difference per T), e.g. 1,2,4")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: metabench perf [--format json|text] [--reps N] [--only a,b] [--search-steps 1,2,4]")
+		fmt.Fprintln(stderr, "usage: metabench perf [--format json|text] [--reps N] [--only a,b] [--search-steps 1,2,4] [--cpuprofile FILE]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -68,6 +71,17 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		names = append(names, n)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fail(stderr, "perf", fmt.Errorf("--cpuprofile: %w", err))
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fail(stderr, "perf", fmt.Errorf("--cpuprofile %s: %w", *cpuProfile, err))
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := perf.Run(perf.Options{Reps: *reps, Only: names, SearchSteps: steps})
 	if err != nil {

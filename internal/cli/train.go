@@ -25,6 +25,7 @@ import (
 	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/tensor"
 )
 
 const trainUsage = `usage: metabench train CONFIG.yaml --out DIR [--set key=value ...] [--resume] [--store PATH] [--label NAME] [--quiet]
@@ -268,6 +269,7 @@ func settingsOf(cfg *config.Config) maml.Settings {
 		MetaLR: cfg.MetaLR, MetaLRFinal: cfg.MetaLRFinal, Clip: cfg.Clip, Iterations: cfg.Iterations,
 		ReptileOptimizer: cfg.Reptile.InnerOptimizer, ReptileBatch: cfg.Reptile.InnerBatch,
 		ReptileUseQuery: cfg.Reptile.UseQuery, MetaStep: cfg.Reptile.MetaStep, MetaStepFinal: cfg.Reptile.MetaStepFinal,
+		Work: tensor.NewWorkPool(),
 	}
 }
 

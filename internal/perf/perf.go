@@ -237,17 +237,28 @@ func workloads(reps int, searchSteps []int) ([]workload, error) {
 			return err
 		}
 	}
+	// Every workload recycles its buffers from one repetition to the next
+	// through a workspace arena, as a training loop does (maml.Trainer);
+	// the gradients are copied out, as PyTorch's .grad holds them.
+	convWork := tensor.NewWorkspace()
+	convGrads := make([]*tensor.Tensor[float32], len(omniParams))
 	ws := []workload{
 		{"conv4_fwd_bwd", reps, func() error {
+			scope := convWork.Begin()
+			defer scope.End()
 			tp := autodiff.NewTape[float32]()
+			tp.SetWorkspace(convWork)
 			vars := nn.Vars(tp, omniParams)
 			loss := autodiff.CrossEntropy(omni.Forward(tp, vars, tp.Const(x)), y)
-			_, err := autodiff.GradRelease(loss, vars) // loss.backward() frees the graph too
+			g, err := autodiff.GradRelease(loss, vars) // loss.backward() frees the graph too
+			for i := range g {
+				convGrads[i] = tensor.Clone(g[i].Value())
+			}
 			return err
 		}},
-		{"maml2_task", reps, metaGrad(omni, omniParams, omniTask, maml.Hyper{InnerLR: 0.4, InnerSteps: 1, SecondOrder: true})},
-		{"fomaml_task", reps, metaGrad(omni, omniParams, omniTask, maml.Hyper{InnerLR: 0.4, InnerSteps: 1, SecondOrder: false})},
-		{"maml2_mini_task", max(3, reps/3), metaGrad(mini, miniParams, miniTask, maml.Hyper{InnerLR: 0.01, InnerSteps: 5, SecondOrder: true})},
+		{"maml2_task", reps, metaGrad(omni, omniParams, omniTask, maml.Hyper{InnerLR: 0.4, InnerSteps: 1, SecondOrder: true, Work: tensor.NewWorkPool()})},
+		{"fomaml_task", reps, metaGrad(omni, omniParams, omniTask, maml.Hyper{InnerLR: 0.4, InnerSteps: 1, SecondOrder: false, Work: tensor.NewWorkPool()})},
+		{"maml2_mini_task", max(3, reps/3), metaGrad(mini, miniParams, miniTask, maml.Hyper{InnerLR: 0.01, InnerSteps: 5, SecondOrder: true, Work: tensor.NewWorkPool()})},
 	}
 	for _, t := range searchSteps {
 		for _, mode := range []search.GradMode{search.Exact, search.FiniteDiff} {
