@@ -372,7 +372,7 @@ func bnStats[T Float](x *tensor.Tensor[T], eps float64) (mean []float64, rstd *t
 // computed in float64 and rounded once.
 func bnApply[T Float](ws *tensor.Workspace, x *tensor.Tensor[T], mean []float64, rstd *tensor.Tensor[T], gamma, beta *Var[T]) *tensor.Tensor[T] {
 	n, c, inner := chanDims(x.Shape)
-	y := tensor.Make[T](ws, x.Shape...)
+	y := tensor.MakeRaw[T](ws, x.Shape...) // every element is written
 	forChannels(c, len(y.Data), func(ch int) {
 		r, t := float64(rstd.Data[ch]), 0.0
 		if gamma != nil {

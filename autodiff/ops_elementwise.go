@@ -222,7 +222,7 @@ func Sigmoid[T Float](x *Var[T]) *Var[T] {
 // x > 0, else 0) is a constant mask, so the backward is linear in gy and
 // differentiable in it; its derivative in x is zero almost everywhere.
 func ReLU[T Float](x *Var[T]) *Var[T] {
-	out := tensor.Make[T](x.tape.work, x.val.Shape...)
+	out := tensor.MakeRaw[T](x.tape.work, x.val.Shape...)
 	reluInto(out.Data, x.val.Data)
 	ref := out
 	y := NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
@@ -236,7 +236,7 @@ func ReLU[T Float](x *Var[T]) *Var[T] {
 
 // stepMask returns g where ref > 0 and 0 elsewhere; ref is a constant.
 func stepMask[T Float](g *Var[T], ref *tensor.Tensor[T]) *Var[T] {
-	out := tensor.Make[T](g.tape.work, g.val.Shape...)
+	out := tensor.MakeRaw[T](g.tape.work, g.val.Shape...)
 	stepMaskInto(out.Data, g.val.Data, ref.Data)
 	return NewOp(g.tape, out, []*Var[T]{g}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{stepMask(gy, ref)}

@@ -116,7 +116,7 @@ func isSuffix(small, big []int) bool {
 func binaryKernel[T Float](ws *tensor.Workspace, k binKind, a, b *tensor.Tensor[T]) *tensor.Tensor[T] {
 	as, bs := a.Shape, b.Shape
 	if tensor.SameShape(as, bs) {
-		out := tensor.Make[T](ws, as...)
+		out := tensor.MakeRaw[T](ws, as...)
 		if len(out.Data) > 0 {
 			binLoop(k, a.Data, b.Data, out.Data)
 		}

@@ -185,7 +185,7 @@ func maskedScatter[T Float](gy *Var[T], midx []int32, g tensor.PoolGeom) *Var[T]
 
 // maskedGather is out[o] = u[midx[o]] (0 where midx[o] < 0).
 func maskedGather[T Float](u *Var[T], midx []int32, g tensor.PoolGeom) *Var[T] {
-	out := tensor.Make[T](u.tape.work, g.YShape()...)
+	out := tensor.MakeRaw[T](u.tape.work, g.YShape()...) // every output is written
 	p, hw := g.OutH()*g.OutW(), g.H*g.W
 	forChannels(g.N*g.C, len(out.Data), func(pl int) {
 		maskedGatherPlane(out.Data[pl*p:(pl+1)*p], u.val.Data[pl*hw:(pl+1)*hw], midx[pl*p:(pl+1)*p], int32(pl*hw))

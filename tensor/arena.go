@@ -64,13 +64,15 @@ func reclaim[E any](lent [][]E, from int, idle *map[int][][]E) [][]E {
 	return lent[:from]
 }
 
-func lend[E any](lent *[][]E, idle map[int][][]E, n int) []E {
+func lend[E any](lent *[][]E, idle map[int][][]E, n int, zero bool) []E {
 	var b []E
 	if free := idle[n]; len(free) > 0 {
 		b = free[len(free)-1]
 		free[len(free)-1] = nil
 		idle[n] = free[:len(free)-1]
-		clear(b)
+		if zero {
+			clear(b)
+		}
 	} else {
 		b = make([]E, n)
 	}
@@ -80,7 +82,13 @@ func lend[E any](lent *[][]E, idle map[int][][]E, n int) []E {
 
 // Make returns a zero tensor of the given shape: lent by ws's arena while a
 // scope is open, else a fresh one (as New; also when ws is nil).
-func Make[T Float](ws *Workspace, shape ...int) *Tensor[T] {
+func Make[T Float](ws *Workspace, shape ...int) *Tensor[T] { return makeIn[T](ws, true, shape) }
+
+// MakeRaw is Make for an output the caller overwrites in full: a recycled
+// buffer is not cleared first (its contents are undefined).
+func MakeRaw[T Float](ws *Workspace, shape ...int) *Tensor[T] { return makeIn[T](ws, false, shape) }
+
+func makeIn[T Float](ws *Workspace, zero bool, shape []int) *Tensor[T] {
 	n := Numel(shape)
 	if ws == nil || n == 0 {
 		return New[T](shape...)
@@ -92,14 +100,15 @@ func Make[T Float](ws *Workspace, shape ...int) *Tensor[T] {
 	}
 	var data []T
 	if isF32[T]() {
-		data = fromF32[T](lend(&ws.lent32, ws.idle32, n))
+		data = fromF32[T](lend(&ws.lent32, ws.idle32, n, zero))
 	} else {
-		data = fromF64[T](lend(&ws.lent64, ws.idle64, n))
+		data = fromF64[T](lend(&ws.lent64, ws.idle64, n, zero))
 	}
 	return &Tensor[T]{Shape: append([]int(nil), shape...), Data: data}
 }
 
-// MakeIndex returns a zero []int32 of length n from ws's arena (see Make).
+// MakeIndex returns an []int32 of length n from ws's arena (see Make) for
+// the caller to overwrite in full: a recycled buffer is not cleared.
 func MakeIndex(ws *Workspace, n int) []int32 {
 	if ws == nil || n == 0 {
 		return make([]int32, n)
@@ -109,7 +118,7 @@ func MakeIndex(ws *Workspace, n int) []int32 {
 	if ws.depth == 0 {
 		return make([]int32, n)
 	}
-	return lend(&ws.lentI, ws.idleI, n)
+	return lend(&ws.lentI, ws.idleI, n, false)
 }
 
 // Idle reports the number of buffers and of bytes the arena holds between

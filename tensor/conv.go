@@ -141,7 +141,7 @@ func (g *ConvGeom) identityCols() bool {
 func Conv2d[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
 	g.norm()
 	g.mustShapes("Conv2d", x.Shape, w.Shape)
-	y := Make[T](ws, g.YShape()...)
+	y := MakeRaw[T](ws, g.YShape()...) // Conv2dInto overwrites y
 	Conv2dInto(y.Data, x.Data, w.Data, g, ws)
 	return y
 }

@@ -107,7 +107,7 @@ func MaxPool2dIn[T Float](x *Tensor[T], g PoolGeom, ws *Workspace) (*Tensor[T], 
 		panic("tensor: MaxPool2d: input too large for int32 indices")
 	}
 	oh, ow := g.OutH(), g.OutW()
-	y := Make[T](ws, g.YShape()...)
+	y := MakeRaw[T](ws, g.YShape()...) // every output is written
 	idx := MakeIndex(ws, y.Len())
 	hw, p := g.H*g.W, oh*ow
 	f32 := isF32[T]()
