@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/metabench/metabench/internal/vec"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -65,6 +66,9 @@ func forChannels(c, work int, f func(c int)) {
 // order depends only on the length, never on the number of workers.
 
 func chanSumF64[T Float](x []T) float64 {
+	if isF32[T]() {
+		return vec.SumF64(asF32(x))
+	}
 	var a0, a1, a2, a3 float64
 	n := len(x) &^ 3
 	for i := 0; i < n; i += 4 {
@@ -81,6 +85,9 @@ func chanSumF64[T Float](x []T) float64 {
 }
 
 func chanDotF64[T Float](x, y []T) float64 {
+	if isF32[T]() {
+		return vec.DotF64(asF32(x), asF32(y))
+	}
 	y = y[:len(x)]
 	var a0, a1, a2, a3 float64
 	n := len(x) &^ 3
@@ -99,6 +106,9 @@ func chanDotF64[T Float](x, y []T) float64 {
 
 // chanSqDevF64 is sum (x - mu)^2.
 func chanSqDevF64[T Float](x []T, mu float64) float64 {
+	if isF32[T]() {
+		return vec.SqDevF64(asF32(x), mu)
+	}
 	var a0, a1, a2, a3 float64
 	n := len(x) &^ 3
 	for i := 0; i < n; i += 4 {
@@ -118,6 +128,9 @@ func chanSqDevF64[T Float](x []T, mu float64) float64 {
 
 // chanSumDevF64 returns sum g and sum g*(x - mu).
 func chanSumDevF64[T Float](g, x []T, mu float64) (sg, sgx float64) {
+	if isF32[T]() {
+		return vec.SumDevF64(asF32(g), asF32(x), mu)
+	}
 	x = x[:len(g)]
 	var a0, a1, a2, a3, b0, b1, b2, b3 float64
 	n := len(g) &^ 3
@@ -250,12 +263,20 @@ func chanFMA[T Float](xs, ss []*Var[T], d *Var[T]) *Var[T] {
 			switch len(xs) {
 			case 1:
 				a := float64(ss[0].val.Data[ch])
+				if isF32[T]() { // (v - 0)*a + shift = a*v + shift
+					vec.Affine(asF32(dst), asF32(xs[0].val.Data[off:off+inner]), 0, a, shift)
+					continue
+				}
 				for k, v := range xs[0].val.Data[off : off+inner] {
 					dst[k] = T(a*float64(v) + shift)
 				}
 			case 2:
 				a, b := float64(ss[0].val.Data[ch]), float64(ss[1].val.Data[ch])
 				y := xs[1].val.Data[off : off+inner]
+				if isF32[T]() {
+					vec.FMA2(asF32(dst), asF32(xs[0].val.Data[off:off+inner]), asF32(y), a, b, shift)
+					continue
+				}
 				for k, v := range xs[0].val.Data[off : off+inner] {
 					dst[k] = T(a*float64(v) + b*float64(y[k]) + shift)
 				}
@@ -385,6 +406,10 @@ func bnApply[T Float](ws *tensor.Workspace, x *tensor.Tensor[T], mean []float64,
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * inner
 			dst := y.Data[off : off+inner]
+			if isF32[T]() {
+				vec.Affine(asF32(dst), asF32(x.Data[off:off+inner]), mu, r, t)
+				continue
+			}
 			for k, v := range x.Data[off : off+inner] {
 				dst[k] = T((float64(v)-mu)*r + t)
 			}
@@ -470,6 +495,10 @@ func bnAffineBackwardFused[T Float](ws *tensor.Workspace, g, x *tensor.Tensor[T]
 			off := (i*c + ch) * inner
 			xs := x.Data[off : off+inner]
 			dst := dx.Data[off : off+inner]
+			if isF32[T]() {
+				vec.BNDx(asF32(dst), asF32(g.Data[off:off+inner]), asF32(xs), rg, mg, mu, coef)
+				continue
+			}
 			for k, v := range g.Data[off : off+inner] {
 				dst[k] = T(rg * (float64(v) - mg - (float64(xs[k])-mu)*coef))
 			}
@@ -545,6 +574,10 @@ func bnBackwardFused[T Float](ws *tensor.Workspace, g, xhat, rstd *tensor.Tensor
 			off := (i*c + ch) * inner
 			xs := xhat.Data[off : off+inner]
 			dst := out.Data[off : off+inner]
+			if isF32[T]() { // (x - 0)*mgx = x*mgx: the same formula
+				vec.BNDx(asF32(dst), asF32(g.Data[off:off+inner]), asF32(xs), r, mg, 0, mgx)
+				continue
+			}
 			for k, v := range g.Data[off : off+inner] {
 				dst[k] = T(r * (float64(v) - mg - float64(xs[k])*mgx))
 			}

@@ -1,0 +1,32 @@
+// Package vec holds the float32 kernels of batch normalisation: per-channel
+// reductions accumulated in float64 and per-element affine maps computed in
+// float64 and rounded once. Each has a portable scalar body and, when built
+// with GOEXPERIMENT=simd on an AVX-512 CPU, an archsimd body; the two give
+// the same bits.
+//
+// Reductions use a fixed order that does not depend on the path: Lanes (16)
+// partial sums, lane l adding x[16k+l] for k = 0, 1, ... in order (missing
+// tail elements count as +0), then the lanes are summed in a fixed tree,
+// l[i] += l[i+8], then +4, +2, +1. The element-wise maps do the same float64
+// operations (no fused multiply-add) in both bodies, so they agree exactly.
+//
+//	SumF64(x)          = Σ x
+//	DotF64(x, y)       = Σ x·y
+//	SqDevF64(x, μ)     = Σ (x-μ)²
+//	SumDevF64(g, x, μ) = (Σ g, Σ g·(x-μ))
+//	Affine(dst, x, μ, r, t):           dst = (x-μ)·r + t
+//	BNDx(dst, g, x, a, mg, μ, coef):   dst = a·(g - mg - (x-μ)·coef)
+//	FMA2(dst, x, y, a, b, s):          dst = a·x + b·y + s
+package vec
+
+// Lanes is the number of partial sums of every reduction.
+const Lanes = 16
+
+func treeSum(l *[Lanes]float64) float64 {
+	for step := Lanes / 2; step >= 1; step /= 2 {
+		for i := 0; i < step; i++ {
+			l[i] += l[i+step]
+		}
+	}
+	return l[0]
+}

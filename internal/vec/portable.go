@@ -1,0 +1,27 @@
+//go:build !(goexperiment.simd && amd64)
+
+package vec
+
+// Path names the body in use.
+func Path() string { return "scalar" }
+
+// SumF64 is Σ x in float64, in the package's fixed order.
+func SumF64(x []float32) float64 { return sumScalar(x) }
+
+// DotF64 is Σ x·y in float64.
+func DotF64(x, y []float32) float64 { return dotScalar(x, y) }
+
+// SqDevF64 is Σ (x-μ)² in float64.
+func SqDevF64(x []float32, mu float64) float64 { return sqDevScalar(x, mu) }
+
+// SumDevF64 is (Σ g, Σ g·(x-μ)) in float64.
+func SumDevF64(g, x []float32, mu float64) (float64, float64) { return sumDevScalar(g, x, mu) }
+
+// Affine sets dst = (x-μ)·r + t, computed in float64.
+func Affine(dst, x []float32, mu, r, t float64) { affineScalar(dst, x, mu, r, t) }
+
+// BNDx sets dst = a·(g - mg - (x-μ)·coef), computed in float64.
+func BNDx(dst, g, x []float32, a, mg, mu, coef float64) { bnDxScalar(dst, g, x, a, mg, mu, coef) }
+
+// FMA2 sets dst = a·x + b·y + s, computed in float64.
+func FMA2(dst, x, y []float32, a, b, s float64) { fma2Scalar(dst, x, y, a, b, s) }

@@ -1,0 +1,99 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randVec(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64()*3 + 0.5)
+	}
+	return x
+}
+
+func same(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+
+// TestPathsAgree checks that the bodies in use give the scalar bodies' bits
+// on every length from 0 to 100 and a long one, and that the reductions are
+// within float64 rounding of a plain sequential sum.
+func TestPathsAgree(t *testing.T) {
+	t.Logf("path %s", Path())
+	rng := rand.New(rand.NewPCG(1, 2))
+	lens := []int{1000, 4099}
+	for n := 0; n <= 100; n++ {
+		lens = append(lens, n)
+	}
+	for _, n := range lens {
+		x, y := randVec(rng, n), randVec(rng, n)
+		mu := rng.NormFloat64()
+		if got, want := SumF64(x), sumScalar(x); !same(got, want) {
+			t.Fatalf("n=%d SumF64 %v, scalar %v", n, got, want)
+		}
+		if got, want := DotF64(x, y), dotScalar(x, y); !same(got, want) {
+			t.Fatalf("n=%d DotF64 %v, scalar %v", n, got, want)
+		}
+		if got, want := SqDevF64(x, mu), sqDevScalar(x, mu); !same(got, want) {
+			t.Fatalf("n=%d SqDevF64 %v, scalar %v", n, got, want)
+		}
+		a1, b1 := SumDevF64(x, y, mu)
+		a2, b2 := sumDevScalar(x, y, mu)
+		if !same(a1, a2) || !same(b1, b2) {
+			t.Fatalf("n=%d SumDevF64 %v %v, scalar %v %v", n, a1, b1, a2, b2)
+		}
+		var rs, rd, rq, rb float64
+		for i := range x {
+			rs += float64(x[i])
+			rd += float64(x[i]) * float64(y[i])
+			rq += (float64(x[i]) - mu) * (float64(x[i]) - mu)
+			rb += float64(x[i]) * (float64(y[i]) - mu)
+		}
+		for _, c := range [][3]float64{{SumF64(x), rs, 0}, {DotF64(x, y), rd, 0}, {SqDevF64(x, mu), rq, 0}, {b1, rb, 0}, {a1, rs, 0}} {
+			if math.Abs(c[0]-c[1]) > 1e-12*(1+math.Abs(c[1]))*float64(n+1) {
+				t.Fatalf("n=%d reduction %v far from sequential %v", n, c[0], c[1])
+			}
+		}
+		d1, d2 := make([]float32, n), make([]float32, n)
+		Affine(d1, x, mu, 0.7, -0.2)
+		affineScalar(d2, x, mu, 0.7, -0.2)
+		sameF32(t, "Affine", d1, d2)
+		BNDx(d1, x, y, 1.3, 0.1, mu, 0.05)
+		bnDxScalar(d2, x, y, 1.3, 0.1, mu, 0.05)
+		sameF32(t, "BNDx", d1, d2)
+		FMA2(d1, x, y, 0.3, -1.7, 0.25)
+		fma2Scalar(d2, x, y, 0.3, -1.7, 0.25)
+		sameF32(t, "FMA2", d1, d2)
+	}
+}
+
+func sameF32(t *testing.T, what string, a, b []float32) {
+	t.Helper()
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("%s[%d] of %d: %v vs scalar %v", what, i, len(a), a[i], b[i])
+		}
+	}
+}
+
+// TestScalarDefinitions pins the scalar bodies to their formulas.
+func TestScalarDefinitions(t *testing.T) {
+	x := []float32{1, -2, 3.5}
+	y := []float32{0.5, 4, -1}
+	d := make([]float32, 3)
+	affineScalar(d, x, 1, 2, 3)
+	bnDx := make([]float32, 3)
+	bnDxScalar(bnDx, x, y, 2, 0.5, 1, 0.25)
+	f := make([]float32, 3)
+	fma2Scalar(f, x, y, 2, -1, 0.5)
+	for i := range x {
+		xi, yi := float64(x[i]), float64(y[i])
+		if d[i] != float32((xi-1)*2+3) || bnDx[i] != float32(2*(xi-0.5-(yi-1)*0.25)) || f[i] != float32(2*xi-yi+0.5) {
+			t.Fatalf("element %d: %v %v %v", i, d[i], bnDx[i], f[i])
+		}
+	}
+	if SumF64(x) != 2.5 || DotF64(x, y) != 0.5-8-3.5 || SqDevF64(x, 1) != 0+9+6.25 {
+		t.Fatal("reductions")
+	}
+}
