@@ -470,7 +470,7 @@ func bnAffineBackwardFused[T Float](ws *tensor.Workspace, g, x *tensor.Tensor[T]
 	m := float64(n * inner)
 	dgamma, dbeta = tensor.New[T](c), tensor.New[T](c)
 	if needX {
-		dx = tensor.Make[T](ws, g.Shape...)
+		dx = tensor.MakeRaw[T](ws, g.Shape...) // every element is written
 	}
 	forChannels(c, 2*len(g.Data), func(ch int) {
 		mu, r := mean[ch], float64(rstd.Data[ch])

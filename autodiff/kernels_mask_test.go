@@ -79,7 +79,7 @@ func TestMaskKernelsMatchScalar(t *testing.T) {
 // with ties, zeros of both signs and windows that are all negative.
 func TestReLUMaxPoolFusedMatchesPair(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, geom := range [][4]int{{2, 2, 0, 0}, {3, 2, 1, 0}, {3, 1, 1, 1}} {
+	for _, geom := range [][4]int{{2, 2, 0, 0}, {3, 2, 1, 0}, {3, 1, 1, 1}, {2, 1, 0, 0}} {
 		k, s, p := geom[0], geom[1], geom[2]
 		shape := []int{2, 3, 7, 6}
 		n := 2 * 3 * 7 * 6
@@ -100,14 +100,17 @@ func TestReLUMaxPoolFusedMatchesPair(t *testing.T) {
 		for i := range vd {
 			vd[i] = rng.NormFloat64()
 		}
-		run := func(fused bool) ([]float64, []float64, []float64) {
+		run := func(variant int) ([]float64, []float64, []float64) {
 			tp := NewTape[float64]()
 			z := tp.Param(tensor.FromSlice(append([]float64(nil), zd...), shape...))
 			var y *Var[float64]
-			if fused {
-				y = ReLUMaxPool2d(z, k, s, p)
-			} else {
+			switch variant {
+			case 0: // fully unfused: Scale(., 1) hides the ReLU from MaxPool2d
+				y = MaxPool2d(Scale(ReLU(z), 1), k, s, p)
+			case 1: // MaxPool2d of a ReLU output (reluMaxPoolOp)
 				y = MaxPool2d(ReLU(z), k, s, p)
+			default:
+				y = ReLUMaxPool2d(z, k, s, p)
 			}
 			v := tp.Const(tensor.FromSlice(append([]float64(nil), vd...), y.Shape()...))
 			l := Sum(Mul(Mul(y, y), v), nil, false)
@@ -121,12 +124,14 @@ func TestReLUMaxPoolFusedMatchesPair(t *testing.T) {
 			}
 			return y.Data(), g[0].Data(), h[0].Data()
 		}
-		y1, g1, h1 := run(false)
-		y2, g2, h2 := run(true)
-		for name, pair := range map[string][2][]float64{"value": {y1, y2}, "grad": {g1, g2}, "grad2": {h1, h2}} {
-			for i := range pair[0] {
-				if !sameBits64(pair[0][i], pair[1][i]) {
-					t.Fatalf("kernel %d stride %d pad %d: %s[%d]: pair %v, fused %v", k, s, p, name, i, pair[0][i], pair[1][i])
+		y0, g0, h0 := run(0)
+		for v := 1; v <= 2; v++ {
+			y1, g1, h1 := run(v)
+			for name, pair := range map[string][2][]float64{"value": {y0, y1}, "grad": {g0, g1}, "grad2": {h0, h1}} {
+				for i := range pair[0] {
+					if !sameBits64(pair[0][i], pair[1][i]) {
+						t.Fatalf("variant %d, kernel %d stride %d pad %d: %s[%d]: unfused %v, fused %v", v, k, s, p, name, i, pair[0][i], pair[1][i])
+					}
 				}
 			}
 		}

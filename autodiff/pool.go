@@ -170,11 +170,22 @@ func reluMaxPoolOp[T Float](x *Var[T], y *tensor.Tensor[T], idx []int32, g tenso
 
 // maskedScatter is dx[midx[o]] += gy[o] over o in order, skipping midx[o] < 0.
 func maskedScatter[T Float](gy *Var[T], midx []int32, g tensor.PoolGeom) *Var[T] {
-	dx := tensor.Make[T](gy.tape.work, g.XShape()...)
 	// The indices of plane p's outputs point into plane p of dx, so planes
 	// are independent: each is done, in order, by one goroutine.
 	p := g.OutH() * g.OutW()
 	hw := g.H * g.W
+	if g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0 {
+		// Disjoint windows: every cell of dx is written once (no clearing
+		// pass, no accumulation).
+		dx := tensor.MakeRaw[T](gy.tape.work, g.XShape()...)
+		forChannels(g.N*g.C, 4*len(gy.val.Data), func(pl int) {
+			maskedUnpool2x2Plane(dx.Data[pl*hw:(pl+1)*hw], gy.val.Data[pl*p:(pl+1)*p], midx[pl*p:(pl+1)*p], int32(pl*hw), g.H, g.W)
+		})
+		return NewOp(gy.tape, dx, []*Var[T]{gy}, func(u *Var[T]) []*Var[T] {
+			return []*Var[T]{maskedGather(u, midx, g)}
+		})
+	}
+	dx := tensor.Make[T](gy.tape.work, g.XShape()...)
 	forChannels(g.N*g.C, len(gy.val.Data), func(pl int) {
 		maskedScatterPlane(dx.Data[pl*hw:(pl+1)*hw], gy.val.Data[pl*p:(pl+1)*p], midx[pl*p:(pl+1)*p], int32(pl*hw))
 	})
@@ -193,4 +204,27 @@ func maskedGather[T Float](u *Var[T], midx []int32, g tensor.PoolGeom) *Var[T] {
 	return NewOp(u.tape, out, []*Var[T]{u}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{maskedScatter(gy, midx, g)}
 	})
+}
+
+// maskedUnpool2x2Plane writes one h x w plane of the masked scatter of a
+// 2x2, stride 2 pool: each window's four cells are 0 but for its argmax
+// cell, which gets the window's gradient (kept windows only); cells outside
+// every window (the last row or column of an odd size) are 0.
+func maskedUnpool2x2Plane[T Float](dx, gy []T, midx []int32, base int32, h, w int) {
+	oh, ow := h/2, w/2
+	for r := 0; r < oh; r++ {
+		r0 := dx[2*r*w : 2*r*w+w]
+		r1 := dx[(2*r+1)*w : (2*r+1)*w+w]
+		clear(r0[2*ow:])
+		clear(r1[2*ow:])
+		gs := gy[r*ow : (r+1)*ow]
+		is := midx[r*ow : (r+1)*ow]
+		for c := range gs {
+			r0[2*c], r0[2*c+1], r1[2*c], r1[2*c+1] = 0, 0, 0, 0
+			if i := is[c]; i >= 0 {
+				dx[i-base] = gs[c]
+			}
+		}
+	}
+	clear(dx[2*oh*w:])
 }
