@@ -164,3 +164,20 @@ func maskedGatherPlane[T Float](out, u []T, midx []int32, base int32) {
 		d[o] = math.Float64frombits(math.Float64bits(s[j]) & keep)
 	}
 }
+
+// dropNonPositive sets idx[o] = -1 where !(v[o] > 0), without branches.
+func dropNonPositive[T Float](idx []int32, v []T) {
+	if isF32[T]() {
+		vs := asF32(v)[:len(idx)]
+		for o, x := range vs {
+			keep := int32(posMask32(math.Float32bits(x)))
+			idx[o] = idx[o]&keep | ^keep
+		}
+		return
+	}
+	vs := asF64(v)[:len(idx)]
+	for o, x := range vs {
+		keep := int32(posMask64(math.Float64bits(x)))
+		idx[o] = idx[o]&keep | ^keep
+	}
+}

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"github.com/metabench/metabench/internal/vec"
 	"math"
 )
 
@@ -194,46 +195,8 @@ func maxPool2x2Plane[T Float](ys []T, is []int32, xs []T, base int32, w, oh, ow 
 func maxPool2x2Plane32(ys []float32, is []int32, xs []float32, base int32, w, oh, ow int) {
 	for r := 0; r < oh; r++ {
 		o0 := 2 * r * w
-		r0 := xs[o0 : o0+2*ow]
-		r1 := xs[o0+w : o0+w+2*ow]
-		yr := ys[r*ow : (r+1)*ow]
-		ir := is[r*ow : (r+1)*ow]
-		for c := range yr {
-			// Branch-free "first strictly larger key wins" over the four
-			// cells in window order; sel is all ones where the candidate
-			// wins.
-			a0, a1, b0, b1 := r0[2*c], r0[2*c+1], r1[2*c], r1[2*c+1]
-			best, bi, bv := poolKey32i(a0), int32(o0+2*c), a0
-			k := poolKey32i(a1)
-			sel := (best - k) >> 63
-			best, bi, bv = best^((best^k)&sel), bi^((bi^int32(o0+2*c+1))&int32(sel)), sel32(bv, a1, uint32(sel))
-			k = poolKey32i(b0)
-			sel = (best - k) >> 63
-			best, bi, bv = best^((best^k)&sel), bi^((bi^int32(o0+w+2*c))&int32(sel)), sel32(bv, b0, uint32(sel))
-			k = poolKey32i(b1)
-			sel = (best - k) >> 63
-			bi, bv = bi^((bi^int32(o0+w+2*c+1))&int32(sel)), sel32(bv, b1, uint32(sel))
-			yr[c] = bv
-			ir[c] = base + bi
-		}
+		vec.MaxPool2x2Row(ys[r*ow:(r+1)*ow], is[r*ow:(r+1)*ow], xs[o0:o0+2*ow], xs[o0+w:o0+w+2*ow], base+int32(o0), base+int32(o0+w))
 	}
-}
-
-// poolKey32i is poolKey32 without branches: the magnitude bits, negated for
-// negative numbers (so -0 and +0 both give 0), and MaxInt32 for NaNs.
-func poolKey32i(v float32) int64 {
-	b := int32(math.Float32bits(v))
-	neg := b >> 31                // all ones when the sign bit is set
-	m := b & 0x7fffffff           // magnitude bits
-	k := (m ^ neg) - neg          // -m when negative
-	nan := (0x7f800000 - m) >> 31 // all ones for NaN
-	return int64((k &^ nan) | (nan & 0x7fffffff))
-}
-
-// sel32 is b where mask is all ones, a where it is 0.
-func sel32(a, b float32, mask uint32) float32 {
-	x, y := math.Float32bits(a), math.Float32bits(b)
-	return math.Float32frombits(x ^ ((x ^ y) & mask))
 }
 
 func maxPool2x2Plane64(ys []float64, is []int32, xs []float64, base int32, w, oh, ow int) {

@@ -25,3 +25,7 @@ func BNDx(dst, g, x []float32, a, mg, mu, coef float64) { bnDxScalar(dst, g, x, 
 
 // FMA2 sets dst = a·x + b·y + s, computed in float64.
 func FMA2(dst, x, y []float32, a, b, s float64) { fma2Scalar(dst, x, y, a, b, s) }
+
+func maxPool2x2Row(ys []float32, is []int32, r0, r1 []float32, off0, off1 int32) {
+	maxPool2x2RowScalar(ys, is, r0, r1, off0, off1)
+}

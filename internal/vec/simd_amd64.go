@@ -169,3 +169,67 @@ func FMA2(dst, x, y []float32, a, b, s float64) {
 	archsimd.ClearAVXUpperBits()
 	fma2Scalar(dst[n:], x[n:], y[n:], a, b, s)
 }
+
+// deinterleave puts the even lanes of a Float32x16 in its low half and the
+// odd lanes in its high half.
+var deinterleave = [16]uint32{0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15}
+
+var evenOffsets = [8]int32{0, 2, 4, 6, 8, 10, 12, 14}
+
+func keys8(v archsimd.Float32x8) archsimd.Int32x8 {
+	b := v.AsInt32x8()
+	neg := b.ShiftAllRight(31)
+	m := b.And(archsimd.BroadcastInt32x8(0x7fffffff))
+	k := m.Xor(neg).Sub(neg)
+	nan := m.Greater(archsimd.BroadcastInt32x8(0x7f800000))
+	return archsimd.BroadcastInt32x8(0x7fffffff).Merge(k, nan)
+}
+
+// maxPool2x2Row does 8 outputs per step: the 16 inputs of each row are split
+// into even and odd columns (VPERMPS), the four candidates compared as
+// integer keys in window order with strict "greater", and values and
+// indices selected by the same masks as in the scalar body. A short last
+// step uses partial loads and stores.
+func maxPool2x2Row(ys []float32, is []int32, r0, r1 []float32, off0, off1 int32) {
+	if !archsimd.X86.AVX512() || len(ys) < 4 {
+		maxPool2x2RowScalar(ys, is, r0, r1, off0, off1)
+		return
+	}
+	n := len(ys)
+	is, r0, r1 = is[:n], r0[:2*n], r1[:2*n]
+	perm := archsimd.LoadUint32x16(&deinterleave)
+	lanes := archsimd.LoadInt32x8(&evenOffsets)
+	for c := 0; c < n; c += 8 {
+		var x0, x1 archsimd.Float32x16
+		if c+8 <= n {
+			x0 = archsimd.LoadFloat32x16Slice(r0[2*c : 2*c+16])
+			x1 = archsimd.LoadFloat32x16Slice(r1[2*c : 2*c+16])
+		} else {
+			x0 = archsimd.LoadFloat32x16SlicePart(r0[2*c:])
+			x1 = archsimd.LoadFloat32x16SlicePart(r1[2*c:])
+		}
+		x0, x1 = x0.Permute(perm), x1.Permute(perm)
+		a0, a1, b0, b1 := x0.GetLo(), x0.GetHi(), x1.GetLo(), x1.GetHi()
+		i00 := archsimd.BroadcastInt32x8(off0 + int32(2*c)).Add(lanes)
+		i10 := archsimd.BroadcastInt32x8(off1 + int32(2*c)).Add(lanes)
+		one := archsimd.BroadcastInt32x8(1)
+		best, bi, bv := keys8(a0), i00, a0
+		k := keys8(a1)
+		sel := k.Greater(best)
+		best, bi, bv = k.Merge(best, sel), i00.Add(one).Merge(bi, sel), a1.Merge(bv, sel)
+		k = keys8(b0)
+		sel = k.Greater(best)
+		best, bi, bv = k.Merge(best, sel), i10.Merge(bi, sel), b0.Merge(bv, sel)
+		k = keys8(b1)
+		sel = k.Greater(best)
+		bi, bv = i10.Add(one).Merge(bi, sel), b1.Merge(bv, sel)
+		if c+8 <= n {
+			bv.StoreSlice(ys[c : c+8])
+			bi.StoreSlice(is[c : c+8])
+		} else {
+			bv.StoreSlicePart(ys[c:])
+			bi.StoreSlicePart(is[c:])
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}

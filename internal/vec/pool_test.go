@@ -1,0 +1,52 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestMaxPool2x2RowAgrees checks the row kernel in use against the scalar
+// body on every width up to 40, with ties, zeros of both signs, infinities
+// and NaNs of both signs, and pins the rule on a hand-made window set.
+func TestMaxPool2x2RowAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	specials := []float32{0, float32(math.Copysign(0, -1)), 1, 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), math.Float32frombits(0xffc00000), 2.5}
+	for n := 0; n <= 40; n++ {
+		for trial := 0; trial < 20; trial++ {
+			r0, r1 := make([]float32, 2*n+3), make([]float32, 2*n+3)
+			for i := range r0 {
+				if rng.IntN(3) == 0 {
+					r0[i] = specials[rng.IntN(len(specials))]
+					r1[i] = specials[rng.IntN(len(specials))]
+				} else {
+					r0[i], r1[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+				}
+			}
+			y1, y2 := make([]float32, n), make([]float32, n)
+			i1, i2 := make([]int32, n), make([]int32, n)
+			MaxPool2x2Row(y1, i1, r0, r1, 100, 1000)
+			maxPool2x2RowScalar(y2, i2, r0, r1, 100, 1000)
+			for c := 0; c < n; c++ {
+				if i1[c] != i2[c] || math.Float32bits(y1[c]) != math.Float32bits(y2[c]) {
+					t.Fatalf("width %d output %d: %v@%d, scalar %v@%d", n, c, y1[c], i1[c], y2[c], i2[c])
+				}
+			}
+		}
+	}
+	negZero := float32(math.Copysign(0, -1))
+	nan, negNaN := float32(math.NaN()), math.Float32frombits(0xffc00000)
+	// windows: [1 1; 0 1] -> first 1; [-0 +0; +0 -0] -> first; [-2 NaN; 5 negNaN] -> NaN at 1;
+	// [-inf -3; -3 -1] -> -1; and 4 more random-free windows to fill a vector
+	r0 := []float32{1, 1, negZero, 0, -2, nan, float32(math.Inf(-1)), -3, 4, 4, 0, 0, 1, 2, 3, 4}
+	r1 := []float32{0, 1, 0, negZero, 5, negNaN, -3, -1, 4, 5, 0, 0, 2, 1, 4, 3}
+	y, idx := make([]float32, 8), make([]int32, 8)
+	MaxPool2x2Row(y, idx, r0, r1, 0, 16)
+	want := []int32{0, 2, 5, 16 + 7, 16 + 9, 10, 13, 15}
+	for c, w := range want {
+		if idx[c] != w {
+			t.Fatalf("window %d: index %d, want %d (y %v)", c, idx[c], w, y)
+		}
+	}
+}
