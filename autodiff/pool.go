@@ -141,6 +141,19 @@ func ReLUMaxPool2d[T Float](z *Var[T], kernel, stride, padding int) *Var[T] {
 	})
 }
 
+// Discard hands v's value buffer back to its tape's workspace arena (when
+// the arena lent it) for reuse by later ops of the same arena scope. It is
+// for model code that knows an activation is dead: nothing may read v's
+// value again, nor that of a view of it (its shape stays valid, so v may
+// remain a parent in the graph as long as no backward rule reads its
+// value). Conv4 uses it on the batch-norm output once ReLUMaxPool2d, whose
+// backward keeps only the argmax indices, has consumed it.
+func Discard[T Float](v *Var[T]) {
+	if v.tape.work != nil {
+		tensor.Recycle(v.tape.work, tensor.Mark{}, v.val.Data)
+	}
+}
+
 // reluMaxPoolOp is y = maxpool(relu(z)) as one op over z = x.reluIn, where x
 // = relu(z) and y, idx are the pooling of x. The chain's backward,
 // stepMask(scatter(gy, idx), x > 0), equals a scatter through the masked

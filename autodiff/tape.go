@@ -229,7 +229,17 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 			needed[n] = true
 		}
 	}
+	// In release mode with a workspace arena, a gradient buffer made during
+	// this sweep goes back to the arena as soon as no entry of grads refers
+	// to it (entries share buffers through pass-through rules and reshapes:
+	// they are counted by data pointer), so later gradients of the sweep
+	// reuse it and the peak stays near that of garbage-collected memory.
+	var rec *recycler[T]
+	if release && !createGraph && tp.work != nil {
+		rec = &recycler[T]{ws: tp.work, mark: tp.work.Mark(), refs: make(map[*T]int), keep: keep}
+	}
 	grads[y] = gy
+	rec.add(gy)
 	settle := func(n *Var[T]) *Var[T] {
 		g := grads[n]
 		if more := extra[n]; len(more) > 0 {
@@ -244,16 +254,21 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 		switch {
 		case old == nil:
 			grads[p] = g
+			rec.add(g)
 		case tp.Recording():
 			extra[p] = append(extra[p], g)
 		case owned[p]:
 			addInto(old.val.Data, g.val.Data)
+			rec.later(g)
 		default:
 			buf := tensor.Make[T](tp.work, old.val.Shape...)
 			addInto(buf.Data, old.val.Data)
 			addInto(buf.Data, g.val.Data)
 			grads[p] = tp.Const(buf)
 			owned[p] = true
+			rec.add(grads[p])
+			rec.drop(old, p)
+			rec.later(g)
 		}
 	}
 	run := func() {
@@ -263,8 +278,13 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 			if !keep[n] {
 				delete(grads, n)
 				delete(owned, n)
+				// n's buffer may go back once its backward has handed g
+				// on (a parent may get g itself): see rec.drop below.
 			}
 			if g == nil || n.backward == nil || !parentNeeded(n, needed) {
+				if !keep[n] {
+					rec.drop(g, n)
+				}
 				continue
 			}
 			pg := n.backward(g)
@@ -277,6 +297,9 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 			}
 			for j, p := range parents {
 				if p == nil || !p.requiresGrad || pg[j] == nil || !needed[p] {
+					if pg[j] != nil {
+						rec.later(pg[j])
+					}
 					continue
 				}
 				if !tensor.SameShape(pg[j].val.Shape, p.val.Shape) {
@@ -284,6 +307,10 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 				}
 				accumulate(p, pg[j])
 			}
+			if !keep[n] {
+				rec.drop(g, n)
+			}
+			rec.flush()
 		}
 		for _, x := range xs {
 			settle(x) // leaves and xs not visited as interior nodes
@@ -392,4 +419,65 @@ func topoOrder[T Float](y *Var[T]) []*Var[T] {
 		stack = stack[:len(stack)-1]
 	}
 	return order
+}
+
+// recycler counts the grads entries that refer to each gradient buffer and
+// hands a buffer back to the workspace arena (tensor.Recycle) when the count
+// falls to zero. Only buffers lent after mark (made during the sweep) can go
+// back; gradients of the requested variables never do. A nil recycler does
+// nothing.
+type recycler[T Float] struct {
+	ws      *tensor.Workspace
+	mark    tensor.Mark
+	refs    map[*T]int
+	keep    map[*Var[T]]bool
+	pending []*Var[T]
+}
+
+func (r *recycler[T]) add(g *Var[T]) {
+	if r == nil || g == nil || len(g.val.Data) == 0 {
+		return
+	}
+	r.refs[&g.val.Data[0]]++
+}
+
+// later notes a gradient that may be dead once the current node's parents
+// have all been handed their gradients (a contribution summed into another
+// buffer, or one nobody needs); flush then recycles those no entry of grads
+// refers to. Deferring matters: a rule may hand the same tensor to several
+// parents.
+func (r *recycler[T]) later(g *Var[T]) {
+	if r == nil || len(g.val.Data) == 0 {
+		return
+	}
+	r.pending = append(r.pending, g)
+}
+
+func (r *recycler[T]) flush() {
+	if r == nil {
+		return
+	}
+	for i, g := range r.pending {
+		if r.refs[&g.val.Data[0]] == 0 {
+			tensor.Recycle(r.ws, r.mark, g.val.Data) // a no-op if already recycled
+		}
+		r.pending[i] = nil
+	}
+	r.pending = r.pending[:0]
+}
+
+// drop removes the entry of node n (whose gradient was g).
+func (r *recycler[T]) drop(g, n *Var[T]) {
+	if r == nil || g == nil || len(g.val.Data) == 0 {
+		return
+	}
+	p := &g.val.Data[0]
+	r.refs[p]--
+	if r.refs[p] > 0 {
+		return
+	}
+	delete(r.refs, p)
+	if !r.keep[n] {
+		tensor.Recycle(r.ws, r.mark, g.val.Data)
+	}
 }

@@ -71,7 +71,13 @@ func Adapt[T tensor.Float](m nn.Model[T], tp *autodiff.Tape[T], theta []*autodif
 	for t := 0; t < steps; t++ {
 		loss := autodiff.CrossEntropy(m.Forward(tp, cur, xs), ys)
 		losses = append(losses, float64(loss.Item()))
-		g, err := autodiff.Grad(loss, cur, createGraph)
+		var g []*autodiff.Var[T]
+		var err error
+		if createGraph {
+			g, err = autodiff.Grad(loss, cur, true)
+		} else {
+			g, err = autodiff.GradRelease(loss, cur) // this step's graph is not needed again
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("maml: inner step %d: %w", t, err)
 		}

@@ -134,8 +134,11 @@ func (m *Conv4[T]) Forward(tp *autodiff.Tape[T], p []*autodiff.Var[T], x *autodi
 	for b := 0; b < 4; b++ {
 		w, bias, gamma, beta := p[4*b], p[4*b+1], p[4*b+2], p[4*b+3]
 		h = autodiff.Conv2d(h, w, bias, autodiff.Conv2dOpts{PadH: 1, PadW: 1})
-		h = autodiff.BatchNorm(h, gamma, beta, BNEps)
-		h = autodiff.ReLUMaxPool2d(h, 2, 2, 0) // = MaxPool2d(ReLU(h), 2, 2, 0), fused
+		z := autodiff.BatchNorm(h, gamma, beta, BNEps)
+		h = autodiff.ReLUMaxPool2d(z, 2, 2, 0) // = MaxPool2d(ReLU(z), 2, 2, 0), fused
+		// z is dead: the affine batch norm's backward reads its input, not
+		// its output, and the pool's keeps only indices.
+		autodiff.Discard(z)
 	}
 	h = autodiff.Reshape(h, s[0], m.Features())
 	return autodiff.Linear(h, p[16], p[17])

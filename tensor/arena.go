@@ -1,6 +1,9 @@
 package tensor
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // The output arena of a Workspace. Outside a scope, Make and MakeIndex
 // allocate from the Go heap like New. Between ws.Begin() and the matching
@@ -47,21 +50,77 @@ func (s Scope) End() {
 		panic("tensor: Scope.End out of order")
 	}
 	ws.depth--
-	ws.lent32 = reclaim(ws.lent32, s.n32, &ws.idle32)
-	ws.lent64 = reclaim(ws.lent64, s.n64, &ws.idle64)
-	ws.lentI = reclaim(ws.lentI, s.nIdx, &ws.idleI)
+	ws.lent32 = reclaim(ws.lent32, s.n32, &ws.idle32, ws.where)
+	ws.lent64 = reclaim(ws.lent64, s.n64, &ws.idle64, ws.where)
+	ws.lentI = reclaim(ws.lentI, s.nIdx, &ws.idleI, nil)
 }
 
-func reclaim[E any](lent [][]E, from int, idle *map[int][][]E) [][]E {
+func reclaim[E any](lent [][]E, from int, idle *map[int][][]E, where map[unsafe.Pointer]int) [][]E {
 	if *idle == nil {
 		*idle = make(map[int][][]E)
 	}
 	for i := from; i < len(lent); i++ {
 		b := lent[i]
+		if b == nil { // recycled early (Recycle)
+			continue
+		}
+		if where != nil {
+			delete(where, unsafe.Pointer(unsafe.SliceData(b)))
+		}
 		(*idle)[len(b)] = append((*idle)[len(b)], b)
 		lent[i] = nil
 	}
 	return lent[:from]
+}
+
+// Mark is a position in a workspace's lending (see Recycle).
+type Mark struct{ n32, n64 int }
+
+// Mark returns the current position: buffers lent after it may be recycled
+// early with Recycle.
+func (ws *Workspace) Mark() Mark {
+	if ws == nil {
+		return Mark{}
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	return Mark{len(ws.lent32), len(ws.lent64)}
+}
+
+// Recycle takes back, before the end of its scope, the buffer whose data is
+// exactly data (the whole of one lent buffer) if it was lent after m, so
+// that later Makes in the same scope reuse it. It reports whether it did;
+// anything else (a buffer lent before m, a part of one, memory the arena did
+// not lend) is left alone. The caller guarantees that nothing uses the
+// buffer any more.
+func Recycle[T Float](ws *Workspace, m Mark, data []T) bool {
+	if ws == nil || len(data) == 0 {
+		return false
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	p := unsafe.Pointer(unsafe.SliceData(data))
+	i, ok := ws.where[p]
+	if !ok {
+		return false
+	}
+	if isF32[T]() {
+		if i < m.n32 || i >= len(ws.lent32) || len(ws.lent32[i]) != len(data) {
+			return false
+		}
+		b := ws.lent32[i]
+		ws.lent32[i] = nil
+		ws.idle32[len(b)] = append(ws.idle32[len(b)], b)
+	} else {
+		if i < m.n64 || i >= len(ws.lent64) || len(ws.lent64[i]) != len(data) {
+			return false
+		}
+		b := ws.lent64[i]
+		ws.lent64[i] = nil
+		ws.idle64[len(b)] = append(ws.idle64[len(b)], b)
+	}
+	delete(ws.where, p)
+	return true
 }
 
 func lend[E any](lent *[][]E, idle map[int][][]E, n int, zero bool) []E {
@@ -98,11 +157,22 @@ func makeIn[T Float](ws *Workspace, zero bool, shape []int) *Tensor[T] {
 	if ws.depth == 0 {
 		return New[T](shape...)
 	}
+	if ws.where == nil {
+		ws.where = make(map[unsafe.Pointer]int)
+	}
+	if ws.idle32 == nil {
+		ws.idle32 = make(map[int][][]float32)
+	}
+	if ws.idle64 == nil {
+		ws.idle64 = make(map[int][][]float64)
+	}
 	var data []T
 	if isF32[T]() {
 		data = fromF32[T](lend(&ws.lent32, ws.idle32, n, zero))
+		ws.where[unsafe.Pointer(unsafe.SliceData(data))] = len(ws.lent32) - 1
 	} else {
 		data = fromF64[T](lend(&ws.lent64, ws.idle64, n, zero))
+		ws.where[unsafe.Pointer(unsafe.SliceData(data))] = len(ws.lent64) - 1
 	}
 	return &Tensor[T]{Shape: append([]int(nil), shape...), Data: data}
 }

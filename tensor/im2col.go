@@ -30,6 +30,9 @@ type Workspace struct {
 	idle32 map[int][][]float32
 	idle64 map[int][][]float64
 	idleI  map[int][][]int32
+	// where maps the data pointer of each lent float buffer to its index in
+	// lent32/lent64, for Recycle.
+	where map[unsafe.Pointer]int
 }
 
 // NewWorkspace returns an empty workspace.
