@@ -3,6 +3,8 @@ package autodiff
 import (
 	"fmt"
 
+	"github.com/metabench/metabench/internal/vec"
+
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -56,15 +58,17 @@ func convBiasOp[T Float](x, w, b *Var[T], g tensor.ConvGeom, ws *tensor.Workspac
 	tp := convTape(x, w)
 	y := tensor.Conv2d(x.val, w.val, g, ws)
 	p := g.OutH() * g.OutW()
-	for n := 0; n < g.N; n++ {
-		for k := 0; k < g.K; k++ {
-			bk := b.val.Data[k]
-			blk := y.Data[(n*g.K+k)*p:][:p]
-			for i := range blk {
-				blk[i] += bk
-			}
+	forChannels(g.N*g.K, len(y.Data), func(nk int) {
+		bk := b.val.Data[nk%g.K]
+		blk := y.Data[nk*p:][:p]
+		if isF32[T]() {
+			vec.AddConst(asF32(blk), float32(bk))
+			return
 		}
-	}
+		for i := range blk {
+			blk[i] += bk
+		}
+	})
 	return NewOp(tp, y, []*Var[T]{x, w, b}, func(gy *Var[T]) []*Var[T] {
 		var gx, gw, gb *Var[T]
 		if x.requiresGrad {

@@ -3,6 +3,8 @@ package autodiff
 import (
 	"fmt"
 
+	"github.com/metabench/metabench/internal/vec"
+
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -229,6 +231,11 @@ func maskedUnpool2x2Plane[T Float](dx, gy []T, midx []int32, base int32, h, w in
 		clear(r1[2*ow:])
 		gs := gy[r*ow : (r+1)*ow]
 		is := midx[r*ow : (r+1)*ow]
+		if isF32[T]() {
+			o0 := base + int32(2*r*w)
+			vec.MaskedUnpool2x2Row(asF32(r0), asF32(r1), asF32(gs), is, o0, o0+int32(w))
+			continue
+		}
 		for c := range gs {
 			r0[2*c], r0[2*c+1], r1[2*c], r1[2*c+1] = 0, 0, 0, 0
 			if i := is[c]; i >= 0 {

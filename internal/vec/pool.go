@@ -42,3 +42,31 @@ func maxPool2x2RowScalar(ys []float32, is []int32, r0, r1 []float32, off0, off1 
 		ys[c], is[c] = bv, bi
 	}
 }
+
+// MaskedUnpool2x2Row writes two full input rows of the backward of a 2x2,
+// stride 2 max pool (the inverse of MaxPool2x2Row): for window c, the cell
+// whose flat index is is[c] (off0 + column in r0, off1 + column in r1)
+// gets gs[c] and the three others 0; a window with is[c] < 0 (dropped) gets
+// four zeros. r0 and r1 receive 2*len(gs) values each.
+func MaskedUnpool2x2Row(r0, r1, gs []float32, is []int32, off0, off1 int32) {
+	maskedUnpool2x2Row(r0, r1, gs, is, off0, off1)
+}
+
+func maskedUnpool2x2RowScalar(r0, r1, gs []float32, is []int32, off0, off1 int32) {
+	is = is[:len(gs)]
+	r0, r1 = r0[:2*len(gs)], r1[:2*len(gs)]
+	for c, g := range gs {
+		i := is[c]
+		r0[2*c], r0[2*c+1], r1[2*c], r1[2*c+1] = 0, 0, 0, 0
+		switch i {
+		case off0 + int32(2*c):
+			r0[2*c] = g
+		case off0 + int32(2*c+1):
+			r0[2*c+1] = g
+		case off1 + int32(2*c):
+			r1[2*c] = g
+		case off1 + int32(2*c+1):
+			r1[2*c+1] = g
+		}
+	}
+}

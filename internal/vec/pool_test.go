@@ -50,3 +50,60 @@ func TestMaxPool2x2RowAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskedUnpool2x2RowAgrees checks the unpool row kernel against the
+// scalar body and against its definition, with dropped windows.
+func TestMaskedUnpool2x2RowAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for n := 0; n <= 40; n++ {
+		for trial := 0; trial < 10; trial++ {
+			gs := randVec(rng, n)
+			is := make([]int32, n)
+			off0, off1 := int32(rng.IntN(3)*100), int32(1000)
+			for c := range is {
+				switch k := rng.IntN(5); k {
+				case 4:
+					is[c] = -1
+				default:
+					is[c] = []int32{off0, off0 + 1, off1, off1 + 1}[k] + int32(2*c)
+				}
+			}
+			a0, a1 := make([]float32, 2*n+1), make([]float32, 2*n+1)
+			b0, b1 := make([]float32, 2*n+1), make([]float32, 2*n+1)
+			for i := range a0 {
+				a0[i], a1[i], b0[i], b1[i] = 7, 7, 7, 7 // garbage to overwrite
+			}
+			MaskedUnpool2x2Row(a0, a1, gs, is, off0, off1)
+			maskedUnpool2x2RowScalar(b0, b1, gs, is, off0, off1)
+			for i := 0; i < 2*n; i++ {
+				if a0[i] != b0[i] || a1[i] != b1[i] {
+					t.Fatalf("width %d cell %d: %v %v, scalar %v %v", n, i, a0[i], a1[i], b0[i], b1[i])
+				}
+				var w0, w1 float32
+				c := i / 2
+				if is[c] == off0+int32(i) {
+					w0 = gs[c]
+				}
+				if is[c] == off1+int32(i) {
+					w1 = gs[c]
+				}
+				if b0[i] != w0 || b1[i] != w1 {
+					t.Fatalf("width %d cell %d: scalar %v %v, want %v %v", n, i, b0[i], b1[i], w0, w1)
+				}
+			}
+			if a0[2*n] != 7 || a1[2*n] != 7 {
+				t.Fatalf("width %d: wrote past the row", n)
+			}
+		}
+	}
+	x := []float32{1, 2, 3, -4, 5, 0, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
+	for n := 0; n < len(x); n++ {
+		y := append([]float32(nil), x[:n]...)
+		AddConst(y, 0.5)
+		for i := range y {
+			if y[i] != x[i]+0.5 {
+				t.Fatalf("AddConst %d: %v", i, y[i])
+			}
+		}
+	}
+}

@@ -29,3 +29,14 @@ func FMA2(dst, x, y []float32, a, b, s float64) { fma2Scalar(dst, x, y, a, b, s)
 func maxPool2x2Row(ys []float32, is []int32, r0, r1 []float32, off0, off1 int32) {
 	maxPool2x2RowScalar(ys, is, r0, r1, off0, off1)
 }
+
+func maskedUnpool2x2Row(r0, r1, gs []float32, is []int32, off0, off1 int32) {
+	maskedUnpool2x2RowScalar(r0, r1, gs, is, off0, off1)
+}
+
+// AddConst adds c to every element of x (float32 arithmetic).
+func AddConst(x []float32, c float32) {
+	for i := range x {
+		x[i] += c
+	}
+}

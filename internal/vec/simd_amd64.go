@@ -233,3 +233,74 @@ func maxPool2x2Row(ys []float32, is []int32, r0, r1 []float32, off0, off1 int32)
 	}
 	archsimd.ClearAVXUpperBits()
 }
+
+// interleave is the inverse of deinterleave: lanes 0..7 go to the even
+// positions, lanes 8..15 to the odd ones.
+var interleave = [16]uint32{0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15}
+
+// maskedUnpool2x2Row does 8 windows per step: each of the four cells of a
+// window gets g where the window's index equals that cell's index (masks
+// from integer compares), the even and odd cells of a row are interleaved
+// (VPERMPS) and stored as 16 floats.
+func maskedUnpool2x2Row(r0, r1, gs []float32, is []int32, off0, off1 int32) {
+	if !archsimd.X86.AVX512() || len(gs) < 4 {
+		maskedUnpool2x2RowScalar(r0, r1, gs, is, off0, off1)
+		return
+	}
+	n := len(gs)
+	is, r0, r1 = is[:n], r0[:2*n], r1[:2*n]
+	perm := archsimd.LoadUint32x16(&interleave)
+	lanes := archsimd.LoadInt32x8(&evenOffsets)
+	one := archsimd.BroadcastInt32x8(1)
+	var zero archsimd.Float32x8
+	for c := 0; c < n; c += 8 {
+		var g archsimd.Float32x8
+		var idx archsimd.Int32x8
+		full := c+8 <= n
+		if full {
+			g, idx = archsimd.LoadFloat32x8Slice(gs[c:c+8]), archsimd.LoadInt32x8Slice(is[c:c+8])
+		} else {
+			// padding lanes read index 0, which no cell of theirs has
+			// (their cells are at 2j > 0 past the row start), and are
+			// not stored anyway
+			g, idx = archsimd.LoadFloat32x8SlicePart(gs[c:]), archsimd.LoadInt32x8SlicePart(is[c:])
+		}
+		i00 := archsimd.BroadcastInt32x8(off0 + int32(2*c)).Add(lanes)
+		i10 := archsimd.BroadcastInt32x8(off1 + int32(2*c)).Add(lanes)
+		// zero.Merge(g, m) is g where the index matches (m false), 0 elsewhere.
+		e0 := g.Merge(zero, idx.Equal(i00))
+		o0 := g.Merge(zero, idx.Equal(i00.Add(one)))
+		e1 := g.Merge(zero, idx.Equal(i10))
+		o1 := g.Merge(zero, idx.Equal(i10.Add(one)))
+		row0 := archsimd.Float32x16{}.SetLo(e0).SetHi(o0).Permute(perm)
+		row1 := archsimd.Float32x16{}.SetLo(e1).SetHi(o1).Permute(perm)
+		if full {
+			row0.StoreSlice(r0[2*c : 2*c+16])
+			row1.StoreSlice(r1[2*c : 2*c+16])
+		} else {
+			row0.StoreSlicePart(r0[2*c:])
+			row1.StoreSlicePart(r1[2*c:])
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// AddConst adds c to every element of x (float32 arithmetic, as the scalar
+// body).
+func AddConst(x []float32, c float32) {
+	if !archsimd.X86.AVX512() {
+		for i := range x {
+			x[i] += c
+		}
+		return
+	}
+	vc := archsimd.BroadcastFloat32x16(c)
+	n := len(x) &^ 15
+	for i := 0; i < n; i += 16 {
+		archsimd.LoadFloat32x16Slice(x[i : i+16]).Add(vc).StoreSlice(x[i : i+16])
+	}
+	archsimd.ClearAVXUpperBits()
+	for i := n; i < len(x); i++ {
+		x[i] += c
+	}
+}
