@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/metabench/metabench/internal/vec"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -355,6 +356,10 @@ func addInto[T Float](dst, src []T) {
 		lo := k * chunk
 		hi := min(lo+chunk, len(dst))
 		d, s := dst[lo:hi], src[lo:hi]
+		if isF32[T]() {
+			vec.Add(asF32(d), asF32(s))
+			return
+		}
 		for i := range d {
 			d[i] += s[i]
 		}

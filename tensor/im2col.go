@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/metabench/metabench/internal/gemm"
+	"github.com/metabench/metabench/internal/vec"
 )
 
 // Workspace is a small pool of scratch buffers (im2col columns, gathered
@@ -231,10 +232,10 @@ func im2colPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
 			for r := ilo; r < ihi; r++ {
 				row := dst[r*ow : (r+1)*ow]
 				if r > ilo {
-					clear(row[:jlo])
+					zeroShort(row[:jlo])
 				}
 				if r < ihi-1 {
-					clear(row[jhi:])
+					zeroShort(row[jhi:])
 				}
 			}
 		}
@@ -287,19 +288,16 @@ func col2imPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
 			for r := ilo; r < ihi; r++ {
 				row := src[r*ow : (r+1)*ow]
 				if r > ilo {
-					clear(row[:jlo])
+					zeroShort(row[:jlo])
 				}
 				if r < ihi-1 {
-					clear(row[jhi:])
+					zeroShort(row[jhi:])
 				}
 			}
 		}
 		s := src[q0:q1]
 		d := dst[q0+shift : q1+shift]
-		d = d[:len(s)]
-		for k, v := range s {
-			d[k] += v
-		}
+		addTo(d[:len(s)], s)
 		return
 	}
 	if ilo >= ihi || jlo >= jhi {
@@ -313,10 +311,7 @@ func col2imPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
 		d := dst[ih*g.W : (ih+1)*g.W]
 		iw := jlo*sw - g.PadW + j*g.DilW
 		if sw == 1 {
-			d = d[iw : iw+n]
-			for k, v := range s {
-				d[k] += v
-			}
+			addTo(d[iw:iw+n], s)
 		} else {
 			for _, v := range s {
 				d[iw] += v
@@ -369,5 +364,25 @@ func col2im[T Float](dx, col []T, g *ConvGeom, n0, nb, grp int) {
 				row++
 			}
 		}
+	}
+}
+
+// addTo sets d[k] += s[k] (the SIMD body for float32).
+func addTo[T Float](d, s []T) {
+	if isF32[T]() {
+		vec.Add(asF32(d), asF32(s))
+		return
+	}
+	s = s[:len(d)]
+	for k := range d {
+		d[k] += s[k]
+	}
+}
+
+// zeroShort clears a few elements (the padding columns of one row) without
+// a call to the runtime's memclr.
+func zeroShort[T Float](s []T) {
+	for k := range s {
+		s[k] = 0
 	}
 }

@@ -107,3 +107,20 @@ func TestMaskedUnpool2x2RowAgrees(t *testing.T) {
 		}
 	}
 }
+
+func TestAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 9))
+	for n := 0; n < 100; n++ {
+		a, b := randVec(rng, n), randVec(rng, n)
+		want := make([]float32, n)
+		for i := range a {
+			want[i] = a[i] + b[i]
+		}
+		Add(a, b)
+		for i := range a {
+			if a[i] != want[i] {
+				t.Fatalf("n=%d Add[%d] = %v, want %v", n, i, a[i], want[i])
+			}
+		}
+	}
+}

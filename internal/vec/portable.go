@@ -40,3 +40,11 @@ func AddConst(x []float32, c float32) {
 		x[i] += c
 	}
 }
+
+// Add sets dst[i] += src[i] (float32 arithmetic).
+func Add(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}

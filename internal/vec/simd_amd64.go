@@ -304,3 +304,22 @@ func AddConst(x []float32, c float32) {
 		x[i] += c
 	}
 }
+
+// Add sets dst[i] += src[i] (float32 arithmetic, as the scalar body).
+func Add(dst, src []float32) {
+	src = src[:len(dst)]
+	if !archsimd.X86.AVX512() || len(dst) < 32 {
+		for i := range dst {
+			dst[i] += src[i]
+		}
+		return
+	}
+	n := len(dst) &^ 15
+	for i := 0; i < n; i += 16 {
+		archsimd.LoadFloat32x16Slice(dst[i : i+16]).Add(archsimd.LoadFloat32x16Slice(src[i : i+16])).StoreSlice(dst[i : i+16])
+	}
+	archsimd.ClearAVXUpperBits()
+	for i := n; i < len(dst); i++ {
+		dst[i] += src[i]
+	}
+}
