@@ -76,13 +76,33 @@
 // is one per-channel combination a[c]·g + b[c]·x̂ + d[c] (chanFMA) with
 // per-channel coefficients, and MaxPool2d of a ReLU output is one op on the
 // ReLU's input whose backward is a scatter through the argmax indices with
-// the ReLU mask folded in (its adjoint is the masked gather).
+// the ReLU mask folded in (its adjoint is the masked gather);
+// ReLUMaxPool2d computes that pair without the full-size ReLU output at all
+// (maxpool∘relu = relu∘maxpool, same argmax where the maximum is positive).
+//
+// Buffers are recycled through the tape's workspace arena
+// (tensor.Workspace, Tape.SetWorkspace): between ws.Begin() and the scope's
+// End, every op output and gradient is lent by the arena, and End takes them
+// all back for the next task, which then runs on memory that is already
+// mapped (no page faults, no garbage collection of hundreds of megabytes per
+// meta-iteration). Inside a scope, GradRelease hands a gradient buffer back
+// as soon as no pending gradient refers to it (counted per buffer, and only
+// after the node's parents have all received theirs, since rules pass
+// tensors through), and Discard returns an activation that model code knows
+// is dead (Conv4's batch-norm output once ReLUMaxPool2d has consumed it), so
+// the peak stays near the live set. Results that outlive a scope must be
+// copied out (maml.TaskMetaGrad does). Without a workspace every buffer is a
+// fresh Go allocation, as before.
 //
 // # Numerics and determinism
 //
 // Values are float32 (training) or float64 (checks). Reductions run in a
-// fixed sequential order; no sum is ever split by the number of workers, so
-// results are bit-identical for any GOMAXPROCS. Softmax and log-softmax
+// fixed order that depends only on the lengths; no sum is ever split by the
+// number of workers, so results are bit-identical for any GOMAXPROCS. The
+// float32 batch-norm reductions and maps, the 2x2 max pool and its masked
+// unpool, and the element-wise adds run on internal/vec's AVX-512 bodies
+// when built with GOEXPERIMENT=simd; each has a scalar body giving the same
+// bits (tested), so the SIMD build changes speed, not numbers. Softmax and log-softmax
 // subtract the maximum and accumulate in float64. Matrix products go
 // through internal/gemm.
 //

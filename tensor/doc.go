@@ -10,4 +10,10 @@
 // Kernels never split a reduction by the number of workers: any parallel
 // split is over independent outputs (images of a batch, output channels), so
 // results are bit-identical for every GOMAXPROCS.
+//
+// Memory: a Workspace holds the kernels' scratch buffers (im2col columns) and
+// an output arena (arena.go). Kernels that take a workspace make their
+// outputs with Make/MakeRaw, which lend recycled buffers while a scope
+// (ws.Begin ... scope.End) is open and allocate normally otherwise; Recycle
+// returns one buffer early. WorkPool hands workspaces to concurrent tasks.
 package tensor
