@@ -2,6 +2,7 @@ package autodiff
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/metabench/metabench/internal/vec"
 
@@ -56,7 +57,7 @@ func convBiasOp[T Float](x, w, b *Var[T], g tensor.ConvGeom, ws *tensor.Workspac
 		return convOp(x, w, g, ws)
 	}
 	tp := convTape(x, w)
-	y := tensor.Conv2d(x.val, w.val, g, ws)
+	y, cols := convForward(tp, x, w, g, ws)
 	p := g.OutH() * g.OutW()
 	forChannels(g.N*g.K, len(y.Data), func(nk int) {
 		bk := b.val.Data[nk%g.K]
@@ -75,8 +76,9 @@ func convBiasOp[T Float](x, w, b *Var[T], g tensor.ConvGeom, ws *tensor.Workspac
 			gx = convTOp(gy, w, g, ws)
 		}
 		if w.requiresGrad {
-			gw = convWOp(x, gy, g, ws)
+			gw = convWOpCols(x, gy, g, ws, cols)
 		}
+		cols = releaseCols(ws, cols)
 		if b.requiresGrad {
 			gb = chanReduce(gy, 1)
 		}
@@ -94,15 +96,16 @@ func convTape[T Float](a, b *Var[T]) *Tape[T] {
 // convOp is y = conv(x, w).
 func convOp[T Float](x, w *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *Var[T] {
 	tp := convTape(x, w)
-	y := tensor.Conv2d(x.val, w.val, g, ws)
+	y, cols := convForward(tp, x, w, g, ws)
 	return NewOp(tp, y, []*Var[T]{x, w}, func(gy *Var[T]) []*Var[T] {
 		var gx, gw *Var[T]
 		if x.requiresGrad {
 			gx = convTOp(gy, w, g, ws)
 		}
 		if w.requiresGrad {
-			gw = convWOp(x, gy, g, ws)
+			gw = convWOpCols(x, gy, g, ws, cols)
 		}
+		cols = releaseCols(ws, cols)
 		return []*Var[T]{gx, gw}
 	})
 }
@@ -123,10 +126,41 @@ func convTOp[T Float](gy, w *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *V
 	})
 }
 
+// maxKeptCols bounds the im2col matrices a recorded convolution keeps from
+// its forward pass for its weight gradient (bytes): enough for Conv-4's
+// middle layers at the batch sizes of a training step, small enough that a
+// second-order task's peak memory barely moves.
+const maxKeptCols = 16 << 20
+
+// convForward is conv(x, w), keeping the im2col matrices for the weight
+// gradient when the op is recorded, w needs a gradient and they fit in
+// maxKeptCols.
+func convForward[T Float](tp *Tape[T], x, w *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) (*tensor.Tensor[T], []T) {
+	var z T
+	if !tp.noGrad && w.requiresGrad && g.ColsLen() > 0 && g.ColsLen()*int(unsafe.Sizeof(z)) <= maxKeptCols {
+		return tensor.Conv2dKeepCols(x.val, w.val, g, ws)
+	}
+	return tensor.Conv2d(x.val, w.val, g, ws), nil
+}
+
+// releaseCols hands kept columns back to the arena after their one use (a
+// later backward through the same op rebuilds them).
+func releaseCols[T Float](ws *tensor.Workspace, cols []T) []T {
+	if cols != nil {
+		tensor.Recycle(ws, tensor.Mark{}, cols)
+	}
+	return nil
+}
+
 // convWOp is dw = convW(x, g), the adjoint of conv in its second argument.
 func convWOp[T Float](x, gy *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *Var[T] {
+	return convWOpCols(x, gy, g, ws, nil)
+}
+
+// convWOpCols is convWOp reading x's im2col matrices from cols when not nil.
+func convWOpCols[T Float](x, gy *Var[T], g tensor.ConvGeom, ws *tensor.Workspace, cols []T) *Var[T] {
 	tp := convTape(x, gy)
-	dw := tensor.Conv2dWeightGrad(x.val, gy.val, g, ws)
+	dw := tensor.Conv2dWeightGradCols(x.val, gy.val, g, ws, cols)
 	return NewOp(tp, dw, []*Var[T]{x, gy}, func(u *Var[T]) []*Var[T] {
 		var gx, gg *Var[T]
 		if x.requiresGrad {

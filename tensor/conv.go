@@ -142,12 +142,64 @@ func Conv2d[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
 	g.norm()
 	g.mustShapes("Conv2d", x.Shape, w.Shape)
 	y := MakeRaw[T](ws, g.YShape()...) // Conv2dInto overwrites y
-	Conv2dInto(y.Data, x.Data, w.Data, g, ws)
+	conv2dInto(y.Data, x.Data, w.Data, g, ws, nil)
 	return y
+}
+
+// ColsLen is the length of the column matrices of all of x's chunks, as
+// Conv2dKeepCols keeps them, or 0 where the convolution has none to keep
+// (grouped, depthwise or 1x1 identity convolutions).
+func (g ConvGeom) ColsLen() int {
+	g.norm()
+	if g.Groups != 1 || g.depthwise() || g.identityCols() {
+		return 0
+	}
+	per, nChunks := g.chunking()
+	if nChunks == 0 {
+		return 0
+	}
+	rows, p := g.C*g.KH*g.KW, g.OutH()*g.OutW()
+	last := g.N - (nChunks-1)*per
+	return (nChunks-1)*colsStride(rows, per, p) + rows*last*p
+}
+
+// colsStride is the distance between two chunks' blocks in kept columns:
+// a block rounded up to 16 values, so that every block starts 64-byte
+// aligned like a scratch buffer would (gonum's dot-product kernels round
+// differently on differently aligned data).
+func colsStride(rows, per, p int) int { return (rows*per*p + 15) &^ 15 }
+
+// Conv2dKeepCols is Conv2d that also returns the im2col matrices it built
+// (ColsLen values, from ws's arena while a scope is open), for
+// Conv2dWeightGradCols to reuse instead of rebuilding them; nil where
+// ColsLen is 0.
+func Conv2dKeepCols[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) (*Tensor[T], []T) {
+	g.norm()
+	g.mustShapes("Conv2d", x.Shape, w.Shape)
+	n := g.ColsLen()
+	if n == 0 {
+		return Conv2d(x, w, g, ws), nil
+	}
+	cols := MakeRaw[T](ws, n).Data // every chunk's block is written by im2col
+	y := MakeRaw[T](ws, g.YShape()...)
+	conv2dInto(y.Data, x.Data, w.Data, g, ws, cols)
+	return y, cols
+}
+
+// chunkCols is chunk c's column block [rows, nb*P] in a kept-columns buffer.
+func chunkCols[T Float](cols []T, rows, per, p, c, nb int) []T {
+	off := c * colsStride(rows, per, p)
+	return cols[off : off+rows*nb*p]
 }
 
 // Conv2dInto is Conv2d writing into y (len N*K*OH*OW, overwritten).
 func Conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace) {
+	conv2dInto(y, x, w, g, ws, nil)
+}
+
+// conv2dInto is Conv2dInto that writes each chunk's columns into its block
+// of keep (ColsLen values) instead of scratch when keep is not nil.
+func conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace, keep []T) {
 	g.norm()
 	g.mustShapes("Conv2dInto")
 	if len(y) != Numel(g.YShape()) || len(x) != Numel(g.XShape()) || len(w) != Numel(g.WShape()) {
@@ -165,7 +217,7 @@ func Conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace) {
 	hw := g.H * g.W
 	parallelChunks(nChunks, g.serial(), func() (func(int), func()) {
 		var col, tmp []T
-		if !(ident && per == 1) {
+		if !(ident && per == 1) && keep == nil {
 			col = wsGet[T](ws, rows*per*p)
 		}
 		if per > 1 {
@@ -180,6 +232,9 @@ func Conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace) {
 				var b []T
 				if ident && nb == 1 {
 					b = x[(n0*g.C+grp*cg)*hw : (n0*g.C+grp*cg+cg)*hw]
+				} else if keep != nil {
+					b = chunkCols(keep, rows, per, p, chunk, nb)
+					im2col(b, x, &g, n0, nb, grp)
 				} else {
 					im2col(col, x, &g, n0, nb, grp)
 					b = col[:rows*ld]
@@ -288,14 +343,24 @@ func conv2dTransposeAdd[T Float](dx, gy, w []T, g ConvGeom, ws *Workspace) {
 // result does not depend on GOMAXPROCS. x is [N,C,H,W], gy [N,K,OH,OW], the
 // result [K, C/G, KH, KW].
 func Conv2dWeightGrad[T Float](x, gy *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
+	return Conv2dWeightGradCols(x, gy, g, ws, nil)
+}
+
+// Conv2dWeightGradCols is Conv2dWeightGrad reading x's im2col matrices from
+// cols, as kept by Conv2dKeepCols for the same x and geometry, instead of
+// rebuilding them (nil: rebuild). The result is the same, bit for bit.
+func Conv2dWeightGradCols[T Float](x, gy *Tensor[T], g ConvGeom, ws *Workspace, cols []T) *Tensor[T] {
 	g.norm()
 	g.mustShapes("Conv2dWeightGrad", x.Shape, nil, gy.Shape)
+	if cols != nil && len(cols) != g.ColsLen() {
+		panic(fmt.Sprintf("tensor: Conv2dWeightGradCols: %d kept columns, want %d", len(cols), g.ColsLen()))
+	}
 	dw := Make[T](ws, g.WShape()...)
-	conv2dWeightGradInto(dw.Data, x.Data, gy.Data, g, ws)
+	conv2dWeightGradInto(dw.Data, x.Data, gy.Data, g, ws, cols)
 	return dw
 }
 
-func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace) {
+func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace, kept []T) {
 	if g.depthwise() {
 		depthwiseWeightGrad(dw, x, gy, &g)
 		return
@@ -321,7 +386,7 @@ func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace) {
 	transposed := rows < 16 && kg >= 2*rows
 	parallelChunks(nChunks, g.serial(), func() (func(int), func()) {
 		var col, gyc, dwt []T
-		if !(ident && per == 1) {
+		if !(ident && per == 1) && kept == nil {
 			col = wsGet[T](ws, rows*per*p)
 		}
 		if per > 1 {
@@ -348,6 +413,8 @@ func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace) {
 				}
 				if ident && nb == 1 {
 					b = x[(n0*g.C+grp*cg)*hw : (n0*g.C+grp*cg+cg)*hw]
+				} else if kept != nil {
+					b = chunkCols(kept, rows, per, p, chunk, nb)
 				} else {
 					im2col(col, x, &g, n0, nb, grp)
 					b = col[:rows*ld]

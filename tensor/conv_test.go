@@ -223,3 +223,55 @@ func TestWorkspaceReuse(t *testing.T) {
 	wsPut(ws, d)
 	_ = fmt.Sprint(d)
 }
+
+// TestKeptColumns: Conv2dKeepCols gives Conv2d's output, and the weight
+// gradient from the kept columns is Conv2dWeightGrad's, bit for bit, over
+// geometries with several chunks, a short last chunk, stride, dilation and
+// padding; convolutions without columns to keep return nil.
+func TestKeptColumns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	fill := func(shape ...int) *Tensor[float32] {
+		x := New[float32](shape...)
+		for i := range x.Data {
+			x.Data[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	for _, c := range []struct{ n, ch, h, k, kh, s, p, d int }{
+		{25, 3, 14, 8, 3, 1, 1, 1}, {7, 2, 9, 4, 3, 2, 1, 1}, {10, 3, 11, 5, 3, 1, 2, 2}, {3, 4, 6, 6, 2, 1, 0, 1},
+	} {
+		x, w := fill(c.n, c.ch, c.h, c.h), fill(c.k, c.ch, c.kh, c.kh)
+		g, err := ConvGeomFor(x.Shape, w.Shape, c.s, c.s, c.p, c.p, c.d, c.d, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := NewWorkspace()
+		scope := ws.Begin()
+		y1 := Conv2d(x, w, g, ws)
+		y2, cols := Conv2dKeepCols(x, w, g, ws)
+		if len(cols) != g.ColsLen() || len(cols) == 0 {
+			t.Fatalf("%+v: %d columns kept, want %d", c, len(cols), g.ColsLen())
+		}
+		gy := fill(y1.Shape...)
+		d1 := Conv2dWeightGrad(x, gy, g, ws)
+		d2 := Conv2dWeightGradCols(x, gy, g, ws, cols)
+		for i := range y1.Data {
+			if y1.Data[i] != y2.Data[i] {
+				t.Fatalf("%+v: y[%d] %v vs %v", c, i, y1.Data[i], y2.Data[i])
+			}
+		}
+		for i := range d1.Data {
+			if d1.Data[i] != d2.Data[i] {
+				t.Fatalf("%+v: dw[%d] %v vs %v", c, i, d1.Data[i], d2.Data[i])
+			}
+		}
+		scope.End()
+	}
+	g1, _ := ConvGeomFor([]int{2, 3, 5, 5}, []int{4, 3, 1, 1}, 1, 1, 0, 0, 1, 1, 1)
+	if g1.ColsLen() != 0 {
+		t.Fatal("a 1x1 identity convolution keeps columns")
+	}
+	if _, cols := Conv2dKeepCols(fill(2, 3, 5, 5), fill(4, 3, 1, 1), g1, nil); cols != nil {
+		t.Fatal("columns kept for a 1x1 convolution")
+	}
+}

@@ -200,17 +200,20 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestBenchmarks: every shipped MAML-family benchmark file
-// (benchmarks/<dataset>-<ways>w<shots>s-{maml,fomaml,reptile}.yaml; other
-// commands keep their own files there) loads and validates, and is named
+// (benchmarks/<dataset>-<ways>w<shots>s-{maml,fomaml,reptile}.yaml, and the
+// tuned 30-minute settings in benchmarks/30min/; other commands keep their
+// own files there) loads and validates, and is named
 // after its dataset, ways, shots and method.
 func TestBenchmarks(t *testing.T) {
 	var files []string
 	for _, m := range []string{"maml", "fomaml", "reptile"} {
-		f, err := filepath.Glob(filepath.Join("..", "..", "benchmarks", "*-"+m+".yaml"))
-		if err != nil {
-			t.Fatal(err)
+		for _, dir := range []string{"", "30min"} {
+			f, err := filepath.Glob(filepath.Join("..", "..", "benchmarks", dir, "*-"+m+".yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, f...)
 		}
-		files = append(files, f...)
 	}
 	if len(files) < 13 {
 		t.Fatalf("%d benchmark files, want at least 13", len(files))
