@@ -2,7 +2,10 @@
 
 package gemm
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+	"sync"
+)
 
 // Blocking parameters of the SIMD path (see doc.go). They are constants: the
 // only one that changes rounding is kcMax (how the k reduction is cut), and
@@ -55,7 +58,16 @@ func simdF32(kern kernel, transA, transB bool, m, n, k int, alpha float32, a []f
 		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
 	}
 	forTiles(tileCount(m, n, tm, tn), flops(m, n, k), g.newWorkspace, g.tile)
+	for _, b := range g.bufs {
+		packPool.Put(b)
+	}
 }
+
+// packPool recycles packing buffers across calls: a fresh one per worker per
+// call was ~160 KB of garbage each time, which in a second-order task added
+// up to gigabytes and inflated the heap the garbage collector let grow. The
+// pool holds scratch memory only; nothing in it affects a result.
+var packPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // gemmJob is one call's arguments and blocking, shared read-only by workers.
 type gemmJob struct {
@@ -66,6 +78,9 @@ type gemmJob struct {
 	alpha, beta         float32
 	a, b, c             []float32
 	lda, ldb, ldc       int
+
+	mu   sync.Mutex
+	bufs []*[]float32 // packing buffers taken from packPool, returned after the call
 }
 
 // workspace is one worker's packing buffers, sized for this call.
@@ -77,7 +92,15 @@ type workspace struct {
 
 func (g *gemmJob) newWorkspace() *workspace {
 	nr := g.kern.nr
-	buf := make([]float32, g.tm*g.kc+g.kc*nr+mr*nr)
+	n := g.tm*g.kc + g.kc*nr + mr*nr
+	pb := packPool.Get().(*[]float32)
+	if cap(*pb) < n {
+		*pb = make([]float32, n)
+	}
+	buf := (*pb)[:n]
+	g.mu.Lock()
+	g.bufs = append(g.bufs, pb)
+	g.mu.Unlock()
 	return &workspace{
 		pa:   buf[:g.tm*g.kc],
 		pb:   buf[g.tm*g.kc : g.tm*g.kc+g.kc*nr],
