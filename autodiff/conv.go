@@ -133,11 +133,12 @@ func convTOp[T Float](gy, w *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *V
 const maxKeptCols = 16 << 20
 
 // convForward is conv(x, w), keeping the im2col matrices for the weight
-// gradient when the op is recorded, w needs a gradient and they fit in
-// maxKeptCols.
+// gradient when the op is recorded, w needs a gradient, they fit in
+// maxKeptCols and ws has an arena scope open (outside one, a kept buffer
+// would be a fresh allocation per call instead of reused scratch).
 func convForward[T Float](tp *Tape[T], x, w *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) (*tensor.Tensor[T], []T) {
 	var z T
-	if !tp.noGrad && w.requiresGrad && g.ColsLen() > 0 && g.ColsLen()*int(unsafe.Sizeof(z)) <= maxKeptCols {
+	if !tp.noGrad && w.requiresGrad && g.ColsLen() > 0 && g.ColsLen()*int(unsafe.Sizeof(z)) <= maxKeptCols && ws.Scoped() {
 		return tensor.Conv2dKeepCols(x.val, w.val, g, ws)
 	}
 	return tensor.Conv2d(x.val, w.val, g, ws), nil

@@ -37,6 +37,16 @@ func (ws *Workspace) Begin() Scope {
 	return Scope{ws: ws, n32: len(ws.lent32), n64: len(ws.lent64), nIdx: len(ws.lentI), depth: ws.depth}
 }
 
+// Scoped reports whether an arena scope is open on ws (Make lends).
+func (ws *Workspace) Scoped() bool {
+	if ws == nil {
+		return false
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	return ws.depth > 0
+}
+
 // End takes back every buffer lent since the scope's Begin. Ending scopes
 // out of order panics.
 func (s Scope) End() {
