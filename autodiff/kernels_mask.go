@@ -4,7 +4,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"unsafe"
+
+	"github.com/metabench/metabench/tensor"
 )
 
 // Branch-free kernels for the ops whose branches follow the signs of
@@ -15,24 +16,11 @@ import (
 // (NaNs with the sign bit clear count as positive, as NaN > 0 is false only
 // in the comparison sense: see posMask).
 
-func isF32[T Float]() bool {
-	var z T
-	return unsafe.Sizeof(z) == 4
-}
+func isF32[T Float]() bool { return tensor.IsFloat32[T]() }
 
-func asF32[T Float](s []T) []float32 {
-	if cap(s) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
-}
+func asF32[T Float](s []T) []float32 { return tensor.AsFloat32(s) }
 
-func asF64[T Float](s []T) []float64 {
-	if cap(s) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
-}
+func asF64[T Float](s []T) []float64 { return tensor.AsFloat64(s) }
 
 // posMask32 is all ones when b, the bits of a float32 r, satisfy r > 0
 // (r not NaN), else 0: b > 0 as an int32 and b below the NaN range.

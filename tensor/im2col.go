@@ -81,6 +81,16 @@ func giveBuf[E any](pool *[][]E, b []E) {
 	*pool = append(*pool, b)
 }
 
+// IsFloat32 reports whether T is float32 (for kernels specialised by
+// precision).
+func IsFloat32[T Float]() bool { return isF32[T]() }
+
+// AsFloat32 views s as []float32; T must be float32 (see IsFloat32).
+func AsFloat32[T Float](s []T) []float32 { return asF32(s) }
+
+// AsFloat64 views s as []float64; T must be float64.
+func AsFloat64[T Float](s []T) []float64 { return asF64(s) }
+
 func isF32[T Float]() bool {
 	var z T
 	return unsafe.Sizeof(z) == 4

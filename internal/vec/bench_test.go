@@ -6,22 +6,6 @@ import (
 	"testing"
 )
 
-func sum4(x []float32) float64 {
-	var a0, a1, a2, a3 float64
-	n := len(x) &^ 3
-	for i := 0; i < n; i += 4 {
-		q := x[i : i+4 : i+4]
-		a0 += float64(q[0])
-		a1 += float64(q[1])
-		a2 += float64(q[2])
-		a3 += float64(q[3])
-	}
-	for _, v := range x[n:] {
-		a0 += float64(v)
-	}
-	return (a0 + a1) + (a2 + a3)
-}
-
 var sink float64
 
 func BenchmarkSum(b *testing.B) {
@@ -36,11 +20,6 @@ func BenchmarkSum(b *testing.B) {
 		b.Run(fmt.Sprintf("scalar16/%d", n), func(b *testing.B) {
 			for b.Loop() {
 				sink += sumScalar(x)
-			}
-		})
-		b.Run(fmt.Sprintf("acc4/%d", n), func(b *testing.B) {
-			for b.Loop() {
-				sink += sum4(x)
 			}
 		})
 		d := make([]float32, n)
