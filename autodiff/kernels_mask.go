@@ -13,8 +13,8 @@ import (
 // signs are unpredictable, and a mispredicted branch per element cost more
 // than the arithmetic. The float32 and float64 bodies work on the bit
 // patterns: x > 0 exactly when the signed integer of the bits is positive
-// (NaNs with the sign bit clear count as positive, as NaN > 0 is false only
-// in the comparison sense: see posMask).
+// and below the NaN range (posMask32, posMask64), so NaN > 0 is false here
+// as in a float comparison.
 
 func isF32[T Float]() bool { return tensor.IsFloat32[T]() }
 
