@@ -161,7 +161,7 @@ func checkChanVec[T Float](op string, v *Var[T], c int) {
 
 func chanReduce[T Float](x *Var[T], s float64) *Var[T] {
 	n, c, inner := chanDims(x.val.Shape)
-	out := tensor.Make[T](x.tape.work, c)
+	out := tensor.MakeRaw[T](x.tape.work, c) // every element is written
 	xd := x.val.Data
 	forChannels(c, len(xd), func(ch int) {
 		var acc float64
@@ -179,7 +179,7 @@ func chanReduce[T Float](x *Var[T], s float64) *Var[T] {
 func chanExpand[T Float](v *Var[T], shape []int, s float64) *Var[T] {
 	n, c, inner := chanDims(shape)
 	checkChanVec("chanExpand", v, c)
-	out := tensor.Make[T](v.tape.work, shape...)
+	out := tensor.MakeRaw[T](v.tape.work, shape...) // every element is written
 	for i := 0; i < n; i++ {
 		for ch := 0; ch < c; ch++ {
 			val := T(float64(v.val.Data[ch]) * s)
@@ -199,7 +199,7 @@ func chanDot[T Float](a, b *Var[T]) *Var[T] {
 		panic(fmt.Sprintf("autodiff: chanDot: shapes %v and %v", a.val.Shape, b.val.Shape))
 	}
 	n, c, inner := chanDims(a.val.Shape)
-	out := tensor.Make[T](a.tape.work, c)
+	out := tensor.MakeRaw[T](a.tape.work, c) // every element is written
 	ad, bd := a.val.Data, b.val.Data
 	forChannels(c, len(ad), func(ch int) {
 		var acc float64
@@ -251,7 +251,7 @@ func chanFMA[T Float](xs, ss []*Var[T], d *Var[T]) *Var[T] {
 	if d != nil {
 		checkChanVec("chanFMA", d, c)
 	}
-	out := tensor.Make[T](xs[0].tape.work, shape...)
+	out := tensor.MakeRaw[T](xs[0].tape.work, shape...) // every element is written
 	forChannels(c, len(out.Data)*len(xs), func(ch int) {
 		shift := 0.0
 		if d != nil {
@@ -559,7 +559,7 @@ func bnRstd[T Float](x, xhat *Var[T], rstd *tensor.Tensor[T], invM float64) *Var
 func bnBackwardFused[T Float](ws *tensor.Workspace, g, xhat, rstd *tensor.Tensor[T]) *tensor.Tensor[T] {
 	n, c, inner := chanDims(g.Shape)
 	m := float64(n * inner)
-	out := tensor.Make[T](ws, g.Shape...)
+	out := tensor.MakeRaw[T](ws, g.Shape...) // every element is written
 	forChannels(c, 2*len(g.Data), func(ch int) {
 		var sg, sgx float64
 		for i := 0; i < n; i++ {

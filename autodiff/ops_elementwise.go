@@ -69,7 +69,7 @@ func Div[T Float](a, b *Var[T]) *Var[T] {
 
 // Neg returns -x.
 func Neg[T Float](x *Var[T]) *Var[T] {
-	out := tensor.Make[T](x.tape.work, x.val.Shape...)
+	out := tensor.MakeRaw[T](x.tape.work, x.val.Shape...) // every element is written
 	for i, v := range x.val.Data {
 		out.Data[i] = -v
 	}
@@ -80,7 +80,7 @@ func Neg[T Float](x *Var[T]) *Var[T] {
 
 // Scale returns c * x for a constant c.
 func Scale[T Float](x *Var[T], c T) *Var[T] {
-	out := tensor.Make[T](x.tape.work, x.val.Shape...)
+	out := tensor.MakeRaw[T](x.tape.work, x.val.Shape...) // every element is written
 	for i, v := range x.val.Data {
 		out.Data[i] = c * v
 	}
@@ -91,7 +91,7 @@ func Scale[T Float](x *Var[T], c T) *Var[T] {
 
 // AddScalar returns x + c for a constant c.
 func AddScalar[T Float](x *Var[T], c T) *Var[T] {
-	out := tensor.Make[T](x.tape.work, x.val.Shape...)
+	out := tensor.MakeRaw[T](x.tape.work, x.val.Shape...) // every element is written
 	for i, v := range x.val.Data {
 		out.Data[i] = v + c
 	}
@@ -115,7 +115,7 @@ const (
 // unaryKernel applies a transcendental function element-wise (computed in
 // float64).
 func unaryKernel[T Float](ws *tensor.Workspace, k unaryKind, x *tensor.Tensor[T]) *tensor.Tensor[T] {
-	out := tensor.Make[T](ws, x.Shape...)
+	out := tensor.MakeRaw[T](ws, x.Shape...) // every element is written
 	od := out.Data[:len(x.Data)]
 	switch k {
 	case unExp:
@@ -169,7 +169,7 @@ func Sqrt[T Float](x *Var[T]) *Var[T] {
 
 // Square returns x². Backward: 2x * gy.
 func Square[T Float](x *Var[T]) *Var[T] {
-	out := tensor.Make[T](x.tape.work, x.val.Shape...)
+	out := tensor.MakeRaw[T](x.tape.work, x.val.Shape...) // every element is written
 	for i, v := range x.val.Data {
 		out.Data[i] = v * v
 	}
@@ -180,7 +180,7 @@ func Square[T Float](x *Var[T]) *Var[T] {
 
 // Pow returns x^p for a constant exponent p. Backward: p x^(p-1) gy.
 func Pow[T Float](x *Var[T], p float64) *Var[T] {
-	out := tensor.Make[T](x.tape.work, x.val.Shape...)
+	out := tensor.MakeRaw[T](x.tape.work, x.val.Shape...) // every element is written
 	for i, v := range x.val.Data {
 		out.Data[i] = T(math.Pow(float64(v), p))
 	}
@@ -249,7 +249,7 @@ func MulConst[T Float](x *Var[T], c *tensor.Tensor[T]) *Var[T] {
 	if !tensor.SameShape(x.val.Shape, c.Shape) {
 		panic(fmt.Sprintf("autodiff: MulConst: shapes %v and %v differ", x.val.Shape, c.Shape))
 	}
-	out := tensor.Make[T](x.tape.work, x.val.Shape...)
+	out := tensor.MakeRaw[T](x.tape.work, x.val.Shape...) // every element is written
 	for i, v := range x.val.Data {
 		out.Data[i] = v * c.Data[i]
 	}

@@ -93,7 +93,7 @@ func permuteKernel[T Float](ws *tensor.Workspace, x *tensor.Tensor[T], perm []in
 		shape[i] = x.Shape[a]
 		str[i] = inStr[a]
 	}
-	out := tensor.Make[T](ws, shape...)
+	out := tensor.MakeRaw[T](ws, shape...) // every element is written
 	n := len(out.Data)
 	if n == 0 {
 		return out
@@ -261,7 +261,7 @@ func regionCopy[T Float](big, small []T, r *region, gather bool) {
 
 // extract returns the box r of x (shape r.big). Backward: scatter.
 func extract[T Float](x *Var[T], r *region) *Var[T] {
-	out := tensor.Make[T](x.tape.work, r.small...)
+	out := tensor.MakeRaw[T](x.tape.work, r.small...) // every element is written
 	regionCopy(x.val.Data, out.Data, r, true)
 	return NewOp(x.tape, out, []*Var[T]{x}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{scatter(gy, r)}

@@ -11,7 +11,7 @@ import (
 // along axis, stably (the maximum is subtracted first).
 func softmaxKernel[T Float](ws *tensor.Workspace, x *tensor.Tensor[T], axis int, log bool) *tensor.Tensor[T] {
 	outer, n, inner := splitAt(x.Shape, axis)
-	out := tensor.Make[T](ws, x.Shape...)
+	out := tensor.MakeRaw[T](ws, x.Shape...) // every element is written
 	xd, od := x.Data, out.Data
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {

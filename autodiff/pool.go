@@ -110,7 +110,7 @@ func gapOp[T Float](x *Var[T]) *Var[T] {
 
 func gapTOp[T Float](gy *Var[T], shape []int) *Var[T] {
 	hw := shape[2] * shape[3]
-	out := tensor.Make[T](gy.tape.work, shape...)
+	out := tensor.MakeRaw[T](gy.tape.work, shape...) // every element is written
 	inv := 1 / float64(hw)
 	for p, v := range gy.val.Data {
 		val := T(float64(v) * inv)

@@ -262,8 +262,8 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 			addInto(old.val.Data, g.val.Data)
 			rec.later(g)
 		default:
-			buf := tensor.Make[T](tp.work, old.val.Shape...)
-			addInto(buf.Data, old.val.Data)
+			buf := tensor.MakeRaw[T](tp.work, old.val.Shape...)
+			copy(buf.Data, old.val.Data)
 			addInto(buf.Data, g.val.Data)
 			grads[p] = tp.Const(buf)
 			owned[p] = true
@@ -382,8 +382,9 @@ func AddN[T Float](xs ...*Var[T]) *Var[T] {
 	if len(xs) == 1 {
 		return xs[0]
 	}
-	out := tensor.Make[T](tp.work, xs[0].val.Shape...)
-	for _, x := range xs {
+	out := tensor.MakeRaw[T](tp.work, xs[0].val.Shape...)
+	copy(out.Data, xs[0].val.Data)
+	for _, x := range xs[1:] {
 		addInto(out.Data, x.val.Data)
 	}
 	parents := append([]*Var[T](nil), xs...)

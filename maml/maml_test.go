@@ -232,3 +232,92 @@ func TestEvaluateOrder(t *testing.T) {
 		t.Fatalf("%v vs %v (%v)", a, b, err)
 	}
 }
+
+// TestReptileCarriedAdam: with the inner Adam carried from task to task, the
+// first task of a run matches a fresh Adam, the state counts every inner
+// step, a meta-iteration does not depend on the workers asked for (the
+// tasks run in order), and the state round-trips through the outer state so
+// that a resumed run ends with the same parameters.
+func TestReptileCarriedAdam(t *testing.T) {
+	s := Settings{InnerLR: 0.01, InnerSteps: 3, TestSteps: 4, ReptileOptimizer: "adam", ReptileBatch: 3, ReptileUseQuery: true,
+		MetaStep: 1, MetaStepFinal: 0, Iterations: 10, ReptileCarry: true}
+	src := func(iter, k int) (*Task[float64], error) { return synthTask[float64](uint64(iter*100+k), 3, 1, 2), nil }
+	newRun := func(workers int) (*Trainer[float64], nn.Model[float64]) {
+		m := nn.NewConv4[float64](1, 16, 4, 3)
+		p := m.Init(rand.New(rand.NewPCG(6, 6))).Tensors
+		meth, _ := New[float64]("reptile")
+		return NewTrainer[float64](m, meth, s, p, 3, 4, workers, src), m
+	}
+	// the first task from a zero carried state is the fresh-Adam task
+	tr, m := newRun(1)
+	task, _ := src(0, 0)
+	fresh, err := ReptileTask(m, tr.Params, task, reptileHyper(&s, s.InnerSteps), TaskRand(3, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	carried, err := tr.Method.TaskGrad(m, tr.Params, task, &s, TaskRand(3, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range fresh.Grads {
+		for j, v := range fresh.Grads[i].Data {
+			if carried.Grads[i].Data[j] != v {
+				t.Fatalf("first carried task differs from a fresh Adam at param %d[%d]", i, j)
+			}
+		}
+	}
+	inner := tr.Outer.(*DecayedSGD[float64]).Inner
+	if inner == nil || inner.Steps != s.InnerSteps {
+		t.Fatalf("carried state after one task: %+v", inner)
+	}
+	// a second task from the carried state differs from a fresh one
+	second, _ := tr.Method.TaskGrad(m, tr.Params, task, &s, TaskRand(3, 0, 0))
+	if second.Grads[0].Data[0] == fresh.Grads[0].Data[0] {
+		t.Fatalf("the carried state changed nothing")
+	}
+
+	run := func(workers, iters int, from *Trainer[float64]) *Trainer[float64] {
+		tr, _ := newRun(workers)
+		start := 0
+		if from != nil {
+			for i := range tr.Params {
+				copy(tr.Params[i].Data, from.Params[i].Data)
+			}
+			if err := tr.Outer.SetState(from.Outer.State()); err != nil {
+				t.Fatal(err)
+			}
+			start = 2
+		}
+		for it := start; it < iters; it++ {
+			if _, err := tr.Step(it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return tr
+	}
+	a, b := run(1, 4, nil), run(3, 4, nil)
+	resumed := run(2, 4, run(1, 2, nil))
+	if got := a.Outer.(*DecayedSGD[float64]).Inner.Steps; got != 4*4*s.InnerSteps {
+		t.Fatalf("carried steps %d, want %d", got, 4*4*s.InnerSteps)
+	}
+	for i := range a.Params {
+		for j, v := range a.Params[i].Data {
+			if b.Params[i].Data[j] != v || resumed.Params[i].Data[j] != v {
+				t.Fatalf("param %d[%d]: workers 1 %v, workers 3 %v, resumed %v", i, j, v, b.Params[i].Data[j], resumed.Params[i].Data[j])
+			}
+		}
+	}
+	// evaluation starts from a copy: the carried state is left unchanged
+	st := a.Outer.State()
+	if _, _, err := a.Method.EvalTask(m, a.Params, task, &s); err != nil {
+		t.Fatal(err)
+	}
+	st2 := a.Outer.State()
+	if st2.Steps != st.Steps || st2.Slots[0][0] != st.Slots[0][0] {
+		t.Fatalf("evaluation changed the carried state")
+	}
+	var o Outer[float64] = &DecayedSGD[float64]{}
+	if err := o.SetState(st); err == nil {
+		t.Fatalf("a plain DecayedSGD accepted a carried state")
+	}
+}

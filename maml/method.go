@@ -26,6 +26,10 @@ type Settings struct {
 	ReptileUseQuery  bool    // inner training on support and query
 	MetaStep         float64 // ε_0
 	MetaStepFinal    float64 // ε at the last iteration
+	// ReptileCarry carries the inner Adam's second moments and step count
+	// from task to task (Nichol et al.'s code; tasks then run one after
+	// another) instead of a fresh Adam per task.
+	ReptileCarry bool
 
 	// Work, when set, recycles the tapes' buffers from task to task (see
 	// Hyper.Work); it changes no number. Trainer sets one.
@@ -53,7 +57,7 @@ func Registry[T tensor.Float]() map[string]func() Method[T] {
 	return map[string]func() Method[T]{
 		"maml":    func() Method[T] { return MAML[T]{SecondOrder: true} },
 		"fomaml":  func() Method[T] { return MAML[T]{SecondOrder: false} },
-		"reptile": func() Method[T] { return Reptile[T]{} },
+		"reptile": func() Method[T] { return &Reptile[T]{} },
 	}
 }
 
@@ -108,33 +112,53 @@ func (m MAML[T]) EvalTask(model nn.Model[T], params []*tensor.Tensor[T], task *T
 }
 
 // Reptile is Reptile with its inner optimiser and a linearly decayed meta
-// step.
-type Reptile[T tensor.Float] struct{}
+// step. With Settings.ReptileCarry and Adam, the inner Adam state created by
+// NewOuter is carried through the tasks in order (so they run one after
+// another), saved with the outer state, and used, as a copy, to start every
+// test-time adaptation, as in Nichol et al.'s code.
+type Reptile[T tensor.Float] struct {
+	carry *InnerAdam[T]
+}
 
 // Name is "reptile".
-func (Reptile[T]) Name() string { return "reptile" }
+func (*Reptile[T]) Name() string { return "reptile" }
 
 func reptileHyper(s *Settings, steps int) ReptileHyper {
 	return ReptileHyper{LR: s.InnerLR, Steps: steps, Optimizer: s.ReptileOptimizer, Batch: s.ReptileBatch, UseQuery: s.ReptileUseQuery}
 }
 
-// TaskGrad is ReptileTask.
-func (Reptile[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings, rng *rand.Rand) (*TaskResult[T], error) {
-	return ReptileTask(model, params, task, reptileHyper(s, s.InnerSteps), rng)
+// Sequential reports whether the tasks of a meta-batch must run in order
+// (they share the carried inner Adam state).
+func (r *Reptile[T]) Sequential() bool { return r.carry != nil }
+
+// TaskGrad is ReptileTask (from the carried inner Adam state, if any).
+func (r *Reptile[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings, rng *rand.Rand) (*TaskResult[T], error) {
+	return reptileTask(model, params, task, reptileHyper(s, s.InnerSteps), rng, r.carry)
 }
 
 // NewOuter is SGD with ε linearly decayed from s.MetaStep to s.MetaStepFinal
-// over s.Iterations (constant when s.Iterations is 0).
-func (Reptile[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
-	return &DecayedSGD[T]{Start: s.MetaStep, Final: s.MetaStepFinal, Iterations: s.Iterations}
+// over s.Iterations (constant when s.Iterations is 0). With s.ReptileCarry
+// and Adam it also creates the carried inner state, which it checkpoints.
+func (r *Reptile[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
+	o := &DecayedSGD[T]{Start: s.MetaStep, Final: s.MetaStepFinal, Iterations: s.Iterations}
+	r.carry = nil
+	if s.ReptileCarry && s.ReptileOptimizer == "adam" {
+		r.carry = NewInnerAdam(params)
+		o.Inner = r.carry
+	}
+	return o
 }
 
 // EvalTask adapts on the full support set with the inner optimiser for
-// s.TestSteps steps.
-func (Reptile[T]) EvalTask(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (float64, float64, error) {
+// s.TestSteps steps, starting from a copy of the carried inner state.
+func (r *Reptile[T]) EvalTask(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (float64, float64, error) {
 	h := reptileHyper(s, s.TestSteps)
 	h.Batch, h.UseQuery = 0, false
-	phi, _, err := innerTrain(model, params, task.XS, task.YS, h, nil)
+	var carry *InnerAdam[T]
+	if r.carry != nil {
+		carry = r.carry.Clone()
+	}
+	phi, _, err := innerTrain(model, params, task.XS, task.YS, h, nil, carry)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -106,6 +106,9 @@ func (a *Adam[T]) SetState(s OuterState[T]) error {
 type DecayedSGD[T tensor.Float] struct {
 	Start, Final float64
 	Iterations   int
+	// Inner, when set, is Reptile's carried inner Adam state, saved and
+	// restored with this optimiser's state.
+	Inner *InnerAdam[T]
 }
 
 // Epsilon is the step at iteration iter.
@@ -128,14 +131,37 @@ func (o *DecayedSGD[T]) Step(params, grads []*tensor.Tensor[T], iter int) {
 	}
 }
 
-// State has no slots: the step depends on the iteration only.
-func (o *DecayedSGD[T]) State() OuterState[T] { return OuterState[T]{Kind: "sgd-decay"} }
-
-// SetState accepts the state of a DecayedSGD.
-func (o *DecayedSGD[T]) SetState(s OuterState[T]) error {
-	if s.Kind != "sgd-decay" {
-		return fmt.Errorf("maml: checkpoint holds a %q optimiser, want sgd-decay", s.Kind)
+// State has no slots of its own (the step depends on the iteration only);
+// it holds the carried inner Adam state when there is one.
+func (o *DecayedSGD[T]) State() OuterState[T] {
+	if o.Inner == nil {
+		return OuterState[T]{Kind: "sgd-decay"}
 	}
+	return OuterState[T]{Kind: "sgd-decay+inner-adam", Steps: o.Inner.Steps, Slots: o.Inner.Clone().V}
+}
+
+// SetState accepts the state of a DecayedSGD of the same kind.
+func (o *DecayedSGD[T]) SetState(s OuterState[T]) error {
+	want := "sgd-decay"
+	if o.Inner != nil {
+		want = "sgd-decay+inner-adam"
+	}
+	if s.Kind != want {
+		return fmt.Errorf("maml: checkpoint holds a %q optimiser, want %s", s.Kind, want)
+	}
+	if o.Inner == nil {
+		return nil
+	}
+	if len(s.Slots) != len(o.Inner.V) {
+		return fmt.Errorf("maml: checkpoint holds %d inner Adam slots, want %d", len(s.Slots), len(o.Inner.V))
+	}
+	for i, v := range o.Inner.V {
+		if len(s.Slots[i]) != len(v) {
+			return fmt.Errorf("maml: checkpoint inner Adam slot %d has the wrong size", i)
+		}
+		copy(v, s.Slots[i])
+	}
+	o.Inner.Steps = s.Steps
 	return nil
 }
 

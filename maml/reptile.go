@@ -31,6 +31,41 @@ const (
 // the adapted φ in Adapted, the minibatch losses, and the query accuracy and
 // loss at φ. rng draws the minibatch order; it may be nil for full batches.
 func ReptileTask[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], h ReptileHyper, rng *rand.Rand) (*TaskResult[T], error) {
+	return reptileTask(m, params, task, h, rng, nil)
+}
+
+// InnerAdam is the state of Reptile's inner Adam carried from task to task,
+// as in Nichol et al.'s code, where only the model's variables are reset
+// between tasks and Adam's slots live on: the second moments V (one slice
+// per parameter) and the number of steps taken, which sets the bias
+// correction 1 - β2^t. With β1 = 0 the first moment is the current gradient,
+// so it needs no state. Tasks that share one InnerAdam run one after another.
+type InnerAdam[T tensor.Float] struct {
+	Steps int
+	V     [][]T
+}
+
+// NewInnerAdam returns a zero state for parameters of these shapes.
+func NewInnerAdam[T tensor.Float](params []*tensor.Tensor[T]) *InnerAdam[T] {
+	a := &InnerAdam[T]{V: make([][]T, len(params))}
+	for i, p := range params {
+		a.V[i] = make([]T, p.Len())
+	}
+	return a
+}
+
+// Clone returns a deep copy.
+func (a *InnerAdam[T]) Clone() *InnerAdam[T] {
+	c := &InnerAdam[T]{Steps: a.Steps, V: make([][]T, len(a.V))}
+	for i, v := range a.V {
+		c.V[i] = append([]T(nil), v...)
+	}
+	return c
+}
+
+// reptileTask is ReptileTask starting the inner Adam from carry (updated in
+// place) when carry is set.
+func reptileTask[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], h ReptileHyper, rng *rand.Rand, carry *InnerAdam[T]) (*TaskResult[T], error) {
 	if err := task.Check(); err != nil {
 		return nil, err
 	}
@@ -38,7 +73,7 @@ func ReptileTask[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], task
 	if h.UseQuery {
 		x, y = concatRows(task.XS, task.XQ), append(append([]int(nil), task.YS...), task.YQ...)
 	}
-	phi, losses, err := innerTrain(m, params, x, y, h, rng)
+	phi, losses, err := innerTrain(m, params, x, y, h, rng, carry)
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +92,9 @@ func ReptileTask[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], task
 
 // innerTrain runs h.Steps steps of SGD or Adam on minibatches of (x, y) from
 // params, with values only, and returns the final parameters and the loss of
-// every step.
-func innerTrain[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], x *tensor.Tensor[T], y []int, h ReptileHyper, rng *rand.Rand) ([]*tensor.Tensor[T], []float64, error) {
+// every step. With carry set (and Adam), the second moments and the step
+// count start from carry and are left in it.
+func innerTrain[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], x *tensor.Tensor[T], y []int, h ReptileHyper, rng *rand.Rand, carry *InnerAdam[T]) ([]*tensor.Tensor[T], []float64, error) {
 	n := len(y)
 	cur := make([]*tensor.Tensor[T], len(params))
 	for i, p := range params {
@@ -72,6 +108,18 @@ func innerTrain[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], x *te
 		}
 	} else if h.Optimizer != "sgd" {
 		return nil, nil, fmt.Errorf("maml: reptile inner optimiser %q is not sgd or adam", h.Optimizer)
+	}
+	step0 := 0
+	if carry != nil && vel != nil {
+		if len(carry.V) != len(params) {
+			return nil, nil, fmt.Errorf("maml: reptile inner Adam state has %d slots for %d parameters", len(carry.V), len(params))
+		}
+		for i, p := range params {
+			if len(carry.V[i]) != p.Len() {
+				return nil, nil, fmt.Errorf("maml: reptile inner Adam slot %d has %d values for %d", i, len(carry.V[i]), p.Len())
+			}
+		}
+		vel, step0 = carry.V, carry.Steps
 	}
 	batch := h.Batch
 	if batch <= 0 || batch > n {
@@ -115,7 +163,7 @@ func innerTrain[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], x *te
 			}
 			continue
 		}
-		step := float64(t + 1)
+		step := float64(step0 + t + 1)
 		c1 := T(1 - math.Pow(reptileBeta1, step))
 		c2 := T(1 - math.Pow(reptileBeta2, step))
 		for i := range cur {
@@ -129,6 +177,9 @@ func innerTrain[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], x *te
 				ci[j] -= lr * mh / (T(math.Sqrt(float64(vh))) + T(adamEps))
 			}
 		}
+	}
+	if carry != nil && vel != nil {
+		carry.Steps = step0 + h.Steps
 	}
 	return cur, losses, nil
 }

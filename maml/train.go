@@ -42,7 +42,11 @@ type StepStats struct {
 // handed to the outer optimiser.
 func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 	res := make([]*TaskResult[T], tr.MetaBatch)
-	err := parallel.For(tr.MetaBatch, tr.Workers, func(k int) error {
+	workers := tr.Workers
+	if sq, ok := tr.Method.(interface{ Sequential() bool }); ok && sq.Sequential() {
+		workers = 1 // the tasks share state and run in task order
+	}
+	err := parallel.For(tr.MetaBatch, workers, func(k int) error {
 		task, err := tr.Source(iter, k)
 		if err != nil {
 			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)

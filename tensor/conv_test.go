@@ -117,6 +117,11 @@ var convCases = []ConvGeom{
 	{N: 1, C: 2, H: 1, W: 1, K: 2, KH: 3, KW: 3, PadH: 2, PadW: 2, DilH: 2, DilW: 2},
 	{N: 1, C: 2, H: 3, W: 3, K: 2, KH: 5, KW: 5, StrideH: 2, StrideW: 2, PadH: 4, PadW: 4, DilH: 2, DilW: 2},
 	{N: 2, C: 3, H: 3, W: 3, K: 3, KH: 5, KW: 5, StrideH: 2, StrideW: 2, PadH: 4, PadW: 4, DilH: 2, DilW: 2, Groups: 3},
+	// more output planes above smallPlane, for im2colPlane's row copies
+	// (strided, dilated "same", stride 1 with OW != W)
+	{N: 2, C: 3, H: 20, W: 19, K: 4, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+	{N: 2, C: 2, H: 12, W: 12, K: 3, KH: 3, KW: 3, PadH: 2, PadW: 2, DilH: 2, DilW: 2},
+	{N: 2, C: 2, H: 10, W: 11, K: 3, KH: 3, KW: 2, PadH: 1},
 }
 
 func maxRel(a []float64, b []float64) float64 {

@@ -157,6 +157,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "eval", fmt.Errorf("--ways/--shots/--queries: %w", err))
 	}
 	s := settingsOf(cfg)
+	// the method's state saved with the outer optimiser (Reptile's carried
+	// inner Adam starts every test-time adaptation)
+	if err := meth.NewOuter(&s, params).SetState(ck.Outer); err != nil {
+		return fail(stderr, "eval", fmt.Errorf("--checkpoint %s: %w", *ckArg, err))
+	}
 	accs, err := maml.Evaluate(meth, model, params, &s, cfg.Eval.Episodes, *workers, maml.SamplerEpisodes(sampler))
 	if err != nil {
 		return fail(stderr, "eval", err)

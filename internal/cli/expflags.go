@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 )
 
@@ -16,14 +18,32 @@ func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 // experimentArgs are the flags shared by the commands that run an
 // experiment file (train, search, metatrain):
 //
-//	CMD FILE.yaml --out DIR [--set k=v ...] [--resume] [--quiet] [--store PATH] [--label NAME]
+//	CMD FILE.yaml --out DIR [--set k=v ...] [--resume] [--quiet] [--store PATH] [--label NAME] [--cpuprofile FILE]
 type experimentArgs struct {
-	File   string
-	Out    string
-	Sets   []string
-	Resume bool
-	Quiet  bool
-	Store  *StoreFlags
+	File       string
+	Out        string
+	Sets       []string
+	Resume     bool
+	Quiet      bool
+	Store      *StoreFlags
+	CPUProfile string // pprof CPU profile of the whole run ("" for none)
+}
+
+// startProfile starts a CPU profile into path when path is set and returns
+// the function that stops it and closes the file.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // parseExperimentArgs parses args for command cmd; what describes what
@@ -36,6 +56,7 @@ func parseExperimentArgs(cmd, usageText, outHelp, what string, args []string, st
 	fs.Var(&sets, "set", "override `key=value` of the experiment file (repeatable)")
 	resume := fs.Bool("resume", false, "continue the "+what+" whose checkpoint is in --out")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	prof := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to `FILE`")
 	sf := AddStoreFlags(fs)
 	usage := flagUsage(usageText, fs)
 	pos, err := mamlParseArgs(fs, args)
@@ -48,5 +69,5 @@ func parseExperimentArgs(cmd, usageText, outHelp, what string, args []string, st
 	if *out == "" {
 		return a, mamlUsageError(stderr, cmd, usage, errors.New("--out DIR is required")), false
 	}
-	return experimentArgs{File: pos[0], Out: *out, Sets: sets, Resume: *resume, Quiet: *quiet, Store: sf}, 0, true
+	return experimentArgs{File: pos[0], Out: *out, Sets: sets, Resume: *resume, Quiet: *quiet, Store: sf, CPUProfile: *prof}, 0, true
 }

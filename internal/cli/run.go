@@ -54,7 +54,7 @@ func runPreset(method string, budget time.Duration, episodes, filters, metaBatch
 		c.InnerLR, c.InnerSteps, c.TestSteps = 0.001, 5, 50
 		c.Queries = 9
 		c.MetaBatch = max(metaBatch, 5)
-		c.Reptile = config.Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true, MetaStep: 1, MetaStepFinal: 1}
+		c.Reptile = config.Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true, MetaStep: 1, MetaStepFinal: 1, CarryAdam: true}
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

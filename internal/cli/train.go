@@ -88,6 +88,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "train", err)
 	}
+	stopProf, err := startProfile(ea.CPUProfile)
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
+	defer stopProf()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	job := trainJob{Cfg: cfg, Out: ea.Out, Resume: ea.Resume, Label: sf.Label}
@@ -269,7 +274,8 @@ func settingsOf(cfg *config.Config) maml.Settings {
 		MetaLR: cfg.MetaLR, MetaLRFinal: cfg.MetaLRFinal, Clip: cfg.Clip, Iterations: cfg.Iterations,
 		ReptileOptimizer: cfg.Reptile.InnerOptimizer, ReptileBatch: cfg.Reptile.InnerBatch,
 		ReptileUseQuery: cfg.Reptile.UseQuery, MetaStep: cfg.Reptile.MetaStep, MetaStepFinal: cfg.Reptile.MetaStepFinal,
-		Work: tensor.NewWorkPool(),
+		ReptileCarry: cfg.Reptile.CarryAdam,
+		Work:         tensor.NewWorkPool(),
 	}
 }
 

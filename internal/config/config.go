@@ -95,6 +95,10 @@ type Reptile struct {
 	UseQuery       bool    `yaml:"use_query"`       // train on support and query (Reptile has no query split)
 	MetaStep       float64 `yaml:"meta_step"`       // epsilon at iteration 0
 	MetaStepFinal  float64 `yaml:"meta_step_final"` // epsilon at the last iteration (linear decay)
+	// CarryAdam carries the inner Adam's second moments from task to task
+	// (Nichol et al.'s code resets only the model's variables between tasks);
+	// the tasks of a meta-batch then run one after another.
+	CarryAdam bool `yaml:"carry_adam"`
 }
 
 // Eval is the validation and test protocol.
@@ -151,7 +155,7 @@ func Default() Config {
 		Iterations: 60000,
 		Budget:     Duration{30 * time.Minute},
 		Reptile: Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true,
-			MetaStep: 1, MetaStepFinal: 0},
+			MetaStep: 1, MetaStepFinal: 0, CarryAdam: true},
 		Eval:       Eval{Episodes: 600, Queries: 15, Seed: 2024, ValEpisodes: 100, Every: Duration{5 * time.Minute}},
 		Checkpoint: Duration{5 * time.Minute},
 	}
