@@ -263,8 +263,7 @@ func gradWith[T Float](y, gy *Var[T], xs []*Var[T], createGraph, release bool) (
 			rec.later(g)
 		default:
 			buf := tensor.MakeRaw[T](tp.work, old.val.Shape...)
-			copy(buf.Data, old.val.Data)
-			addInto(buf.Data, g.val.Data)
+			sumInto(buf.Data, old.val.Data, g.val.Data)
 			grads[p] = tp.Const(buf)
 			owned[p] = true
 			rec.add(grads[p])
@@ -366,6 +365,24 @@ func addInto[T Float](dst, src []T) {
 	})
 }
 
+// sumInto sets dst = a + b (the same chunks as addInto).
+func sumInto[T Float](dst, a, b []T) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	const chunk = 1 << 16
+	forChannels((len(dst)+chunk-1)/chunk, len(dst), func(k int) {
+		lo := k * chunk
+		hi := min(lo+chunk, len(dst))
+		d, x, y := dst[lo:hi], a[lo:hi], b[lo:hi]
+		if isF32[T]() {
+			vec.Sum2(asF32(d), asF32(x), asF32(y))
+			return
+		}
+		for i := range d {
+			d[i] = x[i] + y[i]
+		}
+	})
+}
+
 // AddN returns x_1 + x_2 + ... + x_k for variables of one shape, summed left
 // to right ((x_1 + x_2) + x_3 ...) in one pass with one output. It is linear:
 // its backward hands gy to every operand that requires a gradient.
@@ -383,8 +400,8 @@ func AddN[T Float](xs ...*Var[T]) *Var[T] {
 		return xs[0]
 	}
 	out := tensor.MakeRaw[T](tp.work, xs[0].val.Shape...)
-	copy(out.Data, xs[0].val.Data)
-	for _, x := range xs[1:] {
+	sumInto(out.Data, xs[0].val.Data, xs[1].val.Data)
+	for _, x := range xs[2:] {
 		addInto(out.Data, x.val.Data)
 	}
 	parents := append([]*Var[T](nil), xs...)

@@ -124,3 +124,18 @@ func TestAdd(t *testing.T) {
 		}
 	}
 }
+
+func TestSum2(t *testing.T) {
+	for _, n := range []int{0, 1, 15, 16, 31, 32, 33, 100, 1000} {
+		a, b, d := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = float32(i)*0.37-3, float32(n-i)*1.3+0.1
+		}
+		Sum2(d, a, b)
+		for i := range d {
+			if d[i] != a[i]+b[i] {
+				t.Fatalf("n=%d Sum2[%d] = %v, want %v", n, i, d[i], a[i]+b[i])
+			}
+		}
+	}
+}

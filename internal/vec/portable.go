@@ -41,6 +41,14 @@ func AddConst(x []float32, c float32) {
 	}
 }
 
+// Sum2 sets dst[i] = a[i] + b[i] (float32 arithmetic).
+func Sum2(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
 // Add sets dst[i] += src[i] (float32 arithmetic).
 func Add(dst, src []float32) {
 	src = src[:len(dst)]

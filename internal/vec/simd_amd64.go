@@ -305,6 +305,25 @@ func AddConst(x []float32, c float32) {
 	}
 }
 
+// Sum2 sets dst[i] = a[i] + b[i] (float32 arithmetic, as the scalar body).
+func Sum2(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	if !archsimd.X86.AVX512() || len(dst) < 32 {
+		for i := range dst {
+			dst[i] = a[i] + b[i]
+		}
+		return
+	}
+	n := len(dst) &^ 15
+	for i := 0; i < n; i += 16 {
+		archsimd.LoadFloat32x16Slice(a[i : i+16]).Add(archsimd.LoadFloat32x16Slice(b[i : i+16])).StoreSlice(dst[i : i+16])
+	}
+	archsimd.ClearAVXUpperBits()
+	for i := n; i < len(dst); i++ {
+		dst[i] = a[i] + b[i]
+	}
+}
+
 // Add sets dst[i] += src[i] (float32 arithmetic, as the scalar body).
 func Add(dst, src []float32) {
 	src = src[:len(dst)]
