@@ -158,7 +158,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	}
 	s := settingsOf(cfg)
 	// the method's state saved with the outer optimiser (Reptile's carried
-	// inner Adam starts every test-time adaptation)
+	// inner Adam starts every test-time adaptation); a Reptile checkpoint
+	// written before carry_adam existed holds no inner state
+	if ck.Outer.Kind == "sgd-decay" {
+		s.ReptileCarry = false
+	}
 	if err := meth.NewOuter(&s, params).SetState(ck.Outer); err != nil {
 		return fail(stderr, "eval", fmt.Errorf("--checkpoint %s: %w", *ckArg, err))
 	}
