@@ -147,7 +147,7 @@ func (o *DecayedSGD[T]) SetState(s OuterState[T]) error {
 		want = "sgd-decay+inner-adam"
 	}
 	if s.Kind != want {
-		return fmt.Errorf("maml: checkpoint holds a %q optimiser, want %s", s.Kind, want)
+		return fmt.Errorf("maml: checkpoint holds a %q optimiser, want %s (reptile.carry_adam must match the run that wrote it)", s.Kind, want)
 	}
 	if o.Inner == nil {
 		return nil
