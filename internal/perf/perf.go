@@ -133,7 +133,12 @@ func Run(opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range ws {
+	for i, w := range ws {
+		// Each workload's closure owns its scratch arena; dropping it once the
+		// workload has run lets the collector return that memory, so a later
+		// workload's peak is its own and not the sum of everything before it
+		// (torch_bench.py frees each workload's tensors the same way).
+		ws[i] = workload{}
 		if len(opts.Only) > 0 && !slices.Contains(opts.Only, w.name) {
 			continue
 		}
