@@ -134,10 +134,11 @@ func Run(opts Options) (*Report, error) {
 		return nil, err
 	}
 	for i, w := range ws {
-		// Each workload's closure owns its scratch arena; dropping it once the
-		// workload has run lets the collector return that memory, so a later
-		// workload's peak is its own and not the sum of everything before it
-		// (torch_bench.py frees each workload's tensors the same way).
+		// Each workload's closure owns its scratch arena. Only the loop
+		// variable w holds it from here on, so once the next iteration
+		// replaces w the collector can return that memory (FreeOSMemory
+		// below) and a workload's peak is its own, not the sum of everything
+		// before it (torch_bench.py frees each workload's tensors the same way).
 		ws[i] = workload{}
 		if len(opts.Only) > 0 && !slices.Contains(opts.Only, w.name) {
 			continue
