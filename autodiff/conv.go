@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"unsafe"
 
-	"github.com/metabench/metabench/internal/vec"
-
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -50,26 +48,14 @@ func Conv2d[T Float](x, w, bias *Var[T], o Conv2dOpts) *Var[T] {
 	return convBiasOp(x, w, bias, g, ws)
 }
 
-// convBiasOp is conv(x, w) + b[k] in one op (the bias is added in place to
-// the conv output): backward(gy) = (convT(gy, w), convW(x, gy), sum_{n,h,w} gy).
+// convBiasOp is conv(x, w) + b[k] in one op (the bias is added inside the
+// convolution kernel): backward(gy) = (convT(gy, w), convW(x, gy), sum_{n,h,w} gy).
 func convBiasOp[T Float](x, w, b *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *Var[T] {
 	if b == nil {
 		return convOp(x, w, g, ws)
 	}
 	tp := convTape(x, w)
-	y, cols := convForward(tp, x, w, g, ws)
-	p := g.OutH() * g.OutW()
-	forChannels(g.N*g.K, len(y.Data), func(nk int) {
-		bk := b.val.Data[nk%g.K]
-		blk := y.Data[nk*p:][:p]
-		if isF32[T]() {
-			vec.AddConst(asF32(blk), float32(bk))
-			return
-		}
-		for i := range blk {
-			blk[i] += bk
-		}
-	})
+	y, cols := convForward(tp, x, w, b, g, ws)
 	return NewOp(tp, y, []*Var[T]{x, w, b}, func(gy *Var[T]) []*Var[T] {
 		var gx, gw, gb *Var[T]
 		if x.requiresGrad {
@@ -96,7 +82,7 @@ func convTape[T Float](a, b *Var[T]) *Tape[T] {
 // convOp is y = conv(x, w).
 func convOp[T Float](x, w *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *Var[T] {
 	tp := convTape(x, w)
-	y, cols := convForward(tp, x, w, g, ws)
+	y, cols := convForward(tp, x, w, nil, g, ws)
 	return NewOp(tp, y, []*Var[T]{x, w}, func(gy *Var[T]) []*Var[T] {
 		var gx, gw *Var[T]
 		if x.requiresGrad {
@@ -136,12 +122,20 @@ const maxKeptCols = 16 << 20
 // gradient when the op is recorded, w needs a gradient, they fit in
 // maxKeptCols and ws has an arena scope open (outside one, a kept buffer
 // would be a fresh allocation per call instead of reused scratch).
-func convForward[T Float](tp *Tape[T], x, w *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) (*tensor.Tensor[T], []T) {
+//
+// b, when not nil, is added to every output of its channel inside the
+// convolution kernel (tensor.Conv2dBias), while each chunk's output is
+// still in cache.
+func convForward[T Float](tp *Tape[T], x, w, b *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) (*tensor.Tensor[T], []T) {
 	var z T
-	if !tp.noGrad && w.requiresGrad && g.ColsLen() > 0 && g.ColsLen()*int(unsafe.Sizeof(z)) <= maxKeptCols && ws.Scoped() {
-		return tensor.Conv2dKeepCols(x.val, w.val, g, ws)
+	var bias []T
+	if b != nil {
+		bias = b.val.Data
 	}
-	return tensor.Conv2d(x.val, w.val, g, ws), nil
+	if !tp.noGrad && w.requiresGrad && g.ColsLen() > 0 && g.ColsLen()*int(unsafe.Sizeof(z)) <= maxKeptCols && ws.Scoped() {
+		return tensor.Conv2dBiasKeepCols(x.val, w.val, bias, g, ws)
+	}
+	return tensor.Conv2dBias(x.val, w.val, bias, g, ws), nil
 }
 
 // releaseCols hands kept columns back to the arena after their one use (a

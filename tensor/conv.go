@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/metabench/metabench/internal/vec"
+)
 
 // ConvGeom is the geometry of a 2-D convolution on NCHW tensors:
 //
@@ -142,7 +146,17 @@ func Conv2d[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
 	g.norm()
 	g.mustShapes("Conv2d", x.Shape, w.Shape)
 	y := MakeRaw[T](ws, g.YShape()...) // Conv2dInto overwrites y
-	conv2dInto(y.Data, x.Data, w.Data, g, ws, nil)
+	conv2dInto(y.Data, x.Data, w.Data, nil, g, ws, nil)
+	return y
+}
+
+// Conv2dBias is Conv2d plus bias[k] on every output of channel k (bias has
+// length K, or is nil for none). The bias is added to each work chunk's
+// output right after its gemm, while it is still in cache, with the same
+// float additions as a separate pass, so the result is Conv2d's plus the
+// bias bit for bit.
+func Conv2dBias[T Float](x, w *Tensor[T], bias []T, g ConvGeom, ws *Workspace) *Tensor[T] {
+	y, _ := conv2dBiasKeep(x, w, bias, g, ws, false)
 	return y
 }
 
@@ -174,15 +188,26 @@ func colsStride(rows, per, p int) int { return (rows*per*p + 15) &^ 15 }
 // Conv2dWeightGradCols to reuse instead of rebuilding them; nil where
 // ColsLen is 0.
 func Conv2dKeepCols[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) (*Tensor[T], []T) {
+	return conv2dBiasKeep(x, w, nil, g, ws, true)
+}
+
+// Conv2dBiasKeepCols is Conv2dKeepCols with Conv2dBias's bias.
+func Conv2dBiasKeepCols[T Float](x, w *Tensor[T], bias []T, g ConvGeom, ws *Workspace) (*Tensor[T], []T) {
+	return conv2dBiasKeep(x, w, bias, g, ws, true)
+}
+
+func conv2dBiasKeep[T Float](x, w *Tensor[T], bias []T, g ConvGeom, ws *Workspace, keepCols bool) (*Tensor[T], []T) {
 	g.norm()
 	g.mustShapes("Conv2d", x.Shape, w.Shape)
-	n := g.ColsLen()
-	if n == 0 {
-		return Conv2d(x, w, g, ws), nil
+	if bias != nil && len(bias) != g.K {
+		panic(fmt.Sprintf("tensor: Conv2dBias: bias has %d values, want %d", len(bias), g.K))
 	}
-	cols := MakeRaw[T](ws, n).Data // every chunk's block is written by im2col
-	y := MakeRaw[T](ws, g.YShape()...)
-	conv2dInto(y.Data, x.Data, w.Data, g, ws, cols)
+	y := MakeRaw[T](ws, g.YShape()...) // conv2dInto overwrites y
+	var cols []T
+	if n := g.ColsLen(); keepCols && n > 0 {
+		cols = MakeRaw[T](ws, n).Data // every chunk's block is written by im2col
+	}
+	conv2dInto(y.Data, x.Data, w.Data, bias, g, ws, cols)
 	return y, cols
 }
 
@@ -194,22 +219,28 @@ func chunkCols[T Float](cols []T, rows, per, p, c, nb int) []T {
 
 // Conv2dInto is Conv2d writing into y (len N*K*OH*OW, overwritten).
 func Conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace) {
-	conv2dInto(y, x, w, g, ws, nil)
+	conv2dInto(y, x, w, nil, g, ws, nil)
 }
 
-// conv2dInto is Conv2dInto that writes each chunk's columns into its block
-// of keep (ColsLen values) instead of scratch when keep is not nil.
-func conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace, keep []T) {
+// conv2dInto is Conv2dInto that adds bias[k] to output channel k (bias nil:
+// none) and writes each chunk's columns into its block of keep (ColsLen
+// values) instead of scratch when keep is not nil.
+func conv2dInto[T Float](y, x, w, bias []T, g ConvGeom, ws *Workspace, keep []T) {
 	g.norm()
 	g.mustShapes("Conv2dInto")
 	if len(y) != Numel(g.YShape()) || len(x) != Numel(g.XShape()) || len(w) != Numel(g.WShape()) {
 		panic(fmt.Sprintf("tensor: Conv2dInto: lengths y %d, x %d, w %d do not match %+v", len(y), len(x), len(w), g))
 	}
+	p := g.OutH() * g.OutW()
 	if g.depthwise() {
 		depthwiseForward(y, x, w, &g)
+		if bias != nil {
+			for nk := 0; nk < g.N*g.K; nk++ {
+				addConst(y[nk*p:(nk+1)*p], bias[nk%g.K])
+			}
+		}
 		return
 	}
-	p := g.OutH() * g.OutW()
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	rows := cg * g.KH * g.KW
 	per, nChunks := g.chunking()
@@ -242,6 +273,11 @@ func conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace, keep []T) {
 				if per == 1 {
 					c := y[(n0*g.K+grp*kg)*p : (n0*g.K+grp*kg+kg)*p]
 					convGemm(false, false, kg, p, rows, wg, rows, b, p, 0, c, p)
+					if bias != nil {
+						for k := 0; k < kg; k++ {
+							addConst(c[k*p:(k+1)*p], bias[grp*kg+k])
+						}
+					}
 				} else {
 					convGemm(false, false, kg, ld, rows, wg, rows, b, ld, 0, tmp[grp*kg*ld:], ld)
 				}
@@ -250,7 +286,11 @@ func conv2dInto[T Float](y, x, w []T, g ConvGeom, ws *Workspace, keep []T) {
 				// scatter tmp [K, nb*P] to y[n0+b, k, :]
 				for k := 0; k < g.K; k++ {
 					for b := 0; b < nb; b++ {
-						copy(y[((n0+b)*g.K+k)*p:][:p], tmp[k*ld+b*p:][:p])
+						dst := y[((n0+b)*g.K+k)*p:][:p]
+						copy(dst, tmp[k*ld+b*p:][:p])
+						if bias != nil {
+							addConst(dst, bias[k])
+						}
 					}
 				}
 			}
@@ -444,5 +484,17 @@ func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace, kep
 			}
 		}
 		wsPut(ws, partial)
+	}
+}
+
+// addConst adds c to every element of x (the same float additions in either
+// precision).
+func addConst[T Float](x []T, c T) {
+	if isF32[T]() {
+		vec.AddConst(asF32(x), float32(c))
+		return
+	}
+	for i := range x {
+		x[i] += c
 	}
 }

@@ -280,3 +280,47 @@ func TestKeptColumns(t *testing.T) {
 		t.Fatal("columns kept for a 1x1 convolution")
 	}
 }
+
+// TestConvBias: Conv2dBias (and Conv2dBiasKeepCols) equal Conv2d followed
+// by adding bias[k] to channel k, bit for bit, on the one-image-per-chunk
+// path (large planes), the batched-chunk path (small planes), grouped and
+// depthwise convolutions, in both precisions.
+func TestConvBias(t *testing.T) {
+	testConvBias[float32](t)
+	testConvBias[float64](t)
+}
+
+func testConvBias[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	fill := func(shape ...int) *Tensor[T] {
+		x := New[T](shape...)
+		for i := range x.Data {
+			x.Data[i] = T(rng.NormFloat64())
+		}
+		return x
+	}
+	for _, c := range []struct{ n, ch, h, k, kh, s, p, groups int }{
+		{5, 1, 28, 8, 3, 1, 1, 1}, {25, 4, 7, 6, 3, 1, 1, 1}, {6, 4, 9, 8, 3, 2, 1, 2}, {4, 6, 8, 6, 3, 1, 1, 6}, {3, 4, 5, 6, 1, 1, 0, 1},
+	} {
+		x, w, b := fill(c.n, c.ch, c.h, c.h), fill(c.k, c.ch/c.groups, c.kh, c.kh), fill(c.k)
+		g, err := ConvGeomFor(x.Shape, w.Shape, c.s, c.s, c.p, c.p, 1, 1, c.groups)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Conv2d(x, w, g, nil)
+		p := g.OutH() * g.OutW()
+		for i := range want.Data {
+			want.Data[i] += b.Data[(i/p)%c.k]
+		}
+		ws := NewWorkspace()
+		scope := ws.Begin()
+		y1 := Conv2dBias(x, w, b.Data, g, ws)
+		y2, _ := Conv2dBiasKeepCols(x, w, b.Data, g, ws)
+		for i := range want.Data {
+			if y1.Data[i] != want.Data[i] || y2.Data[i] != want.Data[i] {
+				t.Fatalf("%+v: y[%d] %v, %v, want %v", c, i, y1.Data[i], y2.Data[i], want.Data[i])
+			}
+		}
+		scope.End()
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -162,10 +163,13 @@ type expData struct {
 	trainClasses            []int
 	val, test               episodes.Source
 	valClasses, testClasses []int
-	ds                      *datasets.Dataset // the training dataset
-	testDS                  *datasets.Dataset
-	split                   string // description of the class split
-	C, H                    int
+	// curveOnTest: the validation curve runs on test classes
+	// (data.train_on_val), recorded as such.
+	curveOnTest bool
+	ds          *datasets.Dataset // the training dataset
+	testDS      *datasets.Dataset
+	split       string // description of the class split
+	C, H        int
 }
 
 func openData(path, subset string, size int, field string) (*datasets.Dataset, error) {
@@ -207,6 +211,11 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data: splitting %s: %w", d.Path, err)
 	}
+	if d.TrainOnVal {
+		sp.Train = append(slices.Clone(sp.Train), sp.Val...)
+		slices.Sort(sp.Train)
+		e.split += ",train+val"
+	}
 	e.train, e.trainClasses = ds, sp.Train
 	if d.Rotations {
 		rot, err := episodes.NewRotated(ds)
@@ -224,7 +233,11 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 		e.test, e.testClasses, e.testDS = tds, nil, tds
 		e.split += ";test=" + d.TestPath
 	}
-	if cfg.Eval.ValEpisodes > 0 {
+	if cfg.Eval.ValEpisodes > 0 && d.TrainOnVal {
+		// the validation groups are training groups now: the curve runs
+		// on test classes (its own episode set; no selection is made on it)
+		e.val, e.valClasses, e.curveOnTest = e.test, e.testClasses, true
+	} else if cfg.Eval.ValEpisodes > 0 {
 		e.val, e.valClasses = ds, sp.Val
 		if d.ValPath != "" {
 			vds, err := openData(d.ValPath, d.ValSubset, h, "data.val_path")
@@ -473,6 +486,10 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 		"train_sec": ck.TrainSec, "test_eval_sec": evalSec, "meta_batch": cfg.MetaBatch, "meta_lr": cfg.MetaLR,
 		"resumed": job.Resume, "curve_wall": "training wall clock (validation and checkpoints excluded)",
 		"train_classes": len(data.trainClasses), "val_classes": len(data.valClasses), "split": data.split,
+	}
+	if data.curveOnTest {
+		rec.Extra["val_classes"] = 0
+		rec.Extra["curve_classes"] = "test classes (data.train_on_val), a separate episode set; monitoring only, nothing selected on it"
 	}
 	if err := reports.WriteJSON(filepath.Join(job.Out, recordFile), rec); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -215,4 +216,32 @@ func TestTrainBadInput(t *testing.T) {
 	}
 	code, _, stderr = mamlRunCLI("train", good, "--out", out, "--store", store, "--quiet")
 	mamlCheckOneLine(t, code, 1, stderr, "already holds a checkpoint")
+}
+
+// TestTrainOnVal: data.train_on_val adds the validation classes to the
+// training classes, keeps the test classes, and moves the curve to test
+// classes.
+func TestTrainOnVal(t *testing.T) {
+	plain, err := openExperimentData(tinyConfig(t, "maml", "data.rotations=false"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := openExperimentData(tinyConfig(t, "maml", "data.rotations=false", "data.train_on_val=true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(plain.trainClasses), plain.valClasses...)
+	slices.Sort(want)
+	if !slices.Equal(merged.trainClasses, want) {
+		t.Fatalf("train classes: %d, want the %d training and %d validation classes", len(merged.trainClasses), len(plain.trainClasses), len(plain.valClasses))
+	}
+	if !slices.Equal(merged.testClasses, plain.testClasses) {
+		t.Fatal("test classes changed")
+	}
+	if !merged.curveOnTest || !slices.Equal(merged.valClasses, plain.testClasses) {
+		t.Fatal("the curve does not run on the test classes")
+	}
+	if !strings.Contains(merged.split, "train+val") || strings.Contains(plain.split, "train+val") {
+		t.Fatalf("split descriptions %q, %q", plain.split, merged.split)
+	}
 }

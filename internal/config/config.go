@@ -86,6 +86,14 @@ type Data struct {
 	// Rotations by 90, 180 and 270 degrees as extra classes at meta-training
 	// time (Omniglot, as in MAML). Never applied to test classes.
 	Rotations bool `yaml:"rotations"`
+	// TrainOnVal meta-trains on the training and the validation groups
+	// (or classes) of the split, the usual final training once
+	// hyperparameters are chosen (Omniglot's standard split has no
+	// validation set). The test groups are the same as without it; the
+	// validation curve (eval.val_episodes) then runs on test classes with
+	// its own episode set, as a curve only: the final parameters are the
+	// last iteration's either way, never selected on it.
+	TrainOnVal bool `yaml:"train_on_val"`
 }
 
 // Reptile holds the settings only Reptile reads (Nichol et al. 2018).
@@ -272,6 +280,7 @@ func (c *Config) Validate() error {
 		{c.Data.ValFraction < 0 || c.Data.ValFraction >= 1, "data.val_fraction", "must be in [0, 1)"},
 		{c.Data.TestFraction < 0 || c.Data.TestFraction >= 1, "data.test_fraction", "must be in [0, 1)"},
 		{c.Data.ValFraction+c.Data.TestFraction >= 1, "data.val_fraction", "val_fraction + test_fraction must be below 1"},
+		{c.Data.TrainOnVal && (c.Data.ValPath != "" || c.Data.ValFraction == 0), "data.train_on_val", "merges the validation groups held back from data.path: needs data.val_fraction above 0 and no data.val_path"},
 		{c.Data.TestPath == "" && c.Data.TestFraction == 0, "data.test_fraction", "must be above 0 when data.test_path is empty (test classes must never be seen in training)"},
 		{c.Ways < 2, "ways", "must be at least 2"},
 		{c.Shots < 1, "shots", "must be at least 1"},

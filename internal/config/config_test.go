@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 const good = `version: 1
@@ -257,4 +259,26 @@ func FuzzParse(f *testing.F) {
 			_ = c.Validate()
 		}
 	})
+}
+
+// TestTrainOnValNeedsHeldBackGroups: data.train_on_val merges the
+// validation groups of data.path, so it needs some and no data.val_path.
+func TestTrainOnValNeedsHeldBackGroups(t *testing.T) {
+	for _, sets := range [][]string{
+		{"data.train_on_val=true", "data.val_fraction=0"},
+		{"data.train_on_val=true", "data.val_path=other.npz"},
+	} {
+		cfg, err := Parse([]byte(good))
+		require.NoError(t, err)
+		for _, kv := range sets {
+			require.NoError(t, cfg.Set(kv))
+		}
+		err = cfg.Validate()
+		require.Error(t, err, sets)
+		require.True(t, strings.HasPrefix(err.Error(), "data.train_on_val:"), err.Error())
+	}
+	cfg, err := Parse([]byte(good))
+	require.NoError(t, err)
+	require.NoError(t, cfg.Set("data.train_on_val=true"))
+	require.NoError(t, cfg.Validate())
 }
