@@ -63,3 +63,28 @@ func BenchmarkIm2colSmall(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIm2colConv4 times im2col and col2im on the chunks Conv2d gives
+// Conv-4's row-copy layers at batch 25 (3x3, pad 1): the 28x28 first layer
+// (1 channel, one image a chunk) and the 14x14 second layer (64 channels,
+// three images a chunk).
+func BenchmarkIm2colConv4(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct{ h, ch, nb int }{{28, 1, 1}, {14, 64, 3}} {
+		g := ConvGeom{N: c.nb, C: c.ch, H: c.h, W: c.h, K: 64, KH: 3, KW: 3, PadH: 1, PadW: 1}
+		g.norm()
+		x := randT[float32](rng, g.XShape()...)
+		col := make([]float32, g.C*9*g.N*g.OutH()*g.OutW())
+		b.Run(fmt.Sprintf("%dx%dx%d/im2col", c.ch, c.h, c.h), func(b *testing.B) {
+			for b.Loop() {
+				im2col(col, x.Data, &g, 0, g.N, 0)
+			}
+		})
+		dx := make([]float32, len(x.Data))
+		b.Run(fmt.Sprintf("%dx%dx%d/col2im", c.ch, c.h, c.h), func(b *testing.B) {
+			for b.Loop() {
+				col2im(dx, col, &g, 0, g.N, 0)
+			}
+		})
+	}
+}
