@@ -170,6 +170,41 @@ func chanReduce[T Float](x *Var[T], s float64) *Var[T] {
 		}
 		out.Data[ch] = T(acc * s)
 	})
+	return chanReduceOp(x, out, s)
+}
+
+// chanPlaneSums sets sums[i*C+ch] = chanSumF64 of plane (i, ch) of x for
+// images i in [n0, n0+nb): the per-plane partial sums of chanReduce, for a
+// kernel that reads x anyway (the conv weight gradient) to compute while
+// the planes are in cache.
+func chanPlaneSums[T Float](sums []float64, x *Var[T], n0, nb int) {
+	_, c, inner := chanDims(x.val.Shape)
+	xd := x.val.Data
+	for i := n0; i < n0+nb; i++ {
+		for ch := 0; ch < c; ch++ {
+			sums[i*c+ch] = chanSumF64(xd[(i*c+ch)*inner:][:inner])
+		}
+	}
+}
+
+// chanReduceFromSums is chanReduce(x, s) from the plane sums of
+// chanPlaneSums, added in chanReduce's order: the same value, bit for bit,
+// and the same node.
+func chanReduceFromSums[T Float](x *Var[T], sums []float64, s float64) *Var[T] {
+	n, c, _ := chanDims(x.val.Shape)
+	out := tensor.MakeRaw[T](x.tape.work, c) // every element is written
+	for ch := 0; ch < c; ch++ {
+		var acc float64
+		for i := 0; i < n; i++ {
+			acc += sums[i*c+ch]
+		}
+		out.Data[ch] = T(acc * s)
+	}
+	return chanReduceOp(x, out, s)
+}
+
+// chanReduceOp records out = chanReduce(x, s) as an op.
+func chanReduceOp[T Float](x *Var[T], out *tensor.Tensor[T], s float64) *Var[T] {
 	shape := cloneShape(x.val.Shape)
 	return NewOp(x.tape, out, []*Var[T]{x}, func(g *Var[T]) []*Var[T] {
 		return []*Var[T]{chanExpand(g, shape, s)}

@@ -61,13 +61,19 @@ func convBiasOp[T Float](x, w, b *Var[T], g tensor.ConvGeom, ws *tensor.Workspac
 		if x.requiresGrad {
 			gx = convTOp(gy, w, g, ws)
 		}
-		if w.requiresGrad {
+		switch {
+		case w.requiresGrad && b.requiresGrad:
+			// the bias gradient's plane sums are taken inside the weight
+			// gradient kernel, chunk by chunk, while gy is in cache
+			sums := make([]float64, g.N*g.K)
+			gw = convWOpEach(x, gy, g, ws, cols, func(n0, nb int) { chanPlaneSums(sums, gy, n0, nb) })
+			gb = chanReduceFromSums(gy, sums, 1)
+		case w.requiresGrad:
 			gw = convWOpCols(x, gy, g, ws, cols)
-		}
-		cols = releaseCols(ws, cols)
-		if b.requiresGrad {
+		case b.requiresGrad:
 			gb = chanReduce(gy, 1)
 		}
+		cols = releaseCols(ws, cols)
 		return []*Var[T]{gx, gw, gb}
 	})
 }
@@ -154,8 +160,14 @@ func convWOp[T Float](x, gy *Var[T], g tensor.ConvGeom, ws *tensor.Workspace) *V
 
 // convWOpCols is convWOp reading x's im2col matrices from cols when not nil.
 func convWOpCols[T Float](x, gy *Var[T], g tensor.ConvGeom, ws *tensor.Workspace, cols []T) *Var[T] {
+	return convWOpEach(x, gy, g, ws, cols, nil)
+}
+
+// convWOpEach is convWOpCols calling each(n0, nb) per work chunk of the
+// kernel (tensor.Conv2dWeightGradEach).
+func convWOpEach[T Float](x, gy *Var[T], g tensor.ConvGeom, ws *tensor.Workspace, cols []T, each func(n0, nb int)) *Var[T] {
 	tp := convTape(x, gy)
-	dw := tensor.Conv2dWeightGradCols(x.val, gy.val, g, ws, cols)
+	dw := tensor.Conv2dWeightGradEach(x.val, gy.val, g, ws, cols, each)
 	return NewOp(tp, dw, []*Var[T]{x, gy}, func(u *Var[T]) []*Var[T] {
 		var gx, gg *Var[T]
 		if x.requiresGrad {

@@ -179,3 +179,38 @@ func TestConvFirstOrderBuildsNoGraph(t *testing.T) {
 		}
 	}
 }
+
+// TestConvBiasGradFused: the bias gradient taken inside the weight gradient
+// kernel equals chanReduce of the output gradient bit for bit, in first- and
+// second-order mode, on one-image and batched chunks.
+func TestConvBiasGradFused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, shape := range [][]int{{3, 2, 28, 28}, {25, 3, 7, 7}, {6, 2, 14, 14}} {
+		for _, create := range []bool{false, true} {
+			tp := NewTape[float32]()
+			ws := tensor.NewWorkspace()
+			tp.SetWorkspace(ws)
+			f32 := func(shape ...int) *tensor.Tensor[float32] {
+				x := tensor.New[float32](shape...)
+				for i := range x.Data {
+					x.Data[i] = float32(rng.NormFloat64())
+				}
+				return x
+			}
+			x := tp.Const(f32(shape...))
+			w, b := tp.Param(f32(4, shape[1], 3, 3)), tp.Param(f32(4))
+			y := Conv2d(x, w, b, Conv2dOpts{PadH: 1, PadW: 1})
+			r := tp.Const(f32(y.Value().Shape...))
+			gs, err := Grad(SumAll(Mul(y, r)), []*Var[float32]{w, b}, create)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := chanReduce(r, 1).Value().Data
+			for k, v := range gs[1].Value().Data {
+				if v != want[k] {
+					t.Fatalf("%v create=%v: db[%d] %v, chanReduce %v", shape, create, k, v, want[k])
+				}
+			}
+		}
+	}
+}

@@ -390,19 +390,31 @@ func Conv2dWeightGrad[T Float](x, gy *Tensor[T], g ConvGeom, ws *Workspace) *Ten
 // cols, as kept by Conv2dKeepCols for the same x and geometry, instead of
 // rebuilding them (nil: rebuild). The result is the same, bit for bit.
 func Conv2dWeightGradCols[T Float](x, gy *Tensor[T], g ConvGeom, ws *Workspace, cols []T) *Tensor[T] {
+	return Conv2dWeightGradEach(x, gy, g, ws, cols, nil)
+}
+
+// Conv2dWeightGradEach is Conv2dWeightGradCols that also calls each(n0, nb)
+// (when not nil) for every work chunk, images n0..n0+nb-1, on the worker
+// that has just run the chunk's products, while the chunk's gy is in cache:
+// the place for other reductions of gy, such as a bias gradient. Calls for
+// different chunks may run concurrently; each covers its own images.
+func Conv2dWeightGradEach[T Float](x, gy *Tensor[T], g ConvGeom, ws *Workspace, cols []T, each func(n0, nb int)) *Tensor[T] {
 	g.norm()
 	g.mustShapes("Conv2dWeightGrad", x.Shape, nil, gy.Shape)
 	if cols != nil && len(cols) != g.ColsLen() {
 		panic(fmt.Sprintf("tensor: Conv2dWeightGradCols: %d kept columns, want %d", len(cols), g.ColsLen()))
 	}
 	dw := Make[T](ws, g.WShape()...)
-	conv2dWeightGradInto(dw.Data, x.Data, gy.Data, g, ws, cols)
+	conv2dWeightGradInto(dw.Data, x.Data, gy.Data, g, ws, cols, each)
 	return dw
 }
 
-func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace, kept []T) {
+func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace, kept []T, each func(n0, nb int)) {
 	if g.depthwise() {
 		depthwiseWeightGrad(dw, x, gy, &g)
+		if each != nil && g.N > 0 {
+			each(0, g.N)
+		}
 		return
 	}
 	p := g.OutH() * g.OutW()
@@ -471,6 +483,9 @@ func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace, kep
 						og[k*rows+r] = v
 					}
 				}
+			}
+			if each != nil {
+				each(n0, nb)
 			}
 		}
 		return body, func() { wsPut(ws, col); wsPut(ws, gyc); wsPut(ws, dwt) }
