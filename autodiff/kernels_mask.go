@@ -79,6 +79,36 @@ func reluInto[T Float](dst, src []T) {
 	})
 }
 
+// dropReLUInPlace is dropNonPositive(idx, v) followed by reluInto(v, v) in
+// one parallel pass: idx[o] = -1 where v[o] is not > 0, then v[o] =
+// max(v[o], 0) (NaN stays NaN). Both masks come from the same value, so the
+// result is the two passes', bit for bit.
+func dropReLUInPlace[T Float](idx []int32, v []T) {
+	v = v[:len(idx)]
+	forElems(len(idx), func(lo, hi int) {
+		is := idx[lo:hi]
+		if isF32[T]() {
+			vs := asF32(v)[lo:hi]
+			for o, x := range vs {
+				b := math.Float32bits(x)
+				pm := posMask32(b)
+				keep := int32(pm)
+				is[o] = is[o]&keep | ^keep
+				vs[o] = math.Float32frombits(b & (pm | nanMask32(b)))
+			}
+			return
+		}
+		vs := asF64(v)[lo:hi]
+		for o, x := range vs {
+			b := math.Float64bits(x)
+			pm := posMask64(b)
+			keep := int32(pm)
+			is[o] = is[o]&keep | ^keep
+			vs[o] = math.Float64frombits(b & (pm | nanMask64(b)))
+		}
+	})
+}
+
 // nanMask32 is all ones when b are the bits of a NaN.
 func nanMask32(b uint32) uint32 {
 	return -(uint32(int32(0x7f800000-(b&0x7fffffff))) >> 31)
@@ -150,22 +180,5 @@ func maskedGatherPlane[T Float](out, u []T, midx []int32, base int32) {
 		keep := uint64(int64(^(i >> 31)))
 		j := (i - base) & int32(keep)
 		d[o] = math.Float64frombits(math.Float64bits(s[j]) & keep)
-	}
-}
-
-// dropNonPositive sets idx[o] = -1 where !(v[o] > 0), without branches.
-func dropNonPositive[T Float](idx []int32, v []T) {
-	if isF32[T]() {
-		vs := asF32(v)[:len(idx)]
-		for o, x := range vs {
-			keep := int32(posMask32(math.Float32bits(x)))
-			idx[o] = idx[o]&keep | ^keep
-		}
-		return
-	}
-	vs := asF64(v)[:len(idx)]
-	for o, x := range vs {
-		keep := int32(posMask64(math.Float64bits(x)))
-		idx[o] = idx[o]&keep | ^keep
 	}
 }

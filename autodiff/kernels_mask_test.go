@@ -3,6 +3,7 @@ package autodiff
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/metabench/metabench/tensor"
@@ -135,5 +136,57 @@ func TestReLUMaxPoolFusedMatchesPair(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDropReLUInPlace: the fused pass equals dropNonPositive then reluInto,
+// bit for bit, on signed zeros, NaNs, infinities and random values, over a
+// length that splits across workers.
+func TestDropReLUInPlace(t *testing.T) {
+	testDropReLU[float32](t)
+	testDropReLU[float64](t)
+}
+
+func testDropReLU[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	n := 5*elemChunk + 7
+	v := make([]T, n)
+	special := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 1e-40, -1e-40}
+	for i := range v {
+		if i < len(special) {
+			v[i] = T(special[i])
+		} else {
+			v[i] = T(rng.NormFloat64())
+		}
+	}
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(rng.IntN(1000))
+	}
+	v2, idx2 := slices.Clone(v), slices.Clone(idx)
+	dropNonPositive(idx, v)
+	reluInto(v, v)
+	dropReLUInPlace(idx2, v2)
+	for i := range v {
+		if idx[i] != idx2[i] || math.Float64bits(float64(v[i])) != math.Float64bits(float64(v2[i])) {
+			t.Fatalf("element %d: (%v, %d) fused, (%v, %d) two passes", i, v2[i], idx2[i], v[i], idx[i])
+		}
+	}
+}
+
+// dropNonPositive sets idx[o] = -1 where !(v[o] > 0), without branches.
+func dropNonPositive[T Float](idx []int32, v []T) {
+	if isF32[T]() {
+		vs := asF32(v)[:len(idx)]
+		for o, x := range vs {
+			keep := int32(posMask32(math.Float32bits(x)))
+			idx[o] = idx[o]&keep | ^keep
+		}
+		return
+	}
+	vs := asF64(v)[:len(idx)]
+	for o, x := range vs {
+		keep := int32(posMask64(math.Float64bits(x)))
+		idx[o] = idx[o]&keep | ^keep
 	}
 }

@@ -136,8 +136,7 @@ func ReLUMaxPool2d[T Float](z *Var[T], kernel, stride, padding int) *Var[T] {
 	g := poolGeom("ReLUMaxPool2d", z, kernel, kernel, stride, stride, padding, padding)
 	y, idx := tensor.MaxPool2dIn(z.val, g, z.tape.work)
 	// y[o] = z[idx[o]]: drop the windows whose maximum is not > 0, then ReLU.
-	dropNonPositive(idx, y.Data)
-	reluInto(y.Data, y.Data)
+	dropReLUInPlace(idx, y.Data)
 	return NewOp(z.tape, y, []*Var[T]{z}, func(gy *Var[T]) []*Var[T] {
 		return []*Var[T]{maskedScatter(gy, idx, g)}
 	})
