@@ -491,13 +491,21 @@ func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace, kep
 		return body, func() { wsPut(ws, col); wsPut(ws, gyc); wsPut(ws, dwt) }
 	})
 	if nChunks > 1 {
-		copy(dw, partial[:nw])
-		for c := 1; c < nChunks; c++ {
-			pc := partial[c*nw : (c+1)*nw]
-			for i, v := range pc {
-				dw[i] += v
-			}
-		}
+		// dw = sum of the chunks' partials in chunk order, element by
+		// element; blocks of elements are independent, so they are split
+		// over the workers without changing any sum.
+		const blk = 4096
+		nBlk := (nw + blk - 1) / blk
+		parallelChunks(nBlk, nw*nChunks < 1<<16, func() (func(int), func()) {
+			return func(b int) {
+				lo, hi := b*blk, min((b+1)*blk, nw)
+				d := dw[lo:hi]
+				copy(d, partial[lo:hi])
+				for c := 1; c < nChunks; c++ {
+					addTo(d, partial[c*nw+lo:c*nw+hi])
+				}
+			}, nil
+		})
 		wsPut(ws, partial)
 	}
 }
