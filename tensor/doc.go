@@ -11,6 +11,14 @@
 // split is over independent outputs (images of a batch, output channels), so
 // results are bit-identical for every GOMAXPROCS.
 //
+// Convolutions run as per-chunk products W x im2col(x) over fixed chunks of
+// images (ConvGeom.chunking). Work that reads a chunk's output or output
+// gradient anyway is done inside the chunk, while it is in cache: the bias
+// add of Conv2dBias, and the caller's per-chunk reduction of gy in
+// Conv2dWeightGradEach (autodiff takes the bias gradient's plane sums
+// there). The weight gradient is the sum of the chunks' partial products in
+// chunk order, element by element, whatever the number of workers.
+//
 // Memory: a Workspace holds the kernels' scratch buffers (im2col columns) and
 // an output arena (arena.go). Kernels that take a workspace make their
 // outputs with Make/MakeRaw, which lend recycled buffers while a scope
