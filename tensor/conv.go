@@ -143,11 +143,7 @@ func (g *ConvGeom) identityCols() bool {
 // may be nil. The batch is split over at most GOMAXPROCS goroutines in chunks
 // fixed by the geometry, so results are bit-identical for any GOMAXPROCS.
 func Conv2d[T Float](x, w *Tensor[T], g ConvGeom, ws *Workspace) *Tensor[T] {
-	g.norm()
-	g.mustShapes("Conv2d", x.Shape, w.Shape)
-	y := MakeRaw[T](ws, g.YShape()...) // Conv2dInto overwrites y
-	conv2dInto(y.Data, x.Data, w.Data, nil, g, ws, nil)
-	return y
+	return Conv2dBias(x, w, nil, g, ws)
 }
 
 // Conv2dBias is Conv2d plus bias[k] on every output of channel k (bias has
