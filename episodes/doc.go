@@ -48,6 +48,18 @@
 // classes first and expand the split with RotatedClasses, so all rotations
 // of a character stay on the same side.
 //
+// # Shifts
+//
+// ShiftImages is a training-time augmentation (data.shift in the experiment
+// files): each image of a batch moves by an integer offset (dy, dx) drawn
+// uniformly from [-m, m]^2, zero filled,
+//
+//	out[y][x] = in[y-dy][x-dx]  if the source pixel is inside the image, else 0,
+//
+// the offsets coming from a splitmix stream keyed by (seed, index), so a
+// task's augmentation is fixed by the run's seed and the task's number and
+// survives a resume. Evaluation episodes are never shifted.
+//
 // # Task streams and mixtures
 //
 // A Stream draws tasks (10-way in the multi-task setting) from one or

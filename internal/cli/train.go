@@ -328,6 +328,9 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 	if err != nil {
 		return nil, fmt.Errorf("method: %w", err)
 	}
+	if cfg.Data.Shift >= data.H {
+		return nil, fmt.Errorf("data.shift: %d pixels on %dx%d images: must be below the image size", cfg.Data.Shift, data.H, data.H)
+	}
 	if cfg.Model.Name == "conv4" && data.H < 16 {
 		return nil, fmt.Errorf("model.name: conv4's four poolings need images of at least 16 pixels, have %d (set data.image_size)", data.H)
 	}
@@ -343,7 +346,7 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 		ImageC: data.C, ImageSize: data.H, Ways: cfg.Ways}
 	params := model.Init(initRand(cfg.Seed)).Tensors
 	s := settingsOf(cfg)
-	tr := maml.NewTrainer(model, meth, s, params, cfg.Seed, cfg.MetaBatch, cfg.Workers, maml.SamplerTasks(trainS, cfg.MetaBatch))
+	tr := maml.NewTrainer(model, meth, s, params, cfg.Seed, cfg.MetaBatch, cfg.Workers, maml.ShiftedSamplerTasks(trainS, cfg.MetaBatch, cfg.Data.Shift, uint64(cfg.Seed)))
 	if job.Resume {
 		old, err := maml.LoadCheckpoint(ckPath)
 		if err != nil {
@@ -490,6 +493,9 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 	if data.curveOnTest {
 		rec.Extra["val_classes"] = 0
 		rec.Extra["curve_classes"] = "test classes (data.train_on_val), a separate episode set; monitoring only, nothing selected on it"
+	}
+	if cfg.Data.Shift > 0 {
+		rec.Extra["augmentation"] = fmt.Sprintf("training images shifted by up to %d pixels per axis (data.shift); test episodes unshifted", cfg.Data.Shift)
 	}
 	if err := reports.WriteJSON(filepath.Join(job.Out, recordFile), rec); err != nil {
 		return nil, err

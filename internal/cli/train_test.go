@@ -245,3 +245,60 @@ func TestTrainOnVal(t *testing.T) {
 		t.Fatalf("split descriptions %q, %q", plain.split, merged.split)
 	}
 }
+
+// TestTrainShift: data.shift changes what training sees (other final
+// parameters than the unshifted run), is deterministic and resumable (an
+// interrupted and resumed shifted run ends bit for bit where an
+// uninterrupted one does), is recorded, and is refused when the offsets
+// would push the whole image out.
+func TestTrainShift(t *testing.T) {
+	data, err := openExperimentData(tinyConfig(t, "maml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := func(t *testing.T, out string) *maml.Checkpoint {
+		t.Helper()
+		ck, err := maml.LoadCheckpoint(filepath.Join(out, maml.CheckpointFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ck
+	}
+	plainOut, fullOut, partOut := filepath.Join(t.TempDir(), "plain"), filepath.Join(t.TempDir(), "full"), filepath.Join(t.TempDir(), "part")
+	if _, err := trainExperiment(context.Background(), trainJob{Cfg: tinyConfig(t, "maml"), Out: plainOut, data: data}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyConfig(t, "maml", "data.shift=3")
+	rec, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: fullOut, data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := rec.Extra["augmentation"].(string); !strings.Contains(s, "3 pixels") {
+		t.Fatalf("record does not name the augmentation: %v", rec.Extra)
+	}
+	if _, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: partOut, stopAfter: 2, data: data}); !errors.Is(err, errInterrupted) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if _, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: partOut, Resume: true, data: data}); err != nil {
+		t.Fatal(err)
+	}
+	plain, full, part := final(t, plainOut), final(t, fullOut), final(t, partOut)
+	same := func(a, b *maml.Checkpoint) bool {
+		for i := range a.Params {
+			if !slices.Equal(a.Params[i], b.Params[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	if !same(full, part) {
+		t.Fatal("resumed shifted run ends with other parameters than the uninterrupted one")
+	}
+	if same(full, plain) {
+		t.Fatal("data.shift=3 trained exactly like data.shift=0")
+	}
+	_, err = trainExperiment(context.Background(), trainJob{Cfg: tinyConfig(t, "maml", "data.shift=28"), Out: filepath.Join(t.TempDir(), "big"), data: data})
+	if err == nil || !strings.HasPrefix(err.Error(), "data.shift:") {
+		t.Fatalf("shift of the whole image: %v", err)
+	}
+}

@@ -94,6 +94,12 @@ type Data struct {
 	// its own episode set, as a curve only: the final parameters are the
 	// last iteration's either way, never selected on it.
 	TrainOnVal bool `yaml:"train_on_val"`
+	// Shift translates every meta-training image (support and query) by a
+	// random integer offset of up to Shift pixels on each axis, filling with
+	// 0 (Omniglot's background), drawn from the run's seed and the task's
+	// index (episodes.ShiftImages). Test and curve episodes are never
+	// shifted. 0, the default, is MAML's protocol.
+	Shift int `yaml:"shift"`
 }
 
 // Reptile holds the settings only Reptile reads (Nichol et al. 2018).
@@ -281,6 +287,7 @@ func (c *Config) Validate() error {
 		{c.Data.TestFraction < 0 || c.Data.TestFraction >= 1, "data.test_fraction", "must be in [0, 1)"},
 		{c.Data.ValFraction+c.Data.TestFraction >= 1, "data.val_fraction", "val_fraction + test_fraction must be below 1"},
 		{c.Data.TrainOnVal && (c.Data.ValPath != "" || c.Data.ValFraction == 0), "data.train_on_val", "merges the validation groups held back from data.path: needs data.val_fraction above 0 and no data.val_path"},
+		{c.Data.Shift < 0, "data.shift", "must be 0 (off) or a number of pixels above 0"},
 		{c.Data.TestPath == "" && c.Data.TestFraction == 0, "data.test_fraction", "must be above 0 when data.test_path is empty (test classes must never be seen in training)"},
 		{c.Ways < 2, "ways", "must be at least 2"},
 		{c.Shots < 1, "shots", "must be at least 1"},

@@ -282,3 +282,15 @@ func TestTrainOnValNeedsHeldBackGroups(t *testing.T) {
 	require.NoError(t, cfg.Set("data.train_on_val=true"))
 	require.NoError(t, cfg.Validate())
 }
+
+// TestShiftMustNotBeNegative: data.shift is a number of pixels, 0 off.
+func TestShiftMustNotBeNegative(t *testing.T) {
+	cfg, err := Parse([]byte(good))
+	require.NoError(t, err)
+	require.NoError(t, cfg.Set("data.shift=-1"))
+	err = cfg.Validate()
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(err.Error(), "data.shift:"), err.Error())
+	require.NoError(t, cfg.Set("data.shift=2"))
+	require.NoError(t, cfg.Validate())
+}
