@@ -58,7 +58,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	dataArg := fs.String("data", "", "evaluate on every class of `PATH` (default: the run's held-out test classes)")
 	subset := fs.String("subset", "", "subset `NAME` of --data where the format has several (mini-ImageNet test, IDX test)")
 	ways := fs.Int("ways", 0, "classes per episode `N` (default: the run's)")
-	shots := fs.Int("shots", 0, "support images per class `K` (default: the run's)")
+	shots := fs.Int("shots", 0, "support images per class `K` (default: the run's test shots, eval.shots)")
 	queries := fs.Int("queries", 0, "query images per class `Q` (default: the run's eval.queries)")
 	nEp := fs.Int("episodes", 0, "number of test episodes `E` (default: the run's eval.episodes)")
 	steps := fs.Int("steps", -1, "test-time inner steps `T` (default: the run's test_steps)")
@@ -92,7 +92,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		apply func()
 	}{
 		{*ways > 0, func() { cfg.Ways = *ways }},
-		{*shots > 0, func() { cfg.Shots = *shots }},
+		{*shots > 0, func() { cfg.Eval.Shots = *shots }},
 		{*queries > 0, func() { cfg.Eval.Queries = *queries }},
 		{*nEp > 0, func() { cfg.Eval.Episodes = *nEp }},
 		{*steps >= 0, func() { cfg.TestSteps = *steps }},
@@ -151,7 +151,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		}
 		src, classes, ds, split = data.test, data.testClasses, data.testDS, data.split+":test"
 	}
-	spec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Eval.Queries}
+	spec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
 	sampler, err := episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(src, classes, spec)
 	if err != nil {
 		return fail(stderr, "eval", fmt.Errorf("--ways/--shots/--queries: %w", err))
@@ -183,7 +183,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	rec.Extra = map[string]any{"checkpoint": *ckArg}
 	res := evalResult{
 		Accuracy: rec.Summary.Mean, CI95: rec.Summary.CI95, Episodes: rec.Summary.N,
-		Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Eval.Queries, Steps: cfg.TestSteps, InnerLR: cfg.InnerLR,
+		Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries, Steps: cfg.TestSteps, InnerLR: cfg.InnerLR,
 		Seed: cfg.Eval.Seed, BNMode: "transductive", Method: ck.Method, Model: model.Name(), Data: ds.Path,
 		Split: split, Classes: nClasses, Iterations: ck.Iter, Seconds: rec.WallSec,
 	}

@@ -266,7 +266,7 @@ func (e *expData) samplers(cfg *config.Config) (train, val, test *episodes.Sampl
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ways/shots/queries: training classes: %w", err)
 	}
-	evalSpec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Eval.Queries}
+	evalSpec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
 	test, err = episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(e.test, e.testClasses, evalSpec)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ways/shots/eval.queries: test classes: %w", err)
@@ -494,6 +494,9 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 		rec.Extra["val_classes"] = 0
 		rec.Extra["curve_classes"] = "test classes (data.train_on_val), a separate episode set; monitoring only, nothing selected on it"
 	}
+	if cfg.EvalShots() != cfg.Shots {
+		rec.Extra["train_shots"] = cfg.Shots
+	}
 	if cfg.Data.Shift > 0 {
 		rec.Extra["augmentation"] = fmt.Sprintf("training images shifted by up to %d pixels per axis (data.shift); test episodes unshifted", cfg.Data.Shift)
 	}
@@ -530,7 +533,7 @@ func newRecord(kind string, cfg *config.Config, model nn.Model[float32], data *e
 		Seed:    cfg.Seed,
 		Dataset: datasetOf(data.testDS, data.split+":test", testClasses),
 		Proto: reports.Protocol{
-			Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Eval.Queries,
+			Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries,
 			StepsTrain: cfg.InnerSteps, StepsTest: cfg.TestSteps, InnerLR: cfg.InnerLR,
 			BNMode: "transductive", EvalEpisode: len(accs), EvalSeed: cfg.Eval.Seed, Rotations: cfg.Data.Rotations,
 		},

@@ -302,3 +302,46 @@ func TestTrainShift(t *testing.T) {
 		t.Fatalf("shift of the whole image: %v", err)
 	}
 }
+
+// TestEvalShots: eval.shots tests a model trained on 1-shot tasks on 2-shot
+// episodes; the record's protocol names the test shots and extra.train_shots
+// the training ones, and `metabench eval` takes the run's test shots unless
+// --shots says otherwise.
+func TestEvalShots(t *testing.T) {
+	data, err := openExperimentData(tinyConfig(t, "maml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	cfg := tinyConfig(t, "maml", "shots=1", "eval.shots=2")
+	if cfg.EvalShots() != 2 || tinyConfig(t, "maml").EvalShots() != 1 {
+		t.Fatal("EvalShots does not follow eval.shots and its default")
+	}
+	rec, err := trainExperiment(context.Background(), trainJob{Cfg: cfg, Out: out, data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Proto.Shots != 2 || rec.Extra["train_shots"] != 1 {
+		t.Fatalf("protocol shots %d, extra %v: want 2 test shots and train_shots 1", rec.Proto.Shots, rec.Extra)
+	}
+	evalShots := func(args ...string) int {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := Run(append([]string{"eval", "--checkpoint", out, "--format", "json", "--episodes", "3", "--store", filepath.Join(t.TempDir(), "results.db")}, args...), &stdout, &stderr); code != 0 {
+			t.Fatalf("eval %v: exit %d: %s", args, code, stderr.String())
+		}
+		var res struct {
+			Shots int `json:"shots"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+			t.Fatalf("eval output %q: %v", stdout.String(), err)
+		}
+		return res.Shots
+	}
+	if got := evalShots(); got != 2 {
+		t.Fatalf("eval without --shots used %d shots, want the run's 2", got)
+	}
+	if got := evalShots("--shots", "3"); got != 3 {
+		t.Fatalf("eval --shots 3 used %d shots", got)
+	}
+}

@@ -117,8 +117,13 @@ type Reptile struct {
 
 // Eval is the validation and test protocol.
 type Eval struct {
-	Episodes    int      `yaml:"episodes"`     // test episodes (600)
-	Queries     int      `yaml:"queries"`      // query examples per class at validation and test
+	Episodes int `yaml:"episodes"` // test episodes (600)
+	Queries  int `yaml:"queries"`  // query examples per class at validation and test
+	// Shots is the support images per class at validation and test; 0 means
+	// the training shots. A model meta-trained on 1-shot tasks can then be
+	// tested on 5-shot episodes (the record's protocol names the test shots,
+	// extra.train_shots the training ones).
+	Shots       int      `yaml:"shots"`
 	Seed        int64    `yaml:"seed"`         // seed of the fixed test and validation episode sets
 	ValEpisodes int      `yaml:"val_episodes"` // validation episodes per curve point; 0 = no validation
 	Every       Duration `yaml:"every"`        // training wall clock between validations
@@ -270,6 +275,15 @@ func yamlKeys(t reflect.Type) []string {
 
 // Validate checks ranges and cross-field constraints. The error names the
 // field. The method name is checked by the caller against the registry.
+// EvalShots is the support images per class of the validation and test
+// episodes: eval.shots, or the training shots when it is 0.
+func (c *Config) EvalShots() int {
+	if c.Eval.Shots > 0 {
+		return c.Eval.Shots
+	}
+	return c.Shots
+}
+
 func (c *Config) Validate() error {
 	type check struct {
 		bad   bool
@@ -309,6 +323,7 @@ func (c *Config) Validate() error {
 		{c.Reptile.MetaStepFinal < 0, "reptile.meta_step_final", "must be at least 0"},
 		{c.Eval.Episodes < 1, "eval.episodes", "must be at least 1"},
 		{c.Eval.Queries < 1, "eval.queries", "must be at least 1"},
+		{c.Eval.Shots < 0, "eval.shots", "must be at least 0 (0: the training shots)"},
 		{c.Eval.ValEpisodes < 0, "eval.val_episodes", "must be at least 0"},
 	}
 	for _, k := range checks {

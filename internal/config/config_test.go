@@ -99,6 +99,7 @@ func TestValidate(t *testing.T) {
 		{"data.image_size=8", "data.image_size"},
 		{"reptile.inner_optimizer=rmsprop", "reptile.inner_optimizer"},
 		{"eval.episodes=0", "eval.episodes"},
+		{"eval.shots=-1", "eval.shots"},
 		{"method=", "method"},
 	}
 	for _, c := range cases {
@@ -205,7 +206,8 @@ func TestRoundTrip(t *testing.T) {
 // (benchmarks/<dataset>-<ways>w<shots>s-{maml,fomaml,reptile}.yaml, and the
 // tuned 30-minute settings in benchmarks/30min/; other commands keep their
 // own files there) loads and validates, and is named
-// after its dataset, ways, shots and method.
+// after its dataset, ways, test shots (eval.shots, or the training shots)
+// and method.
 func TestBenchmarks(t *testing.T) {
 	var files []string
 	for _, m := range []string{"maml", "fomaml", "reptile"} {
@@ -236,7 +238,7 @@ func TestBenchmarks(t *testing.T) {
 			continue
 		}
 		want := []string{parts[0], parts[1], parts[2]}
-		got := []string{"", strings.TrimSpace(strings.Join([]string{itoa(c.Ways), "w", itoa(c.Shots), "s"}, "")), c.Method}
+		got := []string{"", strings.TrimSpace(strings.Join([]string{itoa(c.Ways), "w", itoa(c.EvalShots()), "s"}, "")), c.Method}
 		if got[1] != want[1] || got[2] != want[2] {
 			t.Errorf("%s: holds %s %s", f, got[1], got[2])
 		}
