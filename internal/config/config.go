@@ -117,13 +117,9 @@ type Reptile struct {
 
 // Eval is the validation and test protocol.
 type Eval struct {
-	Episodes int `yaml:"episodes"` // test episodes (600)
-	Queries  int `yaml:"queries"`  // query examples per class at validation and test
-	// Shots is the support images per class at validation and test; 0 means
-	// the training shots. A model meta-trained on 1-shot tasks can then be
-	// tested on 5-shot episodes (the record's protocol names the test shots,
-	// extra.train_shots the training ones).
-	Shots       int      `yaml:"shots"`
+	Episodes    int      `yaml:"episodes"`     // test episodes (600)
+	Queries     int      `yaml:"queries"`      // query examples per class at validation and test
+	Shots       int      `yaml:"shots"`        // support examples per class at validation and test; 0 = the training shots
 	Seed        int64    `yaml:"seed"`         // seed of the fixed test and validation episode sets
 	ValEpisodes int      `yaml:"val_episodes"` // validation episodes per curve point; 0 = no validation
 	Every       Duration `yaml:"every"`        // training wall clock between validations
@@ -273,8 +269,6 @@ func yamlKeys(t reflect.Type) []string {
 	return ks
 }
 
-// Validate checks ranges and cross-field constraints. The error names the
-// field. The method name is checked by the caller against the registry.
 // EvalShots is the support images per class of the validation and test
 // episodes: eval.shots, or the training shots when it is 0.
 func (c *Config) EvalShots() int {
@@ -284,6 +278,8 @@ func (c *Config) EvalShots() int {
 	return c.Shots
 }
 
+// Validate checks ranges and cross-field constraints. The error names the
+// field. The method name is checked by the caller against the registry.
 func (c *Config) Validate() error {
 	type check struct {
 		bad   bool
