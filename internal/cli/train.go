@@ -269,12 +269,12 @@ func (e *expData) samplers(cfg *config.Config) (train, val, test *episodes.Sampl
 	evalSpec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
 	test, err = episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(e.test, e.testClasses, evalSpec)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("ways/shots/eval.queries: test classes: %w", err)
+		return nil, nil, nil, fmt.Errorf("ways/eval.shots (or shots)/eval.queries: test classes: %w", err)
 	}
 	if e.val != nil {
 		val, err = episodes.EvalSet{Seed: uint64(cfg.Eval.Seed) + 1, Count: cfg.Eval.ValEpisodes}.Sampler(e.val, e.valClasses, evalSpec)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("ways/shots/eval.queries: validation classes: %w", err)
+			return nil, nil, nil, fmt.Errorf("ways/eval.shots (or shots)/eval.queries: validation classes: %w", err)
 		}
 	}
 	return train, val, test, nil
