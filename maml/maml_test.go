@@ -87,6 +87,114 @@ func TestSecondOrderDiffers(t *testing.T) {
 	}
 }
 
+// TestFirstOrderIterations: with derivative-order annealing, second-order
+// MAML follows first-order MAML bit for bit for the first iterations and
+// second-order MAML (from the same parameters and Adam state) after them.
+func TestFirstOrderIterations(t *testing.T) {
+	run := func(name string, foIters int, iters []int) []*tensor.Tensor[float64] {
+		m := nn.NewConv4[float64](1, 16, 4, 3)
+		p := m.Init(rand.New(rand.NewPCG(6, 6))).Tensors
+		meth, _ := New[float64](name)
+		s := Settings{InnerLR: 0.4, InnerSteps: 2, MetaLR: 1e-2, Iterations: 10, FirstOrderIterations: foIters}
+		tr := NewTrainer[float64](m, meth, s, p, 9, 2, 1, func(iter, k int) (*Task[float64], error) {
+			return synthTask[float64](uint64(iter*100+k), 3, 1, 2), nil
+		})
+		for _, it := range iters {
+			if _, err := tr.Step(it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	maxDiff := func(a, b []*tensor.Tensor[float64]) float64 {
+		d := 0.0
+		for i := range a {
+			for j := range a[i].Data {
+				d = math.Max(d, math.Abs(a[i].Data[j]-b[i].Data[j]))
+			}
+		}
+		return d
+	}
+	// Iterations 0 and 1 first-order: identical to fomaml.
+	if d := maxDiff(run("maml", 2, []int{0, 1}), run("fomaml", 0, []int{0, 1})); d != 0 {
+		t.Fatalf("annealed first iterations differ from fomaml by %g", d)
+	}
+	// Iteration 2 is second order: the annealed run differs from fomaml
+	// there, and an annealing that ends at 2 equals one that ends at 1 when
+	// only iterations 0, 2 and 3 run (iteration 1 is skipped in both).
+	if d := maxDiff(run("maml", 2, []int{0, 1, 2}), run("fomaml", 0, []int{0, 1, 2})); d < 1e-9 {
+		t.Fatalf("second-order iteration 2 equals first-order to %g", d)
+	}
+	if d := maxDiff(run("maml", 2, []int{0, 2, 3}), run("maml", 1, []int{0, 2, 3})); d != 0 {
+		t.Fatalf("runs first-order exactly at iteration 0 differ by %g", d)
+	}
+	if d := maxDiff(run("maml", 1, []int{0, 1}), run("maml", 0, []int{0, 1})); d < 1e-9 {
+		t.Fatalf("first-order iteration 0 made no difference (%g)", d)
+	}
+}
+
+// TestZeroParams: parameters held at zero are zero after every step, for
+// every method, while the others move.
+func TestZeroParams(t *testing.T) {
+	for _, name := range Names() {
+		m := nn.NewConv4[float64](1, 16, 4, 3)
+		p := m.Init(rand.New(rand.NewPCG(7, 7))).Tensors
+		init := make([]*tensor.Tensor[float64], len(p))
+		for i := range p {
+			init[i] = p[i].Clone()
+		}
+		meth, _ := New[float64](name)
+		s := Settings{InnerLR: 0.4, InnerSteps: 2, MetaLR: 1e-2, ReptileOptimizer: "sgd", MetaStep: 1, MetaStepFinal: 1, Iterations: 10}
+		tr := NewTrainer[float64](m, meth, s, p, 9, 2, 1, func(iter, k int) (*Task[float64], error) {
+			return synthTask[float64](uint64(iter*100+k), 3, 1, 2), nil
+		})
+		tr.ZeroParams = m.HeadParams() // (2 inner steps: from a zero head the first step gives the body no gradient, so 1-step Reptile could not move it)
+		for it := 0; it < 2; it++ {
+			if _, err := tr.Step(it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		head := map[int]bool{}
+		for _, i := range m.HeadParams() {
+			head[i] = true
+			for j, v := range p[i].Data {
+				if v != 0 {
+					t.Fatalf("%s: head param %d[%d] = %g after 2 steps", name, i, j, v)
+				}
+			}
+		}
+		moved := 0.0
+		for i := range p {
+			if !head[i] {
+				for j := range p[i].Data {
+					moved = math.Max(moved, math.Abs(p[i].Data[j]-init[i].Data[j]))
+				}
+			}
+		}
+		if moved == 0 {
+			t.Fatalf("%s: the body did not move", name)
+		}
+	}
+	// The inner loop learns the head from zero: with a zero head the first
+	// inner step's head gradient is the (negated) class-mean features, so
+	// adaptation must lift the support accuracy above chance on a task
+	// whose classes differ.
+	m := nn.NewConv4[float64](1, 16, 4, 3)
+	p := m.Init(rand.New(rand.NewPCG(8, 8))).Tensors
+	for _, i := range m.HeadParams() {
+		clear(p[i].Data)
+	}
+	task := synthTask[float64](11, 3, 2, 2)
+	task.XQ, task.YQ = task.XS, task.YS
+	acc, _, err := AdaptEval[float64](m, p, task, 0.4, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc <= 1.0/3 {
+		t.Fatalf("one step from a zero head: support accuracy %g", acc)
+	}
+}
+
 // TestReptileFullStep: one task and ε = 1 move θ exactly to the adapted φ.
 func TestReptileFullStep(t *testing.T) {
 	m := nn.NewConv4[float64](1, 16, 4, 3)

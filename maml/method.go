@@ -20,6 +20,13 @@ type Settings struct {
 	MetaLRFinal float64 // Adam rate at the last iteration (linear decay over Iterations); 0 = constant MetaLR
 	Clip        float64 // element-wise clip of the mean meta-gradient; 0 = off
 	Iterations  int     // planned meta-iterations (decays of ε and of the Adam rate; 0 = no decay)
+	// FirstOrderIterations: second-order MAML takes first-order
+	// meta-gradients at meta-iterations below this (derivative-order
+	// annealing); 0 = never.
+	FirstOrderIterations int
+	// Iteration is the meta-iteration being run (Trainer.Step sets it on its
+	// copy of the settings handed to TaskGrad).
+	Iteration int
 
 	ReptileOptimizer string  // "adam" or "sgd"
 	ReptileBatch     int     // inner minibatch; 0 = full
@@ -91,9 +98,11 @@ func (m MAML[T]) Name() string {
 	return "fomaml"
 }
 
-// TaskGrad is TaskMetaGrad with the method's order.
+// TaskGrad is TaskMetaGrad with the method's order; second-order MAML is
+// first-order at iterations below s.FirstOrderIterations.
 func (m MAML[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings, _ *rand.Rand) (*TaskResult[T], error) {
-	return TaskMetaGrad(model, params, task, Hyper{InnerLR: s.InnerLR, InnerSteps: s.InnerSteps, SecondOrder: m.SecondOrder, Work: s.Work})
+	second := m.SecondOrder && s.Iteration >= s.FirstOrderIterations
+	return TaskMetaGrad(model, params, task, Hyper{InnerLR: s.InnerLR, InnerSteps: s.InnerSteps, SecondOrder: second, Work: s.Work})
 }
 
 // NewOuter is Adam at s.MetaLR, decayed linearly to s.MetaLRFinal over

@@ -23,6 +23,11 @@ type Trainer[T tensor.Float] struct {
 	MetaBatch int
 	Workers   int // 0 = GOMAXPROCS
 	Source    TaskSource[T]
+	// ZeroParams lists parameters (indices into Params) held at zero: Step
+	// zeroes them before its tasks run and drops their part of the mean
+	// direction, so every task adapts them from zero. With the classifier
+	// head this is the zeroing trick of Kao et al. (2022).
+	ZeroParams []int
 }
 
 // NewTrainer returns a trainer whose outer optimiser is the method's.
@@ -46,12 +51,17 @@ func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 	if sq, ok := tr.Method.(interface{ Sequential() bool }); ok && sq.Sequential() {
 		workers = 1 // the tasks share state and run in task order
 	}
+	for _, i := range tr.ZeroParams {
+		clear(tr.Params[i].Data)
+	}
+	s := tr.Settings
+	s.Iteration = iter
 	err := parallel.For(tr.MetaBatch, workers, func(k int) error {
 		task, err := tr.Source(iter, k)
 		if err != nil {
 			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
 		}
-		r, err := tr.Method.TaskGrad(tr.Model, tr.Params, task, &tr.Settings, TaskRand(tr.Seed, iter, k))
+		r, err := tr.Method.TaskGrad(tr.Model, tr.Params, task, &s, TaskRand(tr.Seed, iter, k))
 		if err != nil {
 			return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
 		}
@@ -75,6 +85,9 @@ func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 		}
 		st.Loss += r.QueryLoss
 		st.Acc += r.QueryAcc
+	}
+	for _, i := range tr.ZeroParams {
+		clear(mean[i].Data)
 	}
 	inv := T(1) / T(tr.MetaBatch)
 	for _, m := range mean {

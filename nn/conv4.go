@@ -72,6 +72,9 @@ func (m *Conv4[T]) ParamShapes() [][]int {
 	return append(s, []int{m.Features(), m.Ways}, []int{m.Ways})
 }
 
+// HeadParams are fc.w and fc.b, the last two parameters (nn.Headed).
+func (m *Conv4[T]) HeadParams() []int { return []int{16, 17} }
+
 // ParamCount is the number of scalar parameters.
 func (m *Conv4[T]) ParamCount() int { return countShapes(m.ParamShapes()) }
 

@@ -97,6 +97,12 @@ type Model[T tensor.Float] interface {
 	ParamCount() int
 }
 
+// Headed is a model whose classifier head (its last linear layer) is known:
+// HeadParams lists the head's parameters as indices in ParamNames order.
+type Headed interface {
+	HeadParams() []int
+}
+
 func countShapes(shapes [][]int) int {
 	n := 0
 	for _, s := range shapes {

@@ -285,7 +285,8 @@ func settingsOf(cfg *config.Config) maml.Settings {
 	return maml.Settings{
 		InnerLR: cfg.InnerLR, InnerSteps: cfg.InnerSteps, TestSteps: cfg.TestSteps,
 		MetaLR: cfg.MetaLR, MetaLRFinal: cfg.MetaLRFinal, Clip: cfg.Clip, Iterations: cfg.Iterations,
-		ReptileOptimizer: cfg.Reptile.InnerOptimizer, ReptileBatch: cfg.Reptile.InnerBatch,
+		FirstOrderIterations: cfg.FirstOrderIterations,
+		ReptileOptimizer:     cfg.Reptile.InnerOptimizer, ReptileBatch: cfg.Reptile.InnerBatch,
 		ReptileUseQuery: cfg.Reptile.UseQuery, MetaStep: cfg.Reptile.MetaStep, MetaStepFinal: cfg.Reptile.MetaStepFinal,
 		ReptileCarry: cfg.Reptile.CarryAdam,
 		Work:         tensor.NewWorkPool(),
@@ -347,6 +348,13 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 	params := model.Init(initRand(cfg.Seed)).Tensors
 	s := settingsOf(cfg)
 	tr := maml.NewTrainer(model, meth, s, params, cfg.Seed, cfg.MetaBatch, cfg.Workers, maml.ShiftedSamplerTasks(trainS, cfg.MetaBatch, cfg.Data.Shift, uint64(cfg.Seed)))
+	if cfg.ZeroHead {
+		h, ok := model.(nn.Headed)
+		if !ok {
+			return nil, fmt.Errorf("zero_head: model %s has no known classifier head (conv4 has)", model.Name())
+		}
+		tr.ZeroParams = h.HeadParams()
+	}
 	if job.Resume {
 		old, err := maml.LoadCheckpoint(ckPath)
 		if err != nil {

@@ -40,6 +40,16 @@ type Config struct {
 	// at iteration 0 to meta_lr_final at iteration "iterations".
 	MetaLRFinal float64 `yaml:"meta_lr_final"`
 	Clip        float64 `yaml:"clip"` // element-wise meta-gradient clip to [-clip, clip]; 0 = off
+	// FirstOrderIterations (method maml): the first this many meta-iterations
+	// use first-order meta-gradients, the rest exact second-order ones
+	// (derivative-order annealing, Antoniou et al. 2019); 0 = second order
+	// throughout.
+	FirstOrderIterations int `yaml:"first_order_iterations"`
+	// ZeroHead holds the classifier head's meta-parameters at zero, so that
+	// every task's inner loop learns the head from zero (the zeroing trick,
+	// Kao et al. 2022, "MAML is a noisy contrastive learner"): a MAML
+	// variant, off by default. Conv-4 only.
+	ZeroHead bool `yaml:"zero_head"`
 
 	// When training stops: whichever comes first (0 = no limit).
 	Iterations int      `yaml:"iterations"`
@@ -308,6 +318,8 @@ func (c *Config) Validate() error {
 		{c.MetaBatch < 1, "meta_batch", "must be at least 1"},
 		{c.MetaLR <= 0, "meta_lr", "must be above 0"},
 		{c.Clip < 0, "clip", "must be 0 (off) or above"},
+		{c.FirstOrderIterations < 0, "first_order_iterations", "must be 0 (second order throughout) or above"},
+		{c.FirstOrderIterations > 0 && c.Method != "maml", "first_order_iterations", fmt.Sprintf("anneals the derivative order of method maml, not of %q", c.Method)},
 		{c.MetaLRFinal < 0, "meta_lr_final", "must be 0 (constant rate) or above"},
 		{c.MetaLRFinal > 0 && c.Iterations == 0, "meta_lr_final", "a decay needs iterations above 0"},
 		{c.Iterations < 0, "iterations", "must be at least 0"},

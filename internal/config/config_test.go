@@ -91,6 +91,7 @@ func TestValidate(t *testing.T) {
 		{"meta_lr=-1", "meta_lr"},
 		{"clip=-1", "clip"},
 		{"meta_lr_final=-1", "meta_lr_final"},
+		{"first_order_iterations=-1", "first_order_iterations"},
 		{"model.name=resnet", "model.name"},
 		{"model.filters=0", "model.filters"},
 		{"data.path=", "data.path"},
@@ -118,6 +119,14 @@ func TestValidate(t *testing.T) {
 		})
 	}
 	cfg, _ := Parse([]byte(good))
+	cfg.Method, cfg.FirstOrderIterations = "reptile", 100
+	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "first_order_iterations:") {
+		t.Fatalf("first_order_iterations with reptile: %v", err)
+	}
+	cfg.Method = "maml"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("first_order_iterations with maml: %v", err)
+	}
 	cfg.Iterations, cfg.Budget.Duration = 0, 0
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "budget") {
 		t.Fatalf("no limit: %v", err)

@@ -3,8 +3,19 @@ package gemm
 import "fmt"
 
 // Path names the matrix-product implementation this binary uses for float32
-// on this CPU: "gonum", "simd-avx512", "simd-avx2" or "openblas".
+// on this CPU: "gonum", "simd-avx512", "simd-avx2" or "openblas/CORE", CORE
+// the kernel family OpenBLAS runs (for example "openblas/SkylakeX").
 func Path() string { return path() }
+
+// SuggestedCore returns an OpenBLAS kernel family (a value for the
+// OPENBLAS_CORETYPE environment variable) faster on this CPU than the one
+// OpenBLAS runs, and false when there is none (no OpenBLAS in this build, or
+// its choice is already its best here). It is advice only: OpenBLAS reads
+// the variable once, when the library is loaded, and some machines set it
+// on purpose because old OpenBLAS builds misbehave on CPUs newer than
+// themselves; check the kernels (go test ./internal/gemm/ and the goldens)
+// with the variable set before training with it.
+func SuggestedCore() (string, bool) { return suggestedCore() }
 
 // F32 computes C = alpha*op(A)*op(B) + beta*C in float32.
 //

@@ -140,6 +140,38 @@ func TestF32(t *testing.T) {
 
 func TestGonumF32(t *testing.T) { checkF32(t, gonumF32) }
 
+// TestF32ConvShapes checks F32 on the products the Conv-4 convolutions
+// issue (benchShapes, each with beta 0 and 1, all four transpose flags) in
+// whatever kernels the path runs: OpenBLAS's differ per CPU family (see
+// SuggestedCore), so the check runs under the OPENBLAS_CORETYPE in force.
+func TestF32ConvShapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large products")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, s := range benchShapes {
+		if s.m*s.n*s.k > 50_000_000 {
+			continue // the naive float64 product would take seconds
+		}
+		for flags := 0; flags < 4; flags++ {
+			tc := s
+			tc.transA, tc.transB, tc.beta, tc.pad = flags&1 == 1, flags&2 == 2, float64(flags%2), flags%3
+			a, lda, b, ldb, c, ldc := tc.operands(rng)
+			want := naive(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+			c32 := to32(c)
+			F32(tc.transA, tc.transB, tc.m, tc.n, tc.k, float32(tc.alpha), to32(a), lda, to32(b), ldb, float32(tc.beta), c32, ldc)
+			for i := 0; i < tc.m; i++ {
+				for j := 0; j < tc.n; j++ {
+					// float32 rounding of the operands and of k products
+					if d := math.Abs(float64(c32[i*ldc+j]) - want[i*ldc+j]); d > 1e-6*float64(tc.k+4) {
+						t.Fatalf("%s %v: C[%d,%d] off by %g", Path(), tc, i, j, d)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestF64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range gemmCases() {

@@ -5,6 +5,9 @@ package gemm
 // Neither the openblas tag (with cgo) nor GOEXPERIMENT=simd on amd64: the
 // default pure-Go build.
 
+// suggestedCore: no OpenBLAS in this build.
+func suggestedCore() (string, bool) { return "", false }
+
 func path() string { return "gonum" }
 
 func f32(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {

@@ -7,6 +7,9 @@ package gemm
 // call; the check reads a flag the runtime set at start-up), else gonum.
 // float64 stays on gonum.
 
+// suggestedCore: no OpenBLAS in this build.
+func suggestedCore() (string, bool) { return "", false }
+
 func path() string {
 	if kern, ok := simdKernel(); ok {
 		return kern.name
