@@ -508,6 +508,12 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 	if cfg.Data.Shift > 0 {
 		rec.Extra["augmentation"] = fmt.Sprintf("training images shifted by up to %d pixels per axis (data.shift); test episodes unshifted", cfg.Data.Shift)
 	}
+	if cfg.ZeroHead {
+		rec.Extra["variant"] = "zero_head: classifier head held at zero, learned from zero by every inner loop (zeroing trick, Kao et al. 2022)"
+	}
+	if cfg.FirstOrderIterations > 0 {
+		rec.Extra["first_order_iterations"] = cfg.FirstOrderIterations
+	}
 	if err := reports.WriteJSON(filepath.Join(job.Out, recordFile), rec); err != nil {
 		return nil, err
 	}
