@@ -73,7 +73,10 @@ func (m *Conv4[T]) ParamShapes() [][]int {
 }
 
 // HeadParams are fc.w and fc.b, the last two parameters (nn.Headed).
-func (m *Conv4[T]) HeadParams() []int { return []int{16, 17} }
+func (m *Conv4[T]) HeadParams() []int {
+	n := len(m.ParamShapes())
+	return []int{n - 2, n - 1}
+}
 
 // ParamCount is the number of scalar parameters.
 func (m *Conv4[T]) ParamCount() int { return countShapes(m.ParamShapes()) }
