@@ -354,6 +354,9 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 			return nil, fmt.Errorf("zero_head: model %s has no known classifier head (conv4 has)", model.Name())
 		}
 		tr.ZeroParams = h.HeadParams()
+		for _, i := range tr.ZeroParams {
+			clear(params[i].Data) // also before the first step (a resumed run loads its own, already zero)
+		}
 	}
 	if job.Resume {
 		old, err := maml.LoadCheckpoint(ckPath)
