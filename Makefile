@@ -27,7 +27,7 @@ ifneq ($(GEMM_SIMD),)
 export GOEXPERIMENT := $(SIMD_EXPERIMENT)
 endif
 
-.PHONY: run test build bench gemm-path
+.PHONY: run test build bench gemm-path crossval
 run:
 	$(GO) run $(GOTAGS) ./cmd/metabench run
 
@@ -45,3 +45,18 @@ bench:
 gemm-path:
 	@echo "GOEXPERIMENT=$(GOEXPERIMENT) GOTAGS=$(GOTAGS)"
 	@$(GO) run $(GOTAGS) $(GEMM_PROBE)
+
+# k-fold cross-validation over the held-back groups (Omniglot alphabets):
+# trains CONFIG once per fold (data.fold=0..FOLDS-1) into OUT/fold-K, with a
+# results store of its own, then prints `metabench report --crossval`.
+#   make crossval CONFIG=benchmarks/30min/omniglot-5w1s-maml.yaml OUT=runs/cv FOLDS=5 SET='--set inner_lr=0.6'
+# With Omniglot's 30 alphabets and test_fraction 0.2 (6 alphabets) 5 folds
+# test every alphabet once.
+FOLDS ?= 5
+crossval: build
+	@test -n "$(CONFIG)" -a -n "$(OUT)" || { echo "make crossval: set CONFIG=experiment.yaml and OUT=folder"; exit 2; }
+	@for k in $$(seq 0 $$(($(FOLDS)-1))); do \
+		echo "fold $$k of $(FOLDS)"; \
+		bin/metabench train $(CONFIG) --out $(OUT)/fold-$$k --store $(OUT)/results.db --set data.fold=$$k $(SET) || exit 1; \
+	done
+	bin/metabench report --store $(OUT)/results.db --crossval

@@ -75,10 +75,51 @@ func counts(n int, valFrac, testFrac float64) (train, val, test int, err error) 
 // into train, val and test sets of the given sizes (train+val+test must not
 // exceed numClasses; classes beyond are left out).
 func SplitByCount(numClasses, train, val, test int, seed uint64) (Split, error) {
+	return SplitByCountFold(numClasses, train, val, test, seed, 0)
+}
+
+// Folds is the number of folds of a k-fold split of n items (classes or
+// groups) with test of them held back for test in each fold: ceil(n/test),
+// so that the folds' test sets together cover every item. They are
+// disjoint when test divides n; otherwise the last fold's test set
+// overlaps the first ones'.
+func Folds(n, test int) int {
+	if test <= 0 || n <= 0 {
+		return 0
+	}
+	return (n + test - 1) / test
+}
+
+// rotateFold rotates the permutation p left by fold*test places, so that
+// fold k's validation and test windows (p[0:val] and p[val:val+test] of the
+// rotated order) follow fold k-1's test window: the test windows of folds
+// 0..Folds(n, test)-1 are disjoint and cover p. Fold 0 is p itself.
+func rotateFold(p []int, test, fold int) ([]int, error) {
+	n := len(p)
+	if fold == 0 {
+		return p, nil
+	}
+	if k := Folds(n, test); fold < 0 || fold >= k {
+		return nil, fmt.Errorf("fold %d out of range: %d items with %d held back for test make %d folds (0-%d)", fold, n, test, k, k-1)
+	}
+	r := (fold * test) % n
+	return append(append([]int(nil), p[r:]...), p[:r]...), nil
+}
+
+// SplitByCountFold is SplitByCount for fold k of a k-fold split: the seeded
+// permutation is rotated by fold*test places (rotateFold) before it is cut,
+// so the test classes of the folds 0..Folds(numClasses, test)-1 together
+// cover all classes and are disjoint when test divides numClasses (the last
+// fold's test set otherwise wraps around onto the first folds'). Fold 0
+// equals SplitByCount.
+func SplitByCountFold(numClasses, train, val, test int, seed uint64, fold int) (Split, error) {
 	if train < 0 || val < 0 || test < 0 || train+val+test > numClasses {
 		return Split{}, fmt.Errorf("split of %d+%d+%d classes asked of %d", train, val, test, numClasses)
 	}
-	p := permutation(numClasses, seed)
+	p, err := rotateFold(permutation(numClasses, seed), test, fold)
+	if err != nil {
+		return Split{}, err
+	}
 	s := Split{Train: sorted(p[:train]), Val: sorted(p[train : train+val]), Test: sorted(p[train+val : train+val+test])}
 	return s, nil
 }
@@ -86,11 +127,17 @@ func SplitByCount(numClasses, train, val, test int, seed uint64) (Split, error) 
 // SplitByFraction is SplitByCount with val and test given as fractions of
 // the classes (rounded to the nearest count); the rest is train.
 func SplitByFraction(numClasses int, valFrac, testFrac float64, seed uint64) (Split, error) {
+	return SplitByFractionFold(numClasses, valFrac, testFrac, seed, 0)
+}
+
+// SplitByFractionFold is SplitByCountFold with val and test given as
+// fractions of the classes.
+func SplitByFractionFold(numClasses int, valFrac, testFrac float64, seed uint64, fold int) (Split, error) {
 	tr, va, te, err := counts(numClasses, valFrac, testFrac)
 	if err != nil {
 		return Split{}, err
 	}
-	return SplitByCount(numClasses, tr, va, te, seed)
+	return SplitByCountFold(numClasses, tr, va, te, seed, fold)
 }
 
 // Groups returns the distinct groups in order of first appearance.
@@ -111,11 +158,24 @@ func Groups(classGroups []string) []string {
 // appearance, are shuffled with seed; the first valGroups go to val, the next
 // testGroups to test and the rest to train.
 func SplitByGroup(classGroups []string, valGroups, testGroups int, seed uint64) (Split, error) {
+	return SplitByGroupFold(classGroups, valGroups, testGroups, seed, 0)
+}
+
+// SplitByGroupFold is SplitByGroup for fold k of a k-fold split over the
+// groups (see SplitByCountFold): the test groups of folds
+// 0..Folds(groups, testGroups)-1 cover every group (disjoint when
+// testGroups divides the groups: 6 of Omniglot's 30 alphabets make 5), so
+// that a method can be measured on every Omniglot alphabet in turn. Fold 0
+// equals SplitByGroup.
+func SplitByGroupFold(classGroups []string, valGroups, testGroups int, seed uint64, fold int) (Split, error) {
 	groups := Groups(classGroups)
 	if valGroups < 0 || testGroups < 0 || valGroups+testGroups > len(groups) {
 		return Split{}, fmt.Errorf("%d+%d groups held back of %d", valGroups, testGroups, len(groups))
 	}
-	p := permutation(len(groups), seed)
+	p, err := rotateFold(permutation(len(groups), seed), testGroups, fold)
+	if err != nil {
+		return Split{}, fmt.Errorf("groups: %w", err)
+	}
 	var val, test []string
 	for j, gi := range p {
 		switch {
@@ -130,11 +190,16 @@ func SplitByGroup(classGroups []string, valGroups, testGroups int, seed uint64) 
 
 // SplitByGroupFraction is SplitByGroup with fractions of the groups.
 func SplitByGroupFraction(classGroups []string, valFrac, testFrac float64, seed uint64) (Split, error) {
+	return SplitByGroupFractionFold(classGroups, valFrac, testFrac, seed, 0)
+}
+
+// SplitByGroupFractionFold is SplitByGroupFold with fractions of the groups.
+func SplitByGroupFractionFold(classGroups []string, valFrac, testFrac float64, seed uint64, fold int) (Split, error) {
 	_, va, te, err := counts(len(Groups(classGroups)), valFrac, testFrac)
 	if err != nil {
 		return Split{}, err
 	}
-	return SplitByGroup(classGroups, va, te, seed)
+	return SplitByGroupFold(classGroups, va, te, seed, fold)
 }
 
 // SplitByNamedGroups puts the classes of the named val and test groups in

@@ -30,7 +30,9 @@ image = v/4, rotation = v%4).
 
 Splits: --split train|val|test|all picks classes; Omniglot (or any source with
 class groups) is split by whole groups (alphabets), other sources by class,
-with --val-frac/--test-frac and --split-seed. --split-file reads a JSON/YAML
+with --val-frac/--test-frac and --split-seed; --fold K picks fold K of a
+k-fold split (the test sets of folds 0, 1, ... cover every group in turn,
+as data.fold of an experiment file). --split-file reads a JSON/YAML
 file {train: [...], val: [...], test: [...]} of class names (--split picks
 one list; classes in no list go to train when train is not given), or a
 plain-text file with one class name per line ('#' comments), which is then
@@ -61,6 +63,7 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "json", "output format: json or text")
 	split := fs.String("split", "all", "class split: train, val, test or all")
 	splitSeed := fs.Uint64("split-seed", 0, "seed of the class split")
+	fold := fs.Int("fold", 0, "fold `K` of a k-fold split: the seeded order rotated by K test sets (0: the plain split)")
 	splitFile := fs.String("split-file", "", "named split file: JSON/YAML {train,val,test} lists, or text with one class name per line")
 	valFrac := fs.Float64("val-frac", 0.15, "fraction of groups (or classes) held back for val")
 	testFrac := fs.Float64("test-frac", 0.15, "fraction of groups (or classes) held back for test")
@@ -90,6 +93,8 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 		return datasetsUsageError(stderr, "episodes", usage(), fmt.Errorf("--start %d: want >= 0", *start))
 	case *size < 0:
 		return datasetsUsageError(stderr, "episodes", usage(), fmt.Errorf("--size %d: want >= 0", *size))
+	case *fold != 0 && *splitFile != "":
+		return datasetsUsageError(stderr, "episodes", usage(), fmt.Errorf("--fold %d: a --split-file names its own classes; there is nothing to fold", *fold))
 	}
 	rotSet := false
 	fs.Visit(func(f *flag.Flag) {
@@ -120,13 +125,13 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	case *splitFile != "":
 		sp, err = episodes.ReadSplitFile(*splitFile, ds.ClassNames)
 	case ds.ClassGroups != nil:
-		sp, err = episodes.SplitByGroupFraction(ds.ClassGroups, *valFrac, *testFrac, *splitSeed)
+		sp, err = episodes.SplitByGroupFractionFold(ds.ClassGroups, *valFrac, *testFrac, *splitSeed, *fold)
 	default:
-		sp, err = episodes.SplitByFraction(ds.NumClasses(), *valFrac, *testFrac, *splitSeed)
+		sp, err = episodes.SplitByFractionFold(ds.NumClasses(), *valFrac, *testFrac, *splitSeed, *fold)
 	}
 	if err != nil {
 		if *splitFile == "" {
-			err = fmt.Errorf("--val-frac/--test-frac: %w", err)
+			err = fmt.Errorf("--val-frac/--test-frac/--fold: %w", err)
 		}
 		return fail(stderr, "episodes", err)
 	}

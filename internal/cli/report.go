@@ -21,6 +21,12 @@ also writes PNG and SVG plots: accuracy versus meta-iteration and versus
 wall-clock time, adaptation curves (accuracy versus inner steps) and the
 methods side by side with CI bars.
 
+--crossval prints, instead, one row per experiment run on two or more folds
+of a k-fold split (config data.fold; runs that agree on everything else):
+each fold's accuracy, the mean of the fold means with its Student-t 95%
+interval over folds, all folds' episodes pooled, and the lowest fold. The
+latest run of a fold counts.
+
 The store is --store, else $METABENCH_STORE, else results.db.
 
 flags:
@@ -38,6 +44,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	shots := fs.Int("shots", 0, "only K-shot runs")
 	limit := fs.Int("limit", 0, "only the latest N matching runs (0: all)")
 	plotDir := fs.String("plot", "", "write plots to `DIR`")
+	crossval := fs.Bool("crossval", false, "summarise runs over the folds of a k-fold split (data.fold)")
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
 	}
@@ -64,6 +71,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	})
 	if err != nil {
 		return fail(stderr, "report", err)
+	}
+	if *crossval {
+		return reportCrossVal(recs, path, f, stdout, stderr)
 	}
 	rows := reports.NewRunRows(recs)
 	if len(rows) == 0 {
@@ -94,6 +104,37 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "report", fmt.Errorf("plots in %s: %w", *plotDir, err))
 		}
 		fmt.Fprintf(stderr, "metabench report: wrote %d plot files to %s\n", len(paths), *plotDir)
+	}
+	return 0
+}
+
+// reportCrossVal prints the cross-validations among recs.
+func reportCrossVal(recs []reports.Record, path string, f reports.Format, stdout, stderr io.Writer) int {
+	cvs, err := reports.CrossValidate(recs)
+	if err != nil {
+		return fail(stderr, "report", err)
+	}
+	if len(cvs) == 0 {
+		fmt.Fprintf(stderr, "metabench report: no experiment in %s matching the filters was run on two or more folds (data.fold)\n", path)
+	}
+	if f == reports.FormatJSON {
+		if cvs == nil {
+			cvs = []reports.CrossVal{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(cvs); err != nil {
+			return fail(stderr, "report", fmt.Errorf("writing JSON: %w", err))
+		}
+		return 0
+	}
+	tbl := reports.CrossValTable(cvs)
+	if f == reports.FormatText || f == reports.FormatMarkdown {
+		tbl.Title = fmt.Sprintf("cross-validation: %d experiments from %s", len(cvs), path)
+		tbl.Notes = []string{"mean of folds: mean of the fold means ± t(0.975, k-1)·s/sqrt(k) over the k folds; pooled: every test episode of every fold as one sample, ± 1.96·s/sqrt(n)"}
+	}
+	if err := tbl.Render(stdout, f); err != nil {
+		return fail(stderr, "report", err)
 	}
 	return 0
 }

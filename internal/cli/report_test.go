@@ -178,3 +178,33 @@ func TestResolveStorePathAndSave(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "nightly", r.Label)
 }
+
+// TestReportCrossVal: `report --crossval` summarises the runs of one
+// experiment over its folds (from the store's records, JSON and text) and
+// says so when no experiment has two folds.
+func TestReportCrossVal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	for f := 0; f < 3; f++ {
+		rec := storeTestRecord("run-fold"+string(rune('0'+f)), "", f, storeTestEpisodes(1, uint64(10+f), 0.02*float64(f)))
+		rec.Config = map[string]any{"method": "maml", "data": map[string]any{"path": "embedded", "fold": f}}
+		require.NoError(t, store.SaveRecord(path, rec))
+	}
+	code, out, errOut := runCLI("report", "--store", path, "--crossval", "--format", "json")
+	require.Equal(t, 0, code, errOut)
+	var cvs []reports.CrossVal
+	require.NoError(t, json.Unmarshal([]byte(out), &cvs))
+	require.Len(t, cvs, 1)
+	require.Len(t, cvs[0].Folds, 3)
+	require.Equal(t, 1800, cvs[0].Pooled.N)
+	require.Equal(t, 0, cvs[0].Lowest.Fold)
+	require.Greater(t, cvs[0].CI95, 0.0)
+
+	code, out, _ = runCLI("report", "--store", path, "--crossval")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "0,1,2")
+	assert.Contains(t, out, "mean of folds")
+
+	code, _, errOut = runCLI("report", "--store", path, "--crossval", "--label", "nothing")
+	require.Equal(t, 0, code)
+	assert.Contains(t, errOut, "two or more folds")
+}

@@ -202,14 +202,21 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 	var sp episodes.Split
 	groups := ds.ClassGroups
 	if groups != nil && len(episodes.Groups(groups)) > 1 {
-		sp, err = episodes.SplitByGroupFraction(groups, valFrac, testFrac, uint64(d.SplitSeed))
+		sp, err = episodes.SplitByGroupFractionFold(groups, valFrac, testFrac, uint64(d.SplitSeed), d.Fold)
 		e.split = fmt.Sprintf("groups:val=%g,test=%g,seed=%d", valFrac, testFrac, d.SplitSeed)
 	} else {
-		sp, err = episodes.SplitByFraction(ds.NumClasses(), valFrac, testFrac, uint64(d.SplitSeed))
+		sp, err = episodes.SplitByFractionFold(ds.NumClasses(), valFrac, testFrac, uint64(d.SplitSeed), d.Fold)
 		e.split = fmt.Sprintf("classes:val=%g,test=%g,seed=%d", valFrac, testFrac, d.SplitSeed)
 	}
+	if d.Fold > 0 {
+		e.split += fmt.Sprintf(",fold=%d", d.Fold)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("data: splitting %s: %w", d.Path, err)
+		field := "data"
+		if d.Fold > 0 {
+			field = "data.fold"
+		}
+		return nil, fmt.Errorf("%s: splitting %s: %w", field, d.Path, err)
 	}
 	if d.TrainOnVal {
 		sp.Train = append(slices.Clone(sp.Train), sp.Val...)

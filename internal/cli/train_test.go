@@ -345,3 +345,35 @@ func TestEvalShots(t *testing.T) {
 		t.Fatalf("eval --shots 3 used %d shots", got)
 	}
 }
+
+// TestTrainFold: data.fold holds back other test groups than fold 0 (the
+// plain split), disjoint from them, names the fold in the split, and a fold
+// beyond the last is refused naming data.fold.
+func TestTrainFold(t *testing.T) {
+	plain, err := openExperimentData(tinyConfig(t, "maml", "data.rotations=false"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1, err := openExperimentData(tinyConfig(t, "maml", "data.rotations=false", "data.fold=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f1.testClasses) == 0 || len(f1.trainClasses) == 0 {
+		t.Fatalf("fold 1: %d train, %d test classes", len(f1.trainClasses), len(f1.testClasses))
+	}
+	for _, c := range f1.testClasses {
+		if slices.Contains(plain.testClasses, c) {
+			t.Fatalf("class %d tested in fold 0 and fold 1", c)
+		}
+		if slices.Contains(f1.trainClasses, c) {
+			t.Fatalf("fold 1 trains on its test class %d", c)
+		}
+	}
+	if !strings.HasSuffix(f1.split, ",fold=1") || strings.Contains(plain.split, "fold") {
+		t.Fatalf("split descriptions %q, %q", plain.split, f1.split)
+	}
+	_, err = openExperimentData(tinyConfig(t, "maml", "data.fold=99"))
+	if err == nil || !strings.HasPrefix(err.Error(), "data.fold:") || !strings.Contains(err.Error(), "folds") {
+		t.Fatalf("fold 99: %v", err)
+	}
+}

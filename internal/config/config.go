@@ -93,6 +93,12 @@ type Data struct {
 	ValFraction  float64 `yaml:"val_fraction"`
 	TestFraction float64 `yaml:"test_fraction"`
 	SplitSeed    int64   `yaml:"split_seed"`
+	// Fold selects fold k of a k-fold split: the seeded order of the
+	// groups (or classes) is rotated by k times the test count before it
+	// is cut, so folds 0, 1, ... hold back disjoint test alphabets that
+	// together cover all of them (episodes.SplitByGroupFold). 0, the
+	// default, is the plain seeded split.
+	Fold int `yaml:"fold"`
 	// Rotations by 90, 180 and 270 degrees as extra classes at meta-training
 	// time (Omniglot, as in MAML). Never applied to test classes.
 	Rotations bool `yaml:"rotations"`
@@ -307,6 +313,8 @@ func (c *Config) Validate() error {
 		{c.Data.TestFraction < 0 || c.Data.TestFraction >= 1, "data.test_fraction", "must be in [0, 1)"},
 		{c.Data.ValFraction+c.Data.TestFraction >= 1, "data.val_fraction", "val_fraction + test_fraction must be below 1"},
 		{c.Data.TrainOnVal && (c.Data.ValPath != "" || c.Data.ValFraction == 0), "data.train_on_val", "merges the validation groups held back from data.path: needs data.val_fraction above 0 and no data.val_path"},
+		{c.Data.Fold < 0, "data.fold", "must be 0 (the plain split) or a fold number above 0"},
+		{c.Data.Fold > 0 && c.Data.TestPath != "", "data.fold", "folds cut data.path; with data.test_path there is nothing to fold"},
 		{c.Data.Shift < 0, "data.shift", "must be 0 (off) or a number of pixels above 0"},
 		{c.Data.TestPath == "" && c.Data.TestFraction == 0, "data.test_fraction", "must be above 0 when data.test_path is empty (test classes must never be seen in training)"},
 		{c.Ways < 2, "ways", "must be at least 2"},

@@ -305,3 +305,20 @@ func TestShiftMustNotBeNegative(t *testing.T) {
 	require.NoError(t, cfg.Set("data.shift=2"))
 	require.NoError(t, cfg.Validate())
 }
+
+// TestFoldField: data.fold is a fold number from 0 and needs a split of
+// data.path to fold.
+func TestFoldField(t *testing.T) {
+	cfg, err := Parse([]byte(good))
+	require.NoError(t, err)
+	require.NoError(t, cfg.Set("data.fold=-1"))
+	err = cfg.Validate()
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(err.Error(), "data.fold:"), err.Error())
+	require.NoError(t, cfg.Set("data.fold=2"))
+	require.NoError(t, cfg.Validate())
+	require.NoError(t, cfg.Set("data.test_path=other.npz"))
+	err = cfg.Validate()
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(err.Error(), "data.fold:"), err.Error())
+}
