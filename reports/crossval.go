@@ -62,26 +62,63 @@ func FoldOf(r *Record) int {
 
 // experimentKey identifies the experiment of a record up to its fold: kind,
 // method, model, data file, protocol and the whole configuration without
-// data.fold.
+// data.fold. Keys holding their zero value (0, false, "", empty) are left
+// out, so that a record written before a key existed (with a zero default)
+// matches one that records the key at its default.
 func experimentKey(r *Record) (string, error) {
-	cfg := map[string]any{}
-	for k, v := range r.Config {
-		cfg[k] = v
-	}
-	if d, ok := r.Config["data"].(map[string]any); ok {
-		nd := map[string]any{}
-		for k, v := range d {
-			if k != "fold" {
-				nd[k] = v
-			}
-		}
-		cfg["data"] = nd
+	cfg := withoutZeros(r.Config)
+	if d, ok := cfg["data"].(map[string]any); ok {
+		delete(d, "fold")
 	}
 	b, err := json.Marshal(cfg) // map keys are sorted: a canonical form
 	if err != nil {
 		return "", fmt.Errorf("reports: run %s: configuration: %w", r.RunID, err)
 	}
 	return strings.Join([]string{r.Kind, r.Method, r.Model, r.Dataset.Path, r.Dataset.SHA256, ProtocolString(r.Proto), string(b)}, "\x00"), nil
+}
+
+// withoutZeros copies a configuration map, recursively, without the keys
+// whose values are zero (nil, false, 0, "", empty maps and lists).
+func withoutZeros(m map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			continue
+		case bool:
+			if !x {
+				continue
+			}
+		case string:
+			if x == "" {
+				continue
+			}
+		case float64:
+			if x == 0 {
+				continue
+			}
+		case int:
+			if x == 0 {
+				continue
+			}
+		case int64:
+			if x == 0 {
+				continue
+			}
+		case []any:
+			if len(x) == 0 {
+				continue
+			}
+		case map[string]any:
+			x = withoutZeros(x)
+			if len(x) == 0 {
+				continue
+			}
+			v = x
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // CrossValidate groups records that differ only in their fold and

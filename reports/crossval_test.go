@@ -12,12 +12,14 @@ import (
 // in records written before folds existed: fold 0) with the given episodes.
 func foldRecord(id string, f int, innerLR float64, started time.Time, eps ...float64) Record {
 	data := map[string]any{"path": "embedded", "split_seed": float64(0)}
-	if f >= 0 {
+	cfg := map[string]any{"method": "maml", "inner_lr": innerLR, "data": data}
+	if f >= 0 { // a newer record: data.fold and a newer key at its zero default
 		data["fold"] = float64(f)
+		cfg["zero_head"] = false
 	}
 	return Record{
 		RunID: id, Kind: "train", Method: "maml", Model: "conv4", Started: started,
-		Config:   map[string]any{"method": "maml", "inner_lr": innerLR, "data": data},
+		Config:   cfg,
 		Dataset:  Dataset{Path: "embedded", SHA256: "abc", Split: "groups:seed=0"},
 		Proto:    Protocol{Ways: 5, Shots: 1, Queries: 15, StepsTrain: 1, StepsTest: 3, InnerLR: innerLR},
 		Episodes: eps, Summary: Summarize(eps),
@@ -26,7 +28,8 @@ func foldRecord(id string, f int, innerLR float64, started time.Time, eps ...flo
 
 // TestCrossValidate: records that differ only in data.fold form one
 // cross-validation (a record without the key is fold 0); the mean of the
-// fold means carries a Student-t interval; the pooled summary equals the
+// fold means carries a Student-t interval; keys at their zero value match
+// absent ones (records older than the key); the pooled summary equals the
 // summary of all episodes, also when it is rebuilt from the folds'
 // summaries alone; the latest run of a fold counts; an experiment with one
 // fold is left out.
