@@ -93,11 +93,15 @@ func Folds(n, test int) int {
 // rotateFold rotates the permutation p left by fold*test places, so that
 // fold k's validation and test windows (p[0:val] and p[val:val+test] of the
 // rotated order) follow fold k-1's test window: the test windows of folds
-// 0..Folds(n, test)-1 are disjoint and cover p. Fold 0 is p itself.
+// 0..Folds(n, test)-1 cover p (disjoint when test divides n). Fold 0 is p
+// itself.
 func rotateFold(p []int, test, fold int) ([]int, error) {
 	n := len(p)
 	if fold == 0 {
 		return p, nil
+	}
+	if test <= 0 {
+		return nil, fmt.Errorf("fold %d asked of a split with no test items", fold)
 	}
 	if k := Folds(n, test); fold < 0 || fold >= k {
 		return nil, fmt.Errorf("fold %d out of range: %d items with %d held back for test make %d folds (0-%d)", fold, n, test, k, k-1)

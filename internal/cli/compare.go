@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,10 +86,8 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "compare", err)
 	}
 	if f == reports.FormatJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(c); err != nil {
-			return fail(stderr, "compare", fmt.Errorf("writing JSON: %w", err))
+		if err := writeIndentedJSON(stdout, c); err != nil {
+			return fail(stderr, "compare", err)
 		}
 	} else {
 		tbl := c.Table()

@@ -83,10 +83,8 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		if rows == nil {
 			rows = []reports.RunRow{}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rows); err != nil {
-			return fail(stderr, "report", fmt.Errorf("writing JSON: %w", err))
+		if err := writeIndentedJSON(stdout, rows); err != nil {
+			return fail(stderr, "report", err)
 		}
 	} else {
 		tbl := reports.RunsTable(rows)
@@ -121,10 +119,8 @@ func reportCrossVal(recs []reports.Record, path string, f reports.Format, stdout
 		if cvs == nil {
 			cvs = []reports.CrossVal{}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(cvs); err != nil {
-			return fail(stderr, "report", fmt.Errorf("writing JSON: %w", err))
+		if err := writeIndentedJSON(stdout, cvs); err != nil {
+			return fail(stderr, "report", err)
 		}
 		return 0
 	}
@@ -137,4 +133,15 @@ func reportCrossVal(recs []reports.Record, path string, f reports.Format, stdout
 		return fail(stderr, "report", err)
 	}
 	return 0
+}
+
+// writeIndentedJSON writes v to w as indented JSON (the --format json output
+// of report and compare).
+func writeIndentedJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
 }
