@@ -166,10 +166,11 @@ func CrossValidate(recs []Record) ([]CrossVal, error) {
 		first := &recs[g.first]
 		cv := CrossVal{Kind: first.Kind, Method: first.Method, Model: first.Model, Dataset: DatasetName(first.Dataset), Proto: first.Proto}
 		means := make([]float64, 0, len(folds))
-		var pooled []float64
+		// the pooled summary comes from the folds' summaries, so records
+		// without per-episode values pool too: each fold's sample variance
+		// is recovered from its CI (s = ci·sqrt(n)/1.96)
 		var pooledN int
 		var pooledSum, pooledSS float64
-		episodesKnown := true
 		for _, f := range folds {
 			r := g.byFold[f]
 			fr := FoldResult{Fold: f, RunID: r.RunID, Split: r.Dataset.Split, Summary: r.Summarized(), Iters: r.Iters, WallSec: r.WallSec}
@@ -178,26 +179,16 @@ func CrossValidate(recs []Record) ([]CrossVal, error) {
 			if len(cv.Folds) == 1 || fr.Summary.Mean < cv.Lowest.Summary.Mean {
 				cv.Lowest = fr
 			}
-			if len(r.Episodes) == 0 {
-				episodesKnown = false
-			}
-			pooled = append(pooled, r.Episodes...)
-			// without per-episode values, pool from the summaries: the
-			// sample variance is recovered from the CI (s = ci·sqrt(n)/1.96)
 			n := float64(fr.Summary.N)
 			s := fr.Summary.CI95 * math.Sqrt(n) / z95
 			pooledN += fr.Summary.N
 			pooledSum += n * fr.Summary.Mean
 			pooledSS += (n-1)*s*s + n*fr.Summary.Mean*fr.Summary.Mean
 		}
-		if episodesKnown {
-			cv.Pooled = Summarize(pooled)
-		} else {
-			n := float64(pooledN)
-			m := pooledSum / n
-			v := (pooledSS - n*m*m) / (n - 1)
-			cv.Pooled = Summary{Mean: m, CI95: z95 * math.Sqrt(math.Max(v, 0)/n), N: pooledN}
-		}
+		n := float64(pooledN)
+		m := pooledSum / n
+		v := (pooledSS - n*m*m) / (n - 1)
+		cv.Pooled = Summary{Mean: m, CI95: z95 * math.Sqrt(math.Max(v, 0)/n), N: pooledN}
 		mean, sd := meanStd(means)
 		k := float64(len(means))
 		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: k - 1}.Quantile(0.975)
