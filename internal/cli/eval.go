@@ -11,7 +11,7 @@ import (
 
 	"github.com/metabench/metabench/datasets"
 	"github.com/metabench/metabench/episodes"
-	"github.com/metabench/metabench/internal/config"
+	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"

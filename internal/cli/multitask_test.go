@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metabench/metabench/internal/config"
+	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/multitask"
 	"github.com/metabench/metabench/tensor"
 )

@@ -13,7 +13,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
-	"github.com/metabench/metabench/internal/config"
+	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/reports"
 )
 

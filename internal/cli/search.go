@@ -15,7 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/metabench/metabench/episodes"
-	"github.com/metabench/metabench/internal/config"
+	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/internal/gemm"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"

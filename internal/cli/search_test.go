@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metabench/metabench/internal/config"
+	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/search/genotype"
 )

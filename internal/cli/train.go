@@ -21,7 +21,7 @@ import (
 
 	"github.com/metabench/metabench/datasets"
 	"github.com/metabench/metabench/episodes"
-	"github.com/metabench/metabench/internal/config"
+	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/internal/gemm"
 	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/nn"

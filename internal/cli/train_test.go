@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metabench/metabench/internal/config"
+	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/maml"
 )
 
