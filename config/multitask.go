@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -180,6 +181,7 @@ func LoadMetatrain(path string, overrides []string) (*MetatrainFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	c.resolvePaths(filepath.Dir(path))
 	for _, o := range overrides {
 		if err := c.Set(o); err != nil {
 			return nil, err
@@ -263,23 +265,23 @@ func (c *MetatrainFile) Validate() error {
 	return firstBad(checks)
 }
 
-// TransferFile is a transfer experiment (metabench adapt): adapt a
+// AdaptFile is a transfer experiment (metabench adapt): adapt a
 // multi-task prior to unseen datasets, derive genotypes, train their final
 // networks, and draw the adaptation and PCA figures.
-type TransferFile struct {
+type AdaptFile struct {
 	Version int    `yaml:"version"`
 	Seed    int64  `yaml:"seed"`
 	Workers int    `yaml:"workers"` // jobs run in parallel; 0 = GOMAXPROCS
 	Store   string `yaml:"store"`
 	Prior   string `yaml:"prior"` // meta-training folder (--prior overrides)
 
-	Targets []TransferTarget `yaml:"targets"`
-	Adapt   AdaptSetup       `yaml:"adapt"`
-	Final   FinalSetup       `yaml:"final"`
+	Targets []AdaptTarget `yaml:"targets"`
+	Adapt   AdaptSetup    `yaml:"adapt"`
+	Final   FinalSetup    `yaml:"final"`
 }
 
-// TransferTarget is an unseen 10-class dataset.
-type TransferTarget struct {
+// AdaptTarget is an unseen 10-class dataset.
+type AdaptTarget struct {
 	Name        string `yaml:"name"`
 	Path        string `yaml:"path"`
 	TrainSubset string `yaml:"train_subset"` // "train"
@@ -329,11 +331,11 @@ type FinalSetup struct {
 	Skip        bool     `yaml:"skip"`           // adaptation and figures only
 }
 
-// DefaultTransfer is the paper-scale transfer setting (CIFAR final network:
+// DefaultAdapt is the paper-scale transfer setting (CIFAR final network:
 // 20 cells, C = 40, 600 epochs, batch 96, cutout/drop-path/aux as SPEC 6.1,
 // cutout not implemented). Targets must be given.
-func DefaultTransfer() TransferFile {
-	return TransferFile{
+func DefaultAdapt() AdaptFile {
+	return AdaptFile{
 		Version: Version,
 		Adapt: AdaptSetup{Epochs: 6, Batch: 64, InnerLR: 0.025, InnerLRArch: 0.025, Momentum: 0.9,
 			WeightDecay: 3e-4, Clip: 5, EvalBatch: 500, Frozen: true, Rule: "base"},
@@ -342,25 +344,26 @@ func DefaultTransfer() TransferFile {
 	}
 }
 
-// ParseTransfer decodes a transfer file strictly onto the defaults.
-func ParseTransfer(b []byte) (*TransferFile, error) {
-	c := DefaultTransfer()
+// ParseAdapt decodes a transfer file strictly onto the defaults.
+func ParseAdapt(b []byte) (*AdaptFile, error) {
+	c := DefaultAdapt()
 	if err := decodeStrict(b, &c); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// LoadTransfer reads, decodes, overrides and validates a transfer file.
-func LoadTransfer(path string, overrides []string) (*TransferFile, error) {
+// LoadAdapt reads, decodes, overrides and validates a transfer file.
+func LoadAdapt(path string, overrides []string) (*AdaptFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, err := ParseTransfer(b)
+	c, err := ParseAdapt(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	c.resolvePaths(filepath.Dir(path))
 	for _, o := range overrides {
 		if err := c.Set(o); err != nil {
 			return nil, err
@@ -373,13 +376,13 @@ func LoadTransfer(path string, overrides []string) (*TransferFile, error) {
 }
 
 // Set applies one override "key=value" (e.g. adapt.epochs=2).
-func (c *TransferFile) Set(kv string) error { return setPath(c, kv) }
+func (c *AdaptFile) Set(kv string) error { return setPath(c, kv) }
 
 // Map returns the file as a generic map (for records).
-func (c *TransferFile) Map() map[string]any { return toMap(c) }
+func (c *AdaptFile) Map() map[string]any { return toMap(c) }
 
 // Validate checks ranges and target references.
-func (c *TransferFile) Validate() error {
+func (c *AdaptFile) Validate() error {
 	a, f := c.Adapt, c.Final
 	checks := []fieldCheck{
 		{c.Workers < 0, "workers", "must be at least 0"},

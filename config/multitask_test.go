@@ -6,7 +6,7 @@ import (
 )
 
 func TestMetatrainShippedFilesLoad(t *testing.T) {
-	for _, f := range []string{"../../benchmarks/multitask-base-omniglot-2core.yaml", "../../benchmarks/multitask-base-imagenet-paper.yaml"} {
+	for _, f := range []string{"../benchmarks/multitask-base-omniglot-2core.yaml", "../benchmarks/multitask-base-imagenet-paper.yaml"} {
 		c, err := LoadMetatrain(f, []string{"metatrain.iterations=3", "network.channels=4"})
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -15,8 +15,8 @@ func TestMetatrainShippedFilesLoad(t *testing.T) {
 			t.Errorf("%s: overrides not applied: %+v", f, c.Metatrain)
 		}
 	}
-	for _, f := range []string{"../../benchmarks/transfer-base-2core.yaml", "../../benchmarks/transfer-base-imagenet-paper.yaml"} {
-		if _, err := LoadTransfer(f, []string{"adapt.epochs=1"}); err != nil {
+	for _, f := range []string{"../benchmarks/adapt-base-2core.yaml", "../benchmarks/adapt-base-imagenet-paper.yaml"} {
+		if _, err := LoadAdapt(f, []string{"adapt.epochs=1"}); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
 	}
@@ -89,14 +89,14 @@ final:
 `
 
 func TestTransferStrict(t *testing.T) {
-	c, err := ParseTransfer([]byte(goodTransfer))
+	c, err := ParseAdapt([]byte(goodTransfer))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ParseTransfer([]byte(goodTransfer + "adapt:\n  epoch: 3\n")); err == nil || !strings.Contains(err.Error(), "unknown key") {
+	if _, err := ParseAdapt([]byte(goodTransfer + "adapt:\n  epoch: 3\n")); err == nil || !strings.Contains(err.Error(), "unknown key") {
 		t.Errorf("unknown adapt key: %v", err)
 	}
 	for _, tc := range []struct{ set, want string }{
@@ -110,7 +110,7 @@ func TestTransferStrict(t *testing.T) {
 		{"final.drop_path=1", "final.drop_path"},
 		{"final.reductions=[4]", "final.reductions"},
 	} {
-		c, _ := ParseTransfer([]byte(goodTransfer))
+		c, _ := ParseAdapt([]byte(goodTransfer))
 		if err := c.Set(tc.set); err != nil {
 			t.Fatalf("--set %s: %v", tc.set, err)
 		}

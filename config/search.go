@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -105,6 +106,7 @@ func LoadSearch(path string, overrides []string) (*SearchFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	c.Config.resolvePaths(filepath.Dir(path))
 	for _, o := range overrides {
 		if err := c.Set(o); err != nil {
 			return nil, err

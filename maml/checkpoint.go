@@ -5,7 +5,8 @@ import (
 	"encoding/gob"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/metabench/metabench/internal/atomicfile"
 
 	"github.com/metabench/metabench/tensor"
 )
@@ -69,36 +70,9 @@ func (c *Checkpoint) SetTensors(names []string, params []*tensor.Tensor[float32]
 const CheckpointFile = "checkpoint.gob"
 
 // SaveCheckpoint writes c to path atomically (temporary file, sync, rename).
-func SaveCheckpoint(path string, c *Checkpoint) (err error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
-		return fmt.Errorf("maml: encoding checkpoint: %w", err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("maml: writing checkpoint %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("maml: writing checkpoint %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("maml: syncing checkpoint %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("maml: closing checkpoint %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("maml: writing checkpoint %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("maml: renaming checkpoint into %s: %w", path, err)
+func SaveCheckpoint(path string, c *Checkpoint) error {
+	if err := atomicfile.WriteGob(path, c); err != nil {
+		return fmt.Errorf("maml: checkpoint: %w", err)
 	}
 	return nil
 }

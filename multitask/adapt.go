@@ -20,6 +20,9 @@ type AdaptOptions struct {
 	// Snapshot keeps a copy of the shared weights and of α after every epoch
 	// (for the PCA of Figure 3).
 	Snapshot bool
+	// Stop, when set, is asked after every epoch; an error ends the
+	// adaptation with it (a cancelled run).
+	Stop func() error
 }
 
 // EpochPoint is the test accuracy of the adapted meta-network after Epoch
@@ -78,6 +81,11 @@ func (m *Net) AdaptDataset(theta []*tensor.Tensor[float32], h int, train, test *
 	after := func(t int, psi []*tensor.Tensor[float32]) error {
 		if t%spe != 0 {
 			return nil
+		}
+		if opt.Stop != nil {
+			if err := opt.Stop(); err != nil {
+				return err
+			}
 		}
 		e0 := time.Now()
 		ep := t / spe

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/metabench/metabench/internal/atomicfile"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/tensor"
 )
@@ -96,11 +97,10 @@ func (c *Checkpoint) Restore(tr *Trainer) error {
 
 // SaveCheckpoint writes c to path atomically (temporary file, sync, rename).
 func SaveCheckpoint(path string, c *Checkpoint) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
-		return fmt.Errorf("encoding meta-training checkpoint: %w", err)
+	if err := atomicfile.WriteGob(path, c); err != nil {
+		return fmt.Errorf("meta-training checkpoint: %w", err)
 	}
-	return search.WriteFileAtomic(path, buf.Bytes())
+	return nil
 }
 
 // LoadCheckpoint reads a meta-training checkpoint.

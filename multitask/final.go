@@ -27,6 +27,9 @@ type FinalOptions struct {
 	WeightDecay float64
 	Clip        float64
 	EvalBatch   int
+	// Stop, when set, is asked before every epoch; an error ends the
+	// training with it (a cancelled run).
+	Stop func() error
 }
 
 // Validate checks the options.
@@ -102,6 +105,11 @@ func TrainFinal(g *genotype.Genotype, train, test *Images, opt FinalOptions, rng
 	start := time.Now()
 	step := 0
 	for ep := 0; ep < opt.Epochs; ep++ {
+		if opt.Stop != nil {
+			if err := opt.Stop(); err != nil {
+				return nil, err
+			}
+		}
 		perm := rng.Perm(train.N)
 		sum := 0.0
 		for s := 0; s < spe; s++ {

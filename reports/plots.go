@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/metabench/metabench/internal/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -266,7 +267,7 @@ func SavePlot(p *plot.Plot, w, h vg.Length, dir, base string) ([]string, error) 
 			return paths, fmt.Errorf("reports: rendering %s.%s: %w", base, ext, err)
 		}
 		path := filepath.Join(dir, base+"."+ext)
-		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		if err := atomicfile.Write(path, buf.Bytes()); err != nil {
 			return paths, err
 		}
 		paths = append(paths, path)

@@ -5,8 +5,8 @@ import (
 	"encoding/gob"
 	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/metabench/metabench/internal/atomicfile"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -80,40 +80,9 @@ func (c *Checkpoint) Restore(sr *Searcher) error {
 }
 
 // SaveCheckpoint writes c to path atomically (temporary file, sync, rename).
-func SaveCheckpoint(path string, c *Checkpoint) (err error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
-		return fmt.Errorf("encoding search checkpoint: %w", err)
-	}
-	return WriteFileAtomic(path, buf.Bytes())
-}
-
-// WriteFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so a crash leaves the old file or the new one.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+func SaveCheckpoint(path string, c *Checkpoint) error {
+	if err := atomicfile.WriteGob(path, c); err != nil {
+		return fmt.Errorf("search checkpoint: %w", err)
 	}
 	return nil
 }

@@ -1,12 +1,18 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"syscall"
+
+	"github.com/metabench/metabench/experiment"
+	"github.com/metabench/metabench/reports"
 )
 
 // setFlags collects repeated --set key=value flags.
@@ -70,4 +76,29 @@ func parseExperimentArgs(cmd, usageText, outHelp, what string, args []string, st
 		return a, mamlUsageError(stderr, cmd, usage, errors.New("--out DIR is required")), false
 	}
 	return experimentArgs{File: pos[0], Out: *out, Sets: sets, Resume: *resume, Quiet: *quiet, Store: sf, CPUProfile: *prof}, 0, true
+}
+
+// experimentRun is what every experiment command does around its entry
+// point: a CPU profile when asked, a context cancelled by Ctrl-C or
+// SIGTERM, the progress bar, and every record saved to the results store.
+// It returns the primary record, or the exit code after printing the
+// one-line error.
+func experimentRun(cmd string, ea experimentArgs, experimentStore string, stderr io.Writer,
+	run func(ctx context.Context, opt experiment.Options) (*reports.Record, error)) (*reports.Record, int) {
+	stopProf, err := startProfile(ea.CPUProfile)
+	if err != nil {
+		return nil, fail(stderr, cmd, err)
+	}
+	defer stopProf()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opt := experiment.Options{Out: ea.Out, Resume: ea.Resume, Label: ea.Store.Label, Save: ea.Store.saver(experimentStore)}
+	if p := newProgress(stderr, ea.Quiet); p != nil {
+		opt.Progress = p
+	}
+	rec, err := run(ctx, opt)
+	if err != nil {
+		return nil, fail(stderr, cmd, err)
+	}
+	return rec, 0
 }

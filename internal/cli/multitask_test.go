@@ -2,42 +2,19 @@ package cli
 
 import (
 	"bytes"
-	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/internal/testfixture"
 	"github.com/metabench/metabench/multitask"
-	"github.com/metabench/metabench/tensor"
 )
 
 // tinyMetatrain is a meta-training file small enough for a unit test: tasks
 // of the embedded Omniglot at 16 and 8 pixels, a 2-cell C=4 network.
-const tinyMetatrain = `version: 1
-seed: 1
-workers: 2
-sources:
-  - {name: om16, path: embedded, size: 16}
-  - {name: om8, path: embedded, size: 8}
-network:
-  cells: 2
-  channels: 4
-  reductions: [1]
-  heads: [{size: 16, stride: 4}, {size: 8, stride: 2}]
-metatrain:
-  inner_steps: 2
-  batch: 10
-  meta_batch: 2
-  shots: 3
-  queries: 2
-  iterations: 3
-`
+var tinyMetatrain = mustRead("../../experiment/testdata/tiny-metatrain.yaml")
 
 func writeFile(t *testing.T, path, body string) string {
 	t.Helper()
@@ -45,35 +22,6 @@ func writeFile(t *testing.T, path, body string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// writeIDX writes a 10-class grey IDX dataset (train and t10k) of n images
-// per class: class c is a bright square at position c.
-func writeIDX(t *testing.T, dir string, n int) {
-	t.Helper()
-	for _, split := range []string{"train", "t10k"} {
-		var img, lbl bytes.Buffer
-		N := 10 * n
-		binary.Write(&img, binary.BigEndian, []uint32{0x803, uint32(N), 28, 28})
-		binary.Write(&lbl, binary.BigEndian, []uint32{0x801, uint32(N)})
-		for i := 0; i < N; i++ {
-			c := i % 10
-			px := make([]byte, 28*28)
-			for y := 0; y < 28; y++ {
-				for x := 0; x < 28; x++ {
-					if y/7 == c/4 && x/7 == c%4 {
-						px[y*28+x] = 255
-					} else {
-						px[y*28+x] = byte((i*31 + x*7 + y*13) % 60)
-					}
-				}
-			}
-			img.Write(px)
-			lbl.WriteByte(byte(c))
-		}
-		writeFile(t, filepath.Join(dir, split+"-images-idx3-ubyte"), img.String())
-		writeFile(t, filepath.Join(dir, split+"-labels-idx1-ubyte"), lbl.String())
-	}
 }
 
 func TestMetatrainAndAdaptCommands(t *testing.T) {
@@ -85,7 +33,7 @@ func TestMetatrainAndAdaptCommands(t *testing.T) {
 	if code := Run([]string{"metatrain", cfgPath, "--out", prior, "--store", db, "--quiet"}, &out, &errb); code != 0 {
 		t.Fatalf("metatrain exit %d: %s", code, errb.String())
 	}
-	for _, f := range []string{multitask.CheckpointFile, "genotype.yaml", "arch.json", recordFile} {
+	for _, f := range []string{multitask.CheckpointFile, "genotype.yaml", "arch.json", "record.json"} {
 		if _, err := os.Stat(filepath.Join(prior, f)); err != nil {
 			t.Errorf("metatrain did not write %s", f)
 		}
@@ -99,7 +47,7 @@ func TestMetatrainAndAdaptCommands(t *testing.T) {
 	// Adaptation to an unseen (synthetic IDX) dataset, with final networks.
 	data := filepath.Join(dir, "digits")
 	os.MkdirAll(data, 0o755)
-	writeIDX(t, data, 4)
+	testfixture.WriteIDX(t, data, 4)
 	transfer := fmt.Sprintf(`version: 1
 seed: 2
 workers: 2
@@ -121,7 +69,7 @@ final: {cells: 2, channels: 4, stem_stride: 2, epochs: 1, batch: 20, lr: 0.05, e
 			t.Errorf("table lacks row %q:\n%s", want, out.String())
 		}
 	}
-	for _, f := range []string{"table.md", "transfer.json", "adaptation.png", "adaptation.svg", "pca_weights.png", "pca_arch.svg", "genotypes/multitask-prior.yaml", "genotypes/tuned-a.yaml"} {
+	for _, f := range []string{"table.md", "adapt.json", "adaptation.png", "adaptation.svg", "pca_weights.png", "pca_arch.svg", "genotypes/multitask-prior.yaml", "genotypes/tuned-a.yaml"} {
 		if _, err := os.Stat(filepath.Join(run, f)); err != nil {
 			t.Errorf("adapt did not write %s", f)
 		}
@@ -154,56 +102,11 @@ final: {cells: 2, channels: 4, stem_stride: 2, epochs: 1, batch: 20, lr: 0.05, e
 	}
 }
 
-func TestMetatrainResumeIsExact(t *testing.T) {
-	dir := t.TempDir()
-	cfgPath := writeFile(t, filepath.Join(dir, "mt.yaml"), tinyMetatrain)
-	cfg, err := config.LoadMetatrain(cfgPath, []string{"sources=[{name: om8, path: embedded, size: 8}]", "network.heads=[{size: 8, stride: 2}]"})
+// mustRead reads a test fixture.
+func mustRead(path string) string {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
-	full, parts := filepath.Join(dir, "full"), filepath.Join(dir, "parts")
-	if _, err := metatrainExperiment(context.Background(), metatrainJob{Cfg: cfg, Out: full}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := metatrainExperiment(context.Background(), metatrainJob{Cfg: cfg, Out: parts, stopAfter: 1}); !errors.Is(err, errInterrupted) {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	if _, err := metatrainExperiment(context.Background(), metatrainJob{Cfg: cfg, Out: parts, Resume: true}); err != nil {
-		t.Fatal(err)
-	}
-	a, err := multitask.LoadCheckpoint(filepath.Join(full, multitask.CheckpointFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := multitask.LoadCheckpoint(filepath.Join(parts, multitask.CheckpointFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Iter != 3 || b.Iter != 3 {
-		t.Fatalf("iterations %d and %d, want 3", a.Iter, b.Iter)
-	}
-	net, _ := multitask.NewNet(a.Net)
-	ta, _ := a.Tensors(net)
-	tb, _ := b.Tensors(net)
-	if !tensorsEqual(ta, tb) {
-		t.Error("resumed meta-training differs from the uninterrupted run")
-	}
-}
-
-// tensorsEqual compares tensors bit for bit.
-func tensorsEqual(a, b []*tensor.Tensor[float32]) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if len(a[i].Data) != len(b[i].Data) {
-			return false
-		}
-		for j := range a[i].Data {
-			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
-				return false
-			}
-		}
-	}
-	return true
+	return string(b)
 }

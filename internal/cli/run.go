@@ -14,6 +14,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 
 	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 )
 
@@ -111,19 +112,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	save := sf.saver("")
 	fmt.Fprintf(stderr, "metabench run: %d methods on the embedded Omniglot (5-way 1-shot, %v of training each); runs in %s\n", len(cfgs), *budget, dir)
 	var recs []*reports.Record
 	for _, c := range cfgs {
-		job := trainJob{Cfg: c, Out: filepath.Join(dir, c.Method), Label: sf.Label}
-		if !*quiet {
-			job.Progress = stderr
+		opt := experiment.Options{Out: filepath.Join(dir, c.Method), Label: sf.Label, Save: save}
+		if p := newProgress(stderr, *quiet); p != nil {
+			opt.Progress = p
 		}
-		rec, err := trainExperiment(ctx, job)
+		rec, err := experiment.Train(ctx, c, opt)
 		if err != nil {
 			return fail(stderr, "run", fmt.Errorf("%s: %w", c.Method, err))
-		}
-		if path, err := sf.Save(rec, ""); err != nil {
-			return fail(stderr, "run", fmt.Errorf("results store %s: %w", path, err))
 		}
 		recs = append(recs, rec)
 	}
@@ -164,7 +163,7 @@ func renderRunTable(w io.Writer, recs []*reports.Record) error {
 			r.Method,
 			reports.ProtocolString(r.Proto),
 			fmt.Sprintf("%.2f ± %.2f", 100*r.Summary.Mean, 100*r.Summary.CI95),
-			reports.FormatDuration(trainSeconds(r)),
+			reports.FormatDuration(experiment.TrainSeconds(r)),
 			fmt.Sprint(r.Iters),
 			paper,
 		}); err != nil {

@@ -2,54 +2,32 @@ package cli
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/search/genotype"
 )
 
-const tinySearchYAML = `version: 1
-method: maml
-model: {name: conv4, filters: 8}
-data: {path: embedded, val_fraction: 0.1, test_fraction: 0.2, rotations: true}
-ways: 3
-shots: 1
-queries: 1
-inner_lr: 0.4
-meta_batch: 2
-iterations: 10
-workers: 1
-search:
-  variant: fd
-  relaxation: gumbel
-  inner_steps: 1
-  inner_lr: 0.1
-  inner_lr_arch: 0.1
-  meta_batch: 2
-  iterations: 3
-  network: {cells: 1, channels: 2, stem_stride: 2, reductions: []}
-  derive: {tasks: 1, rule: base}
-  final: {cells: 3, channels: 4, stem_stride: 1}
-`
-
+// writeTinySearch copies the experiment package's tiny search file into a
+// temporary folder (tests may edit it).
 func writeTinySearch(t *testing.T) string {
 	t.Helper()
+	b, err := os.ReadFile("../../experiment/testdata/tiny-search.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := filepath.Join(t.TempDir(), "tiny.yaml")
-	if err := os.WriteFile(p, []byte(tinySearchYAML), 0o644); err != nil {
+	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
 // TestSearchCommand runs a tiny search through the command line and checks
-// its outputs, then that an interrupted and resumed search ends with exactly
-// the Θ of an uninterrupted one.
+// its outputs (resume exactness: experiment.TestResumeExactEveryKind).
 func TestSearchCommand(t *testing.T) {
 	cfgPath := writeTinySearch(t)
 	dir := t.TempDir()
@@ -78,46 +56,6 @@ func TestSearchCommand(t *testing.T) {
 	se.Reset()
 	if code := Run([]string{"search", cfgPath, "--out", out, "--quiet", "--store", filepath.Join(dir, "r.db")}, &so, &se); code != 1 || strings.Count(se.String(), "\n") != 1 {
 		t.Errorf("second run into the same folder: exit %d, stderr %q", code, se.String())
-	}
-
-	// interrupted after 1 iteration, then resumed, equals 3 iterations in one go
-	cfg, err := config.LoadSearch(cfgPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	whole := filepath.Join(dir, "whole")
-	if _, _, err := searchExperiment(context.Background(), searchJob{Cfg: cfg, Out: whole}); err != nil {
-		t.Fatal(err)
-	}
-	parts := filepath.Join(dir, "parts")
-	if _, _, err := searchExperiment(context.Background(), searchJob{Cfg: cfg, Out: parts, stopAfter: 1}); !errors.Is(err, errInterrupted) {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	if _, _, err := searchExperiment(context.Background(), searchJob{Cfg: cfg, Out: parts, Resume: true}); err != nil {
-		t.Fatal(err)
-	}
-	a, err := search.LoadCheckpoint(filepath.Join(whole, search.CheckpointFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := search.LoadCheckpoint(filepath.Join(parts, search.CheckpointFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Iter != 3 || b.Iter != 3 {
-		t.Fatalf("iterations %d and %d", a.Iter, b.Iter)
-	}
-	for i := range a.Theta {
-		for j := range a.Theta[i] {
-			if a.Theta[i][j] != b.Theta[i][j] {
-				t.Fatalf("resumed Θ differs at tensor %d element %d", i, j)
-			}
-		}
-	}
-	ga, _ := os.ReadFile(filepath.Join(whole, "genotype.yaml"))
-	gb, _ := os.ReadFile(filepath.Join(parts, "genotype.yaml"))
-	if !bytes.Equal(ga, gb) {
-		t.Error("resumed search derived another genotype")
 	}
 }
 

@@ -63,6 +63,17 @@ func (f *StoreFlags) Save(rec *reports.Record, experimentStore string) (string, 
 	return path, nil
 }
 
+// saver returns the experiment.Options.Save of a command: each record to
+// the resolved store, one transaction each.
+func (f *StoreFlags) saver(experimentStore string) func(*reports.Record) error {
+	return func(rec *reports.Record) error {
+		if path, err := f.Save(rec, experimentStore); err != nil {
+			return fmt.Errorf("results store %s: %w", path, err)
+		}
+		return nil
+	}
+}
+
 // openExistingStore opens a store for reading, refusing to create one: a
 // report or a comparison on a missing file is a mistake, not a new store.
 func openExistingStore(path string) (*store.Store, error) {

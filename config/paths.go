@@ -1,0 +1,59 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// Data paths written in an experiment file are relative to the file's
+// folder, so that a shipped file names its data the same way on every
+// clone (benchmarks/x.yaml reaching ../../shared/data/mnist means the
+// shared folder beside the clone). Paths given by --set, a flag or the
+// environment keep their usual meaning: relative to the working folder.
+// The embedded data ("embedded", "default", "embedded:...") and absolute
+// paths are left alone; a "FORMAT:" prefix (idx:, cifar10:, ...) is kept
+// and the path after it resolved.
+
+// resolveIn resolves p against dir as described above.
+func resolveIn(dir, p string) string {
+	if p == "" || p == "default" || p == "embedded" || strings.HasPrefix(p, "embedded:") || filepath.IsAbs(p) {
+		return p
+	}
+	if i := strings.Index(p, ":"); i > 0 && isFormatName(p[:i]) {
+		return p[:i+1] + resolveIn(dir, p[i+1:])
+	}
+	return filepath.Join(dir, p)
+}
+
+// isFormatName reports whether s looks like a dataset format name (lower
+// case letters, digits and hyphens), not part of a file name.
+func isFormatName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// resolvePaths makes the data paths of c relative to dir.
+func (c *Config) resolvePaths(dir string) {
+	d := &c.Data
+	d.Path, d.ValPath, d.TestPath = resolveIn(dir, d.Path), resolveIn(dir, d.ValPath), resolveIn(dir, d.TestPath)
+}
+
+// resolvePaths makes the source paths of c relative to dir.
+func (c *MetatrainFile) resolvePaths(dir string) {
+	for i := range c.Sources {
+		c.Sources[i].Path = resolveIn(dir, c.Sources[i].Path)
+	}
+}
+
+// resolvePaths makes the target paths and the prior folder of c relative
+// to dir.
+func (c *AdaptFile) resolvePaths(dir string) {
+	for i := range c.Targets {
+		c.Targets[i].Path = resolveIn(dir, c.Targets[i].Path)
+	}
+	c.Prior = resolveIn(dir, c.Prior)
+}

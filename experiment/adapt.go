@@ -1,0 +1,540 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/datasets"
+	"github.com/metabench/metabench/episodes"
+	"github.com/metabench/metabench/internal/atomicfile"
+	"github.com/metabench/metabench/internal/gemm"
+	"github.com/metabench/metabench/internal/parallel"
+	"github.com/metabench/metabench/multitask"
+	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/search"
+	"github.com/metabench/metabench/search/genotype"
+	"gonum.org/v1/plot/vg"
+)
+
+// targetData is one target's images.
+type targetData struct {
+	cfg                config.AdaptTarget
+	ds                 *datasets.Dataset
+	adaptTrain, test   *multitask.Images
+	finalTrain         *multitask.Images
+	trainTotal, testOf int
+}
+
+// seedOf mixes the run seed with a name.
+func seedOf(seed int64, name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return uint64(seed) ^ h.Sum64()
+}
+
+// subsetImages loads n seeded images of ds (all when n is 0 or too large),
+// resized to size and replicated to RGB, with the dataset's own labels.
+func subsetImages(ds *datasets.Dataset, n, size int, seed uint64) *multitask.Images {
+	idx := rand.New(rand.NewPCG(seed, 0x73756273)).Perm(ds.Len())
+	if n > 0 && n < len(idx) {
+		idx = idx[:n]
+	}
+	labels := make([]int, len(idx))
+	for j, i := range idx {
+		labels[j] = int(ds.Labels[i])
+	}
+	var t episodes.Task
+	episodes.MaterializeResized(&t, ds, idx, labels, size)
+	im := multitask.Images{N: t.N, C: 3, H: t.H, W: t.W, Y: make([]int, len(idx)), X: toRGB(t.X, t.N, t.C, t.H*t.W)}
+	for j, i := range idx {
+		im.Y[j] = int(ds.Labels[i])
+	}
+	return &im
+}
+
+func loadTarget(t config.AdaptTarget, i int, seed int64, finalN int) (*targetData, error) {
+	field := fmt.Sprintf("targets[%d].path", i)
+	train, err := openData(t.Path, t.TrainSubset, 0, field)
+	if err != nil {
+		return nil, err
+	}
+	test, err := openData(t.Path, t.TestSubset, 0, field)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []*datasets.Dataset{train, test} {
+		if d.NumClasses() != 10 {
+			return nil, fmt.Errorf("%s: %s has %d classes; the meta-network adapts to 10-class datasets", field, t.Path, d.NumClasses())
+		}
+		if c, _, _ := d.ImageShape(); c != 1 && c != 3 {
+			return nil, fmt.Errorf("%s: %s has %d channels, want 1 or 3", field, t.Path, c)
+		}
+	}
+	td := &targetData{cfg: t, ds: train, trainTotal: train.Len(), testOf: test.Len()}
+	td.adaptTrain = subsetImages(train, t.TrainImages, t.Size, seedOf(seed, t.Name+"/adapt"))
+	td.test = subsetImages(test, t.TestImages, t.Size, seedOf(seed, t.Name+"/test"))
+	if t.Table {
+		td.finalTrain = subsetImages(train, finalN, t.Size, seedOf(seed, t.Name+"/final"))
+	}
+	return td, nil
+}
+
+// adaptRun is one adaptation of the prior to a target.
+type adaptRun struct {
+	target string
+	frozen bool
+	res    *multitask.AdaptResult
+	geno   *genotype.Genotype
+}
+
+// finalRow is one row of a transfer table.
+type finalRow struct {
+	Target   string  `json:"target"`
+	Row      string  `json:"row"`
+	Genotype string  `json:"genotype"`
+	Error    float64 `json:"test_error"`
+	Lo       float64 `json:"ci95_lo"`
+	Hi       float64 `json:"ci95_hi"`
+	N        int     `json:"test_images"`
+	Params   int     `json:"params"`
+	Cost     string  `json:"cost"`
+	CostSec  float64 `json:"cost_sec"`
+	TrainSec float64 `json:"final_train_sec"`
+	g        *genotype.Genotype
+}
+
+func logf(p Progress, format string, args ...any) {
+	p.Log("adapt: " + fmt.Sprintf(format, args...))
+}
+
+// AdaptFile is the name of the summary Adapt writes in its run folder
+// (table.md holds the tables).
+const AdaptFile = "adapt.json"
+
+// Adapt adapts a multi-task prior (the folder of Metatrain, cfg.Prior) to
+// unseen 10-class datasets (SPEC 3.6): the weights and the architecture
+// logits of the head for each target's image size, the shared cells and the
+// classifier are trained together for adapt.epochs passes over a seeded
+// subset of the training images (with adapt.frozen also with the logits
+// frozen) and scored on the test images after every pass. Unless
+// final.skip, the final network of each derived genotype is trained on the
+// target. It writes table.md, the figures, genotypes/, adapt.json and
+// records/*.json (one record per adaptation and per final network; each
+// goes to opt.Save) and returns the first adaptation's record. There is no
+// checkpoint: a cancelled context ends the run between epochs with
+// ErrInterrupted and nothing of it is saved.
+func Adapt(ctx context.Context, cfg *config.AdaptFile, opt Options) (*reports.Record, error) {
+	return guard(func() (*reports.Record, error) { return adapt(ctx, cfg, &opt) })
+}
+
+func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.Record, error) {
+	if opt.Out == "" {
+		return nil, errors.New("--out: a run folder is required")
+	}
+	prog := progressOf(opt)
+	stop := func() error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: adaptation stopped; nothing saved in %s", ErrInterrupted, opt.Out)
+		}
+		return nil
+	}
+	started := time.Now()
+	cpu0 := cpuSeconds()
+	ck, err := multitask.LoadCheckpoint(filepath.Join(cfg.Prior, multitask.CheckpointFile))
+	if err != nil {
+		return nil, fmt.Errorf("--prior: %w", err)
+	}
+	net, err := multitask.NewNet(ck.Net)
+	if err != nil {
+		return nil, fmt.Errorf("--prior: %w", err)
+	}
+	theta, err := ck.Tensors(net)
+	if err != nil {
+		return nil, fmt.Errorf("--prior: %w", err)
+	}
+	if err := ck.Relax.Validate(); err != nil {
+		return nil, fmt.Errorf("--prior: %w", err)
+	}
+	for i, t := range cfg.Targets {
+		if _, err := net.HeadFor(t.Size); err != nil {
+			return nil, fmt.Errorf("targets[%d].size: %w", i, err)
+		}
+	}
+	for _, dir := range []string{opt.Out, filepath.Join(opt.Out, "genotypes"), filepath.Join(opt.Out, "records")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("--out: %w", err)
+		}
+	}
+	rule, err := genotype.ParseRule(cfg.Adapt.Rule)
+	if err != nil {
+		return nil, fmt.Errorf("adapt.rule: %w", err)
+	}
+	// Data.
+	data := make([]*targetData, len(cfg.Targets))
+	for i, t := range cfg.Targets {
+		if data[i], err = loadTarget(t, i, cfg.Seed, cfg.Final.TrainImages); err != nil {
+			return nil, err
+		}
+		logf(prog, "%s: %d adaptation / %d test images at %dx%d", t.Name, data[i].adaptTrain.N, data[i].test.N, t.Size, t.Size)
+	}
+	// Adaptations (with and, optionally, without the architecture).
+	a := cfg.Adapt
+	var runs []*adaptRun
+	for _, t := range cfg.Targets {
+		runs = append(runs, &adaptRun{target: t.Name})
+		if a.Frozen {
+			runs = append(runs, &adaptRun{target: t.Name, frozen: true})
+		}
+	}
+	byName := map[string]*targetData{}
+	for _, d := range data {
+		byName[d.cfg.Name] = d
+	}
+	adaptStart := time.Now()
+	err = parallel.For(len(runs), cfg.Workers, func(i int) error {
+		r := runs[i]
+		d := byName[r.target]
+		h, _ := net.HeadFor(d.cfg.Size)
+		in := multitask.Inner{Relax: ck.Relax, Tau: ck.Tau, EtaW: a.InnerLR, EtaA: a.InnerLRArch, Momentum: a.Momentum,
+			WeightDecay: a.WeightDecay, Clip: a.Clip, Batch: a.Batch}
+		if r.frozen {
+			in.EtaA = 0
+		}
+		name := r.target
+		if r.frozen {
+			name += "/frozen"
+		}
+		res, err := net.AdaptDataset(theta, h, d.adaptTrain, d.test, multitask.AdaptOptions{Inner: in, Epochs: a.Epochs, EvalBatch: a.EvalBatch, EvalSamples: a.EvalSamples, Snapshot: true, Stop: stop},
+			rand.New(rand.NewPCG(seedOf(cfg.Seed, name), 0x61646170)))
+		if err != nil {
+			return fmt.Errorf("adapting to %s: %w", name, err)
+		}
+		r.res = res
+		if r.geno, err = net.Genotype("tuned-"+r.target, res.Psi, rule); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		last := res.Curve[len(res.Curve)-1]
+		logf(prog, "%s adapted in %.0f s: test accuracy %.1f%% -> %.1f%%", name, res.TrainSec, 100*res.Curve[0].Accuracy, 100*last.Accuracy)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	adaptWall := time.Since(adaptStart).Seconds()
+	priorG, err := net.Genotype("multitask-prior", theta, rule)
+	if err != nil {
+		return nil, fmt.Errorf("the prior's genotype: %w", err)
+	}
+	if err := writeGenotypeFiles(filepath.Join(opt.Out, "genotypes"), "multitask-prior", priorG); err != nil {
+		return nil, err
+	}
+	tuned := map[string]*adaptRun{}
+	for _, r := range runs {
+		if !r.frozen {
+			tuned[r.target] = r
+			if err := writeGenotypeFiles(filepath.Join(opt.Out, "genotypes"), "tuned-"+r.target, r.geno); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Figures.
+	figs, err := adaptFigures(opt.Out, net, cfg, runs)
+	if err != nil {
+		return nil, err
+	}
+	// Final networks.
+	var rows []*finalRow
+	if !cfg.Final.Skip {
+		for _, t := range cfg.Targets {
+			if !t.Table {
+				continue
+			}
+			rows = append(rows, &finalRow{Target: t.Name, Row: "multi-task prior", g: priorG,
+				Cost: fmt.Sprintf("meta-training %s (amortised)", reports.FormatDuration(ck.TrainSec)), CostSec: ck.TrainSec})
+			if t.Related != "" {
+				r := tuned[t.Related]
+				rows = append(rows, &finalRow{Target: t.Name, Row: "tuned on a related source (" + t.Related + ")", g: r.geno,
+					Cost: "adaptation " + reports.FormatDuration(r.res.TrainSec), CostSec: r.res.TrainSec})
+			}
+			r := tuned[t.Name]
+			rows = append(rows, &finalRow{Target: t.Name, Row: "tuned on the target", g: r.geno,
+				Cost: "adaptation " + reports.FormatDuration(r.res.TrainSec), CostSec: r.res.TrainSec})
+			for _, b := range cfg.Final.Baselines {
+				g, err := genotype.Load(b)
+				if err != nil {
+					return nil, fmt.Errorf("final.baselines: %w", err)
+				}
+				rows = append(rows, &finalRow{Target: t.Name, Row: g.Name, g: g, Cost: "published search (not run here)"})
+			}
+		}
+		f := cfg.Final
+		err = parallel.For(len(rows), cfg.Workers, func(i int) error {
+			row := rows[i]
+			d := byName[row.Target]
+			opt := multitask.FinalOptions{Net: search.FinalConfig{Cells: f.Cells, Channels: f.Channels, Classes: 10, InChannels: 3,
+				StemStride: f.StemStride, Reductions: f.Reductions, Auxiliary: f.Auxiliary, DropPath: f.DropPath},
+				Epochs: f.Epochs, Batch: f.Batch, LR: f.LR, Momentum: f.Momentum, WeightDecay: f.WeightDecay, Clip: f.Clip, EvalBatch: f.EvalBatch, Stop: stop}
+			res, err := multitask.TrainFinal(row.g, d.finalTrain, d.test, opt, rand.New(rand.NewPCG(seedOf(cfg.Seed, row.Target+"/final"), 0x66696e)))
+			if err != nil {
+				return fmt.Errorf("%s, %s: %w", row.Target, row.Row, err)
+			}
+			row.Genotype, row.Error, row.Lo, row.Hi, row.N, row.Params, row.TrainSec = row.g.String(), res.Error, res.Lo, res.Hi, res.N, res.Params, res.TrainSec
+			logf(prog, "%s, %s: test error %.1f%% [%.1f, %.1f] (%d params, %.0f s)", row.Target, row.Row, 100*res.Error, 100*res.Lo, 100*res.Hi, res.Params, res.TrainSec)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	table := adaptTable(cfg, data, runs, rows, priorG)
+	if err := atomicfile.Write(filepath.Join(opt.Out, "table.md"), []byte(table)); err != nil {
+		return nil, err
+	}
+	// Records.
+	env := reports.NewEnv()
+	env.GemmPath = gemm.Path()
+	var recs []*reports.Record
+	for _, r := range runs {
+		recs = append(recs, adaptRecord(cfg, ck, net, byName[r.target], r, env, started))
+	}
+	for _, row := range rows {
+		recs = append(recs, finalRecord(cfg, byName[row.Target], row, env, started))
+	}
+	all := map[string]any{
+		"prior": cfg.Prior, "prior_genotype": priorG.String(), "prior_meta_train_sec": ck.TrainSec, "tau": ck.Tau,
+		"relaxation": ck.Relax.Kind, "adapt_wall_sec": adaptWall, "wall_sec": time.Since(started).Seconds(),
+		"cpu_sec": cpuSeconds() - cpu0, "figures": figs, "rows": rows, "config": cfg.Map(), "adaptations": adaptSummaries(runs),
+	}
+	if err := atomicfile.WriteJSON(filepath.Join(opt.Out, AdaptFile), all); err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		if err := opt.finish(rec, filepath.Join(opt.Out, "records", rec.RunID+".json")); err != nil {
+			return nil, err
+		}
+	}
+	return recs[0], nil
+}
+
+func adaptSummaries(runs []*adaptRun) []map[string]any {
+	var out []map[string]any
+	for _, r := range runs {
+		var acc []float64
+		for _, p := range r.res.Curve {
+			acc = append(acc, p.Accuracy)
+		}
+		out = append(out, map[string]any{"target": r.target, "frozen_arch": r.frozen, "accuracy_per_epoch": acc,
+			"train_sec": r.res.TrainSec, "steps": r.res.Steps, "genotype": r.geno.String()})
+	}
+	return out
+}
+
+// adaptFigures writes Figure 4 (adaptation curves) and Figure 3 (PCA of
+// the adapted weights and architecture logits).
+func adaptFigures(dir string, net *multitask.Net, cfg *config.AdaptFile, runs []*adaptRun) ([]string, error) {
+	color := map[string]int{}
+	for i, t := range cfg.Targets {
+		color[t.Name] = i
+	}
+	var series []multitask.CurveSeries
+	for _, r := range runs {
+		s := multitask.CurveSeries{Name: r.target, Color: color[r.target], Frozen: r.frozen}
+		if r.frozen {
+			s.Name += " (architecture frozen)"
+		}
+		for _, p := range r.res.Curve {
+			s.Epochs = append(s.Epochs, p.Epoch)
+			s.Acc = append(s.Acc, p.Accuracy)
+		}
+		series = append(series, s)
+	}
+	var paths []string
+	p, err := multitask.AdaptationFigure("Adapting the multi-task prior (Figure 4)", series)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := reports.SavePlot(p, 7*vg.Inch, 5*vg.Inch, dir, "adaptation")
+	if err != nil {
+		return nil, err
+	}
+	paths = append(paths, ps...)
+	for _, kind := range []string{"weights", "arch"} {
+		var pts [][]float64
+		type span struct {
+			name   string
+			color  int
+			frozen bool
+			lo, hi int
+		}
+		var spans []span
+		for _, r := range runs {
+			if kind == "arch" && r.frozen {
+				continue
+			}
+			sp := span{name: r.target, color: color[r.target], frozen: r.frozen, lo: len(pts)}
+			if r.frozen {
+				sp.name += " (architecture frozen)"
+			}
+			for _, s := range r.res.Snapshots {
+				if kind == "weights" {
+					pts = append(pts, s.Weights)
+				} else {
+					pts = append(pts, s.Arch)
+				}
+			}
+			sp.hi = len(pts)
+			spans = append(spans, sp)
+		}
+		pr, err := multitask.PCA2(pts)
+		if err != nil {
+			// Nothing moved (0 epochs): no figure.
+			continue
+		}
+		var groups []multitask.PCAGroup
+		for _, sp := range spans {
+			groups = append(groups, multitask.PCAGroup{Name: sp.name, Color: sp.color, Hollow: sp.frozen, X: pr.X[sp.lo:sp.hi], Y: pr.Y[sp.lo:sp.hi]})
+		}
+		title := "PCA of the adapted shared weights (Figure 3)"
+		if kind == "arch" {
+			title = "PCA of the adapted architecture logits (Figure 3)"
+		}
+		pl, err := multitask.PCAFigure(title, pr.Explained, groups)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := reports.SavePlot(pl, 7*vg.Inch, 5*vg.Inch, dir, "pca_"+kind)
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, ps...)
+	}
+	return paths, nil
+}
+
+func pct(x float64) string { return fmt.Sprintf("%.1f", 100*x) }
+
+// adaptTable renders the adaptation results and the Tables 1-2 rows as
+// Markdown.
+func adaptTable(cfg *config.AdaptFile, data []*targetData, runs []*adaptRun, rows []*finalRow, priorG *genotype.Genotype) string {
+	var b strings.Builder
+	b.WriteString("## Adaptation of the multi-task prior (test accuracy %, Figure 4)\n\n")
+	b.WriteString("| target | architecture | epoch 0 (prior) | after each epoch | adaptation time | derived genotype |\n|---|---|---|---|---|---|\n")
+	for _, r := range runs {
+		var accs []string
+		for _, p := range r.res.Curve[1:] {
+			accs = append(accs, pct(p.Accuracy))
+		}
+		arch := "adapted"
+		if r.frozen {
+			arch = "frozen"
+		}
+		g := "`" + r.geno.String() + "`"
+		if r.frozen {
+			g = "(the prior's)"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.target, arch, pct(r.res.Curve[0].Accuracy), strings.Join(accs, ", "),
+			reports.FormatDuration(r.res.TrainSec), g)
+	}
+	fmt.Fprintf(&b, "\nPrior's own genotype (softmax of Θ's α, %s rule): `%s`\n", cfg.Adapt.Rule, priorG)
+	if len(rows) == 0 {
+		return b.String()
+	}
+	f := cfg.Final
+	fmt.Fprintf(&b, "\n## Final networks (Tables 1-2 shape): %d cells, C = %d, stem stride %d, %d epochs, batch %d, SGD lr %g cosine\n",
+		f.Cells, f.Channels, f.StemStride, f.Epochs, f.Batch, f.LR)
+	for _, d := range data {
+		if !d.cfg.Table {
+			continue
+		}
+		fmt.Fprintf(&b, "\n### %s (%d training images of %d, %d test images, %dx%d)\n\n", d.cfg.Name, d.finalTrain.N, d.trainTotal, d.test.N, d.cfg.Size, d.cfg.Size)
+		b.WriteString("| architecture | test error % [95% Wilson CI] | params | search / adaptation cost | genotype |\n|---|---|---|---|---|\n")
+		for _, r := range rows {
+			if r.Target != d.cfg.Name {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s [%s, %s] | %s | %s | `%s` |\n", r.Row, pct(r.Error), pct(r.Lo), pct(r.Hi),
+				paramsString(r.Params), r.Cost, r.Genotype)
+		}
+	}
+	b.WriteString("\nPaper (full scale, for reference): CIFAR-10 BASE-tuned 2.83% error, 3.1 M params, 0.05 GPU-days adaptation; DARTS 2.76 ± 0.09%, 3.3 M (Table 1); SVHN BASE-tuned 2.01%, 3.2 M (Table 2).\n")
+	return b.String()
+}
+
+func paramsString(n int) string {
+	if n >= 1e6 {
+		return fmt.Sprintf("%.2f M", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1f k", float64(n)/1e3)
+}
+
+// datasetRec describes a target for records.
+func datasetRec(d *targetData, split string) reports.Dataset {
+	r := datasetOf(d.ds, split, 10)
+	r.ImageHxW = fmt.Sprintf("3x%dx%d", d.cfg.Size, d.cfg.Size)
+	return r
+}
+
+// normalCI is the 95% normal half-width of a proportion over n trials.
+func normalCI(p float64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return 1.96 * math.Sqrt(p*(1-p)/float64(n))
+}
+
+func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask.Net, d *targetData, r *adaptRun, env reports.Env, started time.Time) *reports.Record {
+	method := "base-" + ck.Relax.Kind + "-adapt"
+	if r.frozen {
+		method += "-frozen-arch"
+	}
+	last := r.res.Curve[len(r.res.Curve)-1]
+	rec := &reports.Record{
+		Schema: reports.SchemaVersion, RunID: reports.NewRunID("adapt", method+"-"+r.target, started, cfg.Seed),
+		Kind: "adapt", Method: method, Model: fmt.Sprintf("multitask-net-L%d-C%d", net.Config().Cells, net.Config().Channels),
+		Started: started.UTC(), Config: cfg.Map(), Seed: cfg.Seed,
+		Dataset: datasetRec(d, fmt.Sprintf("%s: %d train images adapted, %d test images scored", d.cfg.Name, d.adaptTrain.N, d.test.N)),
+		Proto:   reports.Protocol{Ways: 10, StepsTrain: r.res.Steps, InnerLR: cfg.Adapt.InnerLR, BNMode: "transductive", EvalEpisode: d.test.N},
+		Summary: reports.Summary{Mean: last.Accuracy, CI95: normalCI(last.Accuracy, d.test.N), N: d.test.N},
+		Params:  net.ParamCount(), WallSec: r.res.TrainSec, Iters: r.res.Steps, Env: env,
+	}
+	for _, p := range r.res.Curve {
+		rec.Adapt = append(rec.Adapt, reports.Point{Step: p.Epoch, WallSec: p.TrainSec, Accuracy: p.Accuracy,
+			CI95: normalCI(p.Accuracy, d.test.N), Loss: p.Loss})
+	}
+	rec.Extra = map[string]any{"target": d.cfg.Name, "frozen_arch": r.frozen, "genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs,
+		"adapt_sec": r.res.TrainSec, "prior": cfg.Prior, "tau": ck.Tau, "x_axis": "adaptation epochs (Step)",
+		"choices": []string{
+			"SPEC 3.6: inner optimiser of variant B (SGD momentum, weight decay on weights, clip) for adapt.epochs passes, at the prior's final temperature",
+			"test accuracy with noise-free softmax(alpha/tau) architecture weights and batch statistics per evaluation batch",
+			"grey images replicated to RGB and resized to the target size (the head of that size)",
+			"genotype: highest-probability architecture of softmax(alpha) after adaptation (SPEC 4.1), " + cfg.Adapt.Rule + " rule",
+		}}
+	return rec
+}
+
+func finalRecord(cfg *config.AdaptFile, d *targetData, row *finalRow, env reports.Env, started time.Time) *reports.Record {
+	f := cfg.Final
+	acc := 1 - row.Error
+	rec := &reports.Record{
+		Schema: reports.SchemaVersion, RunID: reports.NewRunID("adapt", "final-"+d.cfg.Name+"-"+row.g.Name, started, cfg.Seed),
+		Kind: "adapt", Method: "final-network", Model: fmt.Sprintf("genotype:%s-L%d-C%d", row.g.Name, f.Cells, f.Channels),
+		Started: started.UTC(), Config: cfg.Map(), Seed: cfg.Seed,
+		Dataset: datasetRec(d, fmt.Sprintf("%s: %d train images, %d test images", d.cfg.Name, d.finalTrain.N, d.test.N)),
+		Proto:   reports.Protocol{Ways: 10, BNMode: "transductive", EvalEpisode: row.N},
+		Summary: reports.Summary{Mean: acc, CI95: normalCI(acc, row.N), N: row.N},
+		Params:  row.Params, WallSec: row.TrainSec, Env: env,
+	}
+	rec.Extra = map[string]any{"target": d.cfg.Name, "row": row.Row, "genotype": row.Genotype, "test_error": row.Error,
+		"error_ci95_wilson": []float64{row.Lo, row.Hi}, "cost": row.Cost, "cost_sec": row.CostSec,
+		"scaled_down": fmt.Sprintf("%d cells, C=%d, stem stride %d, %d epochs on %d images (paper: 20 cells, C=40, 600 epochs on 50k)", f.Cells, f.Channels, f.StemStride, f.Epochs, d.finalTrain.N)}
+	return rec
+}

@@ -1,0 +1,240 @@
+package experiment
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/datasets"
+	"github.com/metabench/metabench/episodes"
+	"github.com/metabench/metabench/internal/gemm"
+	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/reports"
+)
+
+// expData is the data of an experiment: the training source and classes,
+// and the validation and test sources and classes.
+type expData struct {
+	train                   episodes.Source
+	trainClasses            []int
+	val, test               episodes.Source
+	valClasses, testClasses []int
+	// curveOnTest: the validation curve runs on test classes
+	// (data.train_on_val), recorded as such.
+	curveOnTest bool
+	ds          *datasets.Dataset // the training dataset
+	testDS      *datasets.Dataset
+	split       string // description of the class split
+	C, H        int
+}
+
+func openData(path, subset string, size int, field string) (*datasets.Dataset, error) {
+	ds, err := datasets.Open(path, datasets.Options{Size: size, Subset: subset})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	return ds, nil
+}
+
+// openExperimentData opens the sources of cfg and splits the classes.
+func openExperimentData(cfg *config.Config) (*expData, error) {
+	d := cfg.Data
+	ds, err := openData(d.Path, d.Subset, d.ImageSize, "data.path")
+	if err != nil {
+		return nil, err
+	}
+	c, h, w := ds.ImageShape()
+	if h != w {
+		return nil, fmt.Errorf("data.path: %s has %dx%d images; conv4 needs square images (set data.image_size)", d.Path, h, w)
+	}
+	e := &expData{ds: ds, C: c, H: h}
+	valFrac, testFrac := d.ValFraction, d.TestFraction
+	if d.ValPath != "" {
+		valFrac = 0
+	}
+	if d.TestPath != "" {
+		testFrac = 0
+	}
+	var sp episodes.Split
+	groups := ds.ClassGroups
+	if groups != nil && len(episodes.Groups(groups)) > 1 {
+		sp, err = episodes.SplitByGroupFractionFold(groups, valFrac, testFrac, uint64(d.SplitSeed), d.Fold)
+		e.split = fmt.Sprintf("groups:val=%g,test=%g,seed=%d", valFrac, testFrac, d.SplitSeed)
+	} else {
+		sp, err = episodes.SplitByFractionFold(ds.NumClasses(), valFrac, testFrac, uint64(d.SplitSeed), d.Fold)
+		e.split = fmt.Sprintf("classes:val=%g,test=%g,seed=%d", valFrac, testFrac, d.SplitSeed)
+	}
+	if d.Fold > 0 {
+		e.split += fmt.Sprintf(",fold=%d", d.Fold)
+	}
+	if err != nil {
+		field := "data"
+		if d.Fold > 0 {
+			field = "data.fold"
+		}
+		return nil, fmt.Errorf("%s: splitting %s: %w", field, d.Path, err)
+	}
+	if d.TrainOnVal {
+		sp.Train = append(slices.Clone(sp.Train), sp.Val...)
+		slices.Sort(sp.Train)
+		e.split += ",train+val"
+	}
+	e.train, e.trainClasses = ds, sp.Train
+	if d.Rotations {
+		rot, err := episodes.NewRotated(ds)
+		if err != nil {
+			return nil, fmt.Errorf("data.rotations: %w", err)
+		}
+		e.train, e.trainClasses = rot, episodes.RotatedClasses(sp.Train)
+	}
+	e.test, e.testClasses, e.testDS = ds, sp.Test, ds
+	if d.TestPath != "" {
+		tds, err := openData(d.TestPath, d.TestSubset, h, "data.test_path")
+		if err != nil {
+			return nil, err
+		}
+		e.test, e.testClasses, e.testDS = tds, nil, tds
+		e.split += ";test=" + d.TestPath
+	}
+	if cfg.Eval.ValEpisodes > 0 && d.TrainOnVal {
+		// the validation groups are training groups now: the curve runs
+		// on test classes (its own episode set; no selection is made on it)
+		e.val, e.valClasses, e.curveOnTest = e.test, e.testClasses, true
+	} else if cfg.Eval.ValEpisodes > 0 {
+		e.val, e.valClasses = ds, sp.Val
+		if d.ValPath != "" {
+			vds, err := openData(d.ValPath, d.ValSubset, h, "data.val_path")
+			if err != nil {
+				return nil, err
+			}
+			e.val, e.valClasses = vds, nil
+		}
+		if e.valClasses != nil && len(e.valClasses) == 0 {
+			return nil, errors.New("eval.val_episodes: validation needs held-out classes: set data.val_fraction above 0, data.val_path, or eval.val_episodes: 0")
+		}
+	}
+	if _, tc, _ := e.testDS.ImageShape(); e.testDS != ds && tc != h {
+		return nil, fmt.Errorf("data.test_path: images are %d pixels, training images %d", tc, h)
+	}
+	if tc, _, _ := e.testDS.ImageShape(); tc != c {
+		return nil, fmt.Errorf("data.test_path: images have %d channels, training images %d", tc, c)
+	}
+	return e, nil
+}
+
+// samplers returns the training, validation (nil when off) and test
+// samplers of an experiment.
+func (e *expData) samplers(cfg *config.Config) (train, val, test *episodes.Sampler, err error) {
+	train, err = episodes.NewSampler(e.train, e.trainClasses, episodes.Spec{Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Queries}, uint64(cfg.Seed))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("ways/shots/queries: training classes: %w", err)
+	}
+	evalSpec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
+	test, err = episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(e.test, e.testClasses, evalSpec)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("ways/eval.shots (or shots)/eval.queries: test classes: %w", err)
+	}
+	if e.val != nil {
+		val, err = episodes.EvalSet{Seed: uint64(cfg.Eval.Seed) + 1, Count: cfg.Eval.ValEpisodes}.Sampler(e.val, e.valClasses, evalSpec)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("ways/eval.shots (or shots)/eval.queries: validation classes: %w", err)
+		}
+	}
+	return train, val, test, nil
+}
+
+// newRecord fills the parts of a record common to train and eval.
+func newRecord(kind string, cfg *config.Config, model nn.Model[float32], data *expData, accs []float64, started time.Time) *reports.Record {
+	env := reports.NewEnv()
+	env.GemmPath = gemm.Path()
+	testClasses := len(data.testClasses)
+	if data.testClasses == nil {
+		testClasses = data.testDS.NumClasses()
+	}
+	rec := &reports.Record{
+		Schema:  reports.SchemaVersion,
+		RunID:   reports.NewRunID(kind, cfg.Method, started, cfg.Seed),
+		Kind:    kind,
+		Method:  cfg.Method,
+		Model:   model.Name(),
+		Started: started.UTC(),
+		Config:  cfg.Map(),
+		Seed:    cfg.Seed,
+		Dataset: datasetOf(data.testDS, data.split+":test", testClasses),
+		Proto: reports.Protocol{
+			Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries,
+			StepsTrain: cfg.InnerSteps, StepsTest: cfg.TestSteps, InnerLR: cfg.InnerLR,
+			BNMode: "transductive", EvalEpisode: len(accs), EvalSeed: cfg.Eval.Seed, Rotations: cfg.Data.Rotations,
+		},
+		Episodes: accs,
+		Summary:  reports.Summarize(accs),
+		Params:   model.ParamCount(),
+		Env:      env,
+	}
+	return rec
+}
+
+// datasetOf describes a dataset for a record. Format is the dataset family
+// ("omniglot", "miniimagenet", ...) so that published references match.
+func datasetOf(ds *datasets.Dataset, split string, classes int) reports.Dataset {
+	format := ds.Format
+	for _, fam := range []string{"omniglot", "miniimagenet"} {
+		if strings.HasPrefix(strings.ReplaceAll(strings.ToLower(format), "-", ""), fam) {
+			format = fam
+		}
+	}
+	if format == "" && strings.Contains(ds.Path, "embedded") {
+		format = "omniglot"
+	}
+	c, h, w := ds.ImageShape()
+	return reports.Dataset{Path: ds.Path, Format: format, SHA256: fileSHA256(ds.Path), Split: split,
+		Classes: classes, ImageHxW: fmt.Sprintf("%dx%dx%d", c, h, w)}
+}
+
+// embeddedSHA256 is the checksum of the embedded Omniglot npz
+// (datasets/defaultdata/PROVENANCE.md).
+const embeddedSHA256 = "8bf84167413cd00beacdce3fe582f780ab538d8dbef043a6d688f2527bbce199"
+
+// fileSHA256 returns the checksum of a regular file, of the embedded data,
+// or "" for folders and unreadable paths.
+func fileSHA256(path string) string {
+	if path == datasets.DefaultPath || strings.HasPrefix(path, "embedded") || path == "default" {
+		return embeddedSHA256
+	}
+	if i := strings.Index(path, ":"); i > 0 {
+		if _, err := os.Stat(path); err != nil {
+			path = path[i+1:]
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		return ""
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// cpuSeconds is the user+system CPU time of this process.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}

@@ -1,0 +1,193 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/datasets"
+	"github.com/metabench/metabench/episodes"
+	"github.com/metabench/metabench/maml"
+	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/reports"
+)
+
+// EvalConfig is an evaluation of a trained run on a fixed set of test
+// episodes. Zero fields (and -1 for Steps and Seed) take the run's values.
+type EvalConfig struct {
+	Checkpoint string // the run folder written by Train, or its checkpoint.gob (required)
+	// Data, when set, draws the episodes from every class of this source
+	// (images resized to the model's input) instead of the run's held-out
+	// test classes; Subset picks a subset where the format has several.
+	Data, Subset string
+	Ways, Shots, Queries, Episodes int
+	Steps                          int     // test-time inner steps; -1: the run's test_steps
+	LR                             float64 // test-time inner learning rate
+	Seed                           int64   // seed of the episode set; -1: the run's eval.seed
+	Workers                        int     // episodes adapted in parallel (0 = GOMAXPROCS)
+}
+
+// DefaultEval is the evaluation of a run with all of its own settings.
+func DefaultEval(checkpoint string) EvalConfig {
+	return EvalConfig{Checkpoint: checkpoint, Steps: -1, Seed: -1}
+}
+
+// Eval evaluates a trained run on fixed test episodes: each episode is
+// adapted from the trained parameters with the method's test-time inner
+// loop and scored by query accuracy. The record holds the per-episode
+// accuracies, their mean with its 95% CI, and the protocol; it is written
+// to opt.Out/record.json when opt.Out is set, and handed to opt.Save.
+func Eval(ctx context.Context, ec EvalConfig, opt Options) (*reports.Record, error) {
+	return guard(func() (*reports.Record, error) { return eval(ctx, ec, &opt) })
+}
+
+func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, error) {
+	started := time.Now()
+	if ec.Checkpoint == "" {
+		return nil, errors.New("--checkpoint: a run folder is required")
+	}
+	for _, c := range []struct {
+		bad  bool
+		flag string
+		v    int
+	}{{ec.Ways < 0, "--ways", ec.Ways}, {ec.Shots < 0, "--shots", ec.Shots}, {ec.Queries < 0, "--queries", ec.Queries}, {ec.Episodes < 0, "--episodes", ec.Episodes}} {
+		if c.bad {
+			return nil, fmt.Errorf("%s %d: must be positive", c.flag, c.v)
+		}
+	}
+	ck, cfg, err := LoadRun(ec.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	// The evaluation's settings override the run's protocol.
+	for _, o := range []struct {
+		set   bool
+		apply func()
+	}{
+		{ec.Ways > 0, func() { cfg.Ways = ec.Ways }},
+		{ec.Shots > 0, func() { cfg.Eval.Shots = ec.Shots }},
+		{ec.Queries > 0, func() { cfg.Eval.Queries = ec.Queries }},
+		{ec.Episodes > 0, func() { cfg.Eval.Episodes = ec.Episodes }},
+		{ec.Steps >= 0, func() { cfg.TestSteps = ec.Steps }},
+		{ec.LR > 0, func() { cfg.InnerLR = ec.LR }},
+		{ec.Seed >= 0, func() { cfg.Eval.Seed = ec.Seed }},
+	} {
+		if o.set {
+			o.apply()
+		}
+	}
+	if cfg.Ways > ck.Ways {
+		return nil, fmt.Errorf("--ways %d: the checkpoint's classifier has %d outputs (trained %d-way)", cfg.Ways, ck.Ways, ck.Ways)
+	}
+	if cfg.Ways < 2 {
+		return nil, fmt.Errorf("--ways %d: must be at least 2", cfg.Ways)
+	}
+	model, err := Model(cfg.Model.Name, cfg.Model.Filters, ck.ImageC, ck.ImageSize, ck.Ways)
+	if err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+	}
+	params := ck.Tensors()
+	if err := nn.CheckShapes[float32](model, params); err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+	}
+	meth, err := maml.New[float32](ck.Method)
+	if err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+	}
+	var src episodes.Source
+	var classes []int
+	var ds *datasets.Dataset
+	var split string
+	if ec.Data != "" {
+		ds, err = datasets.Open(ec.Data, datasets.Options{Size: ck.ImageSize, Subset: ec.Subset})
+		if err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+		if c, h, w := ds.ImageShape(); c != ck.ImageC || h != ck.ImageSize || w != ck.ImageSize {
+			return nil, fmt.Errorf("--data %s: images are %dx%dx%d, the checkpoint's model takes %dx%dx%d",
+				ec.Data, c, h, w, ck.ImageC, ck.ImageSize, ck.ImageSize)
+		}
+		src, split = ds, "all"
+	} else {
+		data, err := openExperimentData(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("the run's data: %w", err)
+		}
+		src, classes, ds, split = data.test, data.testClasses, data.testDS, data.split+":test"
+	}
+	spec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
+	sampler, err := episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(src, classes, spec)
+	if err != nil {
+		return nil, fmt.Errorf("--ways/--shots/--queries: %w", err)
+	}
+	s := Settings(cfg)
+	// the method's state saved with the outer optimiser (Reptile's carried
+	// inner Adam starts every test-time adaptation); a Reptile checkpoint
+	// written before carry_adam existed holds no inner state
+	if ck.Outer.Kind == "sgd-decay" {
+		s.ReptileCarry = false
+	}
+	if err := meth.NewOuter(&s, params).SetState(ck.Outer); err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w before the evaluation started", ErrInterrupted)
+	}
+	progressOf(opt).Log(fmt.Sprintf("eval: %d episodes of %s", cfg.Eval.Episodes, split))
+	accs, err := maml.Evaluate(meth, model, params, &s, cfg.Eval.Episodes, ec.Workers, maml.SamplerEpisodes(sampler))
+	if err != nil {
+		return nil, err
+	}
+	nClasses := len(classes)
+	if classes == nil {
+		nClasses = src.NumClasses()
+	}
+	data := &expData{testDS: ds, testClasses: classes, split: split}
+	rec := newRecord("eval", cfg, model, data, accs, started)
+	rec.Dataset = datasetOf(ds, split, nClasses)
+	rec.Method = ck.Method
+	rec.Iters = ck.Iter
+	rec.WallSec = time.Since(started).Seconds()
+	rec.Extra = map[string]any{"checkpoint": ec.Checkpoint}
+	if opt.Out != "" {
+		if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+			return nil, fmt.Errorf("--out: %w", err)
+		}
+	}
+	path := ""
+	if opt.Out != "" {
+		path = RecordFile(opt.Out)
+	}
+	if err := opt.finish(rec, path); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// LoadRun reads the checkpoint of a Train run folder (or a checkpoint file)
+// and its experiment configuration.
+func LoadRun(path string) (*maml.Checkpoint, *config.Config, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--checkpoint: %w", err)
+	}
+	if st.IsDir() {
+		path = filepath.Join(path, maml.CheckpointFile)
+	}
+	ck, err := maml.LoadCheckpoint(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--checkpoint: %w", err)
+	}
+	cfg, err := config.Parse(ck.ConfigYAML)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--checkpoint %s: its configuration: %w", path, err)
+	}
+	if ck.ImageC < 1 || ck.ImageSize < 16 || ck.Ways < 2 {
+		return nil, nil, fmt.Errorf("--checkpoint %s: bad model sizes %dx%d, %d ways", path, ck.ImageC, ck.ImageSize, ck.Ways)
+	}
+	return ck, cfg, nil
+}

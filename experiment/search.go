@@ -1,0 +1,316 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/episodes"
+	"github.com/metabench/metabench/internal/atomicfile"
+	"github.com/metabench/metabench/internal/gemm"
+	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/search"
+	"github.com/metabench/metabench/search/genotype"
+	"github.com/metabench/metabench/tensor"
+)
+
+// searchSettings maps the search section to the search package's settings.
+func searchSettings(c *config.SearchFile) search.Settings {
+	s := c.Search
+	return search.Settings{
+		Variant: s.Variant, Relax: search.Relaxation{Kind: s.Relaxation, Hard: s.Hard},
+		TauMax: s.TauMax, TauMin: s.TauMin, InnerSteps: s.InnerSteps, EtaW: s.InnerLR, EtaA: s.InnerLRArch,
+		MetaBatch: s.MetaBatch, Iterations: s.Iterations,
+		MetaLR: s.MetaLR, ArchLR: s.ArchLR, ArchBeta1: s.ArchBeta1, ArchWD: s.ArchWeightDecay, Clip: s.Clip,
+		Beta: s.ReptileBeta, BetaFinal: s.ReptileBetaFinal, FDEps: s.FDEps, Workers: c.Workers,
+	}
+}
+
+// searchMethod is the record's method name: base-gumbel, base-softmax, with
+// the variant appended when it is not the exact unroll.
+func searchMethod(s config.Search) string {
+	m := "base-" + s.Relaxation
+	if s.Variant != search.VariantExact {
+		m += "-" + s.Variant
+	}
+	return m
+}
+
+// episodeBatch materialises episode i of a sampler as float32 batches.
+func episodeBatch(s *episodes.Sampler, i int) (sup, qry search.Batch[float32]) {
+	ep := s.Episode(i)
+	var st, qt episodes.Task
+	episodes.MaterializeEpisode(&st, &qt, s.Source(), &ep)
+	conv := func(t *episodes.Task) search.Batch[float32] {
+		y := make([]int, len(t.Y))
+		for j, v := range t.Y {
+			y[j] = int(v)
+		}
+		return search.Batch[float32]{X: tensor.FromSlice(t.X, t.N, t.C, t.H, t.W), Y: y}
+	}
+	return conv(&st), conv(&qt)
+}
+
+// Search runs a BASE architecture search from a search experiment file in
+// opt.Out, or resumes the one there: the search network is meta-trained on
+// episodes of the meta-training classes for search.iterations
+// meta-iterations or search.budget, whichever comes first, then the
+// architecture is decoded (search.derive). It writes
+// search-checkpoint.gob, genotype.yaml and genotype.json (the derived
+// cells), arch.json (the decoded probability tables), train.yaml (the
+// file's experiment keys with model.name set to the derived genotype) and
+// record.json, and returns the record.
+func Search(ctx context.Context, cfg *config.SearchFile, opt Options) (*reports.Record, error) {
+	return guard(func() (*reports.Record, error) { return runSearch(ctx, cfg, &opt) })
+}
+
+func runSearch(ctx context.Context, cfg *config.SearchFile, opt *Options) (*reports.Record, error) {
+	sc := cfg.Search
+	started := time.Now()
+	cpu0 := cpuSeconds()
+	ckPath, err := opt.prepareOut(search.CheckpointFile, "search")
+	if err != nil {
+		return nil, err
+	}
+	data, err := openExperimentData(&cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	spec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Queries}
+	trainS, err := episodes.NewSampler(data.train, data.trainClasses, spec, uint64(cfg.Seed))
+	if err != nil {
+		return nil, fmt.Errorf("ways/shots/queries: training classes: %w", err)
+	}
+	deriveS, err := episodes.NewSampler(data.train, data.trainClasses, spec, uint64(cfg.Seed)^0x64657269)
+	if err != nil {
+		return nil, fmt.Errorf("derivation episodes: %w", err)
+	}
+	net, err := search.NewSearchNet(search.SearchNetConfig{
+		Cells: sc.Network.Cells, Channels: sc.Network.Channels, Classes: cfg.Ways, InChannels: data.C,
+		StemStride: sc.Network.StemStride, Reductions: sc.Network.Reductions, Ops: sc.Network.Ops})
+	if err != nil {
+		return nil, fmt.Errorf("search.network: %w", err)
+	}
+	if err := net.CheckInput(data.H); err != nil {
+		return nil, fmt.Errorf("search.network: %w", err)
+	}
+	fc := sc.Final
+	if _, err := search.NewModelFromName[float32](fmt.Sprintf("genotype:darts-v2,cells=%d,channels=%d,stem_stride=%d", fc.Cells, fc.Channels, fc.StemStride), fc.Channels, data.C, data.H, cfg.Ways); err != nil {
+		return nil, fmt.Errorf("search.final: %w", err)
+	}
+	K := sc.MetaBatch
+	tasks := func(iter, k int) (search.Batch[float32], search.Batch[float32], error) {
+		s, q := episodeBatch(trainS, iter*K+k)
+		return s, q, nil
+	}
+	sr, err := search.NewSearcher(net, searchSettings(cfg), cfg.Seed, tasks)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	cfgYAML, err := yamlOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ck := &search.Checkpoint{ConfigYAML: cfgYAML}
+	if opt.Resume {
+		old, err := search.LoadCheckpoint(ckPath)
+		if err != nil {
+			return nil, fmt.Errorf("--resume: %w", err)
+		}
+		if err := old.Restore(sr); err != nil {
+			return nil, fmt.Errorf("--resume: %s: %w", ckPath, err)
+		}
+		ck.Iter, ck.TrainSec, ck.Curve = old.Iter, old.TrainSec, old.Curve
+	}
+	method := searchMethod(sc)
+	curveEvery := max(1, sc.Iterations/100)
+	var pt search.CurvePoint
+	var last search.IterStats
+	nPt := 0
+	var l *loop
+	l = &loop{Iter: &ck.Iter, TrainSec: &ck.TrainSec, Limit: sc.Iterations, Budget: sc.Budget.Duration,
+		CheckpointEvery: cfg.Checkpoint.Duration, Name: method, Unit: "iteration",
+		Save: func(done bool) error {
+			ck.Capture(sr)
+			ck.Done = done
+			return search.SaveCheckpoint(ckPath, ck)
+		},
+		Step: func(iter int) (string, error) {
+			st, err := sr.Step(iter)
+			if err != nil {
+				return "", fmt.Errorf("search: %w", err)
+			}
+			last = st
+			return fmt.Sprintf("%s loss %.3f acc %5.1f%% tau %.2f", method, st.QueryLoss, 100*st.QueryAcc, st.Tau), nil
+		},
+		After: func() (bool, error) {
+			pt.QueryLoss += last.QueryLoss
+			pt.QueryAcc += last.QueryAcc
+			nPt++
+			if nPt == curveEvery || !l.more() {
+				ck.Curve = append(ck.Curve, search.CurvePoint{Iter: ck.Iter, TrainSec: ck.TrainSec,
+					QueryLoss: pt.QueryLoss / float64(nPt), QueryAcc: pt.QueryAcc / float64(nPt), Tau: last.Tau})
+				pt, nPt = search.CurvePoint{}, 0
+			}
+			return false, nil
+		},
+	}
+	if err := l.run(ctx, opt); err != nil {
+		return nil, err
+	}
+	rule, err := genotype.ParseRule(sc.Derive.Rule)
+	if err != nil {
+		return nil, fmt.Errorf("search.derive.rule: %w", err)
+	}
+	progressOf(opt).Log(fmt.Sprintf("%s: deriving the genotype", method))
+	t0 := time.Now()
+	tau := sr.Tau(max(ck.Iter-1, 0))
+	name := method
+	if opt.Label != "" {
+		name = opt.Label
+	}
+	der, err := sr.Derive(name, rule, sc.Derive.Tasks, tau, func(i int) (search.Batch[float32], error) {
+		s, _ := episodeBatch(deriveS, i)
+		return s, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("deriving the genotype: %w", err)
+	}
+	deriveSec := time.Since(t0).Seconds()
+	if err := writeSearchOutputs(opt.Out, cfg, sr, der); err != nil {
+		return nil, err
+	}
+	rec := searchRecord(cfg, net, data, ck, der, started)
+	rec.WallSec = time.Since(started).Seconds()
+	rec.CPUSec = cpuSeconds() - cpu0
+	rec.Extra["derive_sec"] = deriveSec
+	rec.Extra["tau_final"] = tau
+	if err := opt.finish(rec, RecordFile(opt.Out)); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func yamlOf(c *config.SearchFile) ([]byte, error) {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("config: encoding: %w", err)
+	}
+	return b, nil
+}
+
+// writeSearchOutputs writes genotype.yaml/json, arch.json and train.yaml.
+func writeSearchOutputs(dir string, cfg *config.SearchFile, sr *search.Searcher, der *search.Derived) error {
+	y, err := der.Genotype.YAML()
+	if err != nil {
+		return err
+	}
+	gPath := filepath.Join(dir, "genotype.yaml")
+	if err := atomicfile.Write(gPath, y); err != nil {
+		return err
+	}
+	j, err := der.Genotype.JSON()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "genotype.json"), append(j, '\n')); err != nil {
+		return err
+	}
+	pn, pr := search.ArchTables(sr.Net, sr.Theta)
+	arch := map[string]any{
+		"ops": sr.Net.Config().Ops, "rule": cfg.Search.Derive.Rule, "tasks_averaged": der.Tasks,
+		"decoded_normal": der.Normal, "decoded_reduce": der.Reduce,
+		"prior_logits_normal": pn, "prior_logits_reduce": pr,
+	}
+	if err := atomicfile.WriteJSON(filepath.Join(dir, "arch.json"), arch); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(gPath)
+	if err != nil {
+		abs = gPath
+	}
+	train := cfg.Config
+	f := cfg.Search.Final
+	train.Model = config.Model{Name: fmt.Sprintf("genotype:%s,cells=%d,stem_stride=%d", abs, f.Cells, f.StemStride), Filters: f.Channels}
+	ty, err := train.YAML()
+	if err != nil {
+		return err
+	}
+	head := fmt.Sprintf("# Meta-training of the final network of the genotype derived by `metabench search`\n# (%s). Run: metabench train %s --out RUN\n",
+		der.Genotype, filepath.Join(dir, "train.yaml"))
+	return atomicfile.Write(filepath.Join(dir, "train.yaml"), append([]byte(head), ty...))
+}
+
+// searchRecord is the reports.Record of a search.
+func searchRecord(cfg *config.SearchFile, net *search.SearchNet, data *expData, ck *search.Checkpoint, der *search.Derived, started time.Time) *reports.Record {
+	env := reports.NewEnv()
+	env.GemmPath = gemm.Path()
+	sc := cfg.Search
+	method := searchMethod(sc)
+	nc := net.Config()
+	rec := &reports.Record{
+		Schema:  reports.SchemaVersion,
+		RunID:   reports.NewRunID("search", method, started, cfg.Seed),
+		Kind:    "search",
+		Method:  method,
+		Model:   fmt.Sprintf("search-net-L%d-C%d", nc.Cells, nc.Channels),
+		Started: started.UTC(),
+		Config:  cfg.Map(),
+		Seed:    cfg.Seed,
+		Dataset: datasetOf(data.ds, data.split+":train", len(data.trainClasses)),
+		Proto: reports.Protocol{
+			Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Queries, StepsTrain: sc.InnerSteps,
+			InnerLR: sc.InnerLR, BNMode: "transductive", Rotations: cfg.Data.Rotations,
+		},
+		Params: net.Layout().Count() + 2*14*net.NumOps(),
+		Iters:  ck.Iter,
+		Env:    env,
+	}
+	for _, p := range ck.Curve {
+		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.QueryAcc, Loss: p.QueryLoss})
+	}
+	rec.Extra = map[string]any{
+		"genotype": der.Genotype.String(), "genotype_file": "genotype.yaml", "search_sec": ck.TrainSec,
+		"variant": sc.Variant, "relaxation": sc.Relaxation, "hard": sc.Hard, "derive_rule": sc.Derive.Rule,
+		"derive_tasks": sc.Derive.Tasks, "meta_batch": sc.MetaBatch, "inner_lr_arch": sc.InnerLRArch,
+		"train_classes": len(data.trainClasses), "split": data.split,
+		"choices": searchChoices(sc),
+	}
+	return rec
+}
+
+// searchChoices lists the settings SPEC leaves open and what this run used.
+func searchChoices(s config.Search) []string {
+	return []string{
+		"A15: inner loop on the support set, outer loss on the query set with fresh Gumbel noise",
+		"A4: lambda_KL = 0, deterministic weights (sigma = 0)",
+		"A8: one Gumbel sample per cell type per forward pass, shared by every cell and image; tau linear over search.iterations",
+		"A9: alpha adapted in the inner loop with inner_lr_arch",
+		"A5: outer Adam on weights (meta_lr) and on alpha (arch_lr, betas (arch_beta1, 0.999), L2 arch_weight_decay); element-wise clip",
+		"A16: genotype from softmax(alpha^T) averaged over derive.tasks adapted meta-train tasks (0 = the prior)",
+		"search network BN affine=false everywhere (stem included); PyTorch default init",
+		fmt.Sprintf("fd radius numerator %g (0 = DARTS 0.01)", s.FDEps),
+	}
+}
+
+// Model builds the network an experiment file names: "conv4"
+// (Finn et al.) or a genotype network
+// "genotype:NAME|FILE[,cells=L][,channels=C][,stem_stride=S]" whose
+// channels default to model.filters (search.NewModelFromName). It is the
+// hook through which train and eval meta-train and evaluate the final
+// networks of searched genotypes.
+func Model(name string, filters, channels, size, ways int) (nn.Model[float32], error) {
+	if search.IsGenotypeModel(name) {
+		m, err := search.NewModelFromName[float32](name, filters, channels, size, ways)
+		if err != nil {
+			return nil, fmt.Errorf("model.name: %w", err)
+		}
+		return m, nil
+	}
+	return nn.NewConv4[float32](channels, size, filters, ways), nil
+}
