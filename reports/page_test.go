@@ -40,7 +40,7 @@ func writeRecordFolder(t *testing.T, dir string) {
 	saved := []CrossVal{
 		{Kind: "eval", Method: "maml", Dataset: "omniglot", Proto: Protocol{Ways: 5, Shots: 5},
 			Folds: []FoldResult{{Fold: 0, RunID: "e0", Summary: Summary{Mean: 0.98, CI95: 0.01, N: 600}}, {Fold: 1, RunID: "e1", Summary: Summary{Mean: 0.99, CI95: 0.01, N: 600}}},
-			Mean: 0.985, CI95: 0.06, Pooled: Summary{Mean: 0.985, CI95: 0.008, N: 1200}, Lowest: FoldResult{Fold: 0, Summary: Summary{Mean: 0.98}}},
+			Mean:  0.985, CI95: 0.06, Pooled: Summary{Mean: 0.985, CI95: 0.008, N: 1200}, Lowest: FoldResult{Fold: 0, Summary: Summary{Mean: 0.98}}},
 		{Kind: "train", Method: "maml", Dataset: "omniglot", Proto: Protocol{Ways: 5, Shots: 1},
 			Folds: []FoldResult{{Fold: 0, RunID: "f0"}, {Fold: 1, RunID: "f1"}}},
 	}
