@@ -27,7 +27,7 @@ ifneq ($(GEMM_SIMD),)
 export GOEXPERIMENT := $(SIMD_EXPERIMENT)
 endif
 
-.PHONY: run test build bench gemm-path crossval
+.PHONY: run test build bench gemm-path crossval results
 run:
 	$(GO) run $(GOTAGS) ./cmd/metabench run
 
@@ -60,3 +60,9 @@ crossval: build
 		bin/metabench train $(CONFIG) --out $(OUT)/fold-$$k --store $(OUT)/results.db --set data.fold=$$k $(SET) || exit 1; \
 	done
 	bin/metabench report --store $(OUT)/results.db --crossval
+
+# docs/RESULTS.md is generated from the records in docs/records, never edited
+# by hand; TestResultsPage (internal/cli) fails when it is stale.
+results:
+	$(GO) run $(GOTAGS) ./cmd/metabench report --records docs/records --format markdown --page > docs/RESULTS.md.tmp
+	mv docs/RESULTS.md.tmp docs/RESULTS.md

@@ -56,6 +56,10 @@
 // inner steps (Record.Adapt, the paper's Figure 4) and the methods side by
 // side, bars of the mean with 95% CI error bars next to the published number.
 //
+// ReadRecordSet reads a folder of record files (and saved cross-validation
+// summaries), and WriteResultsPage renders it as one Markdown page that is a
+// function of the records alone: docs/RESULTS.md is generated that way.
+//
 // # Reference numbers
 //
 // References holds the published accuracies of docs/TARGETS.md (Finn et al.

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 )
 
-const reportUsage = `usage: metabench report [--store PATH] [--format text|markdown|csv|json] [filters] [--plot DIR]
+const reportUsage = `usage: metabench report [--store PATH | --records DIR] [--format text|markdown|csv|json] [filters] [--plot DIR]
+       metabench report --records DIR --format markdown --page
 
 Prints one row per run of the results store, oldest first: run id, label,
 method, dataset, protocol, accuracy with its 95% CI (percent), episodes,
@@ -29,6 +32,21 @@ latest run of a fold counts.
 
 The store is --store, else $METABENCH_STORE, else results.db.
 
+--records DIR reads the records from JSON files instead of a store: every
+*.json file of DIR (or the one file DIR) holding a record (record.json as
+train, eval and search write it) or a saved --crossval --format json
+summary; other .json files are named on stderr and skipped. Records are
+ordered by start time; the filters do not apply to them. --crossval over
+--records also shows a saved summary whose fold records are not in DIR.
+
+--page (with --records and --format markdown) prints the whole results
+page: a line naming the command that generated it, one row per record with
+the paper's number beside it, the cross-validations, the machines and the
+protocol. It depends on the records alone (rows in a fixed order, datasets
+by name, no paths, no time of generation), so
+  metabench report --records docs/records --format markdown --page > docs/RESULTS.md
+(make results) regenerates docs/RESULTS.md byte for byte.
+
 flags:
 `
 
@@ -45,6 +63,8 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	limit := fs.Int("limit", 0, "only the latest N matching runs (0: all)")
 	plotDir := fs.String("plot", "", "write plots to `DIR`")
 	crossval := fs.Bool("crossval", false, "summarise runs over the folds of a k-fold split (data.fold)")
+	recordsDir := fs.String("records", "", "read the records from the JSON files in `DIR` (or one file) instead of a store")
+	page := fs.Bool("page", false, "print the whole results page (with --records and --format markdown)")
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
 	}
@@ -60,20 +80,48 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	default:
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--kind %q: want train, eval or search", *kind))
 	}
-	path := ResolveStorePath(*storePath, "")
-	s, err := openExistingStore(path)
-	if err != nil {
-		return fail(stderr, "report", err)
+	filter := store.Filter{Method: *method, Label: *label, Kind: *kind, Dataset: *dataset, Ways: *ways, Shots: *shots, Limit: *limit}
+	if *recordsDir != "" || *page {
+		if err := checkRecordsFlags(*recordsDir, *storePath, *page, f, filter); err != nil {
+			return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
+		}
 	}
-	defer s.Close()
-	recs, err := s.List(context.Background(), store.Filter{
-		Method: *method, Label: *label, Kind: *kind, Dataset: *dataset, Ways: *ways, Shots: *shots, Limit: *limit,
-	})
-	if err != nil {
-		return fail(stderr, "report", err)
+	var recs []reports.Record
+	var set *reports.RecordSet
+	path := *recordsDir
+	if path != "" {
+		if set, err = reports.ReadRecordSet(path); err != nil {
+			return fail(stderr, "report", err)
+		}
+		for _, name := range set.Skipped {
+			fmt.Fprintf(stderr, "metabench report: %s: neither a record nor a cross-validation summary, skipped\n", name)
+		}
+		recs = set.All()
+	} else {
+		path = ResolveStorePath(*storePath, "")
+		s, err := openExistingStore(path)
+		if err != nil {
+			return fail(stderr, "report", err)
+		}
+		defer s.Close()
+		if recs, err = s.List(context.Background(), filter); err != nil {
+			return fail(stderr, "report", err)
+		}
+		set = &reports.RecordSet{}
+		for _, r := range recs {
+			set.Records = append(set.Records, reports.NamedRecord{Name: r.RunID, Record: r})
+		}
+	}
+	if *page {
+		dir := relativeDir(path)
+		src := reports.PageSource{Dir: dir, Command: "metabench report --records " + dir + " --format markdown --page"}
+		if err := reports.WriteResultsPage(stdout, set, src); err != nil {
+			return fail(stderr, "report", err)
+		}
+		return 0
 	}
 	if *crossval {
-		return reportCrossVal(recs, path, f, stdout, stderr)
+		return reportCrossVal(set, path, f, stdout, stderr)
 	}
 	rows := reports.NewRunRows(recs)
 	if len(rows) == 0 {
@@ -106,11 +154,48 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// reportCrossVal prints the cross-validations among recs.
-func reportCrossVal(recs []reports.Record, path string, f reports.Format, stdout, stderr io.Writer) int {
-	cvs, err := reports.CrossValidate(recs)
+// relativeDir is dir relative to the working directory (its base name when
+// it has none), with forward slashes, so that a page never names an absolute
+// path.
+func relativeDir(dir string) string {
+	if filepath.IsAbs(dir) {
+		wd, err := os.Getwd()
+		rel, relErr := filepath.Rel(wd, dir)
+		if err != nil || relErr != nil {
+			rel = filepath.Base(dir)
+		}
+		dir = rel
+	}
+	return filepath.ToSlash(filepath.Clean(dir))
+}
+
+// checkRecordsFlags checks the flags that go with --records and --page:
+// --page needs --records and Markdown; --records excludes --store and the
+// filters.
+func checkRecordsFlags(recordsDir, storePath string, page bool, f reports.Format, filter store.Filter) error {
+	switch {
+	case recordsDir == "":
+		return fmt.Errorf("--page needs --records DIR")
+	case page && f != reports.FormatMarkdown:
+		return fmt.Errorf("--page prints Markdown only: add --format markdown")
+	case storePath != "":
+		return fmt.Errorf("--records and --store are two sources: give one")
+	case filter != store.Filter{}:
+		return fmt.Errorf("the filters apply to a store, not to --records")
+	}
+	return nil
+}
+
+// reportCrossVal prints the cross-validations of the records of set and
+// the saved summaries whose fold records it lacks.
+func reportCrossVal(set *reports.RecordSet, path string, f reports.Format, stdout, stderr io.Writer) int {
+	withSources, err := set.CrossValidations()
 	if err != nil {
 		return fail(stderr, "report", err)
+	}
+	var cvs []reports.CrossVal
+	for _, cv := range withSources {
+		cvs = append(cvs, cv.CrossVal)
 	}
 	if len(cvs) == 0 {
 		fmt.Fprintf(stderr, "metabench report: no experiment in %s matching the filters was run on two or more folds (data.fold)\n", path)

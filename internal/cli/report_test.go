@@ -208,3 +208,58 @@ func TestReportCrossVal(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.Contains(t, errOut, "two or more folds")
 }
+
+// TestResultsPage: docs/RESULTS.md is exactly what its documented command
+// renders from docs/records, so a hand edit or a stale page fails here.
+func TestResultsPage(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	want, err := os.ReadFile(filepath.Join("docs", "RESULTS.md"))
+	require.NoError(t, err)
+	code, out, errOut := runCLI("report", "--records", "docs/records", "--format", "markdown", "--page")
+	require.Equal(t, 0, code, errOut)
+	require.Empty(t, errOut, "every .json file of docs/records is a record or a cross-validation summary")
+	if out != string(want) {
+		t.Fatal("docs/RESULTS.md differs from what `make results` renders from docs/records: run `make results` (never edit it by hand)")
+	}
+}
+
+// TestReportRecords: --records reads a folder of JSON records (skipping
+// other .json files with a note) for the runs table and --crossval; --page
+// and --records refuse the flags they do not go with.
+func TestReportRecords(t *testing.T) {
+	dir := t.TempDir()
+	for f := 0; f < 2; f++ {
+		rec := storeTestRecord("run-fold"+string(rune('0'+f)), "", f, storeTestEpisodes(1, uint64(10+f), 0))
+		rec.Config = map[string]any{"method": "maml", "data": map[string]any{"path": "embedded", "fold": f}}
+		require.NoError(t, reports.WriteJSON(filepath.Join(dir, rec.RunID+".json"), rec))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "other.json"), []byte(`{"x": 1}`), 0o644))
+
+	code, out, errOut := runCLI("report", "--records", dir, "--format", "csv")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, 3, strings.Count(out, "\n"), out)
+	assert.Contains(t, errOut, "other.json: neither a record nor a cross-validation summary, skipped")
+
+	code, out, errOut = runCLI("report", "--records", dir, "--crossval", "--format", "json")
+	require.Equal(t, 0, code, errOut)
+	var cvs []reports.CrossVal
+	require.NoError(t, json.Unmarshal([]byte(out), &cvs))
+	require.Len(t, cvs, 1)
+	assert.Len(t, cvs[0].Folds, 2)
+
+	code, out, _ = runCLI("report", "--records", dir, "--format", "markdown", "--page")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "# Results")
+	assert.NotRegexp(t, "[ `(]/[a-zA-Z]", out, "an absolute path on the page")
+
+	for _, args := range [][]string{
+		{"report", "--page", "--format", "markdown"},
+		{"report", "--records", dir, "--page"},
+		{"report", "--records", dir, "--store", "x.db"},
+		{"report", "--records", dir, "--method", "maml"},
+	} {
+		code, _, errOut := runCLI(args...)
+		assert.Equal(t, 2, code, args)
+		assert.Equal(t, 1, strings.Count(errOut, "\n"), args)
+	}
+}
