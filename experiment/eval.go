@@ -47,6 +47,7 @@ func Eval(ctx context.Context, ec EvalConfig, opt Options) (*reports.Record, err
 
 func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, error) {
 	started := time.Now()
+	cpu0 := cpuSeconds()
 	if ec.Checkpoint == "" {
 		return nil, errors.New("--checkpoint: a run folder is required")
 	}
@@ -152,6 +153,7 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	rec.Method = ck.Method
 	rec.Iters = ck.Iter
 	rec.WallSec = time.Since(started).Seconds()
+	rec.CPUSec = cpuSeconds() - cpu0
 	rec.Extra = map[string]any{"checkpoint": ec.Checkpoint}
 	if opt.Out != "" {
 		if err := os.MkdirAll(opt.Out, 0o755); err != nil {

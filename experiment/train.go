@@ -220,3 +220,12 @@ func TrainSeconds(rec *reports.Record) float64 {
 	}
 	return rec.WallSec
 }
+
+// CheckMethod checks an experiment file's method against the registry.
+func CheckMethod(cfg *config.Config) (maml.Method[float32], error) {
+	m, err := maml.New[float32](cfg.Method)
+	if err != nil {
+		return nil, fmt.Errorf("method: %w", err)
+	}
+	return m, nil
+}

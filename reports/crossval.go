@@ -6,8 +6,6 @@ import (
 	"math"
 	"sort"
 	"strings"
-
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // FoldResult is one fold's run in a cross-validation.
@@ -189,10 +187,8 @@ func CrossValidate(recs []Record) ([]CrossVal, error) {
 		m := pooledSum / n
 		v := (pooledSS - n*m*m) / (n - 1)
 		cv.Pooled = Summary{Mean: m, CI95: z95 * math.Sqrt(math.Max(v, 0)/n), N: pooledN}
-		mean, sd := meanStd(means)
-		k := float64(len(means))
-		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: k - 1}.Quantile(0.975)
-		cv.Mean, cv.CI95 = mean, t*sd/math.Sqrt(k)
+		st := SummarizeT(means)
+		cv.Mean, cv.CI95 = st.Mean, st.CI95
 		out = append(out, cv)
 	}
 	return out, nil

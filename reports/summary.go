@@ -1,6 +1,10 @@
 package reports
 
-import "math"
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
 
 // z95 is the two-sided 95% quantile of the standard normal distribution used
 // by the summaries of TARGETS.md: ci95 = 1.96 * s / sqrt(n).
@@ -52,4 +56,16 @@ func (r *Record) Summarized() Summary {
 		return Summarize(r.Episodes)
 	}
 	return r.Summary
+}
+
+// SummarizeT is the mean of a few values (the means of seeds or folds) with
+// the half-width of its Student-t 95% interval, t(0.975, n-1) * sd/sqrt(n);
+// one value has no interval (CI95 0).
+func SummarizeT(xs []float64) Summary {
+	mean, sd := meanStd(xs)
+	s := Summary{Mean: mean, N: len(xs)}
+	if k := float64(len(xs)); k >= 2 {
+		s.CI95 = distuv.StudentsT{Mu: 0, Sigma: 1, Nu: k - 1}.Quantile(0.975) * sd / math.Sqrt(k)
+	}
+	return s
 }

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 
 	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
@@ -90,7 +88,7 @@ func experimentRun(cmd string, ea experimentArgs, experimentStore string, stderr
 		return nil, fail(stderr, cmd, err)
 	}
 	defer stopProf()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	opt := experiment.Options{Out: ea.Out, Resume: ea.Resume, Label: ea.Store.Label, Save: ea.Store.saver(experimentStore)}
 	if p := newProgress(stderr, ea.Quiet); p != nil {

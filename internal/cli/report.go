@@ -10,6 +10,7 @@ import (
 
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
+	"github.com/metabench/metabench/suite"
 )
 
 const reportUsage = `usage: metabench report [--store PATH | --records DIR] [--format text|markdown|csv|json] [filters] [--plot DIR]
@@ -39,6 +40,11 @@ summary; other .json files are named on stderr and skipped. Records are
 ordered by start time; the filters do not apply to them. --crossval over
 --records also shows a saved summary whose fold records are not in DIR.
 
+--suite NAME prints the table of a suite run (metabench suite): one row per
+unit and step, the accuracy's mean over seeds with its Student-t 95%
+interval, the paper's number, iterations, training time, CPU time and
+parameters. --label picks the run; without it, the latest.
+
 --page (with --records and --format markdown) prints the whole results
 page: a line naming the command that generated it, one row per record with
 the paper's number beside it, the cross-validations, the machines and the
@@ -65,6 +71,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	crossval := fs.Bool("crossval", false, "summarise runs over the folds of a k-fold split (data.fold)")
 	recordsDir := fs.String("records", "", "read the records from the JSON files in `DIR` (or one file) instead of a store")
 	page := fs.Bool("page", false, "print the whole results page (with --records and --format markdown)")
+	suiteName := fs.String("suite", "", "the table of suite `NAME`: one row per unit, mean and 95% CI over seeds (with --label, that run; default: the latest label)")
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
 	}
@@ -76,9 +83,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--ways, --shots and --limit must be >= 0"))
 	}
 	switch *kind {
-	case "", "train", "eval", "search":
+	case "", "train", "eval", "search", "metatrain", "adapt":
 	default:
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--kind %q: want train, eval or search", *kind))
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--kind %q: want train, eval, search, metatrain or adapt", *kind))
 	}
 	filter := store.Filter{Method: *method, Label: *label, Kind: *kind, Dataset: *dataset, Ways: *ways, Shots: *shots, Limit: *limit}
 	if *recordsDir != "" || *page {
@@ -111,6 +118,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		for _, r := range recs {
 			set.Records = append(set.Records, reports.NamedRecord{Name: r.RunID, Record: r})
 		}
+	}
+	if *suiteName != "" {
+		return reportSuite(recs, *suiteName, *label, path, f, stdout, stderr)
 	}
 	if *page {
 		dir := relativeDir(path)
@@ -229,4 +239,22 @@ func writeIndentedJSON(w io.Writer, v any) error {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
 	return nil
+}
+
+// reportSuite prints the table of suite name's run with label (the latest
+// label when empty).
+func reportSuite(recs []reports.Record, name, label, path string, f reports.Format, stdout, stderr io.Writer) int {
+	if label == "" {
+		if labels := suite.Labels(recs, name); len(labels) > 0 {
+			label = labels[0]
+		}
+	}
+	sel, version := suite.Select(recs, name, label)
+	if len(sel) == 0 {
+		return fail(stderr, "report", fmt.Errorf("--suite %s: no records of that suite in %s", name, path))
+	}
+	if err := suite.Table(name, version, label, suite.Rows(sel)).Render(stdout, f); err != nil {
+		return fail(stderr, "report", err)
+	}
+	return 0
 }

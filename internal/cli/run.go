@@ -2,74 +2,52 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"path/filepath"
+	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
 
-	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/store"
+	"github.com/metabench/metabench/suite"
 )
 
 const runUsage = `usage: metabench run [--methods maml,fomaml,reptile] [--budget 60s] [--episodes 100] [--filters 64] [--meta-batch 8]
-       [--out DIR] [--store PATH] [--label NAME] [--quiet]
+       [--suite FILE] [--out DIR] [--store PATH] [--label NAME] [--quiet]
 
-The main job (make run): on the embedded Omniglot background set, split by
-alphabet, a short meta-training of each method on 5-way 1-shot tasks (the
-standard protocol except for the training budget, the meta-batch, one query
-image per class at meta-training time and an outer learning rate of 3e-3,
-which suit a short budget), evaluation on fixed test episodes from held-back
-alphabets, and a table of method, protocol, accuracy ± 95% CI, training time
-and the published number. Every run writes its checkpoint and record.json
-under --out and its record to the results store.
+The main job (make run): the suite benchmarks/suites/make-run.yaml (run from
+the repository root, or name it with --suite). On the embedded Omniglot
+background set, split by alphabet, a short meta-training of each method on
+5-way 1-shot tasks (the standard protocol except for the training budget,
+the meta-batch, one query image per class at meta-training time and an
+outer learning rate of 3e-3, which suit a short budget), evaluation on fixed
+test episodes from held-back alphabets, and a table of method, protocol,
+accuracy ± 95% CI, training time and the published number. The flags
+override the suite's shared settings. Every run writes its checkpoint and
+record.json under --out and its record to the results store, labelled
+run-<time> unless --label is given.
 
 flags:
 `
 
-// runPreset is the short-training configuration of one method in `run`.
-func runPreset(method string, budget time.Duration, episodes, filters, metaBatch int) (*config.Config, error) {
-	c := config.Default()
-	c.Method = method
-	c.Budget = config.Duration{Duration: budget}
-	c.Iterations = 0
-	c.Model.Filters = filters
-	c.MetaBatch = metaBatch
-	c.Eval.Episodes = episodes
-	c.Eval.ValEpisodes = 0
-	c.Checkpoint = config.Duration{Duration: time.Minute}
-	// Tuned for short budgets (the method's own hyperparameters): one query
-	// image per class at meta-training time, as in Finn et al.'s Omniglot
-	// code, and a larger outer learning rate.
-	c.Queries = 1
-	c.MetaLR = 0.003
-	if method == "reptile" {
-		// Nichol et al. 2018, Omniglot 5-way: Adam (β1 = 0) at 1e-3, 5 inner
-		// steps on minibatches of 10 of the task's examples, meta step 1 -> 0.
-		c.InnerLR, c.InnerSteps, c.TestSteps = 0.001, 5, 50
-		c.Queries = 9
-		c.MetaBatch = max(metaBatch, 5)
-		c.Reptile = config.Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true, MetaStep: 1, MetaStepFinal: 1, CarryAdam: true}
-	}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
+// DefaultRunSuite is the suite of `metabench run`, relative to the
+// repository root.
+const DefaultRunSuite = "benchmarks/suites/make-run.yaml"
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := mamlFlagSet("run")
-	methods := fs.String("methods", "maml,fomaml,reptile", "comma-separated `LIST` of methods")
+	methods := fs.String("methods", "maml,fomaml,reptile", "comma-separated `LIST` of methods (units of the suite)")
 	budget := fs.Duration("budget", 60*time.Second, "training wall clock per method")
 	episodes := fs.Int("episodes", 100, "test episodes per method (the standard protocol uses 600)")
 	filters := fs.Int("filters", 64, "conv4 filters (64 is the Omniglot standard)")
 	metaBatch := fs.Int("meta-batch", 8, "tasks per meta-iteration (the paper uses 32)")
+	suiteFile := fs.String("suite", DefaultRunSuite, "the suite `FILE` to run")
 	out := fs.String("out", "", "output `DIR` (default: a new folder under the system temp folder)")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	sf := AddStoreFlags(fs)
@@ -91,41 +69,63 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	case *metaBatch < 1:
 		return fail(stderr, "run", fmt.Errorf("--meta-batch %d: must be at least 1", *metaBatch))
 	}
-	var cfgs []*config.Config
-	for _, m := range strings.Split(*methods, ",") {
-		m = strings.TrimSpace(m)
-		c, err := runPreset(m, *budget, *episodes, *filters, *metaBatch)
-		if err == nil {
-			_, err = loadMethod(m)
-		}
-		if err != nil {
-			return fail(stderr, "run", fmt.Errorf("--methods %s: %w", m, err))
-		}
-		cfgs = append(cfgs, c)
+	s, err := suite.Load(*suiteFile)
+	if err != nil {
+		return fail(stderr, "run", fmt.Errorf("--suite: %w", err))
 	}
+	var units []suite.Unit
+	for _, m := range strings.Split(*methods, ",") {
+		i := slices.IndexFunc(s.Units, func(u suite.Unit) bool { return u.ID == strings.TrimSpace(m) })
+		if i < 0 {
+			return fail(stderr, "run", fmt.Errorf("--methods %s: not a unit of %s", strings.TrimSpace(m), *suiteFile))
+		}
+		units = append(units, s.Units[i])
+	}
+	s.Units = units
+	var sets []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "budget":
+			sets = append(sets, "budget="+budget.String())
+		case "episodes":
+			sets = append(sets, fmt.Sprintf("eval.episodes=%d", *episodes))
+		case "filters":
+			sets = append(sets, fmt.Sprintf("model.filters=%d", *filters))
+		case "meta-batch":
+			sets = append(sets, fmt.Sprintf("meta_batch=%d", *metaBatch))
+		}
+	})
 	dir := *out
 	if dir == "" {
-		dir, err = os.MkdirTemp("", "metabench-run-")
-		if err != nil {
+		if dir, err = os.MkdirTemp("", "metabench-run-"); err != nil {
 			return fail(stderr, "run", err)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	save := sf.saver("")
-	fmt.Fprintf(stderr, "metabench run: %d methods on the embedded Omniglot (5-way 1-shot, %v of training each); runs in %s\n", len(cfgs), *budget, dir)
-	var recs []*reports.Record
-	for _, c := range cfgs {
-		opt := experiment.Options{Out: filepath.Join(dir, c.Method), Label: sf.Label, Save: save}
-		if p := newProgress(stderr, *quiet); p != nil {
-			opt.Progress = p
-		}
-		rec, err := experiment.Train(ctx, c, opt)
-		if err != nil {
-			return fail(stderr, "run", fmt.Errorf("%s: %w", c.Method, err))
-		}
-		recs = append(recs, rec)
+	label := sf.Label
+	if label == "" {
+		label = "run-" + time.Now().UTC().Format("20060102T150405Z")
 	}
+	path := ResolveStorePath(sf.Path, "")
+	st, err := store.Open(path)
+	if err != nil {
+		return fail(stderr, "run", fmt.Errorf("store %s: %w", path, err))
+	}
+	defer st.Close()
+	opt := suite.Options{Store: st, Shards: 1, Label: label, Out: dir, Set: sets}
+	if p := newProgress(stderr, *quiet); p != nil {
+		opt.Progress = p
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	fmt.Fprintf(stderr, "metabench run: %d methods on the embedded Omniglot (5-way 1-shot, %v of training each); runs in %s\n", len(units), *budget, dir)
+	if _, err := suite.Run(ctx, s, opt); err != nil {
+		return fail(stderr, "run", err)
+	}
+	all, err := st.List(context.Background(), store.Filter{Label: label})
+	if err != nil {
+		return fail(stderr, "run", err)
+	}
+	recs, _ := suite.Select(all, s.Name, label)
 	if err := renderRunTable(stdout, recs); err != nil {
 		return fail(stderr, "run", err)
 	}
@@ -134,20 +134,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		testClasses = recs[0].Dataset.Classes
 	}
 	fmt.Fprintf(stdout, "Trained on the embedded Omniglot background alphabets minus held-back ones (rotations as extra classes):\n"+
-		"conv4 with %d filters, meta-batch %d (reptile at least 5), %v of training per method. Tested on %d episodes of\n"+
+		"conv4 with %d filters, meta-batch %d, %v of training per method (suite %s). Tested on %d episodes of\n"+
 		"%d characters from held-back alphabets, never seen in training. The published numbers come from hours of\n"+
-		"training: see benchmarks/*.yaml for the full protocols. Records and checkpoints: %s\n",
-		*filters, *metaBatch, *budget, *episodes, testClasses, dir)
+		"training: see benchmarks/*.yaml for the full protocols. Records (label %s) and checkpoints: %s\n",
+		*filters, *metaBatch, *budget, s.Name, *episodes, testClasses, label, dir)
 	return 0
-}
-
-func loadMethod(name string) (string, error) {
-	c := config.Default()
-	c.Method = name
-	if _, err := loadExperimentMethod(&c); err != nil {
-		return "", err
-	}
-	return name, nil
 }
 
 // renderRunTable writes the results table of `run`.

@@ -12,7 +12,7 @@ func TestRunCommand(t *testing.T) {
 	}
 	dir := t.TempDir()
 	code, stdout, stderr := mamlRunCLI("run", "--budget", "300ms", "--episodes", "3", "--filters", "4", "--meta-batch", "1",
-		"--out", filepath.Join(dir, "runs"), "--store", filepath.Join(dir, "r.db"), "--quiet")
+		"--out", filepath.Join(dir, "runs"), "--store", filepath.Join(dir, "r.db"), "--quiet", "--suite", "../../"+DefaultRunSuite)
 	if code != 0 {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
@@ -21,6 +21,6 @@ func TestRunCommand(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}
 	}
-	code, _, stderr = mamlRunCLI("run", "--methods", "maml,nope", "--store", filepath.Join(dir, "r.db"))
+	code, _, stderr = mamlRunCLI("run", "--methods", "maml,nope", "--store", filepath.Join(dir, "r.db"), "--suite", "../../"+DefaultRunSuite)
 	mamlCheckOneLine(t, code, 1, stderr, "nope")
 }

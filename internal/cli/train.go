@@ -9,7 +9,6 @@ import (
 
 	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/experiment"
-	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/reports"
 )
 
@@ -91,17 +90,8 @@ func loadExperiment(path string, sets []string) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := loadExperimentMethod(cfg); err != nil {
+	if _, err := experiment.CheckMethod(cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
-}
-
-// loadExperimentMethod checks the method name against the registry.
-func loadExperimentMethod(cfg *config.Config) (maml.Method[float32], error) {
-	m, err := maml.New[float32](cfg.Method)
-	if err != nil {
-		return nil, fmt.Errorf("method: %w", err)
-	}
-	return m, nil
 }

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/store"
+	"github.com/metabench/metabench/suite"
+)
+
+const suiteUsage = `usage: metabench suite FILE.yaml [--store PATH] [--shard i/n] [--label L] [--out DIR] [--set k=v ...]
+       [--baseline LABEL [--margin 0.01] [--alpha 0.05]] [--format text|markdown|csv|json] [--quiet]
+
+Runs the units of a suite file (benchmarks/suites/*.yaml) that belong to
+this shard and are not yet complete in the results store, then prints the
+suite's table (every shard's records with this label). A killed suite
+resumes where it stopped when run again; a finished unit never runs twice.
+The shard is --shard i/n, else $JOB_COMPLETION_INDEX (set by Kubernetes
+Indexed Jobs) of $METABENCH_SHARDS, else 0/1. --set overrides a key of every
+unit's experiment file. With --baseline, each unit is paired with the
+baseline label's same unit on the same episodes and a Markdown summary is
+printed: exit 1 on a significant regression larger than the margin, 2 when
+protocols differ, 0 otherwise. A unit that fails does not stop the others;
+the suite then exits 1 naming it.
+
+flags:
+`
+
+// Environment variables of a sharded suite (a Kubernetes Indexed Job sets
+// the first; the job's manifest sets the second to its completions).
+const (
+	ShardIndexEnv = "JOB_COMPLETION_INDEX"
+	ShardCountEnv = "METABENCH_SHARDS"
+)
+
+func cmdSuite(args []string, stdout, stderr io.Writer) int {
+	fs := mamlFlagSet("suite")
+	sf := AddStoreFlags(fs)
+	shardArg := fs.String("shard", "", "run shard `i/n` of the suite (default: $"+ShardIndexEnv+" of $"+ShardCountEnv+", else 0/1)")
+	out := fs.String("out", "", "folder of the run folders (default: runs/<suite name>)")
+	var sets setFlags
+	fs.Var(&sets, "set", "override `key=value` of every unit's experiment file (repeatable)")
+	baseline := fs.String("baseline", "", "compare with the runs labelled `LABEL` (nightly regression check)")
+	margin := fs.Float64("margin", 0.01, "largest drop (fraction) that is not a regression")
+	alpha := fs.Float64("alpha", 0.05, "significance level of the paired test")
+	format := fs.String("format", "text", "table `FORMAT`: text, markdown, csv or json")
+	quiet := fs.Bool("quiet", false, "no progress")
+	usage := flagUsage(suiteUsage, fs)
+	pos, err := mamlParseArgs(fs, args)
+	if err != nil {
+		return mamlUsageError(stderr, "suite", usage, err)
+	}
+	if len(pos) != 1 {
+		return mamlUsageError(stderr, "suite", usage, fmt.Errorf("want one suite file, got %d arguments", len(pos)))
+	}
+	f, err := reports.ParseFormat(*format)
+	if err != nil {
+		return mamlUsageError(stderr, "suite", usage, fmt.Errorf("--format: %w", err))
+	}
+	if *margin < 0 || *alpha <= 0 || *alpha >= 1 {
+		return mamlUsageError(stderr, "suite", usage, errors.New("--margin must be >= 0 and --alpha in (0, 1)"))
+	}
+	shard, shards, err := parseShard(*shardArg)
+	if err != nil {
+		return mamlUsageError(stderr, "suite", usage, err)
+	}
+	s, err := suite.Load(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "metabench suite: %v\n", err)
+		return 2
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("runs", s.Name)
+	}
+	opt := suite.Options{Shard: shard, Shards: shards, Label: sf.Label, Out: dir, Set: sets}
+	return runSuite(s, opt, sf, *baseline, reports.CompareOptions{Margin: *margin, Alpha: *alpha}, f, *quiet, stdout, stderr)
+}
+
+// runSuite opens the store, runs the suite's shard, prints its table and,
+// with a baseline, the nightly comparison. It returns the exit code.
+func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baseline string, cmp reports.CompareOptions, f reports.Format, quiet bool, stdout, stderr io.Writer) int {
+	path := ResolveStorePath(sf.Path, "")
+	st, err := store.Open(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "metabench suite: store %s: %v\n", path, err)
+		return 2
+	}
+	defer st.Close()
+	opt.Store = st
+	if p := newProgress(stderr, quiet); p != nil {
+		opt.Progress = p
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	_, runErr := suite.Run(ctx, s, opt)
+	all, err := st.List(context.Background(), store.Filter{})
+	if err != nil {
+		return fail(stderr, "suite", err)
+	}
+	recs, version := suite.Select(all, s.Name, opt.Label)
+	if len(recs) > 0 {
+		if err := suite.Table(s.Name, version, opt.Label, suite.Rows(recs)).Render(stdout, f); err != nil {
+			return fail(stderr, "suite", err)
+		}
+	}
+	if runErr != nil {
+		return fail(stderr, "suite", runErr)
+	}
+	if baseline == "" {
+		return 0
+	}
+	base, _ := suite.Select(all, s.Name, baseline)
+	if len(base) == 0 {
+		return fail(stderr, "suite", fmt.Errorf("--baseline %s: the store holds no run of suite %s with that label", baseline, s.Name))
+	}
+	pairs := suite.ComparePairs(suite.Rows(base), suite.Rows(recs), cmp)
+	fmt.Fprint(stdout, suite.Markdown(s.Name, baseline, opt.Label, pairs))
+	return suite.Verdict(pairs)
+}
+
+// parseShard reads "i/n" from the flag, else the Indexed Job's environment.
+func parseShard(flagValue string) (i, n int, err error) {
+	if flagValue == "" {
+		idx, okI := os.LookupEnv(ShardIndexEnv)
+		cnt, okN := os.LookupEnv(ShardCountEnv)
+		switch {
+		case !okI && !okN:
+			return 0, 1, nil
+		case !okI || !okN:
+			return 0, 0, fmt.Errorf("$%s and $%s must be set together", ShardIndexEnv, ShardCountEnv)
+		}
+		flagValue = idx + "/" + cnt
+		i, n, err = splitShard(flagValue)
+		if err != nil {
+			return 0, 0, fmt.Errorf("$%s/$%s: %w", ShardIndexEnv, ShardCountEnv, err)
+		}
+		return i, n, nil
+	}
+	i, n, err = splitShard(flagValue)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--shard: %w", err)
+	}
+	return i, n, nil
+}
+
+func splitShard(v string) (int, int, error) {
+	a, b, ok := strings.Cut(v, "/")
+	i, errI := strconv.Atoi(strings.TrimSpace(a))
+	n, errN := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || errI != nil || errN != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("%q: want i/n with 0 <= i < n", v)
+	}
+	return i, n, nil
+}
+
+// signalContext is cancelled by Ctrl-C or SIGTERM: a run then writes its
+// checkpoint and stops.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}

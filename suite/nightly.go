@@ -1,0 +1,114 @@
+package suite
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/metabench/metabench/reports"
+)
+
+// Pair is the comparison of one row of a suite between a baseline run and
+// a candidate run: the per-episode accuracies of every seed both ran, paired
+// episode by episode (the episodes are fixed by the evaluation seed).
+type Pair struct {
+	Unit, Step string
+	Seeds      int
+	Comparison *reports.Comparison // nil when Missing or Mismatch is set
+	Missing    string              // why there is nothing to compare
+	Mismatch   []string            // protocol differences (not comparable)
+}
+
+// ComparePairs pairs every candidate row with the baseline's same row.
+func ComparePairs(base, cand []*Row, opt reports.CompareOptions) []Pair {
+	byKey := map[string]*Row{}
+	for _, r := range base {
+		byKey[r.Unit+"\x00"+r.Step] = r
+	}
+	var out []Pair
+	for _, c := range cand {
+		p := Pair{Unit: c.Unit, Step: c.Step}
+		b := byKey[c.Unit+"\x00"+c.Step]
+		if b == nil {
+			p.Missing = "no baseline record"
+			out = append(out, p)
+			continue
+		}
+		var bx, cx []float64
+		for i, sd := range c.Seeds {
+			j := -1
+			for k, s := range b.Seeds {
+				if s == sd {
+					j = k
+				}
+			}
+			if j < 0 {
+				continue
+			}
+			if d := reports.ProtocolDiff(b.Records[j], c.Records[i]); len(d) > 0 {
+				p.Mismatch = append(p.Mismatch, d...)
+				continue
+			}
+			bx = append(bx, b.Records[j].Episodes...)
+			cx = append(cx, c.Records[i].Episodes...)
+			p.Seeds++
+		}
+		switch {
+		case len(p.Mismatch) > 0:
+		case p.Seeds == 0:
+			p.Missing = "no seed in common with the baseline"
+		default:
+			cmp, err := reports.ComparePaired(bx, cx, opt)
+			if err != nil {
+				p.Missing = err.Error()
+			} else {
+				p.Comparison = cmp
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Verdict is the exit status of a nightly comparison: 2 when a row's
+// protocols differ, else 1 when a row regressed, else 0.
+func Verdict(pairs []Pair) int {
+	code := 0
+	for _, p := range pairs {
+		if len(p.Mismatch) > 0 {
+			return 2
+		}
+		if p.Comparison != nil && p.Comparison.Regression() {
+			code = 1
+		}
+	}
+	return code
+}
+
+// Markdown is the nightly summary: one line per row with the baseline, the
+// candidate, the paired difference with its CI and the verdict.
+func Markdown(name, baseline, candidate string, pairs []Pair) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Suite %s: %s against baseline %s\n\n", name, candidate, baseline)
+	b.WriteString("| unit | step | seeds | baseline % | candidate % | difference (points, 95% CI) | p | verdict |\n|---|---|---|---|---|---|---|---|\n")
+	for _, p := range pairs {
+		switch {
+		case len(p.Mismatch) > 0:
+			fmt.Fprintf(&b, "| %s | %s | - | - | - | - | - | not comparable: %s |\n", p.Unit, p.Step, strings.Join(p.Mismatch, ", "))
+		case p.Comparison == nil:
+			fmt.Fprintf(&b, "| %s | %s | - | - | - | - | - | %s |\n", p.Unit, p.Step, p.Missing)
+		default:
+			c := p.Comparison
+			fmt.Fprintf(&b, "| %s | %s | %d | %.2f | %.2f | %+.2f [%+.2f, %+.2f] | %.3g | %s |\n", p.Unit, p.Step, p.Seeds,
+				100*c.BaselineMean, 100*c.CandidateMean, 100*c.Diff, 100*c.Lo, 100*c.Hi, c.P, c.Verdict)
+		}
+	}
+	switch Verdict(pairs) {
+	case 2:
+		b.WriteString("\nResult: protocols differ; the runs are not comparable (exit 2).\n")
+	case 1:
+		b.WriteString("\nResult: significant regression larger than the margin (exit 1).\n")
+	default:
+		b.WriteString("\nResult: no significant regression larger than the margin.\n")
+	}
+	return b.String()
+}

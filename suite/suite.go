@@ -1,0 +1,256 @@
+package suite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/experiment"
+)
+
+// The kinds of unit: what experiment entry point a unit runs.
+const (
+	KindTrain     = "train"
+	KindSearch    = "search"
+	KindMetatrain = "metatrain"
+	KindAdapt     = "adapt"
+)
+
+// Suite is a suite file: a named, versioned list of units.
+type Suite struct {
+	Name        string `yaml:"name"`
+	Version     int    `yaml:"version"`
+	Description string `yaml:"description"`
+	// Seeds are the seeds of every unit that names none.
+	Seeds []int64 `yaml:"seeds"`
+	// Set are overrides applied to every unit's experiment file before the
+	// unit's own.
+	Set   []string `yaml:"set"`
+	Units []Unit   `yaml:"units"`
+
+	// Path is the suite file; experiment files are relative to its folder.
+	Path string `yaml:"-"`
+	// override are the caller's overrides (Options.Set), after the unit's.
+	override []string
+}
+
+// Unit is one experiment of a suite, run once per seed.
+type Unit struct {
+	ID   string `yaml:"id"`
+	Kind string `yaml:"kind"` // train (default), search, metatrain, adapt
+	// File is the experiment file, relative to the suite file.
+	File  string   `yaml:"file"`
+	Set   []string `yaml:"set"`
+	Seeds []int64  `yaml:"seeds"`
+	// Evals are further evaluation protocols of a train unit's (or a search
+	// unit's final network's) checkpoint, each a record of its own.
+	Evals []Eval `yaml:"evals"`
+	// Final, on a search unit, meta-trains the derived network (the
+	// train.yaml the search writes) with these overrides; its record is
+	// the unit's accuracy.
+	Final *Final `yaml:"final"`
+	// Prior, on an adapt unit, names the metatrain unit whose run with the
+	// same seed is the prior to adapt.
+	Prior string `yaml:"prior"`
+}
+
+// Eval is an extra evaluation protocol; zero fields keep the run's values.
+type Eval struct {
+	ID       string  `yaml:"id"`
+	Shots    int     `yaml:"shots"`
+	Queries  int     `yaml:"queries"`
+	Episodes int     `yaml:"episodes"`
+	Steps    *int    `yaml:"steps"`
+	LR       float64 `yaml:"lr"`
+}
+
+// Final is the final training of a search unit's derived network.
+type Final struct {
+	Set []string `yaml:"set"`
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// Load reads and checks a suite file: strict keys, unique unit ids, every
+// experiment file present and valid with the unit's overrides and seeds. Every
+// error is one line naming the file and the key.
+func Load(path string) (*Suite, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s, err := parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s.Path = path
+	if err := s.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+func parse(b []byte) (*Suite, error) {
+	var s Suite
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty suite file")
+		}
+		return nil, cleanYAML(err)
+	}
+	return &s, nil
+}
+
+// cleanYAML makes yaml.v3's messages one line naming the key.
+func cleanYAML(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			m = strings.Replace(m, "field ", "unknown key ", 1)
+			m = strings.Replace(m, " not found in type suite.", " in ", 1)
+			msgs[i] = m
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return errors.New(strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
+}
+
+// check validates the suite and loads every unit's experiment file.
+func (s *Suite) check() error {
+	switch {
+	case !idPattern.MatchString(s.Name):
+		return fmt.Errorf("name: %q: want lower-case letters, digits, '.', '_' or '-'", s.Name)
+	case s.Version < 1:
+		return fmt.Errorf("version: %d: want 1 or more (bump it when a unit changes meaning)", s.Version)
+	case len(s.Units) == 0:
+		return errors.New("units: none")
+	}
+	ids := map[string]Unit{}
+	for i := range s.Units {
+		u := &s.Units[i]
+		f := fmt.Sprintf("units[%d]", i)
+		if u.Kind == "" {
+			u.Kind = KindTrain
+		}
+		if len(u.Seeds) == 0 {
+			u.Seeds = s.Seeds
+		}
+		switch {
+		case !idPattern.MatchString(u.ID):
+			return fmt.Errorf("%s.id: %q: want lower-case letters, digits, '.', '_' or '-'", f, u.ID)
+		case ids[u.ID].ID != "":
+			return fmt.Errorf("%s.id: %q used twice", f, u.ID)
+		case u.Kind != KindTrain && u.Kind != KindSearch && u.Kind != KindMetatrain && u.Kind != KindAdapt:
+			return fmt.Errorf("%s.kind: %q: want train, search, metatrain or adapt", f, u.Kind)
+		case u.File == "":
+			return fmt.Errorf("%s.file: missing", f)
+		case len(u.Seeds) == 0:
+			return fmt.Errorf("%s.seeds: none (set seeds on the unit or the suite)", f)
+		case u.Final != nil && u.Kind != KindSearch:
+			return fmt.Errorf("%s.final: only a search unit has a final network", f)
+		case len(u.Evals) > 0 && u.Kind != KindTrain && (u.Kind != KindSearch || u.Final == nil):
+			return fmt.Errorf("%s.evals: only train units and search units with a final network have checkpoints to evaluate", f)
+		case (u.Prior != "") != (u.Kind == KindAdapt):
+			return fmt.Errorf("%s.prior: an adapt unit, and only an adapt unit, names the metatrain unit of its prior", f)
+		}
+		if u.Prior != "" {
+			p, ok := ids[u.Prior]
+			if !ok || p.Kind != KindMetatrain {
+				return fmt.Errorf("%s.prior: %q is not a metatrain unit listed before it", f, u.Prior)
+			}
+			for _, sd := range u.Seeds {
+				if !containsSeed(p.Seeds, sd) {
+					return fmt.Errorf("%s.seeds: seed %d has no run of prior unit %q", f, sd, u.Prior)
+				}
+			}
+		}
+		seen := map[string]bool{}
+		for j, e := range u.Evals {
+			if !idPattern.MatchString(e.ID) || seen[e.ID] {
+				return fmt.Errorf("%s.evals[%d].id: %q: want a unique lower-case id", f, j, e.ID)
+			}
+			if e.Shots < 0 || e.Queries < 0 || e.Episodes < 0 || (e.Steps != nil && *e.Steps < 0) || e.LR < 0 {
+				return fmt.Errorf("%s.evals[%d]: shots, queries, episodes, steps and lr must not be negative", f, j)
+			}
+			seen[e.ID] = true
+		}
+		for _, sd := range u.Seeds {
+			if _, err := s.load(u, sd); err != nil {
+				return fmt.Errorf("%s (%s): %w", f, u.ID, err)
+			}
+		}
+		ids[u.ID] = *u
+	}
+	return nil
+}
+
+func containsSeed(xs []int64, x int64) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// FilePath is a unit's experiment file, resolved against the suite file.
+func (s *Suite) FilePath(u *Unit) string {
+	if filepath.IsAbs(u.File) {
+		return u.File
+	}
+	return filepath.Join(filepath.Dir(s.Path), u.File)
+}
+
+// sets are the overrides of a unit's run with seed sd: the suite's, the
+// unit's, the caller's, then the seed.
+func (s *Suite) sets(u *Unit, sd int64) []string {
+	out := append(append(append([]string(nil), s.Set...), u.Set...), s.override...)
+	return append(out, fmt.Sprintf("seed=%d", sd))
+}
+
+// loaded is a unit's experiment file decoded for one seed.
+type loaded struct {
+	train     *config.Config
+	search    *config.SearchFile
+	metatrain *config.MetatrainFile
+	adapt     *config.AdaptFile
+}
+
+// load decodes the unit's experiment file with the suite's, the unit's and
+// the seed's overrides.
+func (s *Suite) load(u *Unit, sd int64) (*loaded, error) {
+	path, sets := s.FilePath(u), s.sets(u, sd)
+	var l loaded
+	var err error
+	switch u.Kind {
+	case KindTrain:
+		if l.train, err = config.Load(path, sets); err == nil {
+			_, err = experiment.CheckMethod(l.train)
+		}
+	case KindSearch:
+		l.search, err = config.LoadSearch(path, sets)
+	case KindMetatrain:
+		l.metatrain, err = config.LoadMetatrain(path, sets)
+	case KindAdapt:
+		l.adapt, err = config.LoadAdapt(path, sets)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
