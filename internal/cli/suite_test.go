@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/store"
+	"github.com/metabench/metabench/suite"
+)
+
+// childEnv makes the test binary run the command line given as JSON in it
+// instead of the tests: the suite tests start real processes.
+const childEnv = "METABENCH_TEST_CLI_ARGS"
+
+func TestMain(m *testing.M) {
+	if a := os.Getenv(childEnv); a != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(a), &args); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		os.Exit(Run(args, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// child returns a command that runs `metabench args...` in a new process.
+func child(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	b, err := json.Marshal(args)
+	require.NoError(t, err)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(b))
+	return cmd
+}
+
+const smokeSuite = "../../benchmarks/suites/smoke.yaml"
+
+// suiteRecords lists the smoke suite's records of a store by
+// unit/seed/step/method/target, each with its per-episode accuracies.
+func suiteRecords(t *testing.T, path string) map[string][]float64 {
+	t.Helper()
+	st, err := store.Open(path)
+	require.NoError(t, err)
+	defer st.Close()
+	recs, err := st.List(context.Background(), store.Filter{})
+	require.NoError(t, err)
+	out := map[string][]float64{}
+	for i := range recs {
+		unit, seed, step, ok := suite.Identify(&recs[i], "smoke", 1)
+		require.True(t, ok, "record %s is not the suite's", recs[i].RunID)
+		target, _ := recs[i].Extra["target"].(string)
+		k := fmt.Sprintf("%s/%d/%s/%s/%s", unit, seed, step, recs[i].Method, target)
+		_, dup := out[k]
+		require.False(t, dup, "record %s stored twice", k)
+		out[k] = recs[i].Episodes
+	}
+	return out
+}
+
+func needShared(t *testing.T) {
+	t.Helper()
+	epSharedDir(t, "mnist") // the smoke suite adapts to MNIST
+	if testing.Short() {
+		t.Skip("short")
+	}
+}
+
+// TestSuiteShardsEqualOneRun: shards 0/2 and 1/2 of the smoke suite, run in
+// two processes at once into one store, leave exactly the records of one
+// process running shard 0/1 (per-episode accuracies equal); running it again
+// runs nothing; the report prints the suite's table.
+func TestSuiteShardsEqualOneRun(t *testing.T) {
+	needShared(t)
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one.db")
+	var so, se bytes.Buffer
+	code := Run([]string{"suite", smokeSuite, "--store", one, "--out", filepath.Join(dir, "one"), "--quiet"}, &so, &se)
+	require.Equal(t, 0, code, se.String())
+	require.Contains(t, so.String(), "suite smoke (version 1)")
+	want := suiteRecords(t, one)
+	require.Len(t, want, 13)
+
+	two := filepath.Join(dir, "two.db")
+	var cmds []*exec.Cmd
+	for i := range 2 {
+		c := child(t, "suite", smokeSuite, "--store", two, "--out", filepath.Join(dir, fmt.Sprintf("shard%d", i)), "--quiet")
+		c.Env = append(c.Env, fmt.Sprintf("%s=%d", ShardIndexEnv, i), ShardCountEnv+"=2")
+		var eb bytes.Buffer
+		c.Stderr = &eb
+		require.NoError(t, c.Start())
+		cmds = append(cmds, c)
+		t.Cleanup(func() { t.Log(eb.String()) })
+	}
+	for _, c := range cmds {
+		require.NoError(t, c.Wait())
+	}
+	got := suiteRecords(t, two)
+	require.Equal(t, want, got)
+
+	so.Reset()
+	se.Reset()
+	code = Run([]string{"suite", smokeSuite, "--store", one, "--out", filepath.Join(dir, "one")}, &so, &se)
+	require.Equal(t, 0, code, se.String())
+	require.Equal(t, 9, strings.Count(se.String(), "skipped"), se.String())
+	require.Equal(t, want, suiteRecords(t, one), "a finished suite ran again")
+
+	so.Reset()
+	require.Equal(t, 0, Run([]string{"report", "--store", two, "--suite", "smoke", "--format", "markdown"}, &so, &se))
+	for _, s := range []string{"maml", "eval:5shot", "base-gumbel-fd", "final", "adapt-mnist", "Finn et al. 2017"} {
+		require.Contains(t, so.String(), s)
+	}
+}
+
+// TestSuiteKilledResumes: a suite process killed (SIGKILL) once records
+// have reached the store resumes when run again and ends with exactly the
+// records of an uninterrupted run, none twice.
+func TestSuiteKilledResumes(t *testing.T) {
+	needShared(t)
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.db")
+	var so, se bytes.Buffer
+	require.Equal(t, 0, Run([]string{"suite", smokeSuite, "--store", full, "--out", filepath.Join(dir, "full"), "--quiet"}, &so, &se), se.String())
+	want := suiteRecords(t, full)
+
+	db, out := filepath.Join(dir, "killed.db"), filepath.Join(dir, "killed")
+	c := child(t, "suite", smokeSuite, "--store", db, "--out", out, "--quiet")
+	require.NoError(t, c.Start())
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if st, err := store.Open(db); err == nil {
+			recs, _ := st.List(context.Background(), store.Filter{})
+			st.Close()
+			if len(recs) >= 3 {
+				break
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "no records after 2 minutes")
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NoError(t, c.Process.Signal(syscall.SIGKILL))
+	_ = c.Wait()
+	killedAt := len(suiteRecords(t, db))
+	require.Less(t, killedAt, len(want), "the suite finished before it was killed")
+
+	se.Reset()
+	require.Equal(t, 0, Run([]string{"suite", smokeSuite, "--store", db, "--out", out, "--quiet"}, &so, &se), se.String())
+	require.Equal(t, want, suiteRecords(t, db))
+}
+
+// TestSuiteBadInput: bad input exits 2 with one line naming the file, key or
+// flag, and writes nothing.
+func TestSuiteBadInput(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "r.db")
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("name: bad\nversion: 1\nseeds: [0]\nunits: [{id: a, file: ../x.yaml, colour: red}]\n"), 0o644))
+	notOurs := filepath.Join(dir, "other.db")
+	require.NoError(t, os.WriteFile(notOurs, []byte("not a database at all, just text"), 0o644))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"suite", bad, "--store", db}, "colour"},
+		{[]string{"suite", filepath.Join(dir, "missing.yaml"), "--store", db}, "missing.yaml"},
+		{[]string{"suite", smokeSuite, "--store", db, "--shard", "3/2"}, "--shard"},
+		{[]string{"suite", smokeSuite, "--store", db, "--shard", "0/0"}, "--shard"},
+		{[]string{"suite", smokeSuite, "--store", db, "--shard", "x"}, "--shard"},
+		{[]string{"suite", smokeSuite, "--store", notOurs}, "other.db"},
+		{[]string{"suite"}, "suite file"},
+	} {
+		t.Run(strings.Join(c.args[1:min(3, len(c.args))], " "), func(t *testing.T) {
+			var so, se bytes.Buffer
+			code := Run(c.args, &so, &se)
+			require.Equal(t, 2, code, se.String())
+			require.Equal(t, 1, strings.Count(se.String(), "\n"), se.String())
+			require.Contains(t, se.String(), c.want)
+			require.NotContains(t, se.String(), "panic")
+		})
+	}
+	_, err := os.Stat(db)
+	require.True(t, os.IsNotExist(err), "a refused suite wrote the store")
+	b, _ := os.ReadFile(notOurs)
+	require.Equal(t, "not a database at all, just text", string(b))
+
+	t.Setenv(ShardIndexEnv, "1")
+	t.Setenv(ShardCountEnv, "")
+	var so, se bytes.Buffer
+	require.Equal(t, 2, Run([]string{"suite", smokeSuite, "--store", db}, &so, &se))
+	require.Contains(t, se.String(), ShardCountEnv)
+}
+
+// TestNightlyVerdicts: the nightly summary pairs every unit with the
+// baseline's and exits 1 only on a significant regression larger than the
+// margin, 2 on a protocol mismatch.
+func TestNightlyVerdicts(t *testing.T) {
+	rec := func(label string, acc float64, shots int) reports.Record {
+		eps := make([]float64, 50)
+		for i := range eps {
+			eps[i] = acc + 0.1*float64(i%5-2)
+		}
+		return reports.Record{RunID: fmt.Sprintf("%s-%v-%d", label, acc, shots), Kind: "train", Label: label, Method: "maml",
+			Proto: reports.Protocol{Ways: 5, Shots: shots}, Episodes: eps, Summary: reports.Summarize(eps),
+			Extra: map[string]any{suite.KeySuite: "n", suite.KeyVersion: 1, suite.KeyUnit: "u", suite.KeyStep: "run", suite.KeySeed: int64(0)}}
+	}
+	rows := func(recs ...reports.Record) []*suite.Row {
+		sel, _ := suite.Select(recs, "n", recs[0].Label)
+		return suite.Rows(sel)
+	}
+	opt := reports.DefaultCompareOptions()
+	same := suite.ComparePairs(rows(rec("a", 0.8, 1)), rows(rec("b", 0.8, 1)), opt)
+	require.Equal(t, 0, suite.Verdict(same))
+	drop := suite.ComparePairs(rows(rec("a", 0.8, 1)), rows(rec("b", 0.7, 1)), opt)
+	require.Equal(t, 1, suite.Verdict(drop))
+	require.Contains(t, suite.Markdown("n", "a", "b", drop), "regression")
+	small := suite.ComparePairs(rows(rec("a", 0.8, 1)), rows(rec("b", 0.795, 1)), opt)
+	require.Equal(t, 0, suite.Verdict(small), "a drop within the margin")
+	mism := suite.ComparePairs(rows(rec("a", 0.8, 1)), rows(rec("b", 0.8, 5)), opt)
+	require.Equal(t, 2, suite.Verdict(mism))
+	require.True(t, slices.ContainsFunc(mism, func(p suite.Pair) bool { return len(p.Mismatch) > 0 }))
+}

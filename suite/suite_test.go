@@ -1,0 +1,101 @@
+package suite
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// writeSuite writes a suite file beside a copy of the tiny experiment file
+// and returns its path.
+func writeSuite(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	exp := "version: 1\nmethod: fomaml\nmodel: {name: conv4, filters: 4}\niterations: 2\nbudget: 0\nmeta_batch: 1\nqueries: 1\neval: {episodes: 3, queries: 2, val_episodes: 0}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "exp.yaml"), []byte(exp), 0o644))
+	p := filepath.Join(dir, "s.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+	return p
+}
+
+func TestLoadBadInput(t *testing.T) {
+	for _, c := range []struct{ name, body, want string }{
+		{"unknown key", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, bogus: 1}]\n", "bogus"},
+		{"unknown top key", "name: s\nversion: 1\nseedz: [0]\nunits: [{id: a, file: exp.yaml}]\n", "seedz"},
+		{"missing file", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: nope.yaml}]\n", "nope.yaml"},
+		{"no units", "name: s\nversion: 1\n", "units"},
+		{"no version", "name: s\nseeds: [0]\nunits: [{id: a, file: exp.yaml}]\n", "version"},
+		{"bad name", "name: S S\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml}]\n", "name"},
+		{"duplicate id", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml}, {id: a, file: exp.yaml}]\n", "used twice"},
+		{"bad kind", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, kind: dance, file: exp.yaml}]\n", "kind"},
+		{"no seeds", "name: s\nversion: 1\nunits: [{id: a, file: exp.yaml}]\n", "seeds"},
+		{"bad override", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, set: [wayz=3]}]\n", "wayz"},
+		{"prior not metatrain", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml}, {id: b, kind: adapt, prior: a, file: exp.yaml}]\n", "prior"},
+		{"final on train", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, final: {set: []}}]\n", "final"},
+		{"negative eval", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, evals: [{id: e, shots: -1}]}]\n", "evals[0]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := writeSuite(t, c.body)
+			_, err := Load(p)
+			require.Error(t, err)
+			msg := err.Error()
+			require.Contains(t, msg, c.want)
+			require.Contains(t, msg, p, "the error names the suite file")
+			require.NotContains(t, msg, "\n")
+		})
+	}
+	_, err := Load(filepath.Join(t.TempDir(), "absent.yaml"))
+	require.ErrorContains(t, err, "absent.yaml")
+}
+
+// TestShardsPartitionJobs: shards 0..n-1 hold every job exactly once, the
+// assignment is a function of the file alone, and an adapt unit's job runs
+// on its prior's shard.
+func TestShardsPartitionJobs(t *testing.T) {
+	s := &Suite{Name: "s", Version: 1, Units: []Unit{
+		{ID: "a", Seeds: []int64{0, 1, 2}}, {ID: "m", Kind: KindMetatrain, Seeds: []int64{0, 1}},
+		{ID: "b", Seeds: []int64{5}}, {ID: "ad", Kind: KindAdapt, Prior: "m", Seeds: []int64{1, 0}},
+	}}
+	all := s.Jobs()
+	require.Len(t, all, 8)
+	for _, n := range []int{1, 2, 3, 5} {
+		seen := map[string]int{}
+		shardOf := map[string]int{}
+		for i := range n {
+			jobs, err := s.Shard(i, n)
+			require.NoError(t, err)
+			again, _ := s.Shard(i, n)
+			require.Equal(t, jobs, again)
+			for _, j := range jobs {
+				k := j.Unit.ID + "/" + string(rune('0'+j.Seed))
+				seen[k]++
+				shardOf[k] = i
+			}
+		}
+		require.Len(t, seen, len(all), "n=%d", n)
+		for k, c := range seen {
+			require.Equal(t, 1, c, "job %s on %d shards", k, c)
+		}
+		require.Equal(t, shardOf["m/0"], shardOf["ad/0"])
+		require.Equal(t, shardOf["m/1"], shardOf["ad/1"])
+	}
+	for _, bad := range [][2]int{{3, 2}, {0, 0}, {-1, 2}} {
+		_, err := s.Shard(bad[0], bad[1])
+		require.Error(t, err)
+	}
+}
+
+// TestShippedSuitesLoad: every shipped suite file is valid.
+func TestShippedSuitesLoad(t *testing.T) {
+	files, err := filepath.Glob("../benchmarks/suites/*.yaml")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 4)
+	for _, f := range files {
+		s, err := Load(f)
+		require.NoError(t, err, f)
+		require.Equal(t, strings.TrimSuffix(filepath.Base(f), ".yaml"), s.Name, "a suite is named after its file")
+	}
+}
