@@ -430,3 +430,24 @@ func (c *AdaptFile) Validate() error {
 	}
 	return firstBad(checks)
 }
+
+// SingleTarget is the adaptation to one dataset (metabench adapt --data):
+// the defaults with that target (its "train" and "test" subsets), minibatches
+// of 16, no final networks; overrides apply after, then the file is
+// validated.
+func SingleTarget(path string, size, epochs, trainImages, testImages int, frozen bool, overrides []string) (*AdaptFile, error) {
+	c := DefaultAdapt()
+	c.Targets = []AdaptTarget{{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Path: path,
+		TrainSubset: "train", TestSubset: "test", Size: size, TrainImages: trainImages, TestImages: testImages}}
+	c.Adapt.Epochs, c.Adapt.Batch, c.Adapt.EvalBatch, c.Adapt.Frozen = epochs, 16, 100, frozen
+	c.Final.Skip = true
+	for _, s := range overrides {
+		if err := c.Set(s); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}

@@ -380,3 +380,70 @@ func sorted(a []int) []int {
 	sort.Ints(out)
 	return out
 }
+
+// SplitAuto splits a source's classes by whole groups (Omniglot's
+// alphabets) when it has more than one group, else by class, holding back
+// the given fractions for validation and test (fold as in
+// SplitByGroupFold). It also returns the split's description for records,
+// e.g. "groups:val=0.1,test=0.2,seed=0" (",fold=K" appended for K > 0).
+func SplitAuto(classGroups []string, numClasses int, valFrac, testFrac float64, seed uint64, fold int) (Split, string, error) {
+	var sp Split
+	var err error
+	desc := ""
+	if classGroups != nil && len(Groups(classGroups)) > 1 {
+		sp, err = SplitByGroupFractionFold(classGroups, valFrac, testFrac, seed, fold)
+		desc = fmt.Sprintf("groups:val=%g,test=%g,seed=%d", valFrac, testFrac, seed)
+	} else {
+		sp, err = SplitByFractionFold(numClasses, valFrac, testFrac, seed, fold)
+		desc = fmt.Sprintf("classes:val=%g,test=%g,seed=%d", valFrac, testFrac, seed)
+	}
+	if fold > 0 {
+		desc += fmt.Sprintf(",fold=%d", fold)
+	}
+	return sp, desc, err
+}
+
+// Selection picks the classes to sample from: a split file (JSON/YAML
+// {train, val, test} lists of class names, or plain text with one class
+// name per line, which is then the whole class set), else SplitAuto; then
+// the Split subset ("train", "val", "test" or "all").
+type Selection struct {
+	SplitFile         string
+	Split             string
+	ValFrac, TestFrac float64
+	SplitSeed         uint64
+	Fold              int
+}
+
+// Classes applies the selection to a source's class names and groups.
+func (s Selection) Classes(classNames, classGroups []string) ([]int, error) {
+	var sp Split
+	var err error
+	switch ext := strings.ToLower(filepath.Ext(s.SplitFile)); {
+	case s.SplitFile != "" && ext != ".json" && ext != ".yaml" && ext != ".yml":
+		b, err := os.ReadFile(s.SplitFile)
+		if err != nil {
+			return nil, err
+		}
+		listed, err := ClassesByName(ReadClassList(b), classNames)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.SplitFile, err)
+		}
+		return listed, nil
+	case s.SplitFile != "":
+		sp, err = ReadSplitFile(s.SplitFile, classNames)
+	default:
+		sp, _, err = SplitAuto(classGroups, len(classNames), s.ValFrac, s.TestFrac, s.SplitSeed, s.Fold)
+		if err != nil {
+			err = fmt.Errorf("--val-frac/--test-frac/--fold: %w", err)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	classes, err := sp.Subset(s.Split)
+	if err != nil {
+		return nil, fmt.Errorf("--split: %w", err)
+	}
+	return classes, nil
+}

@@ -63,18 +63,8 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 	if d.TestPath != "" {
 		testFrac = 0
 	}
-	var sp episodes.Split
-	groups := ds.ClassGroups
-	if groups != nil && len(episodes.Groups(groups)) > 1 {
-		sp, err = episodes.SplitByGroupFractionFold(groups, valFrac, testFrac, uint64(d.SplitSeed), d.Fold)
-		e.split = fmt.Sprintf("groups:val=%g,test=%g,seed=%d", valFrac, testFrac, d.SplitSeed)
-	} else {
-		sp, err = episodes.SplitByFractionFold(ds.NumClasses(), valFrac, testFrac, uint64(d.SplitSeed), d.Fold)
-		e.split = fmt.Sprintf("classes:val=%g,test=%g,seed=%d", valFrac, testFrac, d.SplitSeed)
-	}
-	if d.Fold > 0 {
-		e.split += fmt.Sprintf(",fold=%d", d.Fold)
-	}
+	sp, split, err := episodes.SplitAuto(ds.ClassGroups, ds.NumClasses(), valFrac, testFrac, uint64(d.SplitSeed), d.Fold)
+	e.split = split
 	if err != nil {
 		field := "data"
 		if d.Fold > 0 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -253,4 +254,19 @@ func (s *Suite) load(u *Unit, sd int64) (*loaded, error) {
 		return nil, err
 	}
 	return &l, nil
+}
+
+// Only keeps the units named by ids, in that order (metabench run
+// --methods).
+func (s *Suite) Only(ids []string) error {
+	var units []Unit
+	for _, id := range ids {
+		i := slices.IndexFunc(s.Units, func(u Unit) bool { return u.ID == strings.TrimSpace(id) })
+		if i < 0 {
+			return fmt.Errorf("%s: not a unit of %s", strings.TrimSpace(id), s.Path)
+		}
+		units = append(units, s.Units[i])
+	}
+	s.Units = units
+	return nil
 }

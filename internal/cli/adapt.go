@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/metabench/metabench/config"
@@ -44,7 +43,7 @@ flags:
 `
 
 func cmdAdapt(args []string, stdout, stderr io.Writer) int {
-	fs := mamlFlagSet("adapt")
+	fs := newFlagSet("adapt")
 	prior := fs.String("prior", "", "meta-training `DIR` holding "+multitask.CheckpointFile+" (required unless the file names prior)")
 	out := fs.String("out", "", "output `DIR` (required)")
 	data := fs.String("data", "", "single target dataset `PATH` (instead of a transfer file)")
@@ -59,12 +58,12 @@ func cmdAdapt(args []string, stdout, stderr io.Writer) int {
 	prof := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to `FILE`")
 	sf := AddStoreFlags(fs)
 	usage := flagUsage(adaptUsage, fs)
-	pos, err := mamlParseArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return mamlUsageError(stderr, "adapt", usage, err)
+		return misuse(stderr, "adapt", usage, err)
 	}
 	if *out == "" {
-		return mamlUsageError(stderr, "adapt", usage, errors.New("--out DIR is required"))
+		return misuse(stderr, "adapt", usage, errors.New("--out DIR is required"))
 	}
 	var cfg *config.AdaptFile
 	switch {
@@ -73,28 +72,17 @@ func cmdAdapt(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "adapt", err)
 		}
 	case len(pos) == 0 && *data != "":
-		c := config.DefaultAdapt()
-		c.Targets = []config.AdaptTarget{{Name: strings.TrimSuffix(filepath.Base(*data), filepath.Ext(*data)), Path: *data,
-			TrainSubset: "train", TestSubset: "test", Size: *size, TrainImages: *trainN, TestImages: *testN}}
-		c.Adapt.Epochs, c.Adapt.Batch, c.Adapt.EvalBatch, c.Adapt.Frozen = *epochs, 16, 100, *freeze
-		c.Final.Skip = true
-		for _, s := range sets {
-			if err := c.Set(s); err != nil {
-				return fail(stderr, "adapt", err)
-			}
-		}
-		if err := c.Validate(); err != nil {
+		if cfg, err = config.SingleTarget(*data, *size, *epochs, *trainN, *testN, *freeze, sets); err != nil {
 			return fail(stderr, "adapt", err)
 		}
-		cfg = &c
 	default:
-		return mamlUsageError(stderr, "adapt", usage, errors.New("give either one transfer file or --data PATH"))
+		return misuse(stderr, "adapt", usage, errors.New("give either one transfer file or --data PATH"))
 	}
 	if *prior != "" {
 		cfg.Prior = *prior
 	}
 	if cfg.Prior == "" {
-		return mamlUsageError(stderr, "adapt", usage, errors.New("--prior DIR is required"))
+		return misuse(stderr, "adapt", usage, errors.New("--prior DIR is required"))
 	}
 	ea := experimentArgs{Out: *out, Quiet: *quiet, Store: sf, CPUProfile: *prof}
 	started := time.Now()

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -30,12 +29,6 @@ The store is --store, else $METABENCH_STORE, else results.db.
 
 flags:
 `
-
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
 
 func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("compare")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,35 +18,6 @@ is recognised from its contents, FORMAT:PATH to force a format, or "default"
 for the embedded Omniglot background set. Formats: ` + "omniglot-npz, omniglot-zip, omniglot-dir, idx, cifar-bin, cifar-png, miniimagenet, imagenet-npz, svhn" + `.
 `
 
-// datasetsParseArgs parses flags that may come before or after positional
-// arguments. A parse error is returned as one line, without usage text.
-func datasetsParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// datasetsUsageError prints a one-line usage error and returns exit code 2; -h
-// prints the usage text and returns 0.
-func datasetsUsageError(stderr io.Writer, cmd, usage string, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stderr, usage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "metabench %s: %v (run `metabench %s -h`)\n", cmd, err, cmd)
-	return 2
-}
-
 func cmdDatasets(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, datasetsUsage)
@@ -58,24 +28,24 @@ func cmdDatasets(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if args[0] != "info" {
-		return datasetsUsageError(stderr, "datasets", datasetsUsage, fmt.Errorf("unknown action %q (want info)", args[0]))
+		return misuse(stderr, "datasets", datasetsUsage, fmt.Errorf("unknown action %q (want info)", args[0]))
 	}
 	fs := flag.NewFlagSet("datasets info", flag.ContinueOnError)
 	format := fs.String("format", "text", "output format: text or json")
 	size := fs.Int("size", 0, "resize images to SIZE x SIZE (0 = the format's default)")
 	subset := fs.String("subset", "", "which files of the source: train/test (IDX, CIFAR), train/val/test (mini-ImageNet)")
-	pos, err := datasetsParseArgs(fs, args[1:])
+	pos, err := parseArgs(fs, args[1:])
 	if err != nil {
-		return datasetsUsageError(stderr, "datasets", datasetsUsage, err)
+		return misuse(stderr, "datasets", datasetsUsage, err)
 	}
 	if len(pos) != 1 {
-		return datasetsUsageError(stderr, "datasets", datasetsUsage, fmt.Errorf("info takes one PATH, got %d arguments", len(pos)))
+		return misuse(stderr, "datasets", datasetsUsage, fmt.Errorf("info takes one PATH, got %d arguments", len(pos)))
 	}
 	if *format != "text" && *format != "json" {
-		return datasetsUsageError(stderr, "datasets", datasetsUsage, fmt.Errorf("--format %q: want text or json", *format))
+		return misuse(stderr, "datasets", datasetsUsage, fmt.Errorf("--format %q: want text or json", *format))
 	}
 	if *size < 0 {
-		return datasetsUsageError(stderr, "datasets", datasetsUsage, fmt.Errorf("--size %d: want >= 0", *size))
+		return misuse(stderr, "datasets", datasetsUsage, fmt.Errorf("--size %d: want >= 0", *size))
 	}
 	ds, err := datasets.Open(pos[0], datasets.Options{Size: *size, Subset: *subset})
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/metabench/metabench/datasets"
@@ -43,14 +41,6 @@ flags:
 `
 
 // isStructuredSplit reports whether a split file is JSON or YAML.
-func isStructuredSplit(path string) bool {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json", ".yaml", ".yml":
-		return true
-	}
-	return false
-}
-
 func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("episodes", flag.ContinueOnError)
 	data := fs.String("data", "default", "dataset PATH, FORMAT:PATH, or default (the embedded Omniglot)")
@@ -77,24 +67,24 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 		return b.String()
 	}
-	pos, err := datasetsParseArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return datasetsUsageError(stderr, "episodes", usage(), err)
+		return misuse(stderr, "episodes", usage(), err)
 	}
 	if len(pos) > 0 {
-		return datasetsUsageError(stderr, "episodes", usage(), fmt.Errorf("unexpected argument %q", pos[0]))
+		return misuse(stderr, "episodes", usage(), fmt.Errorf("unexpected argument %q", pos[0]))
 	}
 	switch {
 	case *format != "json" && *format != "text":
-		return datasetsUsageError(stderr, "episodes", usage(), fmt.Errorf("--format %q: want json or text", *format))
+		return misuse(stderr, "episodes", usage(), fmt.Errorf("--format %q: want json or text", *format))
 	case *count < 0:
-		return datasetsUsageError(stderr, "episodes", usage(), fmt.Errorf("--count %d: want >= 0", *count))
+		return misuse(stderr, "episodes", usage(), fmt.Errorf("--count %d: want >= 0", *count))
 	case *start < 0:
-		return datasetsUsageError(stderr, "episodes", usage(), fmt.Errorf("--start %d: want >= 0", *start))
+		return misuse(stderr, "episodes", usage(), fmt.Errorf("--start %d: want >= 0", *start))
 	case *size < 0:
-		return datasetsUsageError(stderr, "episodes", usage(), fmt.Errorf("--size %d: want >= 0", *size))
+		return misuse(stderr, "episodes", usage(), fmt.Errorf("--size %d: want >= 0", *size))
 	case *fold != 0 && *splitFile != "":
-		return datasetsUsageError(stderr, "episodes", usage(), fmt.Errorf("--fold %d: a --split-file names its own classes; there is nothing to fold", *fold))
+		return misuse(stderr, "episodes", usage(), fmt.Errorf("--fold %d: a --split-file names its own classes; there is nothing to fold", *fold))
 	}
 	rotSet := false
 	fs.Visit(func(f *flag.Flag) {
@@ -112,35 +102,10 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 		rot = strings.HasPrefix(ds.Format, "omniglot")
 	}
 
-	var sp episodes.Split
-	var listed []int // classes of a plain-text split file
-	switch {
-	case *splitFile != "" && !isStructuredSplit(*splitFile):
-		var b []byte
-		if b, err = os.ReadFile(*splitFile); err == nil {
-			if listed, err = episodes.ClassesByName(episodes.ReadClassList(b), ds.ClassNames); err != nil {
-				err = fmt.Errorf("%s: %w", *splitFile, err)
-			}
-		}
-	case *splitFile != "":
-		sp, err = episodes.ReadSplitFile(*splitFile, ds.ClassNames)
-	case ds.ClassGroups != nil:
-		sp, err = episodes.SplitByGroupFractionFold(ds.ClassGroups, *valFrac, *testFrac, *splitSeed, *fold)
-	default:
-		sp, err = episodes.SplitByFractionFold(ds.NumClasses(), *valFrac, *testFrac, *splitSeed, *fold)
-	}
+	sel := episodes.Selection{SplitFile: *splitFile, Split: *split, ValFrac: *valFrac, TestFrac: *testFrac, SplitSeed: *splitSeed, Fold: *fold}
+	classes, err := sel.Classes(ds.ClassNames, ds.ClassGroups)
 	if err != nil {
-		if *splitFile == "" {
-			err = fmt.Errorf("--val-frac/--test-frac/--fold: %w", err)
-		}
 		return fail(stderr, "episodes", err)
-	}
-	classes, err := sp.Subset(*split)
-	if err != nil {
-		return fail(stderr, "episodes", fmt.Errorf("--split: %w", err))
-	}
-	if listed != nil {
-		classes = listed
 	}
 
 	var src episodes.Source = ds

@@ -47,7 +47,7 @@ type evalResult struct {
 }
 
 func cmdEval(args []string, stdout, stderr io.Writer) int {
-	fs := mamlFlagSet("eval")
+	fs := newFlagSet("eval")
 	ckArg := fs.String("checkpoint", "", "run `DIR` written by train (or its checkpoint.gob) (required)")
 	dataArg := fs.String("data", "", "evaluate on every class of `PATH` (default: the run's held-out test classes)")
 	subset := fs.String("subset", "", "subset `NAME` of --data where the format has several (mini-ImageNet test, IDX test)")
@@ -62,18 +62,18 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 0, "episodes adapted in parallel (0 = GOMAXPROCS)")
 	sf := AddStoreFlags(fs)
 	usage := flagUsage(evalUsage, fs)
-	pos, err := mamlParseArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return mamlUsageError(stderr, "eval", usage, err)
+		return misuse(stderr, "eval", usage, err)
 	}
 	if len(pos) > 0 {
-		return mamlUsageError(stderr, "eval", usage, fmt.Errorf("unexpected argument %q", pos[0]))
+		return misuse(stderr, "eval", usage, fmt.Errorf("unexpected argument %q", pos[0]))
 	}
 	if *ckArg == "" {
-		return mamlUsageError(stderr, "eval", usage, errors.New("--checkpoint DIR is required"))
+		return misuse(stderr, "eval", usage, errors.New("--checkpoint DIR is required"))
 	}
 	if *format != "json" && *format != "text" {
-		return mamlUsageError(stderr, "eval", usage, fmt.Errorf("--format %q: want json or text", *format))
+		return misuse(stderr, "eval", usage, fmt.Errorf("--format %q: want json or text", *format))
 	}
 	ec := experiment.EvalConfig{Checkpoint: *ckArg, Data: *dataArg, Subset: *subset, Ways: *ways, Shots: *shots,
 		Queries: *queries, Episodes: *nEp, Steps: *steps, LR: *lr, Seed: *seed, Workers: *workers}

@@ -54,7 +54,7 @@ func startProfile(path string) (stop func(), err error) {
 // --resume continues and outHelp what --out receives. On a usage error it
 // prints the usage and returns the exit code (2, or 0 for -h) with ok false.
 func parseExperimentArgs(cmd, usageText, outHelp, what string, args []string, stderr io.Writer) (a experimentArgs, code int, ok bool) {
-	fs := mamlFlagSet(cmd)
+	fs := newFlagSet(cmd)
 	out := fs.String("out", "", outHelp)
 	var sets setFlags
 	fs.Var(&sets, "set", "override `key=value` of the experiment file (repeatable)")
@@ -63,15 +63,15 @@ func parseExperimentArgs(cmd, usageText, outHelp, what string, args []string, st
 	prof := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to `FILE`")
 	sf := AddStoreFlags(fs)
 	usage := flagUsage(usageText, fs)
-	pos, err := mamlParseArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return a, mamlUsageError(stderr, cmd, usage, err), false
+		return a, misuse(stderr, cmd, usage, err), false
 	}
 	if len(pos) != 1 {
-		return a, mamlUsageError(stderr, cmd, usage, fmt.Errorf("want one experiment file, got %d arguments", len(pos))), false
+		return a, misuse(stderr, cmd, usage, fmt.Errorf("want one experiment file, got %d arguments", len(pos))), false
 	}
 	if *out == "" {
-		return a, mamlUsageError(stderr, cmd, usage, errors.New("--out DIR is required")), false
+		return a, misuse(stderr, cmd, usage, errors.New("--out DIR is required")), false
 	}
 	return experimentArgs{File: pos[0], Out: *out, Sets: sets, Resume: *resume, Quiet: *quiet, Store: sf, CPUProfile: *prof}, 0, true
 }

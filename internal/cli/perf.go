@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,27 +70,21 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 		}
 		names = append(names, n)
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fail(stderr, "perf", fmt.Errorf("--cpuprofile: %w", err))
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fail(stderr, "perf", fmt.Errorf("--cpuprofile %s: %w", *cpuProfile, err))
-		}
-		defer pprof.StopCPUProfile()
+	stopProf, err := startProfile(*cpuProfile)
+	if err != nil {
+		return fail(stderr, "perf", err)
 	}
+	defer stopProf()
 	rep, err := perf.Run(perf.Options{Reps: *reps, Only: names, SearchSteps: steps})
 	if err != nil {
 		return fail(stderr, "perf", err)
 	}
 	if *format == "json" {
 		b, err := rep.JSON()
-		if err != nil {
-			return fail(stderr, "perf", err)
+		if err == nil {
+			_, err = stdout.Write(b)
 		}
-		if _, err := stdout.Write(b); err != nil {
+		if err != nil {
 			return fail(stderr, "perf", err)
 		}
 		return 0

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +40,7 @@ flags:
 const DefaultRunSuite = "benchmarks/suites/make-run.yaml"
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := mamlFlagSet("run")
+	fs := newFlagSet("run")
 	methods := fs.String("methods", "maml,fomaml,reptile", "comma-separated `LIST` of methods (units of the suite)")
 	budget := fs.Duration("budget", 60*time.Second, "training wall clock per method")
 	episodes := fs.Int("episodes", 100, "test episodes per method (the standard protocol uses 600)")
@@ -52,12 +51,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	sf := AddStoreFlags(fs)
 	usage := flagUsage(runUsage, fs)
-	pos, err := mamlParseArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return mamlUsageError(stderr, "run", usage, err)
+		return misuse(stderr, "run", usage, err)
 	}
 	if len(pos) > 0 {
-		return mamlUsageError(stderr, "run", usage, fmt.Errorf("unexpected argument %q", pos[0]))
+		return misuse(stderr, "run", usage, fmt.Errorf("unexpected argument %q", pos[0]))
 	}
 	switch {
 	case *budget <= 0:
@@ -73,15 +72,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "run", fmt.Errorf("--suite: %w", err))
 	}
-	var units []suite.Unit
-	for _, m := range strings.Split(*methods, ",") {
-		i := slices.IndexFunc(s.Units, func(u suite.Unit) bool { return u.ID == strings.TrimSpace(m) })
-		if i < 0 {
-			return fail(stderr, "run", fmt.Errorf("--methods %s: not a unit of %s", strings.TrimSpace(m), *suiteFile))
-		}
-		units = append(units, s.Units[i])
+	if err := s.Only(strings.Split(*methods, ",")); err != nil {
+		return fail(stderr, "run", fmt.Errorf("--methods %w", err))
 	}
-	s.Units = units
 	var sets []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -117,7 +110,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	fmt.Fprintf(stderr, "metabench run: %d methods on the embedded Omniglot (5-way 1-shot, %v of training each); runs in %s\n", len(units), *budget, dir)
+	fmt.Fprintf(stderr, "metabench run: %d methods on the embedded Omniglot (5-way 1-shot, %v of training each); runs in %s\n", len(s.Units), *budget, dir)
 	if _, err := suite.Run(ctx, s, opt); err != nil {
 		return fail(stderr, "run", err)
 	}

@@ -43,7 +43,7 @@ const (
 )
 
 func cmdSuite(args []string, stdout, stderr io.Writer) int {
-	fs := mamlFlagSet("suite")
+	fs := newFlagSet("suite")
 	sf := AddStoreFlags(fs)
 	shardArg := fs.String("shard", "", "run shard `i/n` of the suite (default: $"+ShardIndexEnv+" of $"+ShardCountEnv+", else 0/1)")
 	out := fs.String("out", "", "folder of the run folders (default: runs/<suite name>)")
@@ -55,23 +55,23 @@ func cmdSuite(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "table `FORMAT`: text, markdown, csv or json")
 	quiet := fs.Bool("quiet", false, "no progress")
 	usage := flagUsage(suiteUsage, fs)
-	pos, err := mamlParseArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return mamlUsageError(stderr, "suite", usage, err)
+		return misuse(stderr, "suite", usage, err)
 	}
 	if len(pos) != 1 {
-		return mamlUsageError(stderr, "suite", usage, fmt.Errorf("want one suite file, got %d arguments", len(pos)))
+		return misuse(stderr, "suite", usage, fmt.Errorf("want one suite file, got %d arguments", len(pos)))
 	}
 	f, err := reports.ParseFormat(*format)
 	if err != nil {
-		return mamlUsageError(stderr, "suite", usage, fmt.Errorf("--format: %w", err))
+		return misuse(stderr, "suite", usage, fmt.Errorf("--format: %w", err))
 	}
 	if *margin < 0 || *alpha <= 0 || *alpha >= 1 {
-		return mamlUsageError(stderr, "suite", usage, errors.New("--margin must be >= 0 and --alpha in (0, 1)"))
+		return misuse(stderr, "suite", usage, errors.New("--margin must be >= 0 and --alpha in (0, 1)"))
 	}
 	shard, shards, err := parseShard(*shardArg)
 	if err != nil {
-		return mamlUsageError(stderr, "suite", usage, err)
+		return misuse(stderr, "suite", usage, err)
 	}
 	s, err := suite.Load(pos[0])
 	if err != nil {

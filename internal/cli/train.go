@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -25,42 +23,6 @@ uninterrupted run. --set overrides any key of the file (dotted path, e.g.
 
 flags:
 `
-
-// mamlFlagSet returns a silent flag set (errors are reported by the caller).
-func mamlFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-// mamlParseArgs parses flags that may come before or after positional
-// arguments and returns the positional arguments.
-func mamlParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// mamlUsageError prints a one-line usage error and returns exit code 2; -h
-// prints the usage text and returns 0.
-func mamlUsageError(stderr io.Writer, cmd, usage string, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stderr, usage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "metabench %s: %v (run `metabench %s -h`)\n", cmd, err, cmd)
-	return 2
-}
 
 func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	ea, code, ok := parseExperimentArgs("train", trainUsage, "output `DIR` for the checkpoint and record.json (required)", "run", args, stderr)

@@ -119,3 +119,29 @@ func misuse(stderr io.Writer, cmd, usage string, err error) int {
 	fmt.Fprintf(stderr, "metabench %s: %v (run `metabench %s -h`)\n", cmd, err, cmd)
 	return 2
 }
+
+// newFlagSet is a silent flag set: errors are reported by the command, in
+// one line.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseArgs parses flags that may come before or after positional
+// arguments and returns the positional arguments.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
