@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -196,28 +196,7 @@ func Default() Config {
 // Load reads, decodes and validates an experiment file, applying the
 // overrides ("key=value") in order before validation.
 func Load(path string, overrides []string) (*Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c, err := Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c.resolvePaths(filepath.Dir(path))
-	for _, o := range overrides {
-		if err := c.Set(o); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return load(path, overrides, Parse)
 }
 
 // Parse decodes an experiment file strictly onto Default: unknown keys and
@@ -230,20 +209,37 @@ func Parse(b []byte) (*Config, error) {
 	return &c, nil
 }
 
-// cleanYAMLError turns yaml.v3's messages into one line naming the field.
-func cleanYAMLError(err error) error {
+// YAMLError turns yaml.v3's messages into one line naming the field
+// ("line 3: unknown key bogus in Config"); suite files use it too.
+func YAMLError(err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		msgs := make([]string, len(te.Errors))
 		for i, m := range te.Errors {
 			m = strings.Replace(m, "field ", "unknown key ", 1)
-			m = strings.Replace(m, " not found in type config.", " in ", 1)
+			m = notFoundIn.ReplaceAllString(m, " in ")
 			m = strings.Replace(m, "cannot unmarshal !!", "wrong type: cannot decode ", 1)
 			msgs[i] = m
 		}
 		return errors.New(strings.Join(msgs, "; "))
 	}
 	return errors.New(strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
+}
+
+var notFoundIn = regexp.MustCompile(` not found in type [a-z]+\.`)
+
+// ReadFile reads an experiment (or suite) file; a missing file is
+// "PATH: no such file or directory".
+func ReadFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
 }
 
 // Set applies one override "key=value": key is the dotted YAML path of a
@@ -299,12 +295,7 @@ func (c *Config) EvalShots() int {
 // Validate checks ranges and cross-field constraints. The error names the
 // field. The method name is checked by the caller against the registry.
 func (c *Config) Validate() error {
-	type check struct {
-		bad   bool
-		field string
-		msg   string
-	}
-	checks := []check{
+	checks := []fieldCheck{
 		{c.Version != Version, "version", fmt.Sprintf("must be %d", Version)},
 		{c.Method == "", "method", "missing"},
 		{c.Model.Name != "conv4" && !strings.HasPrefix(c.Model.Name, "genotype:"), "model.name", fmt.Sprintf("%q is not a known model (known: conv4, genotype:NAME|FILE[,cells=L][,stem_stride=S])", c.Model.Name)},
@@ -344,26 +335,11 @@ func (c *Config) Validate() error {
 		{c.Eval.Shots < 0, "eval.shots", "must be at least 0 (0: the training shots)"},
 		{c.Eval.ValEpisodes < 0, "eval.val_episodes", "must be at least 0"},
 	}
-	for _, k := range checks {
-		if k.bad {
-			return fmt.Errorf("%s: %s", k.field, k.msg)
-		}
-	}
-	return nil
+	return firstBad(checks)
 }
 
 // Map returns the configuration as a generic map (YAML keys), for records.
-func (c *Config) Map() map[string]any {
-	b, err := yaml.Marshal(c)
-	if err != nil {
-		return nil
-	}
-	var m map[string]any
-	if err := yaml.Unmarshal(b, &m); err != nil {
-		return nil
-	}
-	return m
-}
+func (c *Config) Map() map[string]any { return toMap(c) }
 
 // YAML returns the configuration as an experiment file.
 func (c *Config) YAML() ([]byte, error) {

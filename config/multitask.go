@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -98,7 +97,7 @@ func decodeStrict(b []byte, dst any) error {
 		Version *int `yaml:"version"`
 	}
 	if err := yaml.Unmarshal(b, &head); err != nil {
-		return cleanYAMLError(err)
+		return YAMLError(err)
 	}
 	if head.Version == nil {
 		return errors.New("version: missing (this binary reads version 1)")
@@ -112,7 +111,7 @@ func decodeStrict(b []byte, dst any) error {
 		if errors.Is(err, io.EOF) {
 			return errors.New("empty experiment file")
 		}
-		return cleanYAMLError(err)
+		return YAMLError(err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -143,7 +142,7 @@ func setAt(root any, key, path, val string) error {
 	}
 	nv := reflect.New(f.Type())
 	if err := yaml.Unmarshal([]byte(val), nv.Interface()); err != nil {
-		return fmt.Errorf("--set %s=%s: %v", key, val, cleanYAMLError(err))
+		return fmt.Errorf("--set %s=%s: %v", key, val, YAMLError(err))
 	}
 	f.Set(nv.Elem())
 	return nil
@@ -173,24 +172,7 @@ func ParseMetatrain(b []byte) (*MetatrainFile, error) {
 // LoadMetatrain reads, decodes, overrides ("key=value", in order) and
 // validates a meta-training file.
 func LoadMetatrain(path string, overrides []string) (*MetatrainFile, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	c, err := ParseMetatrain(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c.resolvePaths(filepath.Dir(path))
-	for _, o := range overrides {
-		if err := c.Set(o); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return load(path, overrides, ParseMetatrain)
 }
 
 // Set applies one override "key=value" (e.g. metatrain.iterations=5).
@@ -355,24 +337,7 @@ func ParseAdapt(b []byte) (*AdaptFile, error) {
 
 // LoadAdapt reads, decodes, overrides and validates a transfer file.
 func LoadAdapt(path string, overrides []string) (*AdaptFile, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	c, err := ParseAdapt(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c.resolvePaths(filepath.Dir(path))
-	for _, o := range overrides {
-		if err := c.Set(o); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return load(path, overrides, ParseAdapt)
 }
 
 // Set applies one override "key=value" (e.g. adapt.epochs=2).

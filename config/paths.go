@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 )
@@ -56,4 +57,36 @@ func (c *AdaptFile) resolvePaths(dir string) {
 		c.Targets[i].Path = resolveIn(dir, c.Targets[i].Path)
 	}
 	c.Prior = resolveIn(dir, c.Prior)
+}
+
+// file is what every kind of experiment file can do.
+type file interface {
+	Set(kv string) error
+	Validate() error
+	resolvePaths(dir string)
+}
+
+// load reads path, decodes it with parse, resolves its data paths against
+// its folder, applies the overrides in order and validates it. Errors name
+// the file (or, for an override, the key).
+func load[T file](path string, overrides []string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	b, err := ReadFile(path)
+	if err != nil {
+		return zero, err
+	}
+	c, err := parse(b)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", path, err)
+	}
+	c.resolvePaths(filepath.Dir(path))
+	for _, o := range overrides {
+		if err := c.Set(o); err != nil {
+			return zero, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return zero, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
 }

@@ -2,12 +2,8 @@ package config
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // SearchFile is an architecture-search experiment file (metabench search):
@@ -98,24 +94,7 @@ func DefaultSearch() Search {
 // LoadSearch reads, decodes and validates a search experiment file,
 // applying the overrides ("key=value") in order before validation.
 func LoadSearch(path string, overrides []string) (*SearchFile, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	c, err := ParseSearch(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c.Config.resolvePaths(filepath.Dir(path))
-	for _, o := range overrides {
-		if err := c.Set(o); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return load(path, overrides, ParseSearch)
 }
 
 // ParseSearch decodes a search file strictly onto the defaults.
@@ -157,12 +136,7 @@ func (c *SearchFile) Validate() error {
 		return err
 	}
 	s := c.Search
-	type check struct {
-		bad   bool
-		field string
-		msg   string
-	}
-	checks := []check{
+	checks := []fieldCheck{
 		{s.Variant != "exact" && s.Variant != "fd" && s.Variant != "first-order" && s.Variant != "reptile", "search.variant", fmt.Sprintf("%q is not exact, fd, first-order or reptile", s.Variant)},
 		{s.Relaxation != "gumbel" && s.Relaxation != "softmax", "search.relaxation", fmt.Sprintf("%q is not gumbel or softmax", s.Relaxation)},
 		{s.Relaxation == "gumbel" && (s.TauMin <= 0 || s.TauMax < s.TauMin), "search.tau_min", "want 0 < tau_min <= tau_max"},
@@ -190,25 +164,10 @@ func (c *SearchFile) Validate() error {
 		{s.Final.StemStride != 1 && s.Final.StemStride != 2, "search.final.stem_stride", "must be 1 or 2"},
 	}
 	for _, r := range s.Network.Reductions {
-		checks = append(checks, check{r < 0 || r >= s.Network.Cells, "search.network.reductions", fmt.Sprintf("cell %d does not exist in %d cells", r, s.Network.Cells)})
+		checks = append(checks, fieldCheck{r < 0 || r >= s.Network.Cells, "search.network.reductions", fmt.Sprintf("cell %d does not exist in %d cells", r, s.Network.Cells)})
 	}
-	for _, k := range checks {
-		if k.bad {
-			return fmt.Errorf("%s: %s", k.field, k.msg)
-		}
-	}
-	return nil
+	return firstBad(checks)
 }
 
 // Map returns the file as a generic map (YAML keys), for records.
-func (c *SearchFile) Map() map[string]any {
-	b, err := yaml.Marshal(c)
-	if err != nil {
-		return nil
-	}
-	var m map[string]any
-	if err := yaml.Unmarshal(b, &m); err != nil {
-		return nil
-	}
-	return m
-}
+func (c *SearchFile) Map() map[string]any { return toMap(c) }

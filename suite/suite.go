@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -84,13 +83,9 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // experiment file present and valid with the unit's overrides and seeds. Every
 // error is one line naming the file and the key.
 func Load(path string) (*Suite, error) {
-	b, err := os.ReadFile(path)
+	b, err := config.ReadFile(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	s, err := parse(b)
 	if err != nil {
@@ -111,24 +106,9 @@ func parse(b []byte) (*Suite, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty suite file")
 		}
-		return nil, cleanYAML(err)
+		return nil, config.YAMLError(err)
 	}
 	return &s, nil
-}
-
-// cleanYAML makes yaml.v3's messages one line naming the key.
-func cleanYAML(err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs := make([]string, len(te.Errors))
-		for i, m := range te.Errors {
-			m = strings.Replace(m, "field ", "unknown key ", 1)
-			m = strings.Replace(m, " not found in type suite.", " in ", 1)
-			msgs[i] = m
-		}
-		return errors.New(strings.Join(msgs, "; "))
-	}
-	return errors.New(strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
 }
 
 // check validates the suite and loads every unit's experiment file.
