@@ -291,6 +291,13 @@ type AdaptSetup struct {
 	EvalSamples int     `yaml:"eval_samples"` // Gumbel samples averaged when scoring (0 = noise-free softmax(α/τ))
 	Frozen      bool    `yaml:"frozen"`       // also adapt with α frozen (Figure 4 ablation)
 	Rule        string  `yaml:"rule"`         // genotype decoding: base or darts
+	// Noise trains each step on a Gumbel sample softmax((α+g)/τ) (gumbel) or
+	// on the noise-free softmax(α/τ) that scoring uses (none).
+	Noise string `yaml:"noise"`
+	// Tau is the adaptation's temperature; 0 takes the prior's final one.
+	Tau float64 `yaml:"tau"`
+	// Schedule of the learning rates over the adaptation: constant or cosine.
+	Schedule string `yaml:"schedule"`
 }
 
 // FinalSetup is the training of the final networks (scaled-down SPEC 6.1).
@@ -320,7 +327,7 @@ func DefaultAdapt() AdaptFile {
 	return AdaptFile{
 		Version: Version,
 		Adapt: AdaptSetup{Epochs: 6, Batch: 64, InnerLR: 0.025, InnerLRArch: 0.025, Momentum: 0.9,
-			WeightDecay: 3e-4, Clip: 5, EvalBatch: 500, Frozen: true, Rule: "base"},
+			WeightDecay: 3e-4, Clip: 5, EvalBatch: 500, Frozen: true, Rule: "base", Noise: "gumbel", Schedule: "constant"},
 		Final: FinalSetup{Cells: 20, Channels: 40, StemStride: 1, Auxiliary: true, DropPath: 0.2, Epochs: 600, Batch: 96,
 			LR: 0.025, Momentum: 0.9, WeightDecay: 3e-4, Clip: 5, EvalBatch: 500, Baselines: []string{"darts-v2"}},
 	}
@@ -362,6 +369,9 @@ func (c *AdaptFile) Validate() error {
 		{a.EvalBatch < 1, "adapt.eval_batch", "must be at least 1"},
 		{a.EvalSamples < 0, "adapt.eval_samples", "must be at least 0"},
 		{a.Rule != "base" && a.Rule != "darts", "adapt.rule", fmt.Sprintf("%q is not base or darts", a.Rule)},
+		{a.Noise != "gumbel" && a.Noise != "none", "adapt.noise", fmt.Sprintf("%q is not gumbel or none", a.Noise)},
+		{a.Tau < 0, "adapt.tau", "must be 0 (the prior's) or above"},
+		{a.Schedule != "constant" && a.Schedule != "cosine", "adapt.schedule", fmt.Sprintf("%q is not constant or cosine", a.Schedule)},
 		{f.Cells < 1, "final.cells", "must be at least 1"},
 		{f.Channels < 2 || f.Channels%2 != 0, "final.channels", "must be an even number of at least 2"},
 		{f.StemStride != 1 && f.StemStride != 2, "final.stem_stride", "must be 1 or 2"},

@@ -204,8 +204,8 @@ func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.R
 		r := runs[i]
 		d := byName[r.target]
 		h, _ := net.HeadFor(d.cfg.Size)
-		in := multitask.Inner{Relax: ck.Relax, Tau: ck.Tau, EtaW: a.InnerLR, EtaA: a.InnerLRArch, Momentum: a.Momentum,
-			WeightDecay: a.WeightDecay, Clip: a.Clip, Batch: a.Batch}
+		in := multitask.Inner{Relax: ck.Relax, Tau: adaptTau(cfg, ck), EtaW: a.InnerLR, EtaA: a.InnerLRArch, Momentum: a.Momentum,
+			WeightDecay: a.WeightDecay, Clip: a.Clip, Batch: a.Batch, NoNoise: a.Noise == "none", Cosine: a.Schedule == "cosine"}
 		if r.frozen {
 			in.EtaA = 0
 		}
@@ -310,7 +310,7 @@ func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.R
 		recs = append(recs, finalRecord(cfg, byName[row.Target], row, env, started))
 	}
 	all := map[string]any{
-		"prior": cfg.Prior, "prior_genotype": priorG.String(), "prior_meta_train_sec": ck.TrainSec, "tau": ck.Tau,
+		"prior": cfg.Prior, "prior_genotype": priorG.String(), "prior_meta_train_sec": ck.TrainSec, "tau": adaptTau(cfg, ck), "prior_tau": ck.Tau,
 		"relaxation": ck.Relax.Kind, "adapt_wall_sec": adaptWall, "wall_sec": time.Since(started).Seconds(),
 		"cpu_sec": cpuSeconds() - cpu0, "figures": figs, "rows": rows, "config": cfg.Map(), "adaptations": adaptSummaries(runs),
 	}
@@ -511,7 +511,7 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 			CI95: normalCI(p.Accuracy, d.test.N), Loss: p.Loss})
 	}
 	rec.Extra = map[string]any{"target": d.cfg.Name, "frozen_arch": r.frozen, "genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs,
-		"adapt_sec": r.res.TrainSec, "prior": cfg.Prior, "tau": ck.Tau, "x_axis": "adaptation epochs (Step)",
+		"adapt_sec": r.res.TrainSec, "prior": cfg.Prior, "tau": adaptTau(cfg, ck), "noise": cfg.Adapt.Noise, "schedule": cfg.Adapt.Schedule, "x_axis": "adaptation epochs (Step)",
 		"choices": []string{
 			"SPEC 3.6: inner optimiser of variant B (SGD momentum, weight decay on weights, clip) for adapt.epochs passes, at the prior's final temperature",
 			"test accuracy with noise-free softmax(alpha/tau) architecture weights and batch statistics per evaluation batch",
@@ -537,4 +537,13 @@ func finalRecord(cfg *config.AdaptFile, d *targetData, row *finalRow, env report
 		"error_ci95_wilson": []float64{row.Lo, row.Hi}, "cost": row.Cost, "cost_sec": row.CostSec,
 		"scaled_down": fmt.Sprintf("%d cells, C=%d, stem stride %d, %d epochs on %d images (paper: 20 cells, C=40, 600 epochs on 50k)", f.Cells, f.Channels, f.StemStride, f.Epochs, d.finalTrain.N)}
 	return rec
+}
+
+// adaptTau is the temperature of the adaptation: adapt.tau, else the
+// prior's final one.
+func adaptTau(cfg *config.AdaptFile, ck *multitask.Checkpoint) float64 {
+	if cfg.Adapt.Tau > 0 {
+		return cfg.Adapt.Tau
+	}
+	return ck.Tau
 }

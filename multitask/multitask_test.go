@@ -295,3 +295,53 @@ func TestTrainFinal(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 }
+
+// TestAdaptNoNoiseTrainsTheScoredNetwork: with NoNoise a step sees the
+// noise-free softmax(α/τ) that Predict scores, so the loss before the first
+// step does not depend on the generator (a Gumbel step's does); Cosine
+// anneals the learning rates over the steps.
+func TestAdaptNoNoiseTrainsTheScoredNetwork(t *testing.T) {
+	n := tinyNet(t)
+	theta := n.Init(rand.New(rand.NewPCG(2, 2)))
+	data := patterns(20, 8, 11)
+	in := Inner{Relax: search.Relaxation{Kind: search.RelaxGumbel}, Tau: 0.1, EtaW: 0.05, EtaA: 0.05, Momentum: 0.9, Batch: 20}
+	first := func(in Inner, seed uint64) float64 {
+		a, err := n.Adapt(theta, 0, data, in, 1, rand.New(rand.NewPCG(seed, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Losses[0]
+	}
+	if first(in, 1) == first(in, 2) {
+		t.Fatal("Gumbel steps: the first loss does not depend on the noise")
+	}
+	in.NoNoise = true
+	if first(in, 1) != first(in, 2) {
+		t.Fatal("NoNoise: the first loss depends on the generator")
+	}
+	// Cosine over 2 steps: the first at the full rate, the second at
+	// η/2·(1+cos(π/2)) = η/2; without momentum and decay the second step
+	// moves Ψ half as far as a constant-rate second step does.
+	in.Momentum = 0
+	run := func(steps int, cosine bool) []*tensor.Tensor[float32] {
+		in.Cosine = cosine
+		a, err := n.Adapt(theta, 0, data, in, steps, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Psi
+	}
+	one, constant, cosine := run(1, false), run(2, false), run(2, true)
+	i := n.TaskTensors(0)[0]
+	moved := false
+	for j := range one[i].Data {
+		dc, dk := float64(constant[i].Data[j]-one[i].Data[j]), float64(cosine[i].Data[j]-one[i].Data[j])
+		if math.Abs(dk-dc/2) > 1e-5+1e-3*math.Abs(dc) {
+			t.Fatalf("value %d: cosine second step %g, constant %g: want half", j, dk, dc)
+		}
+		moved = moved || dc != 0
+	}
+	if !moved {
+		t.Fatal("the second step moved nothing")
+	}
+}

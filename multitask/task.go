@@ -58,6 +58,13 @@ type Inner struct {
 	WeightDecay float64
 	Clip        float64 // max global norm of the weight gradients (0 = off)
 	Batch       int     // minibatch size
+	// NoNoise trains with the noise-free architecture weights softmax(α/τ),
+	// the network Predict scores without Eval.Samples, instead of one Gumbel
+	// sample softmax((α+g)/τ) per step.
+	NoNoise bool
+	// Cosine anneals both learning rates as η/2·(1+cos(π t/T)) over the T
+	// steps of the call (SPEC 6.3); otherwise they are constant.
+	Cosine bool
 }
 
 // Validate checks the settings.
@@ -167,8 +174,12 @@ func (m *Net) adaptObserved(theta []*tensor.Tensor[float32], h int, data *Images
 			bi[k] = perm[pos]
 			pos++
 		}
+		if in.Cosine && steps > 0 {
+			f := 0.5 * (1 + math.Cos(math.Pi*float64(t)/float64(steps)))
+			optW.LR, optA.LR = in.EtaW*f, in.EtaA*f
+		}
 		var g [2]*tensor.Tensor[float32]
-		if in.Relax.Kind == search.RelaxGumbel {
+		if in.Relax.Kind == search.RelaxGumbel && !in.NoNoise {
 			g = [2]*tensor.Tensor[float32]{search.GumbelNoise[float32](rng, genotype.NumEdges, J), search.GumbelNoise[float32](rng, genotype.NumEdges, J)}
 		}
 		x, y := data.batch(bi)
