@@ -65,23 +65,29 @@ func dsnPassword(dsn string) string {
 	return u.Query().Get("password")
 }
 
-// redactedError hides a password that a driver message might carry, while
-// errors.Is and errors.As still see the original error.
+// redactedError is an error as one line without a password that a driver
+// message might carry (pgx joins the failures of several connection
+// attempts with newlines), while errors.Is and errors.As still see the
+// original error.
 type redactedError struct {
 	err    error
 	secret string
 }
 
 func (e *redactedError) Error() string {
-	return strings.ReplaceAll(e.err.Error(), e.secret, maskedPassword)
+	msg := e.err.Error()
+	if e.secret != "" {
+		msg = strings.ReplaceAll(msg, e.secret, maskedPassword)
+	}
+	return strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")
 }
 
 func (e *redactedError) Unwrap() error { return e.err }
 
-// redact wraps err so that its text never contains secret.
+// redact wraps err so that its text is one line that never contains secret.
 func redact(err error, secret string) error {
-	if err == nil || secret == "" {
-		return err
+	if err == nil {
+		return nil
 	}
 	return &redactedError{err: err, secret: secret}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/metabench/metabench/store/storetest"
 )
 
 func TestIsDSNAndRedact(t *testing.T) {
@@ -54,7 +56,7 @@ func assertOneMaskedLine(t *testing.T, err error, dsn string, secrets ...string)
 }
 
 func TestPostgresBadInputIsOneMaskedLine(t *testing.T) {
-	good := freshPGDatabase(t)
+	good := storetest.FreshPG(t)
 	secret := dsnPassword(good)
 	require.NotEmpty(t, secret, "the test server must require a password")
 	u, _ := url.Parse(good)
@@ -78,12 +80,12 @@ func TestPostgresBadInputIsOneMaskedLine(t *testing.T) {
 		assertOneMaskedLine(t, err, dsn, "Parse-Pass")
 	})
 	t.Run("missing database", func(t *testing.T) {
-		dsn := withDatabase(t, good, "no_such_db")
+		dsn := storetest.WithDatabase(t, good, "no_such_db")
 		_, err := Open(dsn)
 		assertOneMaskedLine(t, err, dsn, secret)
 	})
 	t.Run("a database that is not ours", func(t *testing.T) {
-		db := pgAdmin(t, good)
+		db := storetest.Admin(t, good)
 		_, err := db.Exec(`CREATE TABLE people (name TEXT); INSERT INTO people VALUES ('ada')`)
 		require.NoError(t, err)
 		_, err = Open(good)
@@ -104,7 +106,7 @@ func TestPostgresBadInputIsOneMaskedLine(t *testing.T) {
 }
 
 func TestPostgresPasswordNeverRecorded(t *testing.T) {
-	dsn := freshPGDatabase(t)
+	dsn := storetest.FreshPG(t)
 	secret := dsnPassword(dsn)
 	s := openT(t, dsn)
 	assert.NotContains(t, s.Path(), secret)
@@ -151,8 +153,8 @@ func TestPostgresKilledConnectionLeavesNoPartialRun(t *testing.T) {
 	}{{"killed once, the retry writes it whole", 1}, {"killed every time, nothing written", 100}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			dsn := freshPGDatabase(t)
-			admin := pgAdmin(t, dsn)
+			dsn := storetest.FreshPG(t)
+			admin := storetest.Admin(t, dsn)
 			s := openT(t, dsn)
 			killed := 0
 			s.hookInTx = func(ctx context.Context, tx *sql.Tx, attempt int) error {
@@ -193,7 +195,7 @@ func TestPostgresKilledConnectionLeavesNoPartialRun(t *testing.T) {
 }
 
 func TestPostgresManyOpenersOfAnEmptyDatabase(t *testing.T) {
-	dsn := freshPGDatabase(t)
+	dsn := storetest.FreshPG(t)
 	errs := make(chan error, 8)
 	for range 8 {
 		go func() {

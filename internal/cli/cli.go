@@ -38,6 +38,7 @@ func commands() map[string]command {
 		"run":       {"the main job: train, evaluate and tabulate on the embedded data", cmdRun},
 		"metatrain": {"multi-task meta-training of the search network over 10-class task streams", cmdMetatrain},
 		"adapt":     {"adapt a multi-task prior to an unseen dataset, derive and train genotypes", cmdAdapt},
+		"store":     {"results-store maintenance: `store copy --from A --to B`", cmdStore},
 	}
 }
 

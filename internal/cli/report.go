@@ -60,12 +60,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	default:
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--kind %q: want train, eval or search", *kind))
 	}
-	path := ResolveStorePath(*storePath, "")
-	s, err := openExistingStore(path)
+	s, err := openExistingStore(ResolveStorePath(*storePath, ""))
 	if err != nil {
 		return fail(stderr, "report", err)
 	}
 	defer s.Close()
+	path := s.Path() // a DSN's password masked
 	recs, err := s.List(context.Background(), store.Filter{
 		Method: *method, Label: *label, Kind: *kind, Dataset: *dataset, Ways: *ways, Shots: *shots, Limit: *limit,
 	})
