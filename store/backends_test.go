@@ -32,4 +32,3 @@ func forBackends(t *testing.T, fn func(t *testing.T, b backend)) {
 		t.Run(b.name, func(t *testing.T) { fn(t, b) })
 	}
 }
-
