@@ -7,7 +7,10 @@
 #                                        debian:bookworm-slim)
 #   localhost/metabench-go:bookworm      the same with gcc and this machine's
 #                                        Go toolchain (stands in for
-#                                        golang:1.26-bookworm)
+#                                        golang:1.26-bookworm), trusting the
+#                                        extra CAs this machine trusts
+#                                        (/usr/local/share/ca-certificates:
+#                                        a TLS-inspecting proxy's, say)
 # then:
 #   podman build --isolation chroot -f deploy/Dockerfile \
 #     --build-arg GO_IMAGE=localhost/metabench-go:bookworm \
@@ -19,18 +22,23 @@ goroot=$(go env GOROOT)
 work=$(mktemp -d "${TMPDIR:-/tmp}/metabench-bases.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-debootstrap --variant=minbase bookworm "$work/root" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
-	{ tail -20 "$work/debootstrap.log" >&2; exit 1; }
-rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
-tar -C "$work/root" -c . | "$builder" import - localhost/metabench-debian:bookworm >/dev/null
-rm -rf "$work/root"
+if [ -z "$("$builder" images -q localhost/metabench-debian:bookworm 2>/dev/null)" ]; then
+	debootstrap --variant=minbase bookworm "$work/root" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+		{ tail -20 "$work/debootstrap.log" >&2; exit 1; }
+	rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
+	tar -C "$work/root" -c . | "$builder" import - localhost/metabench-debian:bookworm >/dev/null
+	rm -rf "$work/root"
+fi
 
-mkdir "$work/ctx"
+mkdir -p "$work/ctx/ca"
 cp -a "$goroot" "$work/ctx/go"
+cp /usr/local/share/ca-certificates/*.crt "$work/ctx/ca/" 2>/dev/null || true
 cat >"$work/ctx/Containerfile" <<'DOCKERFILE'
 FROM localhost/metabench-debian:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev ca-certificates git \
  && rm -rf /var/lib/apt/lists/*
+COPY ca/ /usr/local/share/ca-certificates/
+RUN update-ca-certificates
 COPY go /usr/local/go
 ENV PATH=/usr/local/go/bin:/root/go/bin:$PATH GOTOOLCHAIN=local
 DOCKERFILE

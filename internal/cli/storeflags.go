@@ -58,10 +58,8 @@ func (f *StoreFlags) Save(rec *reports.Record, experimentStore string) (string, 
 		rec.Label = f.Label
 	}
 	path := ResolveStorePath(f.Path, experimentStore)
-	if err := store.SaveRecord(path, rec); err != nil {
-		return store.Redact(path), err
-	}
-	return store.Redact(path), nil
+	err := store.SaveRecord(path, rec)
+	return store.Redact(path), err
 }
 
 // openExistingStore opens a store for reading, refusing to create one: a
