@@ -221,7 +221,7 @@ func TestBenchmarks(t *testing.T) {
 	var files []string
 	for _, m := range []string{"maml", "fomaml", "reptile"} {
 		for _, dir := range []string{"", "30min"} {
-			f, err := filepath.Glob(filepath.Join("..", "..", "benchmarks", dir, "*-"+m+".yaml"))
+			f, err := filepath.Glob(filepath.Join("..", "benchmarks", dir, "*-"+m+".yaml"))
 			if err != nil {
 				t.Fatal(err)
 			}
