@@ -33,7 +33,7 @@ no_server() {
 }
 
 pg_bin() {
-	ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+	{ ls -d /usr/lib/postgresql/*/bin 2>/dev/null || true; } | sort -V | tail -n 1
 }
 
 bin=$(pg_bin)
