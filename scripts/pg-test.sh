@@ -66,7 +66,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+# A fixed password and, when free, a fixed port keep the DSN the same from
+# run to run, so that `go test` can cache the results of unchanged packages
+# (it keys them on the environment they read). The cluster listens on
+# 127.0.0.1 only and lives as long as COMMAND.
+password=${METABENCH_TEST_PG_PASSWORD:-metabench-test-pw}
 printf '%s\n' "$password" >"$dir/pwfile"
 mkdir "$dir/data" "$dir/socket"
 if [ "$(id -u)" -eq 0 ]; then
@@ -79,8 +83,9 @@ rm -f "$dir/pwfile"
 
 # A throwaway cluster: durability is not what the tests check.
 started=""
-for _ in 1 2 3 4 5 6 7 8; do
-	port=$((20000 + RANDOM % 30000))
+for try in 1 2 3 4 5 6 7 8; do
+	port=54329
+	[ "$try" -eq 1 ] || port=$((20000 + RANDOM % 30000))
 	if as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
 		-o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
 		start >/dev/null 2>&1; then

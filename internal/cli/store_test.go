@@ -97,6 +97,26 @@ func TestPostgresBadStoreIsOneMaskedLine(t *testing.T) {
 	assert.Zero(t, n)
 }
 
+func TestPostgresNewerSchemaIsRefused(t *testing.T) {
+	dsn := storetest.FreshPG(t)
+	require.NoError(t, store.SaveRecord(dsn, storeTestRecord("r", "", 1, []float64{0.5})))
+	_, err := storetest.Admin(t, dsn).Exec(`INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'future', 'now')`)
+	require.NoError(t, err)
+	out := filepath.Join(t.TempDir(), "out.db")
+	for _, args := range [][]string{
+		{"report", "--store", dsn},
+		{"compare", "--store", dsn, "--baseline", "r", "--candidate", "r"},
+		{"store", "copy", "--from", dsn, "--to", out},
+	} {
+		code, _, errOut := runCLI(args...)
+		assert.Equal(t, 1, code, args)
+		assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+		assert.Contains(t, errOut, "newer than this binary")
+		assert.Contains(t, errOut, store.Redact(dsn))
+	}
+	assert.NoFileExists(t, out, "nothing written")
+}
+
 func TestSaveToPostgresPrintsMaskedStore(t *testing.T) {
 	dsn := storetest.FreshPG(t)
 	fs := newFlagSet("train")
