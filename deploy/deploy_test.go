@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/metabench/metabench/internal/cli"
+	"github.com/metabench/metabench/store"
+	"github.com/metabench/metabench/store/storetest"
 )
 
 // The shard contract of `metabench suite`: --shard i/n, or, without the
@@ -40,15 +43,6 @@ func readStrict(t *testing.T, path string, out any) {
 	require.NoError(t, yaml.UnmarshalStrict(b, out), path)
 }
 
-func job(t *testing.T) *batchv1.Job {
-	t.Helper()
-	var j batchv1.Job
-	readStrict(t, "job.yaml", &j)
-	require.Equal(t, "batch/v1", j.APIVersion)
-	require.Equal(t, "Job", j.Kind)
-	return &j
-}
-
 func envOf(c corev1.Container) map[string]corev1.EnvVar {
 	m := map[string]corev1.EnvVar{}
 	for _, e := range c.Env {
@@ -57,90 +51,184 @@ func envOf(c corev1.Container) map[string]corev1.EnvVar {
 	return m
 }
 
-// expand resolves Kubernetes' $(VAR) references in s against env, as the
-// kubelet does for a container's command and args; unresolved references
-// are an error.
-func expand(t *testing.T, s string, env map[string]corev1.EnvVar, secrets map[string]string) string {
-	t.Helper()
-	return regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`).ReplaceAllStringFunc(s, func(ref string) string {
-		name := ref[2 : len(ref)-1]
-		e, ok := env[name]
-		require.True(t, ok, "%s refers to %s, which the container does not define", s, name)
-		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-			v, ok := secrets[e.ValueFrom.SecretKeyRef.Name+"/"+e.ValueFrom.SecretKeyRef.Key]
-			require.True(t, ok, "secret %s key %s not in secret.example.yaml", e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key)
-			return v
-		}
-		return e.Value
-	})
+var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+// suiteJob is what checkJob learnt of a valid suite Job.
+type suiteJob struct {
+	argv      []string // the command line, $(VAR) expanded (the DSN from the Secret)
+	suiteFile string   // the suite file, relative to the repository root
 }
 
-func TestJobIsAnIndexedSuiteWithShardsAndSecret(t *testing.T) {
-	j := job(t)
-	require.NotNil(t, j.Spec.CompletionMode)
-	assert.Equal(t, batchv1.IndexedCompletion, *j.Spec.CompletionMode)
-	require.NotNil(t, j.Spec.Completions)
-	n := int(*j.Spec.Completions)
-	require.Positive(t, n)
-	require.NotNil(t, j.Spec.Parallelism)
-	assert.LessOrEqual(t, int(*j.Spec.Parallelism), n)
-	assert.Equal(t, corev1.RestartPolicyNever, j.Spec.Template.Spec.RestartPolicy)
-	require.Len(t, j.Spec.Template.Spec.Containers, 1)
-	c := j.Spec.Template.Spec.Containers[0]
+// checkJob lists what is wrong with j as a suite Job whose DSN comes from
+// secret, and returns what it runs.
+func checkJob(j *batchv1.Job, secret *corev1.Secret) (suiteJob, []string) {
+	var sj suiteJob
+	var bad []string
+	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
+	if j.APIVersion != "batch/v1" || j.Kind != "Job" {
+		fail("not a batch/v1 Job: %s %s", j.APIVersion, j.Kind)
+	}
+	spec := j.Spec
+	if spec.CompletionMode == nil || *spec.CompletionMode != batchv1.IndexedCompletion {
+		fail("completionMode must be Indexed")
+	}
+	n := 0
+	if spec.Completions == nil || *spec.Completions < 1 {
+		fail("completions must be set (the number of shards)")
+	} else {
+		n = int(*spec.Completions)
+	}
+	if spec.Parallelism != nil && int(*spec.Parallelism) > n {
+		fail("parallelism %d exceeds completions %d", *spec.Parallelism, n)
+	}
+	if spec.Template.Spec.RestartPolicy != corev1.RestartPolicyNever {
+		fail("restartPolicy must be Never (a failed shard is retried as a new pod, per index)")
+	}
+	if len(spec.Template.Spec.Containers) != 1 {
+		fail("want one container, got %d", len(spec.Template.Spec.Containers))
+		return sj, bad
+	}
+	c := spec.Template.Spec.Containers[0]
 	env := envOf(c)
 
 	// Shards: Kubernetes sets the index; the count must equal completions.
-	_, overridden := env[indexEnv]
-	assert.False(t, overridden, "%s is set by Kubernetes in an Indexed Job; do not override it", indexEnv)
-	assert.Equal(t, strconv.Itoa(n), env[shardsEnv].Value, "%s must equal spec.completions", shardsEnv)
+	if _, ok := env[indexEnv]; ok {
+		fail("%s is set by Kubernetes in an Indexed Job; the manifest must not override it", indexEnv)
+	}
+	if env[shardsEnv].Value != strconv.Itoa(n) {
+		fail("%s=%q must equal completions %d", shardsEnv, env[shardsEnv].Value, n)
+	}
 
 	// The DSN comes from the Secret, never from the manifest itself.
 	store := env[cli.StoreEnv]
-	require.NotNil(t, store.ValueFrom, "the store DSN must come from a Secret")
-	require.NotNil(t, store.ValueFrom.SecretKeyRef)
-	assert.Empty(t, store.Value)
-	var secret corev1.Secret
-	readStrict(t, "secret.example.yaml", &secret)
-	assert.Equal(t, secret.Name, store.ValueFrom.SecretKeyRef.Name)
-	dsn, ok := secret.StringData[store.ValueFrom.SecretKeyRef.Key]
-	require.True(t, ok)
-	assert.True(t, strings.HasPrefix(dsn, "postgres://"), dsn)
+	ref := (*corev1.SecretKeySelector)(nil)
+	if store.ValueFrom != nil {
+		ref = store.ValueFrom.SecretKeyRef
+	}
+	dsn := ""
+	switch {
+	case store.Value != "" || ref == nil:
+		fail("%s must come from a Secret (valueFrom.secretKeyRef), not a literal", cli.StoreEnv)
+	case ref.Name != secret.Name:
+		fail("%s reads Secret %q, the Secret is %q", cli.StoreEnv, ref.Name, secret.Name)
+	default:
+		dsn = secret.StringData[ref.Key]
+		if !strings.HasPrefix(dsn, "postgres://") {
+			fail("Secret %s has no postgres:// DSN under key %q", secret.Name, ref.Key)
+		}
+	}
 
 	// The command: metabench suite FILE --store $(METABENCH_STORE), FILE
 	// shipped in the image from benchmarks/suites/.
-	argv := append(append([]string{}, c.Command...), c.Args...)
-	require.GreaterOrEqual(t, len(argv), 5, argv)
-	assert.Equal(t, []string{"metabench", "suite"}, argv[:2])
-	assert.Equal(t, []string{"--store", "$(" + cli.StoreEnv + ")"}, argv[3:5])
-	secrets := map[string]string{secret.Name + "/" + store.ValueFrom.SecretKeyRef.Key: dsn}
-	for i := range argv {
-		argv[i] = expand(t, argv[i], env, secrets)
+	raw := append(append([]string{}, c.Command...), c.Args...)
+	if len(raw) < 5 || raw[0] != "metabench" || raw[1] != "suite" || raw[3] != "--store" || raw[4] != "$("+cli.StoreEnv+")" {
+		fail("command %q is not: metabench suite FILE --store $(%s) ...", raw, cli.StoreEnv)
+		return sj, bad
 	}
-	assert.Equal(t, dsn, argv[4])
-	suiteFile := argv[2]
-	require.True(t, strings.HasPrefix(suiteFile, imageRoot+"benchmarks/suites/"), suiteFile)
-	local := filepath.Join("..", strings.TrimPrefix(suiteFile, imageRoot))
+	for _, a := range raw {
+		a = varRef.ReplaceAllStringFunc(a, func(r string) string {
+			name := r[2 : len(r)-1]
+			e, ok := env[name]
+			switch {
+			case !ok:
+				fail("%s refers to %s, which the container does not define", a, name)
+			case name == cli.StoreEnv:
+				return dsn
+			}
+			return e.Value
+		})
+		sj.argv = append(sj.argv, a)
+	}
+	if !strings.HasPrefix(raw[2], imageRoot+"benchmarks/suites/") {
+		fail("suite file %s is not one the image ships under %sbenchmarks/suites/", raw[2], imageRoot)
+	}
+	sj.suiteFile = strings.TrimPrefix(raw[2], imageRoot)
 
-	// Resources: requests and a memory limit, the limit above the request.
+	// Resources: a cpu and memory request and a memory limit above it.
 	req, lim := c.Resources.Requests, c.Resources.Limits
-	require.False(t, req.Cpu().IsZero(), "cpu request")
-	require.False(t, req.Memory().IsZero(), "memory request")
-	require.False(t, lim.Memory().IsZero(), "memory limit")
-	assert.GreaterOrEqual(t, lim.Memory().Cmp(*req.Memory()), 0)
+	switch {
+	case req.Cpu().IsZero() || req.Memory().IsZero():
+		fail("cpu and memory requests must be set")
+	case lim.Memory().IsZero():
+		fail("a memory limit must be set")
+	case lim.Memory().Cmp(*req.Memory()) < 0:
+		fail("memory limit %s below the request %s", lim.Memory(), req.Memory())
+	}
+	return sj, bad
+}
+
+func shipped(t *testing.T) (*batchv1.Job, *corev1.Secret) {
+	t.Helper()
+	var j batchv1.Job
+	readStrict(t, "job.yaml", &j)
+	var secret corev1.Secret
+	readStrict(t, "secret.example.yaml", &secret)
+	return &j, &secret
+}
+
+func TestJobIsAnIndexedSuiteWithShardsAndSecret(t *testing.T) {
+	j, secret := shipped(t)
+	sj, bad := checkJob(j, secret)
+	require.Empty(t, bad)
+	assert.Equal(t, secret.StringData["dsn"], sj.argv[4], "the DSN reaches --store")
 
 	t.Run("the CLI accepts the command", func(t *testing.T) {
 		var out, errOut bytes.Buffer
 		code := cli.Run([]string{"suite", "-h"}, &out, &errOut)
 		if code == 2 && strings.Contains(errOut.String(), "unknown command") {
 			t.Skipf("`metabench suite` is not registered on this branch (it lands with the suite "+
-				"work); checked so far: command shape, suite path %s, shard variables, DSN from the Secret", local)
+				"work); checked so far: command shape, suite path %s, shard variables, DSN from the Secret", sj.suiteFile)
 		}
 		require.Equal(t, 0, code, errOut.String())
 		usage := errOut.String() + out.String()
 		assert.Contains(t, usage, "--store")
 		assert.Contains(t, usage, "--shard")
-		assert.FileExists(t, local, "the Job's suite file")
+		assert.FileExists(t, filepath.Join("..", sj.suiteFile), "the Job's suite file")
 	})
+}
+
+// TestCheckJobCatchesMistakes breaks the shipped Job one way at a time.
+func TestCheckJobCatchesMistakes(t *testing.T) {
+	for name, breakIt := range map[string]func(j *batchv1.Job, s *corev1.Secret){
+		"not indexed":           func(j *batchv1.Job, _ *corev1.Secret) { m := batchv1.NonIndexedCompletion; j.Spec.CompletionMode = &m },
+		"shards != completions": func(j *batchv1.Job, _ *corev1.Secret) { *j.Spec.Completions = 7 },
+		"index overridden": func(j *batchv1.Job, _ *corev1.Secret) {
+			c := &j.Spec.Template.Spec.Containers[0]
+			c.Env = append(c.Env, corev1.EnvVar{Name: indexEnv, Value: "0"})
+		},
+		"DSN literal": func(j *batchv1.Job, s *corev1.Secret) {
+			c := &j.Spec.Template.Spec.Containers[0]
+			for i := range c.Env {
+				if c.Env[i].Name == cli.StoreEnv {
+					c.Env[i] = corev1.EnvVar{Name: cli.StoreEnv, Value: s.StringData["dsn"]}
+				}
+			}
+		},
+		"other secret": func(_ *batchv1.Job, s *corev1.Secret) { s.Name = "elsewhere" },
+		"no --store":   func(j *batchv1.Job, _ *corev1.Secret) { j.Spec.Template.Spec.Containers[0].Args[2] = "--label" },
+		"not a suite":  func(j *batchv1.Job, _ *corev1.Secret) { j.Spec.Template.Spec.Containers[0].Args[0] = "train" },
+		"suite elsewhere": func(j *batchv1.Job, _ *corev1.Secret) {
+			j.Spec.Template.Spec.Containers[0].Args[1] = "/tmp/nightly.yaml"
+		},
+		"undefined variable": func(j *batchv1.Job, _ *corev1.Secret) {
+			c := &j.Spec.Template.Spec.Containers[0]
+			c.Args = append(c.Args, "--label", "$(NOPE)")
+		},
+		"no memory limit": func(j *batchv1.Job, _ *corev1.Secret) {
+			delete(j.Spec.Template.Spec.Containers[0].Resources.Limits, corev1.ResourceMemory)
+		},
+		"restarts in place": func(j *batchv1.Job, _ *corev1.Secret) {
+			j.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			j, secret := shipped(t)
+			breakIt(j, secret)
+			_, bad := checkJob(j, secret)
+			assert.NotEmpty(t, bad)
+			t.Log(bad)
+		})
+	}
 }
 
 func TestDockerfileBuildsTheOpenBLASBinary(t *testing.T) {
@@ -160,7 +248,8 @@ func TestDockerfileBuildsTheOpenBLASBinary(t *testing.T) {
 	assert.Contains(t, df, `ENTRYPOINT ["metabench"]`)
 	assert.Regexp(t, `(?m)^USER 10001$`, df)
 	assert.Contains(t, df, "COPY benchmarks "+imageRoot+"benchmarks", "the Job's suite files are in the image")
-	assert.Equal(t, int64(10001), *job(t).Spec.Template.Spec.SecurityContext.RunAsUser)
+	j, _ := shipped(t)
+	assert.Equal(t, int64(10001), *j.Spec.Template.Spec.SecurityContext.RunAsUser)
 }
 
 // builder is the first container builder found on PATH.
@@ -211,10 +300,33 @@ func TestImageBuilds(t *testing.T) {
 		t.Logf("%s %s: %v", filepath.Base(b), strings.Join(args, " "), time.Since(start).Round(time.Second))
 	}
 	build("deploy/Dockerfile", "localhost/metabench:test")
-	// Run the binary inside the image: a build step of an image FROM it
-	// (works with chroot isolation, where `run` needs cgroups).
+	// Run the binary inside the image: build steps of an image FROM it
+	// (they run with chroot isolation, where `run` needs cgroups). With a
+	// PostgreSQL test server, one short training inside the image writes
+	// its record to a fresh database, as a shard of the Job would.
+	dsn := ""
+	if os.Getenv(storetest.PGEnv) != "" {
+		dsn = storetest.FreshPG(t)
+	}
 	probe := filepath.Join(t.TempDir(), "Containerfile")
-	require.NoError(t, os.WriteFile(probe, []byte("FROM localhost/metabench:test\n"+
-		"RUN metabench help 2>&1 | grep -q 'store ' && ldd /usr/local/bin/metabench | grep -q libopenblas && echo image-ok\n"), 0o644))
-	build(probe, "localhost/metabench-probe:test")
+	require.NoError(t, os.WriteFile(probe, []byte(`FROM localhost/metabench:test
+RUN metabench help 2>&1 | grep -q 'store ' && ldd /usr/local/bin/metabench | grep -q libopenblas
+ARG DSN
+RUN if [ -n "$DSN" ]; then metabench train `+imageRoot+`benchmarks/30min/omniglot-5w1s-maml.yaml --out /work/e2e \
+    --quiet --set iterations=10 --set eval.episodes=20 --store "$DSN" --label image-e2e; fi
+`), 0o644))
+	build(probe, "localhost/metabench-probe:test", "--build-arg", "DSN="+dsn)
+	t.Cleanup(func() { _ = exec.Command(b, "rmi", "-f", "localhost/metabench-probe:test").Run() })
+	if dsn == "" {
+		t.Logf("no $%s: the image's binary was not run against PostgreSQL", storetest.PGEnv)
+		return
+	}
+	s, err := store.OpenExisting(dsn)
+	require.NoError(t, err)
+	defer s.Close()
+	rec, err := s.Latest(t.Context(), "image-e2e")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(rec.Env.GemmPath, "openblas"), rec.Env.GemmPath)
+	assert.Equal(t, 10, rec.Iters)
+	t.Logf("record %s from inside the image: %.2f%% on %d episodes, gemm %s", rec.RunID, 100*rec.Summary.Mean, rec.Summary.N, rec.Env.GemmPath)
 }
