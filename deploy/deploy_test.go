@@ -276,6 +276,7 @@ func TestImageBuilds(t *testing.T) {
 	if b == "" {
 		t.Skip("no container builder here: none of podman, buildah or docker is on PATH")
 	}
+	dsn := "" // a test database for the image's binary, set below
 	build := func(file, tag string, extra ...string) {
 		t.Helper()
 		args := []string{"build", "-f", file, "-t", tag}
@@ -296,15 +297,18 @@ func TestImageBuilds(t *testing.T) {
 		cmd.Dir = ".."
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "%s %s:\n%s", b, strings.Join(args, " "), out)
-		t.Logf("%s %s: %v", filepath.Base(b), strings.Join(args, " "), time.Since(start).Round(time.Second))
+		shown := strings.Join(args, " ")
+		if dsn != "" {
+			shown = strings.ReplaceAll(shown, dsn, store.Redact(dsn))
+		}
+		require.NoError(t, err, "%s %s:\n%s", b, shown, out)
+		t.Logf("%s %s: %v", filepath.Base(b), shown, time.Since(start).Round(time.Second))
 	}
 	build("deploy/Dockerfile", "localhost/metabench:test")
 	// Run the binary inside the image: build steps of an image FROM it
 	// (they run with chroot isolation, where `run` needs cgroups). With a
 	// PostgreSQL test server, one short training inside the image writes
 	// its record to a fresh database, as a shard of the Job would.
-	dsn := ""
 	if os.Getenv(storetest.PGEnv) != "" {
 		dsn = storetest.FreshPG(t)
 	}
