@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -169,7 +170,7 @@ func (s *Store) Add(ctx context.Context, rec *reports.Record) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("store %s: %w", s.path, err)
 	}
-	args := append(st.run, time.Now().UTC().Format(time.RFC3339Nano))
+	args := append(slices.Clone(st.run), time.Now().UTC().Format(time.RFC3339Nano))
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
 	insertRun := s.d.q(`INSERT INTO runs (` + runColumns + `, inserted_at) VALUES (` + marks +
 		`) ON CONFLICT (run_id) DO NOTHING RETURNING id`)
