@@ -1,6 +1,9 @@
 # metabench: two commands for a fresh machine that has only Go.
 #   make run   - the main job on the embedded default data
-#   make test  - the whole test suite
+#   make test  - the whole test suite, with a throwaway PostgreSQL server for
+#                the store tests (scripts/pg-test.sh; installs postgresql
+#                with apt-get when missing)
+#   make test-pg - only the tests that use the PostgreSQL server
 GO ?= go
 
 # Matrix-product path (internal/gemm; see its doc.go and the README).
@@ -27,13 +30,19 @@ ifneq ($(GEMM_SIMD),)
 export GOEXPERIMENT := $(SIMD_EXPERIMENT)
 endif
 
-.PHONY: run test build bench gemm-path crossval results
+.PHONY: run test test-pg build bench gemm-path crossval results
 run:
 	$(GO) run $(GOTAGS) ./cmd/metabench run
 
 test:
 	$(GO) vet $(GOTAGS) ./...
-	$(GO) test $(GOTAGS) -timeout 40m ./...
+	bash scripts/pg-test.sh $(GO) test $(GOTAGS) -timeout 40m ./...
+
+# The results-store tests against a real PostgreSQL (SQLite too: one
+# conformance suite), the CLI's store tests and the deploy manifests.
+test-pg:
+	bash scripts/pg-test.sh sh -c '$(GO) test $(GOTAGS) -count=1 ./store/... ./deploy/ && \
+		$(GO) test $(GOTAGS) -count=1 -run "Store|Postgres|Report|Compare" ./internal/cli/'
 
 build:
 	$(GO) build $(GOTAGS) -o bin/metabench ./cmd/metabench

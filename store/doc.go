@@ -1,26 +1,55 @@
-// Package store is the SQLite results store: one file, chosen by the user,
-// that every train, eval and search run appends its reports.Record to, and
-// that `metabench report` and `metabench compare` read. It uses the pure-Go
-// driver modernc.org/sqlite (no cgo).
+// Package store is the results store: the database, chosen by the user, that
+// every train, eval, search and suite run appends its reports.Record to, and
+// that `metabench report`, `metabench compare` and `metabench store copy`
+// read. One Store type serves two backends, picked by Open's argument:
+//
+//   - a file path: SQLite, one file on one machine, through the pure-Go
+//     driver modernc.org/sqlite (no cgo);
+//   - a postgres:// or postgresql:// DSN: PostgreSQL, one server shared by
+//     many workers (the shards of a Kubernetes Indexed Job, a CI matrix),
+//     through github.com/jackc/pgx/v5's database/sql driver.
+//
+// The queries, the schema and its migrations are written once; a small
+// dialect value (dialect.go) rewrites placeholders ('?' to $n) and type
+// names (INTEGER to BIGINT, REAL to DOUBLE PRECISION, {{rowid}} to an
+// identity column), and holds what truly differs: how an existing database
+// is recognised, which errors are worth a retry, and per-store setup.
 //
 // # Identity and safety
 //
-// A store is recognised by the SQLite application_id in its header (0x4D424E43,
-// "MBNC") and by its marker table metabench_store. Open checks an existing
-// non-empty file before SQLite touches it: the first 100 bytes must be a
-// SQLite header ("SQLite format 3\x00") carrying our application_id. A file
-// that fails is reported as corrupt or foreign, naming the file, and is never
-// opened for writing, so its bytes are unchanged. A missing or empty file is
-// initialised inside one write transaction that re-checks that the database is
-// still empty, so two processes creating the same store race safely.
+// A SQLite store is recognised by the application_id in its header
+// (0x4D424E43, "MBNC") and by its marker table metabench_store. Open checks
+// an existing non-empty file before SQLite touches it: the first 100 bytes
+// must be a SQLite header ("SQLite format 3\x00") carrying our
+// application_id. A file that fails is reported as corrupt or foreign,
+// naming the file, and is never opened for writing, so its bytes are
+// unchanged.
+//
+// A PostgreSQL store lives in the current schema (the first of the search
+// path, normally public) of the DSN's database. A schema without any
+// relation is empty and gets initialised; one whose relations do not include
+// metabench_store (with its marker row) belongs to something else and is
+// refused, inside a transaction that wrote nothing.
+//
+// A missing or empty store is initialised inside one write transaction that
+// re-checks emptiness, so many processes creating the same store race
+// safely (SQLite: an IMMEDIATE transaction; PostgreSQL: a transaction-scoped
+// advisory lock keyed by the application_id, also taken by every migration).
+// OpenExisting, for readers, refuses to initialise anything.
+//
+// A DSN's password is never printed: Path returns the DSN with the password
+// (user part or password= parameter) replaced by xxxxx, every error of the
+// PostgreSQL open path is scrubbed of it and flattened to one line, and Put
+// masks DSNs among a record's top-level config and extra strings (an
+// experiment file's store: field), so no record carries one either.
 //
 // # Schema and migrations
 //
 // The table schema_version holds one row per applied migration. Migrations
-// are an ordered list; migration k takes the schema from version k-1 to k and
-// runs in the same transaction as the insertion of its schema_version row, so
-// a store is always at a whole version. A store whose version is newer than
-// the binary's is refused. Version 1:
+// are an ordered list, shared by both backends; migration k takes the schema
+// from version k-1 to k and runs in the same transaction as the insertion of
+// its schema_version row, so a store is always at a whole version. A store
+// whose version is newer than the binary's is refused (ErrTooNew). Version 1:
 //
 //	runs(id, run_id UNIQUE, record_schema, kind, label, method, model, started,
 //	     config_json, seed, dataset_*, protocol columns (ways, shots, queries,
@@ -32,15 +61,28 @@
 //	curve_points(run -> runs.id, curve, idx, iter, step, wall_sec, accuracy, ci95, loss)
 //	    curve = 'train' for Record.Curve, 'adapt' for Record.Adapt
 //
-// To add version 2, append a migration to the list in migrate.go and bump
-// nothing else: Open applies it to every older store on first use.
+// NaN (a missing value) is stored as NULL in both backends, so a record
+// reads back the same from either. To add version 2, append a migration to
+// the list in migrate.go, in the SQLite spelling; Open applies it to every
+// older store of either kind on first use.
 //
-// # Concurrency
+// # Writes, retries and idempotence
 //
-// The store runs in WAL mode with a busy timeout, every transaction begins
-// IMMEDIATE (it takes the write lock up front, so two writers never deadlock
-// upgrading read locks), and a transaction that still fails with SQLITE_BUSY
-// or SQLITE_LOCKED is retried with exponential backoff. A record is written in
-// one transaction (run row, episodes, curve points), so a reader sees all of
-// it or none of it, and two processes writing at once both land.
+// A record is written in one transaction (run row, episodes, curve points
+// with multi-row INSERTs), so a reader sees all of it or none of it; a
+// connection lost in the middle leaves nothing. The run row is inserted with
+// ON CONFLICT (run_id) DO NOTHING: a run id already stored is compared with
+// the incoming record in its stored form, and an identical record is a
+// successful no-op (a retried shard, a repeated copy, a commit whose
+// acknowledgement was lost), while a different one is ErrDuplicate. A
+// transaction that fails transiently is retried whole with jittered
+// exponential backoff: SQLITE_BUSY and SQLITE_LOCKED (10 tries) for SQLite,
+// serialization failures, deadlocks, shutdowns and lost connections (8
+// tries, at most 2 s apart) for PostgreSQL. Copy moves every record of one
+// store into another through the same Put, so it is idempotent.
+//
+// SQLite runs in WAL mode with a busy timeout and one connection per Store;
+// every transaction begins IMMEDIATE. PostgreSQL uses READ COMMITTED and up
+// to 4 connections per Store; the unique run_id and ON CONFLICT make
+// concurrent writers of the same run land exactly once.
 package store

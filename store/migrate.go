@@ -12,14 +12,17 @@ import (
 type migration struct {
 	version int
 	name    string
-	up      func(ctx context.Context, tx *sql.Tx) error
+	up      func(ctx context.Context, tx *sql.Tx, d *dialect) error
 }
 
-// execAll runs statements in order.
-func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {
-	return func(ctx context.Context, tx *sql.Tx) error {
+// execAll runs statements in order, each rewritten for the dialect: the
+// statements use SQLite's type names (INTEGER, REAL), {{rowid}} for an
+// auto-numbered primary key and WITHOUT ROWID, which PostgreSQL spells
+// BIGINT, DOUBLE PRECISION, an identity column and nothing.
+func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx, d *dialect) error {
+	return func(ctx context.Context, tx *sql.Tx, d *dialect) error {
 		for _, s := range stmts {
-			if _, err := tx.ExecContext(ctx, s); err != nil {
+			if _, err := tx.ExecContext(ctx, d.ddl(s)); err != nil {
 				return err
 			}
 		}
@@ -33,7 +36,7 @@ func migrations() []migration {
 	return []migration{
 		{version: 1, name: "runs, episodes and curve points", up: execAll(
 			`CREATE TABLE runs (
-				id            INTEGER PRIMARY KEY,
+				id            {{rowid}},
 				run_id        TEXT NOT NULL UNIQUE,
 				record_schema INTEGER NOT NULL,
 				kind          TEXT NOT NULL,
@@ -103,33 +106,23 @@ func migrations() []migration {
 	}
 }
 
-// bootstrapSQL creates the marker and version tables of an empty database and
-// stamps its application_id. It runs inside the first write transaction.
-func bootstrapSQL() []string {
-	return []string{
-		`CREATE TABLE metabench_store (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
-		`INSERT INTO metabench_store (key, value) VALUES ('marker', '` + marker + `')`,
-		`CREATE TABLE schema_version (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL
-	)`,
-		fmt.Sprintf(`PRAGMA application_id = %d`, ApplicationID),
-	}
-}
-
 // migrate applies the migrations above the store's version, each in its own
 // transaction, and refuses a store newer than the binary.
 func (s *Store) migrate(ctx context.Context, migs []migration) error {
 	for {
 		done := false
 		err := s.withTx(ctx, func(tx *sql.Tx) error {
+			if s.d.lock != nil {
+				if err := s.d.lock(ctx, tx); err != nil {
+					return err
+				}
+			}
 			var v int
 			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err != nil {
 				return fmt.Errorf("reading schema version: %w", err)
 			}
 			if v > len(migs) {
-				return fmt.Errorf("schema version %d is newer than this binary's %d; use a newer metabench", v, len(migs))
+				return fmt.Errorf("%w: schema version %d, this binary's is %d; use a newer metabench", ErrTooNew, v, len(migs))
 			}
 			if v == len(migs) {
 				done = true
@@ -139,10 +132,10 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 			if m.version != v+1 {
 				return fmt.Errorf("internal: migration list out of order at version %d", v+1)
 			}
-			if err := m.up(ctx, tx); err != nil {
+			if err := m.up(ctx, tx, s.d); err != nil {
 				return fmt.Errorf("migration to v%d (%s): %w", m.version, m.name, err)
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)`,
+			_, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)`),
 				m.version, m.name, time.Now().UTC().Format(time.RFC3339Nano))
 			return err
 		})

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +41,14 @@ func orNaN(x sql.NullFloat64) float64 {
 	return x.Float64
 }
 
+// boolInt stores a flag as 0 or 1, the same in both dialects.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func runArgs(r *reports.Record, cfg, extra []byte) []any {
 	schema := r.Schema
 	if schema == 0 {
@@ -54,78 +65,156 @@ func runArgs(r *reports.Record, cfg, extra []byte) []any {
 		r.Started.UTC().Format(time.RFC3339Nano), startedNS,
 		string(cfg), r.Seed, reports.DatasetName(d), d.Path, d.Format, d.SHA256, d.Split,
 		d.Classes, d.ImageHxW, p.Ways, p.Shots, p.Queries, p.StepsTrain, p.StepsTest, nullable(p.InnerLR),
-		p.BNMode, p.EvalEpisode, p.EvalSeed, p.Rotations, nullable(sum.Mean), nullable(sum.CI95), sum.N,
+		p.BNMode, p.EvalEpisode, p.EvalSeed, boolInt(p.Rotations), nullable(sum.Mean), nullable(sum.CI95), sum.N,
 		r.Params, nullable(r.WallSec), nullable(r.CPUSec), r.Iters, string(extra),
 		e.Commit, e.GoVersion, e.GOOS, e.GOARCH, e.CPUs, e.Host, e.CPUModel, e.GemmPath,
 	}
 }
 
+// stored is a record as the store's rows hold it: the run row (without
+// inserted_at), the episode rows and the curve-point rows, each row without
+// the run's internal id. Two records with equal stored forms read back
+// identically, so Put compares them to tell a retry from a clash.
+type stored struct {
+	run      []any
+	episodes [][]any
+	points   [][]any
+}
+
+// redactStrings masks the password of any DSN among the top-level string
+// values of m (an experiment file's store: field, say), so that no record
+// carries one.
+func redactStrings(m map[string]any) map[string]any {
+	var out map[string]any
+	for k, v := range m {
+		if str, ok := v.(string); ok && IsDSN(str) && Redact(str) != str {
+			if out == nil {
+				out = maps.Clone(m)
+			}
+			out[k] = Redact(str)
+		}
+	}
+	if out == nil {
+		return m
+	}
+	return out
+}
+
+func storedForm(r *reports.Record) (*stored, error) {
+	cfg, err := json.Marshal(redactStrings(r.Config))
+	if err != nil {
+		return nil, fmt.Errorf("encoding config of %s: %w", r.RunID, err)
+	}
+	extra, err := json.Marshal(redactStrings(r.Extra))
+	if err != nil {
+		return nil, fmt.Errorf("encoding extra of %s: %w", r.RunID, err)
+	}
+	st := &stored{run: runArgs(r, cfg, extra)}
+	for i, a := range r.Episodes {
+		st.episodes = append(st.episodes, []any{i, nullable(a)})
+	}
+	for _, c := range []struct {
+		name string
+		pts  []reports.Point
+	}{{"train", r.Curve}, {"adapt", r.Adapt}} {
+		for i, p := range c.pts {
+			st.points = append(st.points, []any{c.name, i, p.Iter, p.Step, nullable(p.WallSec),
+				nullable(p.Accuracy), nullable(p.CI95), nullable(p.Loss)})
+		}
+	}
+	return st, nil
+}
+
+// rowsPerInsert bounds a multi-row INSERT (9 columns x 200 rows stays far
+// below both SQLite's and PostgreSQL's limits on parameters).
+const rowsPerInsert = 200
+
+// insertChunked writes rows into table with multi-row INSERTs, each row
+// prefixed with the run's id.
+func (s *Store) insertChunked(ctx context.Context, tx *sql.Tx, table, cols string, id int64, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerInsert)
+		var args []any
+		for _, r := range rows[:n] {
+			args = append(append(args, id), r...)
+		}
+		if _, err := tx.ExecContext(ctx, s.d.insertRows(table, cols, 1+len(rows[0]), n), args...); err != nil {
+			return fmt.Errorf("inserting into %s: %w", table, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// errExists stops Put's transaction when the run id is already stored.
+var errExists = errors.New("run id exists")
+
 // Put writes rec (the run row, its per-episode accuracies and its curve
-// points) in one transaction. A record whose summary is empty gets one computed
-// from its episodes. A run id already in the store is an error wrapping
-// ErrDuplicate; nothing is overwritten.
+// points) in one transaction. A record whose summary is empty gets one
+// computed from its episodes. Put is idempotent by run id: putting a record
+// that is already stored (a retried shard, a repeated copy) writes nothing
+// and succeeds; a different record under a stored run id is an error
+// wrapping ErrDuplicate, and nothing is overwritten.
 func (s *Store) Put(ctx context.Context, rec *reports.Record) error {
+	_, err := s.Add(ctx, rec)
+	return err
+}
+
+// Add is Put that also reports whether rec was written (false: the same
+// record was already there).
+func (s *Store) Add(ctx context.Context, rec *reports.Record) (bool, error) {
 	if err := rec.Validate(); err != nil {
-		return fmt.Errorf("store %s: %w", s.path, err)
+		return false, fmt.Errorf("store %s: %w", s.path, err)
 	}
-	cfg, err := json.Marshal(rec.Config)
+	st, err := storedForm(rec)
 	if err != nil {
-		return fmt.Errorf("store %s: encoding config of %s: %w", s.path, rec.RunID, err)
+		return false, fmt.Errorf("store %s: %w", s.path, err)
 	}
-	extra, err := json.Marshal(rec.Extra)
-	if err != nil {
-		return fmt.Errorf("store %s: encoding extra of %s: %w", s.path, rec.RunID, err)
-	}
-	args := append(runArgs(rec, cfg, extra), time.Now().UTC().Format(time.RFC3339Nano))
+	args := append(slices.Clone(st.run), time.Now().UTC().Format(time.RFC3339Nano))
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
-	insertRun := `INSERT INTO runs (` + runColumns + `, inserted_at) VALUES (` + marks + `)`
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, insertRun, args...)
-		if err != nil {
-			if isConstraint(err) {
-				return fmt.Errorf("%w: %s", ErrDuplicate, rec.RunID)
+	insertRun := s.d.q(`INSERT INTO runs (` + runColumns + `, inserted_at) VALUES (` + marks +
+		`) ON CONFLICT (run_id) DO NOTHING RETURNING id`)
+	err = s.withTxAttempt(ctx, func(tx *sql.Tx, attempt int) error {
+		var id int64
+		if err := tx.QueryRowContext(ctx, insertRun, args...).Scan(&id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errExists
 			}
 			return fmt.Errorf("inserting run: %w", err)
 		}
-		id, err := res.LastInsertId()
-		if err != nil {
+		if s.hookInTx != nil {
+			if err := s.hookInTx(ctx, tx, attempt); err != nil {
+				return err
+			}
+		}
+		if err := s.insertChunked(ctx, tx, "episodes", "run, idx, accuracy", id, st.episodes); err != nil {
 			return err
 		}
-		if len(rec.Episodes) > 0 {
-			st, err := tx.PrepareContext(ctx, `INSERT INTO episodes (run, idx, accuracy) VALUES (?, ?, ?)`)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for i, a := range rec.Episodes {
-				if _, err := st.ExecContext(ctx, id, i, nullable(a)); err != nil {
-					return fmt.Errorf("inserting episode %d: %w", i, err)
-				}
-			}
-		}
-		if len(rec.Curve)+len(rec.Adapt) > 0 {
-			st, err := tx.PrepareContext(ctx, `INSERT INTO curve_points
-				(run, curve, idx, iter, step, wall_sec, accuracy, ci95, loss) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for _, c := range []struct {
-				name string
-				pts  []reports.Point
-			}{{"train", rec.Curve}, {"adapt", rec.Adapt}} {
-				for i, p := range c.pts {
-					if _, err := st.ExecContext(ctx, id, c.name, i, p.Iter, p.Step, nullable(p.WallSec),
-						nullable(p.Accuracy), nullable(p.CI95), nullable(p.Loss)); err != nil {
-						return fmt.Errorf("inserting %s curve point %d: %w", c.name, i, err)
-					}
-				}
-			}
-		}
-		return nil
+		return s.insertChunked(ctx, tx, "curve_points",
+			"run, curve, idx, iter, step, wall_sec, accuracy, ci95, loss", id, st.points)
 	})
+	if errors.Is(err, errExists) {
+		return false, s.sameAsStored(ctx, st, rec.RunID)
+	}
 	if err != nil {
-		return fmt.Errorf("store %s: writing run %s: %w", s.path, rec.RunID, err)
+		return false, fmt.Errorf("store %s: writing run %s: %w", s.path, rec.RunID, err)
+	}
+	return true, nil
+}
+
+// sameAsStored succeeds when the stored run runID has the stored form want,
+// and fails wrapping ErrDuplicate otherwise.
+func (s *Store) sameAsStored(ctx context.Context, want *stored, runID string) error {
+	old, err := s.Get(ctx, runID)
+	if err != nil {
+		return err
+	}
+	have, err := storedForm(old)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", s.path, err)
+	}
+	if !reflect.DeepEqual(have, want) {
+		return fmt.Errorf("store %s: %w: %s", s.path, ErrDuplicate, runID)
 	}
 	return nil
 }
@@ -154,7 +243,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]reports.Record, error) {
 		args = append(args, v)
 	}
 	if f.Method != "" {
-		add("method = ? COLLATE NOCASE", f.Method)
+		add("lower(method) = lower(?)", f.Method)
 	}
 	if f.Dataset != "" {
 		add("dataset_name = ?", reports.DatasetName(reports.Dataset{Format: f.Dataset}))
@@ -179,7 +268,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]reports.Record, error) {
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	recs, err := s.queryRuns(ctx, q, args...)
+	recs, err := s.queryRuns(ctx, s.d.q(q), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +280,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]reports.Record, error) {
 
 // Get returns the run with this run id, or an error wrapping ErrNotFound.
 func (s *Store) Get(ctx context.Context, runID string) (*reports.Record, error) {
-	recs, err := s.queryRuns(ctx, `SELECT id, `+runColumns+` FROM runs WHERE run_id = ?`, runID)
+	recs, err := s.queryRuns(ctx, s.d.q(`SELECT id, `+runColumns+` FROM runs WHERE run_id = ?`), runID)
 	if err != nil {
 		return nil, err
 	}
@@ -204,8 +293,8 @@ func (s *Store) Get(ctx context.Context, runID string) (*reports.Record, error) 
 // Latest returns the latest run (by start time, then insertion) with this
 // label, or an error wrapping ErrNotFound.
 func (s *Store) Latest(ctx context.Context, label string) (*reports.Record, error) {
-	recs, err := s.queryRuns(ctx, `SELECT id, `+runColumns+` FROM runs WHERE label = ?
-		ORDER BY started_ns DESC, id DESC LIMIT 1`, label)
+	recs, err := s.queryRuns(ctx, s.d.q(`SELECT id, `+runColumns+` FROM runs WHERE label = ?
+		ORDER BY started_ns DESC, id DESC LIMIT 1`), label)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +383,7 @@ func scanRun(rows *sql.Rows) (int64, reports.Record, error) {
 }
 
 func (s *Store) loadDetails(ctx context.Context, id int64, r *reports.Record) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT accuracy FROM episodes WHERE run = ? ORDER BY idx`, id)
+	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT accuracy FROM episodes WHERE run = ? ORDER BY idx`), id)
 	if err != nil {
 		return err
 	}
@@ -311,8 +400,8 @@ func (s *Store) loadDetails(ctx context.Context, id int64, r *reports.Record) er
 		return err
 	}
 	rows.Close()
-	rows, err = s.db.QueryContext(ctx, `SELECT curve, iter, step, wall_sec, accuracy, ci95, loss
-		FROM curve_points WHERE run = ? ORDER BY curve, idx`, id)
+	rows, err = s.db.QueryContext(ctx, s.d.q(`SELECT curve, iter, step, wall_sec, accuracy, ci95, loss
+		FROM curve_points WHERE run = ? ORDER BY curve, idx`), id)
 	if err != nil {
 		return err
 	}

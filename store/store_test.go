@@ -3,12 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"sync"
 	"testing"
@@ -44,137 +46,397 @@ func testRecord(id, label string, n int, mean float64, seed uint64) *reports.Rec
 	}
 }
 
-func TestOpenMissingAndEmptyFileMigrates(t *testing.T) {
-	dir := t.TempDir()
-	empty := filepath.Join(dir, "empty.db")
+// suiteRecord is testRecord labelled and annotated like a unit of a suite.
+func suiteRecord(shard, unit int) *reports.Record {
+	r := testRecord(fmt.Sprintf("suite-unit-%03d", unit), fmt.Sprintf("nightly/unit-%d", unit), 100, 0.9, uint64(unit))
+	r.Extra = map[string]any{"suite": "nightly", "unit": float64(unit), "shard": fmt.Sprint(shard)}
+	return r
+}
+
+func openT(t *testing.T, pathOrDSN string) *Store {
+	t.Helper()
+	s, err := Open(pathOrDSN)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestOpenEmptyMigratesAndReopens(t *testing.T) {
+	forBackends(t, func(t *testing.T, b backend) {
+		loc := b.fresh(t)
+		for range 2 { // create, then reopen: a no-op migration
+			s, err := Open(loc)
+			require.NoError(t, err)
+			v, err := s.Version(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, len(migrations()), v)
+			assert.Equal(t, b.name, s.Backend())
+			require.NoError(t, s.Close())
+		}
+	})
+}
+
+func TestSQLiteEmptyFileWALAndHeader(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty.db")
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
-	for _, path := range []string{filepath.Join(dir, "new.db"), empty} {
-		s, err := Open(path)
+	s := openT(t, empty)
+	var mode string
+	require.NoError(t, s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
+	assert.Equal(t, "wal", mode)
+	isEmpty, err := checkFile(empty)
+	require.NoError(t, err)
+	assert.False(t, isEmpty)
+}
+
+func TestMigrationToV2KeepsDataAndNewerIsRefused(t *testing.T) {
+	forBackends(t, func(t *testing.T, b backend) {
+		loc := b.fresh(t)
+		require.NoError(t, SaveRecord(loc, testRecord("r1", "", 10, 0.9, 1)))
+		v2 := append(migrations(), migration{version: 2, name: "notes column",
+			up: execAll(`ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''`)})
+		s, err := openWith(context.Background(), loc, v2, true)
 		require.NoError(t, err)
 		v, err := s.Version(context.Background())
 		require.NoError(t, err)
-		assert.Equal(t, len(migrations()), v)
-		var mode string
-		require.NoError(t, s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
-		assert.Equal(t, "wal", mode)
-		require.NoError(t, s.Close())
-		// Reopening is a no-op migration and the header now carries our id.
-		require.NoError(t, checkFile(path))
-		s, err = Open(path)
+		assert.Equal(t, 2, v)
+		var notes string
+		require.NoError(t, s.db.QueryRow(`SELECT notes FROM runs WHERE run_id = 'r1'`).Scan(&notes))
+		r, err := s.Get(context.Background(), "r1")
 		require.NoError(t, err)
-		v, _ = s.Version(context.Background())
-		assert.Equal(t, 1, v)
+		assert.Len(t, r.Episodes, 10)
 		require.NoError(t, s.Close())
-	}
-}
 
-func TestMigrationToV2KeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "r.db")
-	require.NoError(t, SaveRecord(path, testRecord("r1", "", 10, 0.9, 1)))
-	v2 := append(migrations(), migration{version: 2, name: "notes column",
-		up: execAll(`ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''`)})
-	s, err := openWith(context.Background(), path, v2)
-	require.NoError(t, err)
-	v, err := s.Version(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 2, v)
-	var notes string
-	require.NoError(t, s.db.QueryRow(`SELECT notes FROM runs WHERE run_id = 'r1'`).Scan(&notes))
-	r, err := s.Get(context.Background(), "r1")
-	require.NoError(t, err)
-	assert.Len(t, r.Episodes, 10)
-	require.NoError(t, s.Close())
-
-	// A binary that knows only v1 refuses the v2 store.
-	_, err = Open(path)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "newer than this binary")
-	assert.Contains(t, err.Error(), path)
+		// A binary that knows only v1 refuses the v2 store and writes nothing.
+		_, err = Open(loc)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ErrTooNew)
+		assert.Contains(t, err.Error(), "newer than this binary")
+		assert.Contains(t, err.Error(), Redact(loc))
+		assert.Error(t, SaveRecord(loc, testRecord("r2", "", 10, 0.9, 2)))
+		s, err = openWith(context.Background(), loc, v2, true)
+		require.NoError(t, err)
+		defer s.Close()
+		all, err := s.List(context.Background(), Filter{})
+		require.NoError(t, err)
+		assert.Len(t, all, 1)
+	})
 }
 
 func TestPutGetRoundTrip(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "r.db"))
-	require.NoError(t, err)
-	defer s.Close()
-	in := testRecord("eval-maml-1", "nightly", 600, 0.95, 3)
-	require.NoError(t, s.Put(ctx, in))
-	out, err := s.Get(ctx, in.RunID)
-	require.NoError(t, err)
+	forBackends(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := openT(t, b.fresh(t))
+		in := testRecord("eval-maml-1", "nightly", 600, 0.95, 3)
+		require.NoError(t, s.Put(ctx, in))
+		out, err := s.Get(ctx, in.RunID)
+		require.NoError(t, err)
 
-	assert.True(t, math.IsNaN(out.Curve[1].Loss))
-	out.Curve[1].Loss, in.Curve[1].Loss = 0, 0
-	assert.Equal(t, in, out)
+		assert.True(t, math.IsNaN(out.Curve[1].Loss))
+		out.Curve[1].Loss, in.Curve[1].Loss = 0, 0
+		assert.Equal(t, in, out)
+		in.Curve[1].Loss, out.Curve[1].Loss = math.NaN(), math.NaN()
 
-	err = s.Put(ctx, in)
-	assert.ErrorIs(t, err, ErrDuplicate)
-	_, err = s.Get(ctx, "nope")
-	assert.ErrorIs(t, err, ErrNotFound)
+		// Putting the same record again (a retried shard) stores it once; a
+		// different record under the same run id is refused.
+		added, err := s.Add(ctx, in)
+		require.NoError(t, err)
+		assert.False(t, added)
+		require.NoError(t, s.Put(ctx, out))
+		clash := testRecord("eval-maml-1", "nightly", 600, 0.95, 4)
+		err = s.Put(ctx, clash)
+		assert.ErrorIs(t, err, ErrDuplicate)
+		all, err := s.List(ctx, Filter{})
+		require.NoError(t, err)
+		assert.Len(t, all, 1)
+		_, err = s.Get(ctx, "nope")
+		assert.ErrorIs(t, err, ErrNotFound)
 
-	// A record without summary gets one from its episodes.
-	r2 := testRecord("r2", "", 50, 0.5, 4)
-	r2.Summary = reports.Summary{}
-	require.NoError(t, s.Put(ctx, r2))
-	got, err := s.Get(ctx, "r2")
-	require.NoError(t, err)
-	assert.Equal(t, 50, got.Summary.N)
-	assert.InDelta(t, reports.Summarize(r2.Episodes).Mean, got.Summary.Mean, 1e-12)
+		// A record without summary gets one from its episodes.
+		r2 := testRecord("r2", "", 50, 0.5, 4)
+		r2.Summary = reports.Summary{}
+		require.NoError(t, s.Put(ctx, r2))
+		got, err := s.Get(ctx, "r2")
+		require.NoError(t, err)
+		assert.Equal(t, 50, got.Summary.N)
+		assert.InDelta(t, reports.Summarize(r2.Episodes).Mean, got.Summary.Mean, 1e-12)
+		require.NoError(t, s.Put(ctx, r2), "the summarised form is the same record")
 
-	// Invalid records are refused before any write.
-	assert.Error(t, s.Put(ctx, &reports.Record{RunID: "x"}))
+		// Long curves span several multi-row inserts.
+		r3 := testRecord("r3", "", rowsPerInsert*2+7, 0.5, 5)
+		for i := range rowsPerInsert + 3 {
+			r3.Curve = append(r3.Curve, reports.Point{Iter: i, Accuracy: float64(i) / 1000})
+		}
+		require.NoError(t, s.Put(ctx, r3))
+		got, err = s.Get(ctx, "r3")
+		require.NoError(t, err)
+		assert.Equal(t, r3.Episodes, got.Episodes)
+		assert.Len(t, got.Curve, len(r3.Curve))
+
+		// Invalid records are refused before any write.
+		assert.Error(t, s.Put(ctx, &reports.Record{RunID: "x"}))
+	})
 }
 
 func TestListLatestResolve(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "r.db"))
-	require.NoError(t, err)
-	defer s.Close()
-	a := testRecord("a", "base", 5, 0.9, 1)
-	b := testRecord("b", "base", 5, 0.9, 2) // later start
-	c := testRecord("c", "cand", 5, 0.9, 3)
-	c.Method, c.Kind = "reptile", "train"
-	c.Proto.Ways = 20
-	for _, r := range []*reports.Record{b, a, c} {
-		require.NoError(t, s.Put(ctx, r))
-	}
-	ids := func(rs []reports.Record) []string {
-		var out []string
-		for _, r := range rs {
-			out = append(out, r.RunID)
+	forBackends(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := openT(t, b.fresh(t))
+		a := testRecord("a", "base", 5, 0.9, 1)
+		bb := testRecord("b", "base", 5, 0.9, 2) // later start
+		c := testRecord("c", "cand", 5, 0.9, 3)
+		c.Method, c.Kind = "reptile", "train"
+		c.Proto.Ways = 20
+		for _, r := range []*reports.Record{bb, a, c} {
+			require.NoError(t, s.Put(ctx, r))
 		}
-		return out
-	}
-	all, err := s.List(ctx, Filter{})
-	require.NoError(t, err)
-	assert.Equal(t, []string{"a", "b", "c"}, ids(all))
-	for _, tc := range []struct {
-		f    Filter
-		want []string
-	}{
-		{Filter{Method: "MAML"}, []string{"a", "b"}},
-		{Filter{Label: "cand"}, []string{"c"}},
-		{Filter{Kind: "train"}, []string{"c"}},
-		{Filter{Ways: 20}, []string{"c"}},
-		{Filter{Shots: 1, Dataset: "Omniglot"}, []string{"a", "b", "c"}},
-		{Filter{Dataset: "mini-imagenet"}, nil},
-		{Filter{Limit: 2}, []string{"b", "c"}},
-	} {
-		got, err := s.List(ctx, tc.f)
+		ids := func(rs []reports.Record) []string {
+			var out []string
+			for _, r := range rs {
+				out = append(out, r.RunID)
+			}
+			return out
+		}
+		all, err := s.List(ctx, Filter{})
 		require.NoError(t, err)
-		assert.Equal(t, tc.want, ids(got), "%+v", tc.f)
+		assert.Equal(t, []string{"a", "b", "c"}, ids(all))
+		for _, tc := range []struct {
+			f    Filter
+			want []string
+		}{
+			{Filter{Method: "MAML"}, []string{"a", "b"}},
+			{Filter{Label: "cand"}, []string{"c"}},
+			{Filter{Kind: "train"}, []string{"c"}},
+			{Filter{Ways: 20}, []string{"c"}},
+			{Filter{Shots: 1, Dataset: "Omniglot"}, []string{"a", "b", "c"}},
+			{Filter{Dataset: "mini-imagenet"}, nil},
+			{Filter{Limit: 2}, []string{"b", "c"}},
+		} {
+			got, err := s.List(ctx, tc.f)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ids(got), "%+v", tc.f)
+		}
+		r, err := s.Latest(ctx, "base")
+		require.NoError(t, err)
+		assert.Equal(t, "b", r.RunID)
+		r, err = s.Resolve(ctx, "a")
+		require.NoError(t, err)
+		assert.Equal(t, "a", r.RunID)
+		r, err = s.Resolve(ctx, "cand")
+		require.NoError(t, err)
+		assert.Equal(t, "c", r.RunID)
+		_, err = s.Resolve(ctx, "zzz")
+		assert.ErrorIs(t, err, ErrNotFound)
+		assert.Contains(t, err.Error(), "neither a run id nor a label")
+	})
+}
+
+func TestOpenExistingRefusesToCreate(t *testing.T) {
+	forBackends(t, func(t *testing.T, b backend) {
+		loc := b.fresh(t)
+		_, err := OpenExisting(loc)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ErrNoStore)
+		assert.Contains(t, err.Error(), Redact(loc))
+		// Nothing was created: Open still finds an empty location.
+		if b.name == "sqlite" {
+			assert.NoFileExists(t, loc)
+		}
+		require.NoError(t, SaveRecord(loc, testRecord("a", "", 3, 0.5, 1)))
+		s, err := OpenExisting(loc)
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+	})
+}
+
+// countRuns checks that every run of the store has its 100 episodes and
+// returns the number of runs.
+func countRuns(t *testing.T, loc string) int {
+	t.Helper()
+	s := openT(t, loc)
+	all, err := s.List(context.Background(), Filter{})
+	require.NoError(t, err)
+	for _, r := range all {
+		require.Len(t, r.Episodes, 100, r.RunID)
 	}
-	r, err := s.Latest(ctx, "base")
+	return len(all)
+}
+
+func TestTwoConnectionsWriteConcurrently(t *testing.T) {
+	forBackends(t, func(t *testing.T, b backend) {
+		loc := b.fresh(t)
+		const perWriter = 15
+		var wg sync.WaitGroup
+		errs := make(chan error, 2)
+		for w := range 2 {
+			wg.Go(func() {
+				s, err := Open(loc) // its own sql.DB and connection
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer s.Close()
+				for i := range perWriter {
+					if err := s.Put(context.Background(), testRecord(fmt.Sprintf("w%d-%d", w, i), "", 100, 0.9, uint64(i))); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		assert.Equal(t, 2*perWriter, countRuns(t, loc))
+	})
+}
+
+// Environment of TestHelperWriter, the child process of
+// TestProcessesWriteSuiteUnits.
+const (
+	helperStore = "METABENCH_STORE_HELPER_STORE"
+	helperShard = "METABENCH_STORE_HELPER_SHARD"
+	helperN     = "METABENCH_STORE_HELPER_N"
+	helperAt    = "METABENCH_STORE_HELPER_AT"
+)
+
+// TestHelperWriter is one shard writing suite units: its own units, then
+// its neighbour's again (a retried shard), each through SaveRecord, which
+// opens the store afresh as a separate `metabench` process would.
+func TestHelperWriter(t *testing.T) {
+	loc := os.Getenv(helperStore)
+	if loc == "" {
+		t.Skip("helper process for TestProcessesWriteSuiteUnits")
+	}
+	shard, _ := strconv.Atoi(os.Getenv(helperShard))
+	n, _ := strconv.Atoi(os.Getenv(helperN))
+	at, _ := strconv.ParseInt(os.Getenv(helperAt), 10, 64)
+	time.Sleep(time.Until(time.Unix(0, at))) // start together
+	for _, owner := range []int{shard, shard + 1} {
+		for i := range n {
+			require.NoError(t, SaveRecord(loc, suiteRecord(owner, owner*n+i)))
+		}
+	}
+}
+
+func TestProcessesWriteSuiteUnits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	forBackends(t, func(t *testing.T, b backend) {
+		const shards, perShard = 8, 20
+		loc := b.fresh(t)
+		at := strconv.FormatInt(time.Now().Add(time.Second).UnixNano(), 10)
+		cmds := make([]*exec.Cmd, shards)
+		outs := make([][]byte, shards)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i := range cmds {
+			// Shard i writes units of shards i and i+1 (the last writes a
+			// ninth block alone), so every unit but the first block's and the
+			// ninth's is written by two processes racing.
+			c := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
+			c.Env = append(os.Environ(), helperStore+"="+loc, helperShard+"="+strconv.Itoa(i),
+				helperN+"="+strconv.Itoa(perShard), helperAt+"="+at)
+			cmds[i] = c
+			wg.Go(func() { outs[i], _ = c.CombinedOutput() })
+		}
+		wg.Wait()
+		t.Logf("%s: %d processes wrote %d puts in %v", b.name, shards, 2*shards*perShard, time.Since(start))
+		for i, c := range cmds {
+			require.True(t, c.ProcessState.Success(), "writer %d: %s", i, outs[i])
+		}
+		s := openT(t, loc)
+		all, err := s.List(context.Background(), Filter{})
+		require.NoError(t, err)
+		require.Len(t, all, (shards+1)*perShard, "units lost or duplicated")
+		seen := map[string]bool{}
+		for _, r := range all {
+			require.False(t, seen[r.RunID], "duplicate %s", r.RunID)
+			seen[r.RunID] = true
+			require.Len(t, r.Episodes, 100, r.RunID)
+			want := suiteRecord(0, int(r.Extra["unit"].(float64)))
+			assert.Equal(t, want.Label, r.Label)
+		}
+		var rows int
+		require.NoError(t, s.db.QueryRow(`SELECT count(*) FROM episodes`).Scan(&rows))
+		assert.Equal(t, (shards+1)*perShard*100, rows)
+	})
+}
+
+// nanSentinel stands for NaN in encodeJSON, which JSON cannot spell.
+const nanSentinel = -12345.0
+
+// replaceNaN sets every NaN float64 reachable through v's struct fields and
+// slices (not maps) to nanSentinel.
+func replaceNaN(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Float64:
+		if math.IsNaN(v.Float()) {
+			v.SetFloat(nanSentinel)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				replaceNaN(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			replaceNaN(v.Index(i))
+		}
+	}
+}
+
+// encodeJSON is the JSON of recs, NaN written as nanSentinel, so that records
+// with missing values compare byte for byte too.
+func encodeJSON(t *testing.T, recs []reports.Record) string {
+	t.Helper()
+	replaceNaN(reflect.ValueOf(recs))
+	b, err := json.Marshal(recs)
 	require.NoError(t, err)
-	assert.Equal(t, "b", r.RunID)
-	r, err = s.Resolve(ctx, "a")
+	return string(b)
+}
+
+func listAll(t *testing.T, s *Store) []reports.Record {
+	t.Helper()
+	all, err := s.List(context.Background(), Filter{})
 	require.NoError(t, err)
-	assert.Equal(t, "a", r.RunID)
-	r, err = s.Resolve(ctx, "cand")
-	require.NoError(t, err)
-	assert.Equal(t, "c", r.RunID)
-	_, err = s.Resolve(ctx, "zzz")
-	assert.ErrorIs(t, err, ErrNotFound)
-	assert.Contains(t, err.Error(), "neither a run id nor a label")
+	return all
+}
+
+func TestCopyRoundTripsAndIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	a := openT(t, sqliteBackend().fresh(t))
+	for i := range 12 {
+		r := suiteRecord(i%3, i)
+		if i%4 == 0 {
+			r.Proto.InnerLR = math.NaN()
+			r.Episodes = nil
+		}
+		require.NoError(t, a.Put(ctx, r))
+	}
+	mid := openT(t, postgresBackend().fresh(t))
+	back := openT(t, sqliteBackend().fresh(t))
+	for _, step := range []struct{ dst, src *Store }{{mid, a}, {back, mid}} {
+		st, err := Copy(ctx, step.dst, step.src)
+		require.NoError(t, err)
+		assert.Equal(t, CopyStats{Read: 12, Added: 12}, st)
+		st, err = Copy(ctx, step.dst, step.src)
+		require.NoError(t, err)
+		assert.Equal(t, CopyStats{Read: 12, Added: 0}, st, "a second copy adds nothing")
+	}
+	want := encodeJSON(t, listAll(t, a))
+	assert.Equal(t, want, encodeJSON(t, listAll(t, mid)))
+	assert.Equal(t, want, encodeJSON(t, listAll(t, back)))
+	assert.True(t, math.IsNaN(listAll(t, back)[0].Proto.InnerLR))
+
+	// A clash under a stored run id stops the copy.
+	other := openT(t, sqliteBackend().fresh(t))
+	require.NoError(t, other.Put(ctx, testRecord("suite-unit-000", "x", 5, 0.5, 99)))
+	_, err := Copy(ctx, back, other)
+	assert.ErrorIs(t, err, ErrDuplicate)
 }
 
 // assertUntouched checks that Open refuses path with want and leaves its
@@ -254,103 +516,4 @@ func TestOpenRefusesFolder(t *testing.T) {
 	_, err := Open(t.TempDir())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "folder")
-}
-
-func countRuns(t *testing.T, path string) int {
-	t.Helper()
-	s, err := Open(path)
-	require.NoError(t, err)
-	defer s.Close()
-	all, err := s.List(context.Background(), Filter{})
-	require.NoError(t, err)
-	for _, r := range all {
-		require.Len(t, r.Episodes, 100, r.RunID)
-	}
-	return len(all)
-}
-
-func TestTwoConnectionsWriteConcurrently(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "c.db")
-	const perWriter = 15
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for w := range 2 {
-		wg.Go(func() {
-			s, err := Open(path) // its own sql.DB and connection
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer s.Close()
-			for i := range perWriter {
-				if err := s.Put(context.Background(), testRecord(fmt.Sprintf("w%d-%d", w, i), "", 100, 0.9, uint64(i))); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	assert.Equal(t, 2*perWriter, countRuns(t, path))
-}
-
-// TestHelperWriter is the child process of TestTwoProcessesWriteConcurrently.
-func TestHelperWriter(t *testing.T) {
-	path, prefix := os.Getenv("METABENCH_STORE_HELPER_PATH"), os.Getenv("METABENCH_STORE_HELPER_PREFIX")
-	if path == "" {
-		t.Skip("helper process for TestTwoProcessesWriteConcurrently")
-	}
-	n, _ := strconv.Atoi(os.Getenv("METABENCH_STORE_HELPER_N"))
-	// Start together: both children wait for the same instant.
-	at, _ := strconv.ParseInt(os.Getenv("METABENCH_STORE_HELPER_AT"), 10, 64)
-	time.Sleep(time.Until(time.Unix(0, at)))
-	for i := range n {
-		require.NoError(t, SaveRecord(path, testRecord(fmt.Sprintf("%s-%d", prefix, i), prefix, 100, 0.9, uint64(i))))
-	}
-}
-
-func TestTwoProcessesWriteConcurrently(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
-	path := filepath.Join(t.TempDir(), "p.db")
-	const perWriter = 40
-	var cmds []*exec.Cmd
-	at := strconv.FormatInt(time.Now().Add(500*time.Millisecond).UnixNano(), 10)
-	for _, prefix := range []string{"pa", "pb"} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "METABENCH_STORE_HELPER_PATH="+path,
-			"METABENCH_STORE_HELPER_PREFIX="+prefix, "METABENCH_STORE_HELPER_N="+strconv.Itoa(perWriter), "METABENCH_STORE_HELPER_AT="+at)
-		cmds = append(cmds, cmd)
-	}
-	outs := make([][]byte, len(cmds))
-	var wg sync.WaitGroup
-	for i, c := range cmds {
-		wg.Go(func() { outs[i], _ = c.CombinedOutput() })
-	}
-	wg.Wait()
-	for i, c := range cmds {
-		require.True(t, c.ProcessState.Success(), "writer %d: %s", i, outs[i])
-	}
-	assert.Equal(t, 2*perWriter, countRuns(t, path))
-	s, err := Open(path)
-	require.NoError(t, err)
-	defer s.Close()
-	rows, err := s.db.Query(`SELECT label FROM runs ORDER BY id`)
-	require.NoError(t, err)
-	defer rows.Close()
-	switches, prev := 0, ""
-	for rows.Next() {
-		var l string
-		require.NoError(t, rows.Scan(&l))
-		if prev != "" && l != prev {
-			switches++
-		}
-		prev = l
-	}
-	t.Logf("writers interleaved %d times in insertion order", switches)
 }

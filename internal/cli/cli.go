@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"metatrain": {"multi-task meta-training of the search network over 10-class task streams", cmdMetatrain},
 		"adapt":     {"adapt a multi-task prior to an unseen dataset, derive and train genotypes", cmdAdapt},
 		"suite":     {"run a suite of experiments (seeds, shards, resume) and its table or nightly check", cmdSuite},
+		"store":     {"results-store maintenance: `store copy --from A --to B`", cmdStore},
 	}
 }
 

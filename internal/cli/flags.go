@@ -29,7 +29,7 @@ type StoreFlags struct {
 // AddStoreFlags registers --store and --label on fs.
 func AddStoreFlags(fs *flag.FlagSet) *StoreFlags {
 	f := &StoreFlags{}
-	fs.StringVar(&f.Path, "store", "", "results store `PATH` (default: $"+StoreEnv+", then the experiment file's store, then "+DefaultStorePath+")")
+	fs.StringVar(&f.Path, "store", "", "results store: a SQLite file `PATH` or a postgres:// DSN (default: $"+StoreEnv+", then the experiment file's store, then "+DefaultStorePath+")")
 	fs.StringVar(&f.Label, "label", "", "label `NAME` recorded with the run (compare and report select runs by it)")
 	return f
 }
@@ -50,17 +50,16 @@ func ResolveStorePath(flagValue, experimentValue string) string {
 }
 
 // Save labels rec with --label (when given and rec has none) and writes it to
-// the resolved store in one transaction, returning the store path. train,
-// eval and search call it once per run, after writing the record's JSON.
+// the resolved store in one transaction, returning the store path (a DSN's
+// password masked: it is printed). train, eval and search call it once per
+// run, after writing the record's JSON.
 func (f *StoreFlags) Save(rec *reports.Record, experimentStore string) (string, error) {
 	if f.Label != "" && rec.Label == "" {
 		rec.Label = f.Label
 	}
 	path := ResolveStorePath(f.Path, experimentStore)
-	if err := store.SaveRecord(path, rec); err != nil {
-		return path, err
-	}
-	return path, nil
+	err := store.SaveRecord(path, rec)
+	return store.Redact(path), err
 }
 
 // saver returns the experiment.Options.Save of a command: each record to
@@ -75,8 +74,12 @@ func (f *StoreFlags) saver(experimentStore string) func(*reports.Record) error {
 }
 
 // openExistingStore opens a store for reading, refusing to create one: a
-// report or a comparison on a missing file is a mistake, not a new store.
+// report or a comparison on a missing file (or a database without a store)
+// is a mistake, not a new store.
 func openExistingStore(path string) (*store.Store, error) {
+	if store.IsDSN(path) {
+		return store.OpenExisting(path)
+	}
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("store %s does not exist (train, eval and search write it; see --store and $%s)", path, StoreEnv)

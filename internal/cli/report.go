@@ -105,12 +105,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		}
 		recs = set.All()
 	} else {
-		path = ResolveStorePath(*storePath, "")
-		s, err := openExistingStore(path)
+		s, err := openExistingStore(ResolveStorePath(*storePath, ""))
 		if err != nil {
 			return fail(stderr, "report", err)
 		}
 		defer s.Close()
+		path = s.Path() // a DSN's password masked
 		if recs, err = s.List(context.Background(), filter); err != nil {
 			return fail(stderr, "report", err)
 		}

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/metabench/metabench/store"
+)
+
+const storeUsage = `usage: metabench store copy --from STORE --to STORE
+
+Copies every record of one results store into another: SQLite files and
+postgres:// DSNs alike (SQLite to PostgreSQL and back). It is idempotent: a
+record already in the destination is skipped, so a second copy, or one
+repeated after an interruption, adds nothing twice. The source must exist;
+the destination is created when missing.
+
+`
+
+func cmdStore(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, storeUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] != "copy" {
+		return misuse(stderr, "store", storeUsage, fmt.Errorf("unknown subcommand %q (want copy)", args[0]))
+	}
+	fs := flag.NewFlagSet("store copy", flag.ContinueOnError)
+	from := fs.String("from", "", "source store: a SQLite `PATH` or a postgres:// DSN")
+	to := fs.String("to", "", "destination store: a SQLite `PATH` or a postgres:// DSN")
+	usage := flagUsage(storeUsage, fs)
+	if err := parseFlagsOnly(fs, args[1:]); err != nil {
+		return misuse(stderr, "store", usage, err)
+	}
+	if *from == "" || *to == "" {
+		return misuse(stderr, "store", usage, errors.New("copy needs --from and --to"))
+	}
+	st, err := copyStore(context.Background(), *from, *to)
+	if err != nil {
+		return fail(stderr, "store copy", err)
+	}
+	fmt.Fprintf(stdout, "copied %d records from %s to %s: %d new, %d already there\n",
+		st.Read, store.Redact(*from), store.Redact(*to), st.Added, st.Read-st.Added)
+	return 0
+}
+
+// copyStore opens both stores (the source must exist) and copies src into dst.
+func copyStore(ctx context.Context, from, to string) (store.CopyStats, error) {
+	src, err := openExistingStore(from)
+	if err != nil {
+		return store.CopyStats{}, err
+	}
+	defer src.Close()
+	dst, err := store.Open(to)
+	if err != nil {
+		return store.CopyStats{}, err
+	}
+	st, err := store.Copy(ctx, dst, src)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	return st, err
+}

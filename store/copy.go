@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// CopyStats counts what Copy did.
+type CopyStats struct {
+	Read  int // records read from the source
+	Added int // records written to the destination (the others were there)
+}
+
+// Copy puts every record of src into dst, oldest insertion first, each in its
+// own transaction. It is idempotent: a record already in dst is skipped, so
+// running it twice, or again after an interruption, adds nothing twice. A
+// different record under a run id that dst already holds stops it with an
+// error wrapping ErrDuplicate.
+func Copy(ctx context.Context, dst, src *Store) (CopyStats, error) {
+	var st CopyStats
+	ids, err := src.runIDs(ctx)
+	if err != nil {
+		return st, err
+	}
+	for _, id := range ids {
+		rec, err := src.Get(ctx, id)
+		if err != nil {
+			return st, err
+		}
+		st.Read++
+		added, err := dst.Add(ctx, rec)
+		if err != nil {
+			return st, err
+		}
+		if added {
+			st.Added++
+		}
+	}
+	return st, nil
+}
+
+// runIDs lists the store's run ids in insertion order.
+func (s *Store) runIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT run_id FROM runs ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: listing runs: %w", s.path, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store %s: listing runs: %w", s.path, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store %s: listing runs: %w", s.path, err)
+	}
+	return ids, nil
+}
