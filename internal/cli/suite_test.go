@@ -18,6 +18,7 @@ import (
 
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
+	"github.com/metabench/metabench/store/storetest"
 	"github.com/metabench/metabench/suite"
 )
 
@@ -80,12 +81,17 @@ func needShared(t *testing.T) {
 }
 
 // TestSuiteShardsEqualOneRun: shards 0/2 and 1/2 of the smoke suite, run in
-// two processes at once into one store, leave exactly the records of one
+// two processes at once into one store (an SQLite file, and a PostgreSQL
+// database where the test server runs), leave exactly the records of one
 // process running shard 0/1 (per-episode accuracies equal); running it again
 // runs nothing; the report prints the suite's table.
 func TestSuiteShardsEqualOneRun(t *testing.T) {
 	needShared(t)
 	dir := t.TempDir()
+	stores := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "two.db") },
+		"postgres": func(t *testing.T) string { storetest.RequirePG(t); return storetest.FreshPG(t) },
+	}
 	one := filepath.Join(dir, "one.db")
 	var so, se bytes.Buffer
 	code := Run([]string{"suite", smokeSuite, "--store", one, "--out", filepath.Join(dir, "one"), "--quiet"}, &so, &se)
@@ -94,7 +100,23 @@ func TestSuiteShardsEqualOneRun(t *testing.T) {
 	want := suiteRecords(t, one)
 	require.Len(t, want, 13)
 
-	two := filepath.Join(dir, "two.db")
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { shardsInto(t, stores[backend](t), want) })
+	}
+
+	so.Reset()
+	se.Reset()
+	code = Run([]string{"suite", smokeSuite, "--store", one, "--out", filepath.Join(dir, "one")}, &so, &se)
+	require.Equal(t, 0, code, se.String())
+	require.Equal(t, 9, strings.Count(se.String(), "skipped"), se.String())
+	require.Equal(t, want, suiteRecords(t, one), "a finished suite ran again")
+}
+
+// shardsInto runs shards 0/2 and 1/2 of the smoke suite in two processes
+// into store two, checks the records equal want, and that the report prints
+// the suite's table.
+func shardsInto(t *testing.T, two string, want map[string][]float64) {
+	dir := t.TempDir()
 	var cmds []*exec.Cmd
 	for i := range 2 {
 		c := child(t, "suite", smokeSuite, "--store", two, "--out", filepath.Join(dir, fmt.Sprintf("shard%d", i)), "--quiet")
@@ -103,7 +125,11 @@ func TestSuiteShardsEqualOneRun(t *testing.T) {
 		c.Stderr = &eb
 		require.NoError(t, c.Start())
 		cmds = append(cmds, c)
-		t.Cleanup(func() { t.Log(eb.String()) })
+		t.Cleanup(func() {
+			if eb.Len() > 0 {
+				t.Log(eb.String())
+			}
+		})
 	}
 	for _, c := range cmds {
 		require.NoError(t, c.Wait())
@@ -111,14 +137,7 @@ func TestSuiteShardsEqualOneRun(t *testing.T) {
 	got := suiteRecords(t, two)
 	require.Equal(t, want, got)
 
-	so.Reset()
-	se.Reset()
-	code = Run([]string{"suite", smokeSuite, "--store", one, "--out", filepath.Join(dir, "one")}, &so, &se)
-	require.Equal(t, 0, code, se.String())
-	require.Equal(t, 9, strings.Count(se.String(), "skipped"), se.String())
-	require.Equal(t, want, suiteRecords(t, one), "a finished suite ran again")
-
-	so.Reset()
+	var so, se bytes.Buffer
 	require.Equal(t, 0, Run([]string{"report", "--store", two, "--suite", "smoke", "--format", "markdown"}, &so, &se))
 	for _, s := range []string{"maml", "eval:5shot", "base-gumbel-fd", "final", "adapt-mnist", "Finn et al. 2017"} {
 		require.Contains(t, so.String(), s)
