@@ -25,10 +25,10 @@ import (
 
 // The shard contract of `metabench suite`: --shard i/n, or, without the
 // flag, i from the variable Kubernetes sets in an Indexed Job's pods and n
-// from METABENCH_SHARDS.
+// from METABENCH_SHARDS: the names the command itself reads.
 const (
-	indexEnv  = "JOB_COMPLETION_INDEX"
-	shardsEnv = "METABENCH_SHARDS"
+	indexEnv  = cli.ShardIndexEnv
+	shardsEnv = cli.ShardCountEnv
 	// imageRoot is where the image puts the repository's benchmarks/.
 	imageRoot = "/opt/metabench/"
 )
@@ -184,6 +184,24 @@ func TestJobIsAnIndexedSuiteWithShardsAndSecret(t *testing.T) {
 		assert.Contains(t, usage, "--store")
 		assert.Contains(t, usage, "--shard")
 		assert.FileExists(t, filepath.Join("..", sj.suiteFile), "the Job's suite file")
+
+		// The Job's own command line, as the last pod runs it (its shard
+		// variables set as the manifest and Kubernetes set them), gets
+		// through flag, suite-file and shard parsing: it stops only at the
+		// store, here a file that is not a results store.
+		notOurs := filepath.Join(t.TempDir(), "not-a-store")
+		require.NoError(t, os.WriteFile(notOurs, []byte("plain text"), 0o644))
+		n := int(*j.Spec.Completions)
+		t.Setenv(cli.ShardIndexEnv, fmt.Sprint(n-1))
+		t.Setenv(cli.ShardCountEnv, fmt.Sprint(n))
+		args := append([]string(nil), sj.argv[1:]...)
+		args[1] = filepath.Join("..", sj.suiteFile)
+		args[3] = notOurs
+		out.Reset()
+		errOut.Reset()
+		code = cli.Run(args, &out, &errOut)
+		assert.Equal(t, 2, code, errOut.String())
+		assert.Contains(t, errOut.String(), "store "+notOurs, "the command got as far as opening the store")
 	})
 }
 
