@@ -9,7 +9,9 @@
 //
 // Every iterative kind runs through one loop: it stops after the file's
 // iterations or its training budget, whichever comes first; it writes a
-// checkpoint atomically every checkpoint_every of wall clock, at the end,
+// checkpoint (one envelope for every kind, internal/checkpoint: kind,
+// version, iterations, training seconds, done, then the kind's state)
+// atomically every checkpoint_every of wall clock, at the end,
 // and when the context is cancelled (then the entry point returns
 // ErrInterrupted); Options.Resume continues the checkpoint in Options.Out.
 // Every random draw of an iteration is a function of (seed, iteration,

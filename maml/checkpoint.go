@@ -1,13 +1,9 @@
 package maml
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
-	"os"
 
-	"github.com/metabench/metabench/internal/atomicfile"
-
+	"github.com/metabench/metabench/internal/checkpoint"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -69,23 +65,22 @@ func (c *Checkpoint) SetTensors(names []string, params []*tensor.Tensor[float32]
 // CheckpointFile is the file name of the checkpoint inside a run folder.
 const CheckpointFile = "checkpoint.gob"
 
-// SaveCheckpoint writes c to path atomically (temporary file, sync, rename).
+// SaveCheckpoint writes c to path atomically in the checkpoint envelope
+// (internal/checkpoint), kind "train".
 func SaveCheckpoint(path string, c *Checkpoint) error {
-	if err := atomicfile.WriteGob(path, c); err != nil {
-		return fmt.Errorf("maml: checkpoint: %w", err)
+	h := checkpoint.Header{Kind: "train", Version: c.Version, Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}
+	if err := checkpoint.Write(path, h, c); err != nil {
+		return fmt.Errorf("maml: %w", err)
 	}
 	return nil
 }
 
-// LoadCheckpoint reads a checkpoint written by SaveCheckpoint.
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint (or, without
+// the envelope, by an earlier metabench).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
 	var c Checkpoint
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
-		return nil, fmt.Errorf("checkpoint %s: not a metabench checkpoint: %w", path, err)
+	if _, err := checkpoint.Read(path, "train", &c); err != nil {
+		return nil, err
 	}
 	if c.Version != CheckpointVersion {
 		return nil, fmt.Errorf("checkpoint %s: version %d, this binary reads %d", path, c.Version, CheckpointVersion)

@@ -1,12 +1,9 @@
 package multitask
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
-	"os"
 
-	"github.com/metabench/metabench/internal/atomicfile"
+	"github.com/metabench/metabench/internal/checkpoint"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/tensor"
 )
@@ -95,23 +92,22 @@ func (c *Checkpoint) Restore(tr *Trainer) error {
 	return nil
 }
 
-// SaveCheckpoint writes c to path atomically (temporary file, sync, rename).
+// SaveCheckpoint writes c to path atomically in the checkpoint envelope
+// (internal/checkpoint), kind "metatrain".
 func SaveCheckpoint(path string, c *Checkpoint) error {
-	if err := atomicfile.WriteGob(path, c); err != nil {
-		return fmt.Errorf("meta-training checkpoint: %w", err)
+	h := checkpoint.Header{Kind: "metatrain", Version: c.Version, Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}
+	if err := checkpoint.Write(path, h, c); err != nil {
+		return fmt.Errorf("meta-training: %w", err)
 	}
 	return nil
 }
 
-// LoadCheckpoint reads a meta-training checkpoint.
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint (or, without
+// the envelope, by an earlier metabench).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("meta-training checkpoint: %w", err)
-	}
 	var c Checkpoint
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
-		return nil, fmt.Errorf("meta-training checkpoint %s: %w", path, err)
+	if _, err := checkpoint.Read(path, "metatrain", &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }

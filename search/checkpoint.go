@@ -1,12 +1,9 @@
 package search
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
-	"os"
 
-	"github.com/metabench/metabench/internal/atomicfile"
+	"github.com/metabench/metabench/internal/checkpoint"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -79,23 +76,22 @@ func (c *Checkpoint) Restore(sr *Searcher) error {
 	return nil
 }
 
-// SaveCheckpoint writes c to path atomically (temporary file, sync, rename).
+// SaveCheckpoint writes c to path atomically in the checkpoint envelope
+// (internal/checkpoint), kind "search".
 func SaveCheckpoint(path string, c *Checkpoint) error {
-	if err := atomicfile.WriteGob(path, c); err != nil {
-		return fmt.Errorf("search checkpoint: %w", err)
+	h := checkpoint.Header{Kind: "search", Version: c.Version, Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}
+	if err := checkpoint.Write(path, h, c); err != nil {
+		return fmt.Errorf("search: %w", err)
 	}
 	return nil
 }
 
-// LoadCheckpoint reads a search checkpoint.
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint (or, without
+// the envelope, by an earlier metabench).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("search checkpoint: %w", err)
-	}
 	var c Checkpoint
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
-		return nil, fmt.Errorf("search checkpoint %s: %w", path, err)
+	if _, err := checkpoint.Read(path, "search", &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
