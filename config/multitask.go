@@ -327,7 +327,7 @@ func DefaultAdapt() AdaptFile {
 	return AdaptFile{
 		Version: Version,
 		Adapt: AdaptSetup{Epochs: 6, Batch: 64, InnerLR: 0.025, InnerLRArch: 0.025, Momentum: 0.9,
-			WeightDecay: 3e-4, Clip: 5, EvalBatch: 500, Frozen: true, Rule: "base", Noise: "gumbel", Schedule: "constant"},
+			WeightDecay: 3e-4, Clip: 5, EvalBatch: 500, Frozen: true, Rule: "base", Noise: "none", Schedule: "cosine"},
 		Final: FinalSetup{Cells: 20, Channels: 40, StemStride: 1, Auxiliary: true, DropPath: 0.2, Epochs: 600, Batch: 96,
 			LR: 0.025, Momentum: 0.9, WeightDecay: 3e-4, Clip: 5, EvalBatch: 500, Baselines: []string{"darts-v2"}},
 	}

@@ -505,6 +505,10 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 		Proto:   reports.Protocol{Ways: 10, StepsTrain: r.res.Steps, InnerLR: cfg.Adapt.InnerLR, BNMode: "transductive", EvalEpisode: d.test.N},
 		Summary: reports.Summary{Mean: last.Accuracy, CI95: normalCI(last.Accuracy, d.test.N), N: d.test.N},
 		Params:  net.ParamCount(), WallSec: r.res.TrainSec, Iters: r.res.Steps, Env: env,
+		// per test image, 1 when classified correctly after the last epoch:
+		// adapted and frozen runs of one seed score the same images, so
+		// `metabench compare` pairs them image by image
+		Episodes: r.res.Correct,
 	}
 	for _, p := range r.res.Curve {
 		rec.Adapt = append(rec.Adapt, reports.Point{Step: p.Epoch, WallSec: p.TrainSec, Accuracy: p.Accuracy,
@@ -513,7 +517,8 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 	rec.Extra = map[string]any{"target": d.cfg.Name, "frozen_arch": r.frozen, "genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs,
 		"adapt_sec": r.res.TrainSec, "prior": cfg.Prior, "tau": adaptTau(cfg, ck), "noise": cfg.Adapt.Noise, "schedule": cfg.Adapt.Schedule, "x_axis": "adaptation epochs (Step)",
 		"choices": []string{
-			"SPEC 3.6: inner optimiser of variant B (SGD momentum, weight decay on weights, clip) for adapt.epochs passes, at the prior's final temperature",
+			"SPEC 3.6: inner optimiser of variant B (SGD momentum, weight decay on weights, clip) for adapt.epochs passes, at adapt.tau (0: the prior's final temperature), learning rates " + cfg.Adapt.Schedule,
+			"adapt.noise " + cfg.Adapt.Noise + ": none trains every step on the noise-free softmax(alpha/tau), the network that is scored; gumbel trains on one Gumbel sample per step (docs/DECISIONS.md R17)",
 			"test accuracy with noise-free softmax(alpha/tau) architecture weights and batch statistics per evaluation batch",
 			"grey images replicated to RGB and resized to the target size (the head of that size)",
 			"genotype: highest-probability architecture of softmax(alpha) after adaptation (SPEC 4.1), " + cfg.Adapt.Rule + " rule",

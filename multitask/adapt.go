@@ -51,6 +51,9 @@ type AdaptResult struct {
 	Snapshots []Snapshot
 	TrainSec  float64 // adaptation time, evaluation excluded
 	Steps     int
+	// Correct[i] is 1 when test image i is classified correctly after the
+	// last epoch, else 0: per-image outcomes for paired comparisons.
+	Correct []float64
 }
 
 // StepsPerEpoch is ceil(n / batch).
@@ -65,7 +68,22 @@ func (m *Net) AdaptDataset(theta []*tensor.Tensor[float32], h int, train, test *
 	}
 	ev := Eval{Relax: opt.Inner.Relax, Tau: opt.Inner.Tau, Batch: opt.EvalBatch, Samples: opt.EvalSamples, Seed: 0x6576616c}
 	res := &AdaptResult{}
-	acc0, err := m.Accuracy(theta, h, test, ev)
+	score := func(psi []*tensor.Tensor[float32]) (float64, error) {
+		pred, err := m.Predict(psi, h, test, ev)
+		if err != nil {
+			return 0, err
+		}
+		res.Correct = make([]float64, len(pred))
+		acc := 0.0
+		for i, p := range pred {
+			if p == test.Y[i] {
+				res.Correct[i] = 1
+				acc++
+			}
+		}
+		return acc / float64(len(pred)), nil
+	}
+	acc0, err := score(theta)
 	if err != nil {
 		return nil, fmt.Errorf("adaptation: scoring the prior: %w", err)
 	}
@@ -89,7 +107,7 @@ func (m *Net) AdaptDataset(theta []*tensor.Tensor[float32], h int, train, test *
 		}
 		e0 := time.Now()
 		ep := t / spe
-		acc, err := m.Accuracy(psi, h, test, ev)
+		acc, err := score(psi)
 		if err != nil {
 			return fmt.Errorf("adaptation: scoring epoch %d: %w", ep, err)
 		}

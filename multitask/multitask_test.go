@@ -224,6 +224,13 @@ func TestAdaptationImprovesOverPrior(t *testing.T) {
 	if last <= prior+0.2 {
 		t.Errorf("adapted accuracy %.2f does not beat the prior's %.2f by 0.2", last, prior)
 	}
+	hits := 0.0
+	for _, c := range res.Correct {
+		hits += c
+	}
+	if len(res.Correct) != test.N || hits/float64(test.N) != last {
+		t.Errorf("per-image outcomes: %d for %d images, mean %v, last accuracy %v", len(res.Correct), test.N, hits/float64(len(res.Correct)), last)
+	}
 	if len(res.Snapshots) != 5 || len(res.Curve) != 5 {
 		t.Errorf("%d snapshots, %d curve points, want 5", len(res.Snapshots), len(res.Curve))
 	}
