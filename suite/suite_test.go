@@ -1,11 +1,13 @@
 package suite
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/metabench/metabench/store"
 	"github.com/stretchr/testify/require"
 )
 
@@ -98,4 +100,36 @@ func TestShippedSuitesLoad(t *testing.T) {
 		require.NoError(t, err, f)
 		require.Equal(t, strings.TrimSuffix(filepath.Base(f), ".yaml"), s.Name, "a suite is named after its file")
 	}
+}
+
+// TestFailingUnitDoesNotStopTheOthers: a unit that fails at run time (its
+// data file is missing) is named in the error and the other units still
+// run and store their records; a second invocation runs only the failed
+// unit again.
+func TestFailingUnitDoesNotStopTheOthers(t *testing.T) {
+	p := writeSuite(t, "name: s\nversion: 1\nseeds: [0]\nunits:\n"+
+		"  - {id: broken, file: exp.yaml, set: [data.path=missing.npz]}\n"+
+		"  - {id: fine, file: exp.yaml}\n")
+	s, err := Load(p)
+	require.NoError(t, err)
+	st, err := store.Open(filepath.Join(t.TempDir(), "r.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	opt := Options{Store: st, Out: filepath.Join(t.TempDir(), "runs")}
+	res, err := Run(context.Background(), s, opt)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "1 of 2 jobs failed: broken (seed 0)")
+	require.Contains(t, err.Error(), "missing.npz")
+	require.NoError(t, res.Jobs[1].Err)
+	recs, err := st.List(context.Background(), store.Filter{})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	unit, seed, step, ok := Identify(&recs[0], "s", 1)
+	require.True(t, ok)
+	require.Equal(t, []any{"fine", int64(0), StepRun}, []any{unit, seed, step})
+
+	res, err = Run(context.Background(), s, opt)
+	require.Error(t, err)
+	require.False(t, res.Jobs[0].Skipped)
+	require.True(t, res.Jobs[1].Skipped, "the finished unit ran again")
 }

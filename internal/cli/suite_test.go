@@ -152,7 +152,7 @@ func TestSuiteKilledResumes(t *testing.T) {
 	dir := t.TempDir()
 	full := filepath.Join(dir, "full.db")
 	var so, se bytes.Buffer
-	require.Equal(t, 0, Run([]string{"suite", smokeSuite, "--store", full, "--out", filepath.Join(dir, "full"), "--quiet"}, &so, &se), se.String())
+	require.Equal(t, 0, Run([]string{"suite", smokeSuite, "--store", full, "--out", filepath.Join(dir, "full"), "--label", "night-1", "--quiet"}, &so, &se), se.String())
 	want := suiteRecords(t, full)
 
 	db, out := filepath.Join(dir, "killed.db"), filepath.Join(dir, "killed")
@@ -178,6 +178,18 @@ func TestSuiteKilledResumes(t *testing.T) {
 	se.Reset()
 	require.Equal(t, 0, Run([]string{"suite", smokeSuite, "--store", db, "--out", out, "--quiet"}, &so, &se), se.String())
 	require.Equal(t, want, suiteRecords(t, db))
+
+	// A nightly run of the same suite under another label, against the
+	// first (night-1) as baseline: the same seeds give the same episodes, so every
+	// unit pairs and none regresses (exit 0).
+	so.Reset()
+	se.Reset()
+	code := Run([]string{"suite", smokeSuite, "--store", full, "--out", filepath.Join(dir, "night"), "--label", "night-2",
+		"--baseline", "night-1", "--format", "markdown", "--quiet"}, &so, &se)
+	require.Equal(t, 0, code, se.String())
+	require.Contains(t, so.String(), "## Suite smoke: night-2 against baseline")
+	require.Contains(t, so.String(), "| maml | run | 2 |")
+	require.Contains(t, so.String(), "no significant regression")
 }
 
 // TestSuiteBadInput: bad input exits 2 with one line naming the file, key or
