@@ -53,6 +53,10 @@ type TaskResult[T tensor.Float] struct {
 	SupportLosses []float64
 	// QueryLoss and QueryAcc are measured at the adapted parameters.
 	QueryLoss, QueryAcc float64
+	// Objective is the meta-objective whose gradient Grads is: the query
+	// loss, or MAML++'s weighted multi-step loss (0 for Reptile, which has
+	// none).
+	Objective float64
 	// Adapted are the adapted parameters θ_T (values only).
 	Adapted []*tensor.Tensor[T]
 }
@@ -138,6 +142,7 @@ func TaskMetaGrad[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], tas
 		SupportLosses: losses,
 		QueryLoss:     float64(lq.Item()),
 		QueryAcc:      nn.Accuracy(logits.Value(), task.YQ),
+		Objective:     float64(lq.Item()),
 		Adapted:       cloneAll(nn.Values(adapted)),
 	}, nil
 }
