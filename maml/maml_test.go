@@ -30,7 +30,7 @@ func synthTask[T tensor.Float](seed uint64, ways, shots, queries int) *Task[T] {
 }
 
 func TestRegistry(t *testing.T) {
-	if got := Names(); !reflect.DeepEqual(got, []string{"fomaml", "maml", "reptile"}) {
+	if got := Names(); !reflect.DeepEqual(got, []string{"anil", "fomaml", "maml", "mamlpp", "metasgd", "protonets", "reptile"}) {
 		t.Fatalf("Names() = %v", got)
 	}
 	for _, n := range Names() {
