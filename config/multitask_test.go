@@ -6,7 +6,7 @@ import (
 )
 
 func TestMetatrainShippedFilesLoad(t *testing.T) {
-	for _, f := range []string{"../../benchmarks/multitask-base-omniglot-2core.yaml", "../../benchmarks/multitask-base-imagenet-paper.yaml"} {
+	for _, f := range []string{"../benchmarks/multitask-base-omniglot-2core.yaml", "../benchmarks/multitask-base-imagenet-paper.yaml"} {
 		c, err := LoadMetatrain(f, []string{"metatrain.iterations=3", "network.channels=4"})
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -15,7 +15,7 @@ func TestMetatrainShippedFilesLoad(t *testing.T) {
 			t.Errorf("%s: overrides not applied: %+v", f, c.Metatrain)
 		}
 	}
-	for _, f := range []string{"../../benchmarks/transfer-base-2core.yaml", "../../benchmarks/transfer-base-imagenet-paper.yaml"} {
+	for _, f := range []string{"../benchmarks/transfer-base-2core.yaml", "../benchmarks/transfer-base-imagenet-paper.yaml"} {
 		if _, err := LoadTransfer(f, []string{"adapt.epochs=1"}); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}

@@ -70,7 +70,7 @@ func TestSearchFile(t *testing.T) {
 // the DARTS_V2 files as train files naming a genotype model, and every name
 // is <dataset>-<ways>w<shots>s-<base-gumbel|base-softmax|darts-v2>.
 func TestSearchBenchmarks(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "benchmarks", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("..", "benchmarks", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

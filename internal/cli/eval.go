@@ -163,7 +163,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	if ck.Outer.Kind == "sgd-decay" {
 		s.ReptileCarry = false
 	}
-	if err := meth.NewOuter(&s, params).SetState(ck.Outer); err != nil {
+	if err := maml.NewOuterFor(meth, model, &s, params).SetState(ck.Outer); err != nil {
 		return fail(stderr, "eval", fmt.Errorf("--checkpoint %s: %w", *ckArg, err))
 	}
 	accs, err := maml.Evaluate(meth, model, params, &s, cfg.Eval.Episodes, *workers, maml.SamplerEpisodes(sampler))

@@ -295,6 +295,7 @@ func settingsOf(cfg *config.Config) maml.Settings {
 		FirstOrderIterations: cfg.FirstOrderIterations,
 		ReptileOptimizer:     cfg.Reptile.InnerOptimizer, ReptileBatch: cfg.Reptile.InnerBatch,
 		ReptileUseQuery: cfg.Reptile.UseQuery, MetaStep: cfg.Reptile.MetaStep, MetaStepFinal: cfg.Reptile.MetaStepFinal,
+		MetaLRSchedule: cfg.MetaLRSchedule, MSLIterations: cfg.MAMLPP.MultiStepLossIterations, PerStepBN: cfg.MAMLPP.PerStepBN, LearnInnerLR: cfg.MAMLPP.LearnInnerLR,
 		ReptileCarry: cfg.Reptile.CarryAdam,
 		Work:         tensor.NewWorkPool(),
 	}
@@ -523,6 +524,9 @@ func trainExperiment(ctx context.Context, job trainJob) (*reports.Record, error)
 	}
 	if cfg.FirstOrderIterations > 0 {
 		rec.Extra["first_order_iterations"] = cfg.FirstOrderIterations
+	}
+	for k, v := range maml.Describe(meth, &s) {
+		rec.Extra[k] = v
 	}
 	if err := reports.WriteJSON(filepath.Join(job.Out, recordFile), rec); err != nil {
 		return nil, err
