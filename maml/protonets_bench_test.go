@@ -1,0 +1,61 @@
+package maml
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/tensor"
+)
+
+// BenchmarkProtoNetsStep times Trainer.Step of ProtoNets on the shapes of
+// the shipped Omniglot files (Conv-4 with 64 filters on 1x28x28 images,
+// 5-way 1-shot, Q query images per class, meta-batch B, tasks on GOMAXPROCS
+// workers) with random images, and reports episodes per second; the PyTorch
+// step of scripts/protonets_torch.py runs the same shapes.
+//
+//	GOEXPERIMENT=simd go test -run '^$' -bench ProtoNetsStep ./maml/
+func BenchmarkProtoNetsStep(b *testing.B) {
+	for _, c := range []struct{ queries, batch int }{{5, 4}, {15, 4}} {
+		b.Run(fmt.Sprintf("q%d-mb%d", c.queries, c.batch), func(b *testing.B) {
+			m := nn.NewConv4[float32](1, 28, 64, 5)
+			p := m.Init(rand.New(rand.NewPCG(1, 1))).Tensors
+			tasks := make([]*Task[float32], c.batch)
+			for k := range tasks {
+				tasks[k] = randomTask(uint64(k), 5, 1, c.queries, 28)
+			}
+			s := Settings{MetaLR: 1e-3, Work: tensor.NewWorkPool()}
+			tr := NewTrainer[float32](m, ProtoNets[float32]{}, s, p, 1, c.batch, 0, func(_, k int) (*Task[float32], error) { return tasks[k], nil })
+			if _, err := tr.Step(0); err != nil { // warm the workspaces
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := tr.Step(i + 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*c.batch)/b.Elapsed().Seconds(), "episodes/s")
+		})
+	}
+}
+
+// randomTask is a task of uniform random size x size images.
+func randomTask(seed uint64, ways, shots, queries, size int) *Task[float32] {
+	r := rand.New(rand.NewPCG(seed, 7))
+	mk := func(n int) (*tensor.Tensor[float32], []int) {
+		x := tensor.New[float32](ways*n, 1, size, size)
+		for i := range x.Data {
+			x.Data[i] = r.Float32()
+		}
+		y := make([]int, ways*n)
+		for i := range y {
+			y[i] = i / n
+		}
+		return x, y
+	}
+	xs, ys := mk(shots)
+	xq, yq := mk(queries)
+	return &Task[float32]{XS: xs, YS: ys, XQ: xq, YQ: yq}
+}
