@@ -17,7 +17,7 @@ import (
 	"github.com/metabench/metabench/reports"
 )
 
-const runUsage = `usage: metabench run [--methods maml,fomaml,reptile] [--budget 60s] [--episodes 100] [--filters 64] [--meta-batch 8]
+const runUsage = `usage: metabench run [--methods maml,fomaml,reptile,protonets] [--budget 60s] [--episodes 100] [--filters 64] [--meta-batch 8]
        [--out DIR] [--store PATH] [--label NAME] [--quiet]
 
 The main job (make run): on the embedded Omniglot background set, split by
@@ -56,6 +56,9 @@ func runPreset(method string, budget time.Duration, episodes, filters, metaBatch
 		c.MetaBatch = max(metaBatch, 5)
 		c.Reptile = config.Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true, MetaStep: 1, MetaStepFinal: 1, CarryAdam: true}
 	}
+	if method == "protonets" {
+		c.Queries = 5 // Snell et al.'s query images per class; no inner loop
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -64,7 +67,7 @@ func runPreset(method string, budget time.Duration, episodes, filters, metaBatch
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := mamlFlagSet("run")
-	methods := fs.String("methods", "maml,fomaml,reptile", "comma-separated `LIST` of methods")
+	methods := fs.String("methods", "maml,fomaml,reptile,protonets", "comma-separated `LIST` of methods")
 	budget := fs.Duration("budget", 60*time.Second, "training wall clock per method")
 	episodes := fs.Int("episodes", 100, "test episodes per method (the standard protocol uses 600)")
 	filters := fs.Int("filters", 64, "conv4 filters (64 is the Omniglot standard)")
