@@ -54,24 +54,17 @@ func (p ProtoNets[T]) EvalTask(m nn.Model[T], params []*tensor.Tensor[T], task *
 // with grad) and hands the query logits and loss to f.
 func (ProtoNets[T]) run(m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], work *tensor.WorkPool, grad bool,
 	f func(tp *autodiff.Tape[T], theta []*Var[T], logits, loss *Var[T]) error) error {
-	if err := task.Check(); err != nil {
-		return err
-	}
 	e, ok := m.(nn.Embedder[T])
 	if !ok {
 		return fmt.Errorf("maml: protonets needs a model with an embedding (nn.Embedder); %s has none", m.Name())
 	}
-	ws := work.Get()
-	defer work.Put(ws)
-	scope := ws.Begin()
-	defer scope.End()
-	tp := autodiff.NewTape[T]()
-	if ws != nil {
-		tp.SetWorkspace(ws)
+	tp, done, err := taskTape(task, work)
+	if err != nil {
+		return err
 	}
+	defer done()
 	theta := nn.Vars(tp, params)
 	var logits, loss *Var[T]
-	var err error
 	body := func() {
 		ns, n := task.XS.Shape[0], task.XS.Shape[0]+task.XQ.Shape[0]
 		z := e.Embed(tp, theta, tp.Const(concatRows(task.XS, task.XQ)))

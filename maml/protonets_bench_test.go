@@ -23,7 +23,7 @@ func BenchmarkProtoNetsStep(b *testing.B) {
 			p := m.Init(rand.New(rand.NewPCG(1, 1))).Tensors
 			tasks := make([]*Task[float32], c.batch)
 			for k := range tasks {
-				tasks[k] = randomTask(uint64(k), 5, 1, c.queries, 28)
+				tasks[k] = synthTaskSized[float32](uint64(k), 5, 1, c.queries, 28)
 			}
 			s := Settings{MetaLR: 1e-3, Work: tensor.NewWorkPool()}
 			tr := NewTrainer[float32](m, ProtoNets[float32]{}, s, p, 1, c.batch, 0, func(_, k int) (*Task[float32], error) { return tasks[k], nil })
@@ -39,23 +39,4 @@ func BenchmarkProtoNetsStep(b *testing.B) {
 			b.ReportMetric(float64(b.N*c.batch)/b.Elapsed().Seconds(), "episodes/s")
 		})
 	}
-}
-
-// randomTask is a task of uniform random size x size images.
-func randomTask(seed uint64, ways, shots, queries, size int) *Task[float32] {
-	r := rand.New(rand.NewPCG(seed, 7))
-	mk := func(n int) (*tensor.Tensor[float32], []int) {
-		x := tensor.New[float32](ways*n, 1, size, size)
-		for i := range x.Data {
-			x.Data[i] = r.Float32()
-		}
-		y := make([]int, ways*n)
-		for i := range y {
-			y[i] = i / n
-		}
-		return x, y
-	}
-	xs, ys := mk(shots)
-	xq, yq := mk(queries)
-	return &Task[float32]{XS: xs, YS: ys, XQ: xq, YQ: yq}
 }

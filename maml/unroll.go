@@ -73,17 +73,11 @@ func (u *unroll[T]) run(theta []*Var[T], xs *Var[T], ys []int) ([][]*Var[T], []f
 // θ_T, and θ_T.
 func unrolledTask[T tensor.Float](params, meta []*tensor.Tensor[T], task *Task[T], work *tensor.WorkPool, weights []float64,
 	build func(tp *autodiff.Tape[T], theta, meta []*Var[T]) (u *unroll[T], xs, xq *Var[T])) (*TaskResult[T], error) {
-	if err := task.Check(); err != nil {
+	tp, done, err := taskTape(task, work)
+	if err != nil {
 		return nil, err
 	}
-	ws := work.Get()
-	defer work.Put(ws)
-	scope := ws.Begin()
-	defer scope.End()
-	tp := autodiff.NewTape[T]()
-	if ws != nil {
-		tp.SetWorkspace(ws)
-	}
+	defer done()
 	theta, mv := nn.Vars(tp, params), nn.Vars(tp, meta)
 	u, xs, xq := build(tp, theta, mv)
 	thetas, losses, err := u.run(theta, xs, task.YS)
@@ -114,35 +108,18 @@ func unrolledTask[T tensor.Float](params, meta []*tensor.Tensor[T], task *Task[T
 		}
 		obj = autodiff.AddN(terms...)
 	}
-	g, err := autodiff.GradRelease(obj, append(append([]*Var[T](nil), theta...), mv...))
-	if err != nil {
-		return nil, fmt.Errorf("maml: meta-gradient: %w", err)
-	}
-	return &TaskResult[T]{
-		Grads:         cloneAll(nn.Values(g)),
-		SupportLosses: losses,
-		QueryLoss:     float64(lq.Item()),
-		QueryAcc:      nn.Accuracy(logits.Value(), task.YQ),
-		Objective:     float64(obj.Item()),
-		Adapted:       cloneAll(nn.Values(final)),
-	}, nil
+	return metaResult(obj, lq, logits, append(append([]*Var[T](nil), theta...), mv...), final, losses, task.YQ)
 }
 
 // unrolledEval adapts with the test-time loop (values only: no second
 // graph, nothing recorded for a meta-gradient) and scores the query set.
 func unrolledEval[T tensor.Float](params, meta []*tensor.Tensor[T], task *Task[T], work *tensor.WorkPool,
 	build func(tp *autodiff.Tape[T], theta, meta []*Var[T]) (u *unroll[T], xs, xq *Var[T])) (acc, loss float64, err error) {
-	if err := task.Check(); err != nil {
+	tp, done, err := taskTape(task, work)
+	if err != nil {
 		return 0, 0, err
 	}
-	ws := work.Get()
-	defer work.Put(ws)
-	scope := ws.Begin()
-	defer scope.End()
-	tp := autodiff.NewTape[T]()
-	if ws != nil {
-		tp.SetWorkspace(ws)
-	}
+	defer done()
 	theta := nn.Vars(tp, params)
 	var mv []*Var[T]
 	for _, m := range meta {
