@@ -326,22 +326,27 @@ func TestProtoLogits(t *testing.T) {
 	}
 }
 
-// TestBaselinesResumeExact: for every new method, a float32 run stopped
-// after 2 meta-iterations, saved as a checkpoint, loaded into a fresh method
-// and trainer and continued, ends bit for bit where an uninterrupted run
-// ends: θ, the method's meta-parameters and the outer state.
+// TestBaselinesResumeExact: for every new method, with every option on, a
+// float32 run stopped after 2 meta-iterations, saved as a checkpoint, loaded
+// into a fresh method and trainer and continued, ends bit for bit where an
+// uninterrupted run ends (θ, the method's meta-parameters and the outer
+// state), and so does a run on one worker instead of two.
 func TestBaselinesResumeExact(t *testing.T) {
 	for _, name := range []string{"protonets", "anil", "metasgd", "mamlpp"} {
 		t.Run(name, func(t *testing.T) {
 			s := Settings{InnerLR: 0.3, InnerSteps: 2, TestSteps: 3, MetaLR: 3e-3, Iterations: 6, MetaLRSchedule: ScheduleCosine,
 				PerStepBN: true, LearnInnerLR: true, MSLIterations: 3, FirstOrderIterations: 1, Work: tensor.NewWorkPool()}
 			src := func(iter, k int) (*Task[float32], error) { return synthTask[float32](uint64(iter*100+k), 3, 1, 2), nil }
-			newRun := func() *Trainer[float32] {
+			newRun := func(workers ...int) *Trainer[float32] {
+				w := 2
+				if len(workers) > 0 {
+					w = workers[0]
+				}
 				m := nn.NewConv4[float32](1, 16, 4, 3)
 				p := m.Init(rand.New(rand.NewPCG(6, 6))).Tensors
 				meth, err := New[float32](name)
 				require.NoError(t, err)
-				return NewTrainer[float32](m, meth, s, p, 3, 3, 2, src)
+				return NewTrainer[float32](m, meth, s, p, 3, 3, w, src)
 			}
 			steps := func(tr *Trainer[float32], from, to int) {
 				for it := from; it < to; it++ {
@@ -365,10 +370,13 @@ func TestBaselinesResumeExact(t *testing.T) {
 			}
 			require.NoError(t, resumed.Outer.SetState(back.Outer))
 			steps(resumed, 2, 5)
+			one := newRun(1)
+			steps(one, 0, 5)
 			a, b := full.Outer.State(), resumed.Outer.State()
 			require.Equal(t, a.Kind, b.Kind)
 			require.Equal(t, a.Steps, b.Steps)
 			require.Equal(t, a.Slots, b.Slots) // moments and the method's meta-parameters
+			require.Equal(t, a.Slots, one.Outer.State().Slots, "one worker")
 			for i := range full.Params {
 				require.Equal(t, full.Params[i].Data, resumed.Params[i].Data, "param %d", i)
 			}
