@@ -357,6 +357,7 @@ func (c *Config) Validate() error {
 		{c.MetaLRSchedule == "cosine" && c.Iterations == 0, "meta_lr_schedule", "cosine annealing needs iterations above 0"},
 		{c.MetaLRSchedule == "cosine" && c.Method == "reptile", "meta_lr_schedule", "reptile's meta step has its own decay (reptile.meta_step_final); leave this at linear"},
 		{c.MAMLPP.MultiStepLossIterations < 0, "mamlpp.multi_step_loss_iterations", "must be 0 (the final step's loss only) or above"},
+		{c.Method != "mamlpp" && c.MAMLPP != Default().MAMLPP, "mamlpp", fmt.Sprintf("options of method mamlpp, not of %q: remove the block or use its defaults", c.Method)},
 		{c.MetaLRFinal < 0, "meta_lr_final", "must be 0 (constant rate) or above"},
 		{c.MetaLRFinal > 0 && c.Iterations == 0, "meta_lr_final", "a decay needs iterations above 0"},
 		{c.Iterations < 0, "iterations", "must be at least 0"},

@@ -144,6 +144,11 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("cosine schedule with mamlpp: %v", err)
 	}
 	cfg.Method, cfg.MetaLRSchedule = "maml", "linear"
+	cfg.MAMLPP.PerStepBN = false
+	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "mamlpp:") {
+		t.Fatalf("mamlpp options with maml: %v", err)
+	}
+	cfg.MAMLPP.PerStepBN = true
 	cfg.Iterations, cfg.Budget.Duration = 0, 0
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "budget") {
 		t.Fatalf("no limit: %v", err)
