@@ -16,7 +16,14 @@ import (
 // step of scripts/protonets_torch.py runs the same shapes.
 //
 //	GOEXPERIMENT=simd go test -run '^$' -bench ProtoNetsStep ./maml/
-func BenchmarkProtoNetsStep(b *testing.B) {
+func BenchmarkProtoNetsStep(b *testing.B) { benchmarkStep(b, "protonets") }
+
+// BenchmarkMAMLStep is BenchmarkProtoNetsStep for second-order MAML with one
+// inner step at 0.4 (the 30-minute files' MAML), for the cost per episode of
+// the two methods on the same shapes.
+func BenchmarkMAMLStep(b *testing.B) { benchmarkStep(b, "maml") }
+
+func benchmarkStep(b *testing.B, method string) {
 	for _, c := range []struct{ queries, batch int }{{5, 4}, {15, 4}} {
 		b.Run(fmt.Sprintf("q%d-mb%d", c.queries, c.batch), func(b *testing.B) {
 			m := nn.NewConv4[float32](1, 28, 64, 5)
@@ -25,8 +32,12 @@ func BenchmarkProtoNetsStep(b *testing.B) {
 			for k := range tasks {
 				tasks[k] = synthTaskSized[float32](uint64(k), 5, 1, c.queries, 28)
 			}
-			s := Settings{MetaLR: 1e-3, Work: tensor.NewWorkPool()}
-			tr := NewTrainer[float32](m, ProtoNets[float32]{}, s, p, 1, c.batch, 0, func(_, k int) (*Task[float32], error) { return tasks[k], nil })
+			s := Settings{InnerLR: 0.4, InnerSteps: 1, MetaLR: 1e-3, Work: tensor.NewWorkPool()}
+			meth, err := New[float32](method)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr := NewTrainer[float32](m, meth, s, p, 1, c.batch, 0, func(_, k int) (*Task[float32], error) { return tasks[k], nil })
 			if _, err := tr.Step(0); err != nil { // warm the workspaces
 				b.Fatal(err)
 			}
