@@ -394,3 +394,21 @@ func TestBaselinesResumeExact(t *testing.T) {
 		})
 	}
 }
+
+// TestDescribe: the baselines name their variant for the record; MAML has
+// no options of its own.
+func TestDescribe(t *testing.T) {
+	s := Settings{InnerLR: 0.1, InnerSteps: 5, MSLIterations: 100, PerStepBN: true, FirstOrderIterations: 50, MetaLRSchedule: ScheduleCosine}
+	for _, name := range []string{"protonets", "anil", "metasgd", "mamlpp"} {
+		meth, _ := New[float32](name)
+		d := Describe(meth, &s)
+		require.Contains(t, d["method_variant"], name+":")
+	}
+	meth, _ := New[float32]("mamlpp")
+	d := Describe(meth, &s)
+	require.Contains(t, d["method_variant"], "annealed over 100 iterations")
+	require.Contains(t, d["method_variant"], "first order for the first 50 iterations")
+	require.Equal(t, "cosine", d["meta_lr_schedule"])
+	maml, _ := New[float32]("maml")
+	require.Nil(t, Describe(maml, &s))
+}
