@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ const Version = 1
 // Config is one experiment file.
 type Config struct {
 	Version int    `yaml:"version"`
-	Method  string `yaml:"method"` // a name in the maml registry: maml, fomaml, reptile
+	Method  string `yaml:"method"` // a name in the maml registry: maml, fomaml, reptile, protonets, anil, metasgd, mamlpp
 	Model   Model  `yaml:"model"`
 	Data    Data   `yaml:"data"`
 
@@ -40,11 +41,16 @@ type Config struct {
 	// MetaLRFinal, when above 0, decays the Adam rate linearly from meta_lr
 	// at iteration 0 to meta_lr_final at iteration "iterations".
 	MetaLRFinal float64 `yaml:"meta_lr_final"`
-	Clip        float64 `yaml:"clip"` // element-wise meta-gradient clip to [-clip, clip]; 0 = off
-	// FirstOrderIterations (method maml): the first this many meta-iterations
-	// use first-order meta-gradients, the rest exact second-order ones
-	// (derivative-order annealing, Antoniou et al. 2019); 0 = second order
-	// throughout.
+	// MetaLRSchedule is how the Adam rate goes from meta_lr to
+	// meta_lr_final over "iterations": linear (the default; constant when
+	// meta_lr_final is 0) or cosine (cosine annealing, MAML++; meta_lr_final
+	// may then be 0). Not for reptile, whose meta step has its own decay.
+	MetaLRSchedule string  `yaml:"meta_lr_schedule"`
+	Clip           float64 `yaml:"clip"` // element-wise meta-gradient clip to [-clip, clip]; 0 = off
+	// FirstOrderIterations (methods maml, anil, metasgd, mamlpp): the first
+	// this many meta-iterations use first-order meta-gradients, the rest
+	// exact second-order ones (derivative-order annealing, Antoniou et al.
+	// 2019); 0 = second order throughout.
 	FirstOrderIterations int `yaml:"first_order_iterations"`
 	// ZeroHead holds the classifier head's meta-parameters at zero, so that
 	// every task's inner loop learns the head from zero (the zeroing trick,
@@ -60,6 +66,7 @@ type Config struct {
 	Workers int   `yaml:"workers"` // tasks run in parallel; 0 = GOMAXPROCS
 
 	Reptile    Reptile  `yaml:"reptile"`
+	MAMLPP     MAMLPP   `yaml:"mamlpp"`
 	Eval       Eval     `yaml:"eval"`
 	Checkpoint Duration `yaml:"checkpoint_every"` // wall clock between checkpoints
 	Store      string   `yaml:"store"`            // results store; --store and $METABENCH_STORE take precedence
@@ -132,6 +139,18 @@ type Reptile struct {
 	CarryAdam bool `yaml:"carry_adam"`
 }
 
+// MAMLPP holds the settings only MAML++ reads (Antoniou et al. 2019; its
+// derivative-order annealing is first_order_iterations and its cosine
+// annealing meta_lr_schedule: cosine).
+type MAMLPP struct {
+	// MultiStepLossIterations anneals the multi-step loss (the query loss
+	// after every inner step, weighted) towards the final step's loss over
+	// this many meta-iterations; 0 = the final step's loss throughout.
+	MultiStepLossIterations int  `yaml:"multi_step_loss_iterations"`
+	PerStepBN               bool `yaml:"per_step_bn"`    // batch-norm weights per inner step, meta-learned
+	LearnInnerLR            bool `yaml:"learn_inner_lr"` // an inner learning rate per layer and step, meta-learned from inner_lr
+}
+
 // Eval is the validation and test protocol.
 type Eval struct {
 	Episodes    int      `yaml:"episodes"`     // test episodes (600)
@@ -172,22 +191,24 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // 1-shot (docs/TARGETS.md).
 func Default() Config {
 	return Config{
-		Version:    Version,
-		Method:     "maml",
-		Model:      Model{Name: "conv4", Filters: 64},
-		Data:       Data{Path: "embedded", ValFraction: 0.1, TestFraction: 0.2, Rotations: true},
-		Ways:       5,
-		Shots:      1,
-		Queries:    15,
-		InnerLR:    0.4,
-		InnerSteps: 1,
-		TestSteps:  3,
-		MetaBatch:  32,
-		MetaLR:     1e-3,
-		Iterations: 60000,
-		Budget:     Duration{30 * time.Minute},
+		Version:        Version,
+		Method:         "maml",
+		Model:          Model{Name: "conv4", Filters: 64},
+		Data:           Data{Path: "embedded", ValFraction: 0.1, TestFraction: 0.2, Rotations: true},
+		Ways:           5,
+		Shots:          1,
+		Queries:        15,
+		InnerLR:        0.4,
+		InnerSteps:     1,
+		TestSteps:      3,
+		MetaBatch:      32,
+		MetaLR:         1e-3,
+		MetaLRSchedule: "linear",
+		Iterations:     60000,
+		Budget:         Duration{30 * time.Minute},
 		Reptile: Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true,
 			MetaStep: 1, MetaStepFinal: 0, CarryAdam: true},
+		MAMLPP:     MAMLPP{PerStepBN: true, LearnInnerLR: true},
 		Eval:       Eval{Episodes: 600, Queries: 15, Seed: 2024, ValEpisodes: 100, Every: Duration{5 * time.Minute}},
 		Checkpoint: Duration{5 * time.Minute},
 	}
@@ -292,6 +313,10 @@ func (c *Config) EvalShots() int {
 	return c.Shots
 }
 
+// secondOrderMethods are the methods with an exact second-order
+// meta-gradient, whose derivative order first_order_iterations anneals.
+func secondOrderMethods() []string { return []string{"maml", "anil", "metasgd", "mamlpp"} }
+
 // Validate checks ranges and cross-field constraints. The error names the
 // field. The method name is checked by the caller against the registry.
 func (c *Config) Validate() error {
@@ -320,7 +345,12 @@ func (c *Config) Validate() error {
 		{c.MetaLR <= 0, "meta_lr", "must be above 0"},
 		{c.Clip < 0, "clip", "must be 0 (off) or above"},
 		{c.FirstOrderIterations < 0, "first_order_iterations", "must be 0 (second order throughout) or above"},
-		{c.FirstOrderIterations > 0 && c.Method != "maml", "first_order_iterations", fmt.Sprintf("anneals the derivative order of method maml, not of %q", c.Method)},
+		{c.FirstOrderIterations > 0 && !slices.Contains(secondOrderMethods(), c.Method), "first_order_iterations", fmt.Sprintf("anneals the derivative order of methods %s, not of %q", strings.Join(secondOrderMethods(), ", "), c.Method)},
+		{c.MetaLRSchedule != "linear" && c.MetaLRSchedule != "cosine", "meta_lr_schedule", fmt.Sprintf("%q is not linear or cosine", c.MetaLRSchedule)},
+		{c.MetaLRSchedule == "cosine" && c.Iterations == 0, "meta_lr_schedule", "cosine annealing needs iterations above 0"},
+		{c.MetaLRSchedule == "cosine" && c.Method == "reptile", "meta_lr_schedule", "reptile's meta step has its own decay (reptile.meta_step_final); leave this at linear"},
+		{c.MAMLPP.MultiStepLossIterations < 0, "mamlpp.multi_step_loss_iterations", "must be 0 (the final step's loss only) or above"},
+		{c.Method != "mamlpp" && c.MAMLPP != Default().MAMLPP, "mamlpp", fmt.Sprintf("options of method mamlpp, not of %q: remove the block or use its defaults", c.Method)},
 		{c.MetaLRFinal < 0, "meta_lr_final", "must be 0 (constant rate) or above"},
 		{c.MetaLRFinal > 0 && c.Iterations == 0, "meta_lr_final", "a decay needs iterations above 0"},
 		{c.Iterations < 0, "iterations", "must be at least 0"},

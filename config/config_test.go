@@ -102,6 +102,8 @@ func TestValidate(t *testing.T) {
 		{"eval.episodes=0", "eval.episodes"},
 		{"eval.shots=-1", "eval.shots"},
 		{"method=", "method"},
+		{"meta_lr_schedule=step", "meta_lr_schedule"},
+		{"mamlpp.multi_step_loss_iterations=-1", "mamlpp.multi_step_loss_iterations"},
 	}
 	for _, c := range cases {
 		t.Run(c.set, func(t *testing.T) {
@@ -123,10 +125,30 @@ func TestValidate(t *testing.T) {
 	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "first_order_iterations:") {
 		t.Fatalf("first_order_iterations with reptile: %v", err)
 	}
-	cfg.Method = "maml"
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("first_order_iterations with maml: %v", err)
+	for _, m := range []string{"maml", "anil", "metasgd", "mamlpp"} {
+		cfg.Method = m
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("first_order_iterations with %s: %v", m, err)
+		}
 	}
+	cfg.Method = "protonets"
+	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "first_order_iterations:") {
+		t.Fatalf("first_order_iterations with protonets: %v", err)
+	}
+	cfg.Method, cfg.FirstOrderIterations, cfg.MetaLRSchedule = "reptile", 0, "cosine"
+	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "meta_lr_schedule:") {
+		t.Fatalf("cosine schedule with reptile: %v", err)
+	}
+	cfg.Method = "mamlpp"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("cosine schedule with mamlpp: %v", err)
+	}
+	cfg.Method, cfg.MetaLRSchedule = "maml", "linear"
+	cfg.MAMLPP.PerStepBN = false
+	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "mamlpp:") {
+		t.Fatalf("mamlpp options with maml: %v", err)
+	}
+	cfg.MAMLPP.PerStepBN = true
 	cfg.Iterations, cfg.Budget.Duration = 0, 0
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "budget") {
 		t.Fatalf("no limit: %v", err)
@@ -212,14 +234,15 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestBenchmarks: every shipped MAML-family benchmark file
-// (benchmarks/<dataset>-<ways>w<shots>s-{maml,fomaml,reptile}.yaml, and the
+// (benchmarks/<dataset>-<ways>w<shots>s-<method>.yaml for maml, fomaml,
+// reptile and the baselines protonets, anil, metasgd, mamlpp, and the
 // tuned 30-minute settings in benchmarks/30min/; other commands keep their
 // own files there) loads and validates, and is named
 // after its dataset, ways, test shots (eval.shots, or the training shots)
 // and method.
 func TestBenchmarks(t *testing.T) {
 	var files []string
-	for _, m := range []string{"maml", "fomaml", "reptile"} {
+	for _, m := range []string{"maml", "fomaml", "reptile", "protonets", "anil", "metasgd", "mamlpp"} {
 		for _, dir := range []string{"", "30min"} {
 			f, err := filepath.Glob(filepath.Join("..", "benchmarks", dir, "*-"+m+".yaml"))
 			if err != nil {
@@ -228,8 +251,8 @@ func TestBenchmarks(t *testing.T) {
 			files = append(files, f...)
 		}
 	}
-	if len(files) < 13 {
-		t.Fatalf("%d benchmark files, want at least 13", len(files))
+	if len(files) < 21 {
+		t.Fatalf("%d benchmark files, want at least 21", len(files))
 	}
 	for _, f := range files {
 		if n := filepath.Base(f); strings.Contains(n, "-base-") || strings.Contains(n, "-darts-") {

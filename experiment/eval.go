@@ -132,7 +132,7 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	if ck.Outer.Kind == "sgd-decay" {
 		s.ReptileCarry = false
 	}
-	if err := meth.NewOuter(&s, params).SetState(ck.Outer); err != nil {
+	if err := maml.NewOuterFor(meth, model, &s, params).SetState(ck.Outer); err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
 	}
 	if ctx.Err() != nil {

@@ -21,6 +21,7 @@ func Settings(cfg *config.Config) maml.Settings {
 		FirstOrderIterations: cfg.FirstOrderIterations,
 		ReptileOptimizer:     cfg.Reptile.InnerOptimizer, ReptileBatch: cfg.Reptile.InnerBatch,
 		ReptileUseQuery: cfg.Reptile.UseQuery, MetaStep: cfg.Reptile.MetaStep, MetaStepFinal: cfg.Reptile.MetaStepFinal,
+		MetaLRSchedule: cfg.MetaLRSchedule, MSLIterations: cfg.MAMLPP.MultiStepLossIterations, PerStepBN: cfg.MAMLPP.PerStepBN, LearnInnerLR: cfg.MAMLPP.LearnInnerLR,
 		ReptileCarry: cfg.Reptile.CarryAdam,
 		Work:         tensor.NewWorkPool(),
 	}
@@ -205,6 +206,9 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	}
 	if cfg.FirstOrderIterations > 0 {
 		rec.Extra["first_order_iterations"] = cfg.FirstOrderIterations
+	}
+	for k, v := range maml.Describe(meth, &s) {
+		rec.Extra[k] = v
 	}
 	if err := opt.finish(rec, RecordFile(opt.Out)); err != nil {
 		return nil, err

@@ -46,7 +46,7 @@ func TestResumeExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, method := range []string{"maml", "fomaml", "reptile"} {
+	for _, method := range []string{"maml", "fomaml", "reptile", "protonets", "anil", "metasgd", "mamlpp"} {
 		t.Run(method, func(t *testing.T) {
 			cfg := tinyConfig(t, method, "iterations=5")
 			full := filepath.Join(t.TempDir(), "full")

@@ -10,11 +10,16 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
-// synthTask is a random 3-way task on 16x16 images (labels in class order).
+// synthTask is a random task on 16x16 images (labels in class order).
 func synthTask[T tensor.Float](seed uint64, ways, shots, queries int) *Task[T] {
+	return synthTaskSized[T](seed, ways, shots, queries, 16)
+}
+
+// synthTaskSized is a random task on size x size images.
+func synthTaskSized[T tensor.Float](seed uint64, ways, shots, queries, size int) *Task[T] {
 	r := rand.New(rand.NewPCG(seed, 99))
 	mk := func(n int) (*tensor.Tensor[T], []int) {
-		x := tensor.New[T](ways*n, 1, 16, 16)
+		x := tensor.New[T](ways*n, 1, size, size)
 		for i := range x.Data {
 			x.Data[i] = T(r.Float64())
 		}
@@ -30,7 +35,7 @@ func synthTask[T tensor.Float](seed uint64, ways, shots, queries int) *Task[T] {
 }
 
 func TestRegistry(t *testing.T) {
-	if got := Names(); !reflect.DeepEqual(got, []string{"fomaml", "maml", "reptile"}) {
+	if got := Names(); !reflect.DeepEqual(got, []string{"anil", "fomaml", "maml", "mamlpp", "metasgd", "protonets", "reptile"}) {
 		t.Fatalf("Names() = %v", got)
 	}
 	for _, n := range Names() {

@@ -18,8 +18,12 @@ type Settings struct {
 	TestSteps   int     // inner steps at validation and test
 	MetaLR      float64 // Adam rate of the outer loop (MAML, first-order MAML)
 	MetaLRFinal float64 // Adam rate at the last iteration (linear decay over Iterations); 0 = constant MetaLR
-	Clip        float64 // element-wise clip of the mean meta-gradient; 0 = off
-	Iterations  int     // planned meta-iterations (decays of ε and of the Adam rate; 0 = no decay)
+	// MetaLRSchedule is "" or "linear" (the decay above) or "cosine"
+	// (cosine annealing from MetaLR to MetaLRFinal, which may be 0, over
+	// Iterations; MAML++).
+	MetaLRSchedule string
+	Clip           float64 // element-wise clip of the mean meta-gradient; 0 = off
+	Iterations     int     // planned meta-iterations (decays of ε and of the Adam rate; 0 = no decay)
 	// FirstOrderIterations: second-order MAML takes first-order
 	// meta-gradients at meta-iterations below this (derivative-order
 	// annealing); 0 = never.
@@ -37,6 +41,11 @@ type Settings struct {
 	// from task to task (Nichol et al.'s code; tasks then run one after
 	// another) instead of a fresh Adam per task.
 	ReptileCarry bool
+
+	// MAML++ (method mamlpp; see MAMLPP).
+	MSLIterations int  // multi-step loss annealed over these iterations; 0 = the final step's loss only
+	PerStepBN     bool // per-step batch-norm weights
+	LearnInnerLR  bool // learned per-layer per-step inner rates
 
 	// Work, when set, recycles the tapes' buffers from task to task (see
 	// Hyper.Work); it changes no number. Trainer sets one.
@@ -62,9 +71,13 @@ type Method[T tensor.Float] interface {
 // plus one line here.
 func Registry[T tensor.Float]() map[string]func() Method[T] {
 	return map[string]func() Method[T]{
-		"maml":    func() Method[T] { return MAML[T]{SecondOrder: true} },
-		"fomaml":  func() Method[T] { return MAML[T]{SecondOrder: false} },
-		"reptile": func() Method[T] { return &Reptile[T]{} },
+		"maml":      func() Method[T] { return MAML[T]{SecondOrder: true} },
+		"fomaml":    func() Method[T] { return MAML[T]{SecondOrder: false} },
+		"reptile":   func() Method[T] { return &Reptile[T]{} },
+		"protonets": func() Method[T] { return ProtoNets[T]{} },
+		"anil":      func() Method[T] { return ANIL[T]{} },
+		"metasgd":   func() Method[T] { return &MetaSGD[T]{} },
+		"mamlpp":    func() Method[T] { return &MAMLPP[T]{} },
 	}
 }
 
@@ -106,13 +119,10 @@ func (m MAML[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *T
 }
 
 // NewOuter is Adam at s.MetaLR, decayed linearly to s.MetaLRFinal over
-// s.Iterations when s.MetaLRFinal is set.
+// s.Iterations when s.MetaLRFinal is set, or cosine-annealed with
+// s.MetaLRSchedule "cosine".
 func (m MAML[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
-	a := NewAdam(params, s.MetaLR)
-	if s.MetaLRFinal > 0 && s.Iterations > 0 {
-		a.Final, a.Iterations = s.MetaLRFinal, s.Iterations
-	}
-	return a
+	return adamOf(s, params)
 }
 
 // EvalTask adapts with s.TestSteps SGD steps at s.InnerLR.

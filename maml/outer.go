@@ -30,10 +30,14 @@ type OuterState[T tensor.Float] struct {
 //	θ ← θ - lr_i · (m / (1-β1^t)) / (√(v / (1-β2^t)) + eps)
 //
 // with lr_i = LR + (Final - LR) · min(i / Iterations, 1) at meta-iteration i
-// when Iterations > 0 (linear decay), else lr_i = LR.
+// when Iterations > 0 (linear decay), else lr_i = LR. With Cosine the decay
+// is cosine annealing (MAML++):
+//
+//	lr_i = Final + (LR - Final) · (1 + cos(π · min(i / Iterations, 1))) / 2
 type Adam[T tensor.Float] struct {
 	LR, Final  float64
 	Iterations int
+	Cosine     bool
 	steps      int
 	m, v       [][]T
 }
@@ -42,6 +46,9 @@ type Adam[T tensor.Float] struct {
 func (a *Adam[T]) Rate(iter int) float64 {
 	if a.Iterations <= 0 {
 		return a.LR
+	}
+	if a.Cosine {
+		return cosineRate(a.LR, a.Final, iter, a.Iterations)
 	}
 	return a.LR + (a.Final-a.LR)*math.Min(float64(iter)/float64(a.Iterations), 1)
 }

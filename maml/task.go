@@ -53,6 +53,10 @@ type TaskResult[T tensor.Float] struct {
 	SupportLosses []float64
 	// QueryLoss and QueryAcc are measured at the adapted parameters.
 	QueryLoss, QueryAcc float64
+	// Objective is the meta-objective whose gradient Grads is: the query
+	// loss, or MAML++'s weighted multi-step loss (0 for Reptile, which has
+	// none).
+	Objective float64
 	// Adapted are the adapted parameters θ_T (values only).
 	Adapted []*tensor.Tensor[T]
 }
@@ -105,17 +109,11 @@ func Adapt[T tensor.Float](m nn.Model[T], tp *autodiff.Tape[T], theta []*autodif
 // dL_Q(θ_T)/dθ exactly when h.SecondOrder, else the first-order ∇L_Q(θ_T).
 // It is a plain function (its own tape), safe to call from many goroutines.
 func TaskMetaGrad[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], h Hyper) (*TaskResult[T], error) {
-	if err := task.Check(); err != nil {
+	tp, done, err := taskTape(task, h.Work)
+	if err != nil {
 		return nil, err
 	}
-	ws := h.Work.Get()
-	defer h.Work.Put(ws)
-	scope := ws.Begin()
-	defer scope.End()
-	tp := autodiff.NewTape[T]()
-	if ws != nil {
-		tp.SetWorkspace(ws)
-	}
+	defer done()
 	theta := nn.Vars(tp, params)
 	xs := tp.Const(task.XS)
 	adapted, losses, err := Adapt(m, tp, theta, xs, task.YS, h.InnerLR, h.InnerSteps, h.SecondOrder)
@@ -128,8 +126,15 @@ func TaskMetaGrad[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], tas
 	if !h.SecondOrder {
 		wrt = adapted
 	}
-	// The last backward over this tape's graph: release it during the sweep.
-	g, err := autodiff.GradRelease(lq, wrt)
+	return metaResult(lq, lq, logits, wrt, adapted, losses, task.YQ)
+}
+
+// metaResult takes the last backward over a task's tape (releasing its graph
+// during the sweep): the gradient of the objective obj with respect to wrt,
+// returned with the query loss lq and the accuracy of the query logits at the
+// adapted parameters, all copied out of the tape's workspace.
+func metaResult[T tensor.Float](obj, lq, logits *autodiff.Var[T], wrt, adapted []*autodiff.Var[T], losses []float64, yq []int) (*TaskResult[T], error) {
+	g, err := autodiff.GradRelease(obj, wrt)
 	if err != nil {
 		return nil, fmt.Errorf("maml: meta-gradient: %w", err)
 	}
@@ -137,7 +142,8 @@ func TaskMetaGrad[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], tas
 		Grads:         cloneAll(nn.Values(g)),
 		SupportLosses: losses,
 		QueryLoss:     float64(lq.Item()),
-		QueryAcc:      nn.Accuracy(logits.Value(), task.YQ),
+		QueryAcc:      nn.Accuracy(logits.Value(), yq),
+		Objective:     float64(obj.Item()),
 		Adapted:       cloneAll(nn.Values(adapted)),
 	}, nil
 }
@@ -146,23 +152,17 @@ func TaskMetaGrad[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], tas
 // (no second graph) and returns the query accuracy and loss.
 // work, when not nil, lends the tapes a recycling workspace (see Hyper.Work).
 func AdaptEval[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], lr float64, steps int, work *tensor.WorkPool) (acc, loss float64, err error) {
-	if err := task.Check(); err != nil {
+	tp, done, err := taskTape(task, work)
+	if err != nil {
 		return 0, 0, err
 	}
-	ws := work.Get()
-	defer work.Put(ws)
-	scope := ws.Begin()
-	defer scope.End()
-	tp := autodiff.NewTape[T]()
-	if ws != nil {
-		tp.SetWorkspace(ws)
-	}
+	defer done()
 	theta := nn.Vars(tp, params)
 	adapted, _, err := Adapt(m, tp, theta, tp.Const(task.XS), task.YS, lr, steps, false)
 	if err != nil {
 		return 0, 0, err
 	}
-	return queryScore(m, adapted, task, ws)
+	return queryScore(m, adapted, task, tp.Workspace())
 }
 
 func queryScore[T tensor.Float](m nn.Model[T], params []*autodiff.Var[T], task *Task[T], ws *tensor.Workspace) (acc, loss float64, err error) {
@@ -181,6 +181,22 @@ func queryScore[T tensor.Float](m nn.Model[T], params []*autodiff.Var[T], task *
 		lq = autodiff.CrossEntropy(logits, task.YQ)
 	})
 	return nn.Accuracy(logits.Value(), task.YQ), float64(lq.Item()), nil
+}
+
+// taskTape checks the task and returns a fresh tape that records into a
+// workspace lent by work (none when work is nil: plain allocation), and the
+// function that ends the workspace's scope and gives it back.
+func taskTape[T tensor.Float](task *Task[T], work *tensor.WorkPool) (*autodiff.Tape[T], func(), error) {
+	if err := task.Check(); err != nil {
+		return nil, nil, err
+	}
+	ws := work.Get()
+	scope := ws.Begin()
+	tp := autodiff.NewTape[T]()
+	if ws != nil {
+		tp.SetWorkspace(ws)
+	}
+	return tp, func() { scope.End(); work.Put(ws) }, nil
 }
 
 // TaskRand returns the generator of meta-iteration iter, task k of a run with

@@ -32,7 +32,7 @@ type Trainer[T tensor.Float] struct {
 
 // NewTrainer returns a trainer whose outer optimiser is the method's.
 func NewTrainer[T tensor.Float](m nn.Model[T], meth Method[T], s Settings, params []*tensor.Tensor[T], seed int64, metaBatch, workers int, src TaskSource[T]) *Trainer[T] {
-	return &Trainer[T]{Model: m, Method: meth, Settings: s, Params: params, Outer: meth.NewOuter(&s, params),
+	return &Trainer[T]{Model: m, Method: meth, Settings: s, Params: params, Outer: NewOuterFor(meth, m, &s, params),
 		Seed: seed, MetaBatch: metaBatch, Workers: workers, Source: src}
 }
 
@@ -44,7 +44,8 @@ type StepStats struct {
 
 // Step runs meta-iteration iter: the tasks in parallel, their directions
 // summed in task order, divided by the meta-batch, optionally clipped, and
-// handed to the outer optimiser.
+// handed to the outer optimiser, with the method's own meta-parameters after
+// θ when it has some (MetaParamsMethod).
 func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 	res := make([]*TaskResult[T], tr.MetaBatch)
 	workers := tr.Workers
@@ -71,12 +72,17 @@ func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 	if err != nil {
 		return StepStats{}, err
 	}
-	mean := make([]*tensor.Tensor[T], len(tr.Params))
+	// θ, then the method's own meta-parameters (MetaParamsMethod)
+	all := append(append([]*tensor.Tensor[T](nil), tr.Params...), metaParamsOf(tr.Method)...)
+	mean := make([]*tensor.Tensor[T], len(all))
 	var st StepStats
-	for i, p := range tr.Params {
+	for i, p := range all {
 		mean[i] = tensor.New[T](p.Shape...)
 	}
-	for _, r := range res { // task order: deterministic
+	for k, r := range res { // task order: deterministic
+		if len(r.Grads) != len(all) {
+			return StepStats{}, fmt.Errorf("iteration %d task %d: %s returned %d gradients for %d parameters", iter, k, tr.Method.Name(), len(r.Grads), len(all))
+		}
 		for i, g := range r.Grads {
 			d := mean[i].Data
 			for j, v := range g.Data {
@@ -98,7 +104,7 @@ func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 	if tr.Settings.Clip > 0 {
 		ClipElementwise(mean, tr.Settings.Clip)
 	}
-	tr.Outer.Step(tr.Params, mean, iter)
+	tr.Outer.Step(all, mean, iter)
 	st.Loss /= float64(tr.MetaBatch)
 	st.Acc /= float64(tr.MetaBatch)
 	return st, nil

@@ -127,14 +127,22 @@ func fans(s []int) (int, int) {
 	return s[1] * rf, s[0] * rf
 }
 
-// Forward returns the logits [N, Ways] of x [N, InChannels, Size, Size].
+// Forward returns the logits [N, Ways] of x [N, InChannels, Size, Size]:
+// the linear head on Embed's features.
 func (m *Conv4[T]) Forward(tp *autodiff.Tape[T], p []*autodiff.Var[T], x *autodiff.Var[T]) *autodiff.Var[T] {
+	return autodiff.Linear(m.Embed(tp, p, x), p[16], p[17])
+}
+
+// Embed returns the flattened output [N, Features()] of the four blocks
+// (nn.Embedder): the features the head classifies, and the embedding of
+// Prototypical Networks. It reads p[0:16]; p holds all 18 parameters.
+func (m *Conv4[T]) Embed(tp *autodiff.Tape[T], p []*autodiff.Var[T], x *autodiff.Var[T]) *autodiff.Var[T] {
 	if len(p) != 18 {
-		panic(fmt.Sprintf("nn: Conv4.Forward: %d parameters, want 18", len(p)))
+		panic(fmt.Sprintf("nn: Conv4: %d parameters, want 18", len(p)))
 	}
 	s := x.Shape()
 	if len(s) != 4 || s[1] != m.InChannels || s[2] != m.Size || s[3] != m.Size {
-		panic(fmt.Sprintf("nn: Conv4.Forward: input %v, want [N %d %d %d]", s, m.InChannels, m.Size, m.Size))
+		panic(fmt.Sprintf("nn: Conv4: input %v, want [N %d %d %d]", s, m.InChannels, m.Size, m.Size))
 	}
 	h := x
 	for b := 0; b < 4; b++ {
@@ -146,6 +154,5 @@ func (m *Conv4[T]) Forward(tp *autodiff.Tape[T], p []*autodiff.Var[T], x *autodi
 		// its output, and the pool's keeps only indices.
 		autodiff.Discard(z)
 	}
-	h = autodiff.Reshape(h, s[0], m.Features())
-	return autodiff.Linear(h, p[16], p[17])
+	return autodiff.Reshape(h, s[0], m.Features())
 }

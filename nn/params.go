@@ -103,6 +103,17 @@ type Headed interface {
 	HeadParams() []int
 }
 
+// Embedder is a Headed model whose logits are its head, a linear layer
+// (weight [features, ways], bias [ways], at HeadParams), applied to features:
+//
+//	Forward(p, x) = Embed(p, x) · W + b
+//
+// Embed takes all the parameters and reads the body's.
+type Embedder[T tensor.Float] interface {
+	Headed
+	Embed(tp *autodiff.Tape[T], params []*autodiff.Var[T], x *autodiff.Var[T]) *autodiff.Var[T]
+}
+
 func countShapes(shapes [][]int) int {
 	n := 0
 	for _, s := range shapes {

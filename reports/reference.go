@@ -55,6 +55,10 @@ func References() []Reference {
 		nichol = "Nichol et al. 2018, Table 2"
 		base   = "BASE Table 4"
 		tnas   = "Lian et al. 2020"
+		snell  = "Snell et al. 2017, Table 1 (trained 60-way)"
+		li     = "Li et al. 2017, Table 1"
+		mamlpp = "Antoniou et al. 2019, Table 1"
+		raghu  = "Raghu et al. 2020"
 	)
 	o, mi := "omniglot", "miniimagenet"
 	return []Reference{
@@ -79,6 +83,14 @@ func References() []Reference {
 		{"tnas", mi, 5, 5, 0.6788, 0, tnas, ""},
 		{"tnas++", mi, 5, 1, 0.5411, 0, tnas, ""},
 		{"tnas++", mi, 5, 5, 0.6959, 0, tnas, ""},
+		{"protonets", o, 5, 1, 0.988, 0, snell, ""},
+		{"protonets", o, 5, 5, 0.997, 0, snell, ""},
+		{"metasgd", o, 5, 1, 0.9953, 0.0026, li, ""},
+		{"metasgd", o, 5, 5, 0.9993, 0.0009, li, ""},
+		{"mamlpp", o, 5, 1, 0.9947, 0, mamlpp, ""},
+		{"mamlpp", o, 5, 5, 0.9985, 0, mamlpp, ""},
+		{"anil", o, 5, 1, 0, 0, raghu, "no 5-way Omniglot number; reported on par with MAML"},
+		{"anil", o, 5, 5, 0, 0, raghu, "no 5-way Omniglot number; reported on par with MAML"},
 	}
 }
 
@@ -95,6 +107,12 @@ func CanonicalMethod(m string) string {
 		return "maml"
 	case "darts", "darts+maml", "darts-maml", "darts-v2":
 		return "darts-maml"
+	case "maml++", "mamlplusplus", "maml-pp":
+		return "mamlpp"
+	case "meta-sgd":
+		return "metasgd"
+	case "protonet", "proto", "prototypical-networks", "proto-nets":
+		return "protonets"
 	case "t-nas":
 		return "tnas"
 	case "t-nas++":

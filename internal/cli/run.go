@@ -17,7 +17,7 @@ import (
 	"github.com/metabench/metabench/suite"
 )
 
-const runUsage = `usage: metabench run [--methods maml,fomaml,reptile] [--budget 60s] [--episodes 100] [--filters 64] [--meta-batch 8]
+const runUsage = `usage: metabench run [--methods maml,fomaml,reptile,protonets] [--budget 60s] [--episodes 100] [--filters 64] [--meta-batch 8]
        [--suite FILE] [--out DIR] [--store PATH] [--label NAME] [--quiet]
 
 The main job (make run): the suite benchmarks/suites/make-run.yaml (run from
@@ -41,7 +41,7 @@ const DefaultRunSuite = "benchmarks/suites/make-run.yaml"
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run")
-	methods := fs.String("methods", "maml,fomaml,reptile", "comma-separated `LIST` of methods (units of the suite)")
+	methods := fs.String("methods", "maml,fomaml,reptile,protonets", "comma-separated `LIST` of methods (units of the suite)")
 	budget := fs.Duration("budget", 60*time.Second, "training wall clock per method")
 	episodes := fs.Int("episodes", 100, "test episodes per method (the standard protocol uses 600)")
 	filters := fs.Int("filters", 64, "conv4 filters (64 is the Omniglot standard)")
