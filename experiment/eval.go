@@ -23,7 +23,7 @@ type EvalConfig struct {
 	// Data, when set, draws the episodes from every class of this source
 	// (images resized to the model's input) instead of the run's held-out
 	// test classes; Subset picks a subset where the format has several.
-	Data, Subset string
+	Data, Subset                   string
 	Ways, Shots, Queries, Episodes int
 	Steps                          int     // test-time inner steps; -1: the run's test_steps
 	LR                             float64 // test-time inner learning rate

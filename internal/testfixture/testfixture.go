@@ -38,7 +38,6 @@ func WriteIDX(t testing.TB, dir string, n int) {
 	}
 }
 
-
 func write(t testing.TB, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
