@@ -155,13 +155,11 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	rec.WallSec = time.Since(started).Seconds()
 	rec.CPUSec = cpuSeconds() - cpu0
 	rec.Extra = map[string]any{"checkpoint": ec.Checkpoint}
+	path := ""
 	if opt.Out != "" {
 		if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 			return nil, fmt.Errorf("--out: %w", err)
 		}
-	}
-	path := ""
-	if opt.Out != "" {
 		path = RecordFile(opt.Out)
 	}
 	if err := opt.finish(rec, path); err != nil {

@@ -64,7 +64,7 @@ func (l *loop) run(ctx context.Context, opt *Options) error {
 	lastCk := time.Now()
 	ran := 0
 	for l.more() {
-		if canceled(ctx) || (opt.StopAfter > 0 && ran >= opt.StopAfter) {
+		if ctx.Err() != nil || (opt.StopAfter > 0 && ran >= opt.StopAfter) {
 			if err := l.Save(false); err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -138,7 +137,3 @@ func progressOf(opt *Options) Progress {
 	}
 	return opt.Progress
 }
-
-// canceled reports whether ctx is done; the run loop checks it between
-// iterations.
-func canceled(ctx context.Context) bool { return ctx.Err() != nil }

@@ -150,8 +150,8 @@ func Run(ctx context.Context, s *Suite, opt Options) (*Result, error) {
 	if opt.Out == "" {
 		return nil, errors.New("suite: no output folder")
 	}
+	s.override = opt.Set
 	if len(opt.Set) > 0 {
-		s.override = opt.Set
 		for i := range s.Units {
 			if _, err := s.load(&s.Units[i], s.Units[i].Seeds[0]); err != nil {
 				return nil, fmt.Errorf("--set: unit %s: %w", s.Units[i].ID, err)

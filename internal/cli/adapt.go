@@ -86,7 +86,7 @@ func cmdAdapt(args []string, stdout, stderr io.Writer) int {
 	}
 	ea := experimentArgs{Out: *out, Quiet: *quiet, Store: sf, CPUProfile: *prof}
 	started := time.Now()
-	rec, code := experimentRun("adapt", ea, cfg.Store, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
+	rec, code := experimentRun("adapt", ea, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
 		return experiment.Adapt(ctx, cfg, opt)
 	})
 	if rec == nil {

@@ -77,7 +77,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	}
 	ec := experiment.EvalConfig{Checkpoint: *ckArg, Data: *dataArg, Subset: *subset, Ways: *ways, Shots: *shots,
 		Queries: *queries, Episodes: *nEp, Steps: *steps, LR: *lr, Seed: *seed, Workers: *workers}
-	rec, err := experiment.Eval(context.Background(), ec, experiment.Options{Label: sf.Label, Save: sf.saver(runStore(*ckArg))})
+	rec, err := experiment.Eval(context.Background(), ec, experiment.Options{Label: sf.Label, Save: sf.saver()})
 	if err != nil {
 		return fail(stderr, "eval", err)
 	}
@@ -95,14 +95,4 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s %s on %s (%s, %d classes): %.2f%% ± %.2f%% over %d episodes\n", res.Method,
 		reports.ProtocolString(rec.Proto), res.Data, res.Split, res.Classes, 100*res.Accuracy, 100*res.CI95, res.Episodes)
 	return 0
-}
-
-// runStore is the results store named by the experiment file of a run
-// ("" when it names none or the run cannot be read: eval reports that).
-func runStore(checkpoint string) string {
-	_, cfg, err := experiment.LoadRun(checkpoint)
-	if err != nil {
-		return ""
-	}
-	return cfg.Store
 }

@@ -81,7 +81,7 @@ func parseExperimentArgs(cmd, usageText, outHelp, what string, args []string, st
 // SIGTERM, the progress bar, and every record saved to the results store.
 // It returns the primary record, or the exit code after printing the
 // one-line error.
-func experimentRun(cmd string, ea experimentArgs, experimentStore string, stderr io.Writer,
+func experimentRun(cmd string, ea experimentArgs, stderr io.Writer,
 	run func(ctx context.Context, opt experiment.Options) (*reports.Record, error)) (*reports.Record, int) {
 	stopProf, err := startProfile(ea.CPUProfile)
 	if err != nil {
@@ -90,7 +90,7 @@ func experimentRun(cmd string, ea experimentArgs, experimentStore string, stderr
 	defer stopProf()
 	ctx, stop := signalContext()
 	defer stop()
-	opt := experiment.Options{Out: ea.Out, Resume: ea.Resume, Label: ea.Store.Label, Save: ea.Store.saver(experimentStore)}
+	opt := experiment.Options{Out: ea.Out, Resume: ea.Resume, Label: ea.Store.Label, Save: ea.Store.saver()}
 	if p := newProgress(stderr, ea.Quiet); p != nil {
 		opt.Progress = p
 	}

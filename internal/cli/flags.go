@@ -63,9 +63,11 @@ func (f *StoreFlags) Save(rec *reports.Record, experimentStore string) (string, 
 }
 
 // saver returns the experiment.Options.Save of a command: each record to
-// the resolved store, one transaction each.
-func (f *StoreFlags) saver(experimentStore string) func(*reports.Record) error {
+// the resolved store (the experiment file's `store`, read from the record's
+// config, ranks after --store and $METABENCH_STORE), one transaction each.
+func (f *StoreFlags) saver() func(*reports.Record) error {
 	return func(rec *reports.Record) error {
+		experimentStore, _ := rec.Config["store"].(string)
 		if path, err := f.Save(rec, experimentStore); err != nil {
 			return fmt.Errorf("results store %s: %w", path, err)
 		}

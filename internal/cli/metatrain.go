@@ -38,7 +38,7 @@ func cmdMetatrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "metatrain", err)
 	}
-	rec, code := experimentRun("metatrain", ea, cfg.Store, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
+	rec, code := experimentRun("metatrain", ea, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
 		return experiment.Metatrain(ctx, cfg, opt)
 	})
 	if rec == nil {

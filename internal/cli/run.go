@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -114,11 +113,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if _, err := suite.Run(ctx, s, opt); err != nil {
 		return fail(stderr, "run", err)
 	}
-	all, err := st.List(context.Background(), store.Filter{Label: label})
+	recs, _, err := loadSuiteRecords(st, s.Name, label)
 	if err != nil {
 		return fail(stderr, "run", err)
 	}
-	recs, _ := suite.Select(all, s.Name, label)
 	if err := renderRunTable(stdout, recs); err != nil {
 		return fail(stderr, "run", err)
 	}

@@ -38,7 +38,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "search", err)
 	}
-	rec, code := experimentRun("search", ea, cfg.Store, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
+	rec, code := experimentRun("search", ea, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
 		return experiment.Search(ctx, cfg, opt)
 	})
 	if rec == nil {

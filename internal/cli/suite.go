@@ -103,11 +103,10 @@ func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baseline string
 	ctx, stop := signalContext()
 	defer stop()
 	_, runErr := suite.Run(ctx, s, opt)
-	all, err := st.List(context.Background(), store.Filter{})
+	recs, version, err := loadSuiteRecords(st, s.Name, opt.Label)
 	if err != nil {
 		return fail(stderr, "suite", err)
 	}
-	recs, version := suite.Select(all, s.Name, opt.Label)
 	if len(recs) > 0 {
 		if err := suite.Table(s.Name, version, opt.Label, suite.Rows(recs)).Render(stdout, f); err != nil {
 			return fail(stderr, "suite", err)
@@ -119,7 +118,10 @@ func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baseline string
 	if baseline == "" {
 		return 0
 	}
-	base, _ := suite.Select(all, s.Name, baseline)
+	base, _, err := loadSuiteRecords(st, s.Name, baseline)
+	if err != nil {
+		return fail(stderr, "suite", err)
+	}
 	if len(base) == 0 {
 		return fail(stderr, "suite", fmt.Errorf("--baseline %s: the store holds no run of suite %s with that label", baseline, s.Name))
 	}
@@ -167,4 +169,14 @@ func splitShard(v string) (int, int, error) {
 // checkpoint and stops.
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// loadSuiteRecords reads the records of suite name with label from the store.
+func loadSuiteRecords(st *store.Store, name, label string) ([]*reports.Record, int, error) {
+	all, err := st.List(context.Background(), store.Filter{Label: label})
+	if err != nil {
+		return nil, 0, err
+	}
+	recs, version := suite.Select(all, name, label)
+	return recs, version, nil
 }

@@ -33,7 +33,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "train", err)
 	}
-	rec, code := experimentRun("train", ea, cfg.Store, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
+	rec, code := experimentRun("train", ea, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
 		return experiment.Train(ctx, cfg, opt)
 	})
 	if rec == nil {
