@@ -35,3 +35,24 @@ func BenchmarkSum(b *testing.B) {
 		})
 	}
 }
+
+// The row kernels on a 28x28 plane with a 5x5 kernel (padded rows of 32).
+func BenchmarkLaneDots28(b *testing.B) {
+	g, x := make([]float64, 28*32), make([]float64, 32*32)
+	var acc [DotLanes]float64
+	for b.Loop() {
+		LaneDots(&acc, g, 32, x, 32, 28, 28)
+	}
+}
+
+func BenchmarkTaps28x25(b *testing.B) {
+	y, x := make([]float32, 28*28), make([]float32, 32*32+32)
+	w := make([]float32, 25)
+	offs := make([]int32, 25)
+	for t := range offs {
+		offs[t] = int32(t/5*32 + t%5)
+	}
+	for b.Loop() {
+		Taps(y, 28, x, 32, 28, 28, offs, w, true)
+	}
+}

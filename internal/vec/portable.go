@@ -56,3 +56,14 @@ func Add(dst, src []float32) {
 		dst[i] += src[i]
 	}
 }
+
+// Taps is y[r·ys+k] (+)= Σ_t w[t]·x[r·xs+offs[t]+k] (see taps.go).
+func Taps(y []float32, ys int, x []float32, xs int, rows, n int, offs []int32, w []float32, add bool) {
+	TapsOf(y, ys, x, xs, rows, n, offs, w, add)
+}
+
+// LaneDots adds the products of rows of g and x to 64 float64 lanes (see
+// taps.go).
+func LaneDots(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs int, rows, n int) {
+	laneDotsScalar(acc, g, gs, x, xs, rows, n)
+}

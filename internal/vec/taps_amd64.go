@@ -1,0 +1,276 @@
+//go:build goexperiment.simd && amd64
+
+package vec
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// The AVX-512 and AVX2 bodies of Taps and LaneDots. Lane by lane they do the
+// operations of TapsOf and laneDotsScalar in the same order: products
+// rounded before the add (VMULPS then VADDPS, never a fused multiply-add),
+// masked loads for the last columns of a row (missing lanes read as +0,
+// which leaves every sum unchanged: no lane of these sums is ever -0).
+// Taps works on two rows and up to 32 columns at once and LaneDots on two
+// rows, so that four or more independent chains of adds are in flight.
+
+// Taps is y[r·ys+k] (+)= Σ_t w[t]·x[r·xs+offs[t]+k] (see taps.go).
+func Taps(y []float32, ys int, x []float32, xs int, rows, n int, offs []int32, w []float32, add bool) {
+	switch {
+	case archsimd.X86.AVX512():
+		tapsAVX512(y, ys, x, xs, rows, n, offs, w, add)
+	case archsimd.X86.AVX2():
+		tapsAVX2(y, ys, x, xs, rows, n, offs, w, add)
+	default:
+		TapsOf(y, ys, x, xs, rows, n, offs, w, add)
+	}
+}
+
+// LaneDots adds the products of rows of g and x to 64 float64 lanes (see
+// taps.go).
+func LaneDots(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs int, rows, n int) {
+	switch {
+	case archsimd.X86.AVX512():
+		laneDotsAVX512(acc, g, gs, x, xs, rows, n)
+	case archsimd.X86.AVX2():
+		laneDotsAVX2(acc, g, gs, x, xs, rows, n)
+	default:
+		laneDotsScalar(acc, g, gs, x, xs, rows, n)
+	}
+}
+
+// at16 points at s[i] as an array for a masked load or store: the mask
+// keeps the access inside the c valid elements the caller counted
+// (bounds-checked once: s[i+c-1] exists).
+func at16(s []float32, i, c int) *[16]float32 {
+	_ = s[i+c-1]
+	return (*[16]float32)(unsafe.Pointer(&s[i]))
+}
+
+// tapsAVX512 reads whole vectors of x (Taps' slack contract) and writes y
+// through masks, two rows and 32 columns at a time: four chains of adds.
+func tapsAVX512(y []float32, ys int, x []float32, xs int, rows, n int, offs []int32, w []float32, add bool) {
+	w = w[:len(offs)]
+	for k := 0; k < n; k += 32 {
+		c0, c1 := min(16, n-k), max(0, min(16, n-k-16)) // columns in each half
+		m0 := archsimd.Mask32x16FromBits(uint16(1<<c0 - 1))
+		m1 := archsimd.Mask32x16FromBits(uint16(1<<c1 - 1))
+		for r := 0; r < rows; r += 2 {
+			y0, x0 := y[r*ys+k:], x[r*xs+k:]
+			var a0, a1, b0, b1 archsimd.Float32x16
+			if r+1 == rows { // last row of an odd count
+				if add {
+					a0 = archsimd.LoadMaskedFloat32x16(at16(y0, 0, c0), m0)
+					if c1 > 0 {
+						a1 = archsimd.LoadMaskedFloat32x16(at16(y0, 16, c1), m1)
+					}
+				}
+				for t, o := range offs {
+					wv := archsimd.BroadcastFloat32x16(w[t])
+					xa := x0[o : o+32]
+					a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xa[:16])))
+					a1 = a1.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xa[16:])))
+				}
+				a0.StoreMasked(at16(y0, 0, c0), m0)
+				if c1 > 0 {
+					a1.StoreMasked(at16(y0, 16, c1), m1)
+				}
+				break
+			}
+			y1, x1 := y[(r+1)*ys+k:], x[(r+1)*xs+k:]
+			if add {
+				a0 = archsimd.LoadMaskedFloat32x16(at16(y0, 0, c0), m0)
+				b0 = archsimd.LoadMaskedFloat32x16(at16(y1, 0, c0), m0)
+				if c1 > 0 {
+					a1 = archsimd.LoadMaskedFloat32x16(at16(y0, 16, c1), m1)
+					b1 = archsimd.LoadMaskedFloat32x16(at16(y1, 16, c1), m1)
+				}
+			}
+			if c1 > 0 {
+				for t, o := range offs {
+					wv := archsimd.BroadcastFloat32x16(w[t])
+					xa, xb := x0[o:o+32], x1[o:o+32]
+					a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xa[:16])))
+					a1 = a1.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xa[16:])))
+					b0 = b0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xb[:16])))
+					b1 = b1.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xb[16:])))
+				}
+				a1.StoreMasked(at16(y0, 16, c1), m1)
+				b1.StoreMasked(at16(y1, 16, c1), m1)
+			} else {
+				for t, o := range offs {
+					wv := archsimd.BroadcastFloat32x16(w[t])
+					a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(x0[o : o+16])))
+					b0 = b0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(x1[o : o+16])))
+				}
+			}
+			a0.StoreMasked(at16(y0, 0, c0), m0)
+			b0.StoreMasked(at16(y1, 0, c0), m0)
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// at8 is at16 for eight lanes.
+func at8(s []float32, i, c int) *[8]float32 {
+	_ = s[i+c-1]
+	return (*[8]float32)(unsafe.Pointer(&s[i]))
+}
+
+var iota8 = [8]int32{0, 1, 2, 3, 4, 5, 6, 7}
+
+// mask8 selects the first c of eight lanes (AVX2: a comparison, not a mask
+// register).
+func mask8(c int) archsimd.Mask32x8 {
+	return archsimd.LoadInt32x8(&iota8).Less(archsimd.BroadcastInt32x8(int32(c)))
+}
+
+// tapsAVX2 is tapsAVX512 with eight lanes: two rows and 16 columns at a time.
+func tapsAVX2(y []float32, ys int, x []float32, xs int, rows, n int, offs []int32, w []float32, add bool) {
+	w = w[:len(offs)]
+	for k := 0; k < n; k += 16 {
+		c0, c1 := min(8, n-k), max(0, min(8, n-k-8))
+		m0, m1 := mask8(c0), mask8(c1)
+		for r := 0; r < rows; r += 2 {
+			y0, x0 := y[r*ys+k:], x[r*xs+k:]
+			var a0, a1, b0, b1 archsimd.Float32x8
+			if r+1 == rows {
+				if add {
+					a0 = archsimd.LoadMaskedFloat32x8(at8(y0, 0, c0), m0)
+					if c1 > 0 {
+						a1 = archsimd.LoadMaskedFloat32x8(at8(y0, 8, c1), m1)
+					}
+				}
+				for t, o := range offs {
+					wv := archsimd.BroadcastFloat32x8(w[t])
+					xa := x0[o : o+16]
+					a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xa[:8])))
+					a1 = a1.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xa[8:])))
+				}
+				a0.StoreMasked(at8(y0, 0, c0), m0)
+				if c1 > 0 {
+					a1.StoreMasked(at8(y0, 8, c1), m1)
+				}
+				break
+			}
+			y1, x1 := y[(r+1)*ys+k:], x[(r+1)*xs+k:]
+			if add {
+				a0 = archsimd.LoadMaskedFloat32x8(at8(y0, 0, c0), m0)
+				b0 = archsimd.LoadMaskedFloat32x8(at8(y1, 0, c0), m0)
+				if c1 > 0 {
+					a1 = archsimd.LoadMaskedFloat32x8(at8(y0, 8, c1), m1)
+					b1 = archsimd.LoadMaskedFloat32x8(at8(y1, 8, c1), m1)
+				}
+			}
+			for t, o := range offs {
+				wv := archsimd.BroadcastFloat32x8(w[t])
+				xa, xb := x0[o:o+16], x1[o:o+16]
+				a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xa[:8])))
+				a1 = a1.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xa[8:])))
+				b0 = b0.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xb[:8])))
+				b1 = b1.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xb[8:])))
+			}
+			a0.StoreMasked(at8(y0, 0, c0), m0)
+			b0.StoreMasked(at8(y1, 0, c0), m0)
+			if c1 > 0 {
+				a1.StoreMasked(at8(y0, 8, c1), m1)
+				b1.StoreMasked(at8(y1, 8, c1), m1)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// laneDotsAVX512 keeps the 64 lanes in eight registers (row parity p, lanes
+// 32p+8q .. 32p+8q+7 in register q) and reads whole vectors (LaneDots'
+// padding contract: g is zero from n to the next multiple of 8).
+func laneDotsAVX512(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs int, rows, n int) {
+	lane := func(i int) *[8]float64 { return (*[8]float64)(acc[8*i : 8*i+8]) }
+	a0, a1, a2, a3 := archsimd.LoadFloat64x8(lane(0)), archsimd.LoadFloat64x8(lane(1)), archsimd.LoadFloat64x8(lane(2)), archsimd.LoadFloat64x8(lane(3))
+	b0, b1, b2, b3 := archsimd.LoadFloat64x8(lane(4)), archsimd.LoadFloat64x8(lane(5)), archsimd.LoadFloat64x8(lane(6)), archsimd.LoadFloat64x8(lane(7))
+	n8 := (n + 7) &^ 7
+	for r := 0; r < rows; r += 2 {
+		pair := r+1 < rows
+		for k := 0; k < n8; k += 32 {
+			e := min(n8-k, 32) // 8, 16, 24 or 32 columns
+			g0, x0 := g[r*gs+k:r*gs+k+e], x[r*xs+k:r*xs+k+e]
+			a0 = a0.Add(archsimd.LoadFloat64x8Slice(g0).Mul(archsimd.LoadFloat64x8Slice(x0)))
+			if e > 8 {
+				a1 = a1.Add(archsimd.LoadFloat64x8Slice(g0[8:]).Mul(archsimd.LoadFloat64x8Slice(x0[8:])))
+			}
+			if e > 16 {
+				a2 = a2.Add(archsimd.LoadFloat64x8Slice(g0[16:]).Mul(archsimd.LoadFloat64x8Slice(x0[16:])))
+			}
+			if e > 24 {
+				a3 = a3.Add(archsimd.LoadFloat64x8Slice(g0[24:]).Mul(archsimd.LoadFloat64x8Slice(x0[24:])))
+			}
+			if !pair {
+				continue
+			}
+			g1, x1 := g[(r+1)*gs+k:(r+1)*gs+k+e], x[(r+1)*xs+k:(r+1)*xs+k+e]
+			b0 = b0.Add(archsimd.LoadFloat64x8Slice(g1).Mul(archsimd.LoadFloat64x8Slice(x1)))
+			if e > 8 {
+				b1 = b1.Add(archsimd.LoadFloat64x8Slice(g1[8:]).Mul(archsimd.LoadFloat64x8Slice(x1[8:])))
+			}
+			if e > 16 {
+				b2 = b2.Add(archsimd.LoadFloat64x8Slice(g1[16:]).Mul(archsimd.LoadFloat64x8Slice(x1[16:])))
+			}
+			if e > 24 {
+				b3 = b3.Add(archsimd.LoadFloat64x8Slice(g1[24:]).Mul(archsimd.LoadFloat64x8Slice(x1[24:])))
+			}
+		}
+	}
+	a0.Store(lane(0))
+	a1.Store(lane(1))
+	a2.Store(lane(2))
+	a3.Store(lane(3))
+	b0.Store(lane(4))
+	b1.Store(lane(5))
+	b2.Store(lane(6))
+	b3.Store(lane(7))
+	archsimd.ClearAVXUpperBits()
+}
+
+// laneDotsAVX2 makes two passes, columns k mod 32 < 16 and then the rest,
+// each with eight Float64x4 registers (row parity p, lanes 32p+h+4q .. +3
+// in register q of pass h = 0, 16).
+func laneDotsAVX2(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs int, rows, n int) {
+	n8 := (n + 7) &^ 7
+	for h := 0; h < min(n8, 32); h += 16 {
+		lane := func(p, q int) *[4]float64 { return (*[4]float64)(acc[32*p+h+4*q : 32*p+h+4*q+4]) }
+		a0, a1, a2, a3 := archsimd.LoadFloat64x4(lane(0, 0)), archsimd.LoadFloat64x4(lane(0, 1)), archsimd.LoadFloat64x4(lane(0, 2)), archsimd.LoadFloat64x4(lane(0, 3))
+		b0, b1, b2, b3 := archsimd.LoadFloat64x4(lane(1, 0)), archsimd.LoadFloat64x4(lane(1, 1)), archsimd.LoadFloat64x4(lane(1, 2)), archsimd.LoadFloat64x4(lane(1, 3))
+		for r := 0; r < rows; r += 2 {
+			for k := h; k < n8; k += 32 {
+				e := min(n8-k, 16) // 8 or 16 columns
+				g0, x0 := g[r*gs+k:r*gs+k+e], x[r*xs+k:r*xs+k+e]
+				a0 = a0.Add(archsimd.LoadFloat64x4Slice(g0).Mul(archsimd.LoadFloat64x4Slice(x0)))
+				a1 = a1.Add(archsimd.LoadFloat64x4Slice(g0[4:]).Mul(archsimd.LoadFloat64x4Slice(x0[4:])))
+				if e > 8 {
+					a2 = a2.Add(archsimd.LoadFloat64x4Slice(g0[8:]).Mul(archsimd.LoadFloat64x4Slice(x0[8:])))
+					a3 = a3.Add(archsimd.LoadFloat64x4Slice(g0[12:]).Mul(archsimd.LoadFloat64x4Slice(x0[12:])))
+				}
+				if r+1 == rows {
+					continue
+				}
+				g1, x1 := g[(r+1)*gs+k:(r+1)*gs+k+e], x[(r+1)*xs+k:(r+1)*xs+k+e]
+				b0 = b0.Add(archsimd.LoadFloat64x4Slice(g1).Mul(archsimd.LoadFloat64x4Slice(x1)))
+				b1 = b1.Add(archsimd.LoadFloat64x4Slice(g1[4:]).Mul(archsimd.LoadFloat64x4Slice(x1[4:])))
+				if e > 8 {
+					b2 = b2.Add(archsimd.LoadFloat64x4Slice(g1[8:]).Mul(archsimd.LoadFloat64x4Slice(x1[8:])))
+					b3 = b3.Add(archsimd.LoadFloat64x4Slice(g1[12:]).Mul(archsimd.LoadFloat64x4Slice(x1[12:])))
+				}
+			}
+		}
+		a0.Store(lane(0, 0))
+		a1.Store(lane(0, 1))
+		a2.Store(lane(0, 2))
+		a3.Store(lane(0, 3))
+		b0.Store(lane(1, 0))
+		b1.Store(lane(1, 1))
+		b2.Store(lane(1, 2))
+		b3.Store(lane(1, 3))
+	}
+	archsimd.ClearAVXUpperBits()
+}
