@@ -143,25 +143,20 @@ func (n *SearchNet) Config() SearchNetConfig { return n.cfg }
 func (n *SearchNet) NumOps() int { return len(n.cfg.Ops) }
 
 // mixed is the mixed op sum_o z[o] * op_o(x) for a row z of shape [J]. The
-// none op contributes zero value and zero gradient, so it is skipped.
+// none op contributes zero value and zero gradient, so it is skipped. One
+// fused op (autodiff.WeightedSum): one output tensor per edge.
 func (f *fwd[T]) mixed(ops []op, x, z *ad.Var[T]) *ad.Var[T] {
-	var out *ad.Var[T]
+	ys := make([]*ad.Var[T], len(ops))
+	some := false
 	for k, o := range ops {
-		if o.kind == opNone {
-			continue
-		}
-		w := ad.Reshape(ad.Slice(z, 0, k, k+1, 1), 1, 1, 1, 1)
-		y := ad.Mul(f.op(o, x), w)
-		if out == nil {
-			out = y
-		} else {
-			out = ad.Add(out, y)
+		if o.kind != opNone {
+			ys[k], some = f.op(o, x), true
 		}
 	}
-	if out == nil {
+	if !some {
 		return f.op(ops[0], x)
 	}
-	return out
+	return ad.WeightedSum(ys, z)
 }
 
 // searchCellForward runs a search cell with relaxed weights z [14, J].

@@ -67,3 +67,6 @@ func Taps(y []float32, ys int, x []float32, xs int, rows, n int, offs []int32, w
 func LaneDots(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs int, rows, n int) {
 	laneDotsScalar(acc, g, gs, x, xs, rows, n)
 }
+
+// MulAdd is dst (+)= a·x (see MulAddOf).
+func MulAdd(dst, x []float32, a float32, add bool) { MulAddOf(dst, x, a, add) }

@@ -75,3 +75,18 @@ func FoldLanes(acc *[DotLanes]float64) float64 {
 	}
 	return acc[0]
 }
+
+// MulAddOf is the definition of MulAdd: dst[i] = (add ? dst[i] : +0) + a·x[i],
+// the product rounded before the add.
+func MulAddOf[T Float](dst, x []T, a T, add bool) {
+	x = x[:len(dst)]
+	if !add {
+		for i, v := range x {
+			dst[i] = a * v
+		}
+		return
+	}
+	for i, v := range x {
+		dst[i] += a * v
+	}
+}

@@ -274,3 +274,34 @@ func laneDotsAVX2(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs i
 	}
 	archsimd.ClearAVXUpperBits()
 }
+
+// MulAdd is dst (+)= a·x (see MulAddOf): the same rounded product and add
+// per element on every body.
+func MulAdd(dst, x []float32, a float32, add bool) {
+	x = x[:len(dst)]
+	n := len(dst)
+	var k int
+	switch {
+	case archsimd.X86.AVX512():
+		av := archsimd.BroadcastFloat32x16(a)
+		for k = 0; k+16 <= n; k += 16 {
+			p := av.Mul(archsimd.LoadFloat32x16Slice(x[k : k+16]))
+			if add {
+				p = archsimd.LoadFloat32x16Slice(dst[k : k+16]).Add(p)
+			}
+			p.StoreSlice(dst[k : k+16])
+		}
+		archsimd.ClearAVXUpperBits()
+	case archsimd.X86.AVX2():
+		av := archsimd.BroadcastFloat32x8(a)
+		for k = 0; k+8 <= n; k += 8 {
+			p := av.Mul(archsimd.LoadFloat32x8Slice(x[k : k+8]))
+			if add {
+				p = archsimd.LoadFloat32x8Slice(dst[k : k+8]).Add(p)
+			}
+			p.StoreSlice(dst[k : k+8])
+		}
+		archsimd.ClearAVXUpperBits()
+	}
+	MulAddOf(dst[k:], x[k:], a, add)
+}

@@ -100,3 +100,22 @@ func TestTapsDefinition(t *testing.T) {
 		t.Fatalf("LaneDots sum = %v, want %v", got, want)
 	}
 }
+
+func TestMulAddAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := 0; n < 70; n++ {
+		for _, add := range []bool{false, true} {
+			x, dst := randVec(rng, n), randVec(rng, n)
+			a := float32(rng.NormFloat64())
+			want := append([]float32(nil), dst...)
+			MulAddOf(want, x, a, add)
+			MulAdd(dst, x, a, add)
+			sameF32(t, "MulAdd", dst, want)
+		}
+	}
+	d := []float32{1, 2}
+	MulAddOf(d, []float32{3, 4}, 2, true)
+	if d[0] != 7 || d[1] != 10 {
+		t.Fatalf("MulAddOf = %v", d)
+	}
+}
