@@ -134,7 +134,7 @@ func floorDiv(a, b int) int {
 }
 
 // dwRowTaps lists, for each dx row h and column phase q (of S = StrideW),
-// the taps that reach it, in (i, j) order: their offsets into gy rows
+// the taps that reach it, in (i, j) order (or reversed): their offsets into gy rows
 // padded by mc zero columns on either side (row stride wg, 32 elements of
 // slack at the end) and their indices into the channel's kernel. Rows
 // h, h+SH, h+2·SH, ... whose taps are the same, each offset one gy row
@@ -150,7 +150,7 @@ type dwRowTaps struct {
 // offs[e0:e1] for row h.
 type dwRun struct{ h, q, rows, e0, e1 int }
 
-func newDWRowTaps(g *ConvGeom) dwRowTaps {
+func newDWRowTaps(g *ConvGeom, reverse bool) dwRowTaps {
 	oh, ow := g.OutH(), g.OutW()
 	s, sh := g.StrideW, g.StrideH
 	// Column m of phase q reads gy column m+d with
@@ -165,12 +165,20 @@ func newDWRowTaps(g *ConvGeom) dwRowTaps {
 			var run *dwRun
 			for h := h0; h < g.H; h += sh {
 				offs, widx = offs[:0], widx[:0]
-				for i := 0; i < g.KH; i++ {
+				for ii := 0; ii < g.KH; ii++ {
+					i := ii
+					if reverse {
+						i = g.KH - 1 - ii
+					}
 					a := h + g.PadH - i*g.DilH
 					if a < 0 || a%sh != 0 || a/sh >= oh {
 						continue
 					}
-					for j := 0; j < g.KW; j++ {
+					for jj := 0; jj < g.KW; jj++ {
+						j := jj
+						if reverse {
+							j = g.KW - 1 - jj
+						}
 						b := q + g.PadW - j*g.DilW
 						d := floorDiv(b, s)
 						if b != d*s {
@@ -214,10 +222,16 @@ func (rt *dwRowTaps) extends(run *dwRun, offs []int32, widx []int) bool {
 }
 
 func depthwiseTransposeAdd[T Float](dx, gy, w []T, g *ConvGeom) {
+	depthwiseTransposeAddOrder(dx, gy, w, g, false)
+}
+
+// depthwiseTransposeAddOrder is depthwiseTransposeAdd with the taps added
+// in (i, j) order or, with reverse, in the opposite order.
+func depthwiseTransposeAddOrder[T Float](dx, gy, w []T, g *ConvGeom, reverse bool) {
 	oh, ow := g.OutH(), g.OutW()
 	p, hw, kk := oh*ow, g.H*g.W, g.KH*g.KW
 	s, sh := g.StrideW, g.StrideH
-	rt := newDWRowTaps(g)
+	rt := newDWRowTaps(g, reverse)
 	wq := (g.W + s - 1) / s
 	dwPlanes(g, func() func(int) {
 		gb := make([]T, oh*rt.wg+32)

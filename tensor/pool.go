@@ -268,30 +268,45 @@ func AvgPool2d[T Float](x *Tensor[T], g PoolGeom) *Tensor[T] {
 	return AvgPool2dIn(x, g, nil)
 }
 
-// AvgPool2dIn is AvgPool2d with its output from ws's arena (see Make).
+// AvgPool2dIn is AvgPool2d with its output from ws's arena (see Make). The
+// window sums are the depthwise convolution with a kernel of ones (the taps
+// in window order, the padding adding +0: the bits of a plain loop over the
+// clipped window), each then divided by its count.
 func AvgPool2dIn[T Float](x *Tensor[T], g PoolGeom, ws *Workspace) *Tensor[T] {
 	g.check("AvgPool2d", x.Shape, nil)
-	oh, ow := g.OutH(), g.OutW()
 	y := Make[T](ws, g.YShape()...)
-	hw, p := g.H*g.W, oh*ow
-	forPlanes(&g, y.Len()*g.KH*g.KW, func(pl int) {
-		xs := x.Data[pl*hw : (pl+1)*hw]
+	cg, ones, counts := poolAsDepthwise[T](&g)
+	depthwiseForward(y.Data, x.Data, ones, &cg)
+	p := len(counts)
+	forPlanes(&g, y.Len(), func(pl int) {
 		ys := y.Data[pl*p : (pl+1)*p]
-		for r := 0; r < oh; r++ {
-			hs, he := window(r, g.StrideH, g.PadH, g.KH, g.H)
-			for c := 0; c < ow; c++ {
-				ws, we := window(c, g.StrideW, g.PadW, g.KW, g.W)
-				var s T
-				for ih := hs; ih < he; ih++ {
-					for _, v := range xs[ih*g.W+ws : ih*g.W+we] {
-						s += v
-					}
-				}
-				ys[r*ow+c] = s / T((he-hs)*(we-ws))
-			}
+		for o, c := range counts {
+			ys[o] /= T(c)
 		}
 	})
 	return y
+}
+
+// poolAsDepthwise is the pool as a depthwise convolution (dilation 1, one
+// filter per channel), a kernel of ones for it, and the number of input
+// cells in each output's window clipped to the image.
+func poolAsDepthwise[T Float](g *PoolGeom) (cg ConvGeom, ones []T, counts []int) {
+	cg = ConvGeom{N: g.N, C: g.C, H: g.H, W: g.W, K: g.C, KH: g.KH, KW: g.KW,
+		StrideH: g.StrideH, StrideW: g.StrideW, PadH: g.PadH, PadW: g.PadW, DilH: 1, DilW: 1, Groups: g.C}
+	ones = make([]T, g.C*g.KH*g.KW)
+	for i := range ones {
+		ones[i] = 1
+	}
+	oh, ow := g.OutH(), g.OutW()
+	counts = make([]int, oh*ow)
+	for r := 0; r < oh; r++ {
+		hs, he := window(r, g.StrideH, g.PadH, g.KH, g.H)
+		for c := 0; c < ow; c++ {
+			ws, we := window(c, g.StrideW, g.PadW, g.KW, g.W)
+			counts[r*ow+c] = (he - hs) * (we - ws)
+		}
+	}
+	return cg, ones, counts
 }
 
 // AvgPool2dAdjoint is the adjoint of AvgPool2d (its backward):
@@ -301,28 +316,24 @@ func AvgPool2dAdjoint[T Float](gy *Tensor[T], g PoolGeom) *Tensor[T] {
 	return AvgPool2dAdjointIn(gy, g, nil)
 }
 
-// AvgPool2dAdjointIn is AvgPool2dAdjoint with its output from ws's arena (see Make).
+// AvgPool2dAdjointIn is AvgPool2dAdjoint with its output from ws's arena
+// (see Make): gy/count spread by the transposed depthwise convolution with
+// a kernel of ones, its taps in reverse window order, so that each input
+// cell adds its windows' shares in row-major order of the windows (the bits
+// of a loop over the outputs adding each share to its window).
 func AvgPool2dAdjointIn[T Float](gy *Tensor[T], g PoolGeom, ws *Workspace) *Tensor[T] {
 	g.check("AvgPool2dAdjoint", nil, gy.Shape)
-	oh, ow := g.OutH(), g.OutW()
 	dx := Make[T](ws, g.XShape()...)
-	hw, p := g.H*g.W, oh*ow
-	forPlanes(&g, gy.Len()*g.KH*g.KW, func(pl int) {
-		ds := dx.Data[pl*hw : (pl+1)*hw]
-		gs := gy.Data[pl*p : (pl+1)*p]
-		for r := 0; r < oh; r++ {
-			hs, he := window(r, g.StrideH, g.PadH, g.KH, g.H)
-			for c := 0; c < ow; c++ {
-				ws, we := window(c, g.StrideW, g.PadW, g.KW, g.W)
-				v := gs[r*ow+c] / T((he-hs)*(we-ws))
-				for ih := hs; ih < he; ih++ {
-					row := ds[ih*g.W+ws : ih*g.W+we]
-					for k := range row {
-						row[k] += v
-					}
-				}
-			}
+	cg, ones, counts := poolAsDepthwise[T](&g)
+	p := len(counts)
+	v := wsGet[T](ws, gy.Len())
+	forPlanes(&g, gy.Len(), func(pl int) {
+		gs, vs := gy.Data[pl*p:(pl+1)*p], v[pl*p:(pl+1)*p]
+		for o, c := range counts {
+			vs[o] = gs[o] / T(c)
 		}
 	})
+	depthwiseTransposeAddOrder(dx.Data, v, ones, &cg, true)
+	wsPut(ws, v)
 	return dx
 }
