@@ -75,10 +75,13 @@ func newDWLayout(g *ConvGeom) dwLayout {
 // rowStride is the distance between the inputs of consecutive output rows.
 func (l *dwLayout) rowStride(g *ConvGeom) int { return g.StrideH * l.wph }
 
-// dwFill copies plane xp (H x W) into buf (converting to buf's precision).
-// Only interior positions are written, so the padding of a buffer that
-// started zeroed stays zero.
-func dwFill[D, T Float](l *dwLayout, buf []D, xp []T, g *ConvGeom) {
+// dwElem is what a padded plane holds: values, or max-pool keys.
+type dwElem interface{ ~float32 | ~float64 | ~int32 }
+
+// dwFill copies plane xp (H x W) into buf (converting to buf's type). Only
+// interior positions are written, so the padding of a buffer keeps the
+// value it was allocated with (zero, or the losing key of a max pool).
+func dwFill[D, T dwElem](l *dwLayout, buf []D, xp []T, g *ConvGeom) {
 	for h := 0; h < g.H; h++ {
 		row := xp[h*g.W : (h+1)*g.W]
 		base := (h + g.PadH) * l.wph

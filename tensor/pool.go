@@ -82,10 +82,17 @@ func window(o, stride, pad, k, in int) (s, e int) {
 // forPlanes runs f(plane) for every (n, c) plane, split over goroutines by
 // images; every plane is independent, so results do not depend on GOMAXPROCS.
 func forPlanes(g *PoolGeom, work int, f func(plane int)) {
+	forPlanesWith(g, work, func() func(int) { return f })
+}
+
+// forPlanesWith is forPlanes with a body made by setup once per worker (for
+// its scratch buffers).
+func forPlanesWith(g *PoolGeom, work int, setup func() func(plane int)) {
 	planes := g.N * g.C
 	per := max(1, g.C)
 	nChunks := (planes + per - 1) / per
 	parallelChunks(nChunks, work < 1<<15, func() (func(int), func()) {
+		f := setup()
 		return func(c int) {
 			for p := c * per; p < min((c+1)*per, planes); p++ {
 				f(p)
@@ -113,6 +120,10 @@ func MaxPool2dIn[T Float](x *Tensor[T], g PoolGeom, ws *Workspace) (*Tensor[T], 
 	hw, p := g.H*g.W, oh*ow
 	f32 := isF32[T]()
 	fast2x2 := g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
+	if f32 && !fast2x2 {
+		maxPoolKeys(asF32(y.Data), idx, asF32(x.Data), &g)
+		return y, idx
+	}
 	forPlanes(&g, y.Len()*g.KH*g.KW, func(pl int) {
 		xs := x.Data[pl*hw : (pl+1)*hw]
 		ys := y.Data[pl*p : (pl+1)*p]
@@ -150,6 +161,47 @@ func MaxPool2dIn[T Float](x *Tensor[T], g PoolGeom, ws *Workspace) (*Tensor[T], 
 	return y, idx
 }
 
+// maxPoolKeys is the float32 max pool through vec.MaxTaps: each plane's
+// keys (poolKey32, as int32: every NaN at math.MaxInt32) are copied once
+// into the padded, column-phased layout of the depthwise convolutions, the
+// padding at math.MinInt32 (below every key, so it never wins), and each
+// output row's argmax is taken over the taps in window order, the first
+// strictly greatest key winning: the indices of the window loops.
+func maxPoolKeys(y []float32, idx []int32, x []float32, g *PoolGeom) {
+	cg, _, _ := poolAsDepthwise[float32](g)
+	l := newDWLayout(&cg)
+	oh, ow := g.OutH(), g.OutW()
+	hw, p := g.H*g.W, oh*ow
+	io := make([]int32, 0, len(l.taps))
+	for i := 0; i < g.KH; i++ {
+		for j := 0; j < g.KW; j++ {
+			io = append(io, int32((i-g.PadH)*g.W+j-g.PadW))
+		}
+	}
+	forPlanesWith(g, len(y)*g.KH*g.KW, func() func(int) {
+		buf := make([]int32, l.size+16)
+		for i := range buf {
+			buf[i] = math.MinInt32
+		}
+		keys := make([]int32, hw)
+		return func(pl int) {
+			xs := x[pl*hw : (pl+1)*hw]
+			for i, v := range xs {
+				keys[i] = int32(poolKey32(v))
+			}
+			dwFill(&l, buf, keys, &cg)
+			is := idx[pl*p : (pl+1)*p]
+			vec.MaxTaps(is, ow, buf, l.rowStride(&cg), oh, ow, l.taps, io, int32(g.StrideH*g.W), int32(g.StrideW))
+			ys := y[pl*p : (pl+1)*p]
+			base := int32(pl * hw)
+			for o, i := range is {
+				ys[o] = xs[i]
+				is[o] = base + i
+			}
+		}
+	})
+}
+
 // poolKey32 and poolKey64 map a float to an integer with the same order as float
 // comparison (-0 and +0 equal, -inf lowest among numbers) and every NaN
 // above +inf, so that max pooling compares integers (branch-free selects
@@ -164,7 +216,7 @@ func poolKey32(v float32) int64 {
 		k = -m
 	}
 	if m > 0x7f800000 {
-		k = math.MaxInt64
+		k = math.MaxInt32 // every NaN above +inf (and within int32)
 	}
 	return k
 }

@@ -70,3 +70,8 @@ func LaneDots(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs int, 
 
 // MulAdd is dst (+)= a·x (see MulAddOf).
 func MulAdd(dst, x []float32, a float32, add bool) { MulAddOf(dst, x, a, add) }
+
+// MaxTaps is the argmax of a max pool over integer keys (see maxtaps.go).
+func MaxTaps(bi []int32, bs int, keys []int32, ks, rows, n int, offs, io []int32, ir, ic int32) {
+	MaxTapsOf(bi, bs, keys, ks, rows, n, offs, io, ir, ic)
+}

@@ -305,3 +305,73 @@ func MulAdd(dst, x []float32, a float32, add bool) {
 	}
 	MulAddOf(dst[k:], x[k:], a, add)
 }
+
+// MaxTaps is the argmax of a max pool over integer keys (see maxtaps.go).
+func MaxTaps(bi []int32, bs int, keys []int32, ks, rows, n int, offs, io []int32, ir, ic int32) {
+	switch {
+	case archsimd.X86.AVX512():
+		maxTapsAVX512(bi, bs, keys, ks, rows, n, offs, io, ir, ic)
+	case archsimd.X86.AVX2():
+		maxTapsAVX2(bi, bs, keys, ks, rows, n, offs, io, ir, ic)
+	default:
+		MaxTapsOf(bi, bs, keys, ks, rows, n, offs, io, ir, ic)
+	}
+}
+
+var iota16 = [16]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+
+func at16i(s []int32, i, c int) *[16]int32 {
+	_ = s[i+c-1]
+	return (*[16]int32)(unsafe.Pointer(&s[i]))
+}
+
+func at8i(s []int32, i, c int) *[8]int32 {
+	_ = s[i+c-1]
+	return (*[8]int32)(unsafe.Pointer(&s[i]))
+}
+
+// maxTapsAVX512 takes 16 outputs of a row at a time: strict "greater" and
+// merges keep the first maximum, as the scalar loop does.
+func maxTapsAVX512(bi []int32, bs int, keys []int32, ks, rows, n int, offs, io []int32, ir, ic int32) {
+	io = io[:len(offs)]
+	cols := archsimd.LoadInt32x16(&iota16).Mul(archsimd.BroadcastInt32x16(ic))
+	for r := 0; r < rows; r++ {
+		for k := 0; k < n; k += 16 {
+			c := min(16, n-k)
+			best := archsimd.BroadcastInt32x16(-1 << 31)
+			var idx archsimd.Int32x16
+			kr := keys[r*ks+k:]
+			for t, o := range offs {
+				v := archsimd.LoadInt32x16Slice(kr[o : o+16])
+				m := v.Greater(best)
+				best = v.Merge(best, m)
+				idx = archsimd.BroadcastInt32x16(io[t]).Merge(idx, m)
+			}
+			idx = idx.Add(cols).Add(archsimd.BroadcastInt32x16(int32(r)*ir + int32(k)*ic))
+			idx.StoreMasked(at16i(bi, r*bs+k, c), archsimd.Mask32x16FromBits(uint16(1<<c-1)))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func maxTapsAVX2(bi []int32, bs int, keys []int32, ks, rows, n int, offs, io []int32, ir, ic int32) {
+	io = io[:len(offs)]
+	cols := archsimd.LoadInt32x8(&iota8).Mul(archsimd.BroadcastInt32x8(ic))
+	for r := 0; r < rows; r++ {
+		for k := 0; k < n; k += 8 {
+			c := min(8, n-k)
+			best := archsimd.BroadcastInt32x8(-1 << 31)
+			var idx archsimd.Int32x8
+			kr := keys[r*ks+k:]
+			for t, o := range offs {
+				v := archsimd.LoadInt32x8Slice(kr[o : o+8])
+				m := v.Greater(best)
+				best = v.Merge(best, m)
+				idx = archsimd.BroadcastInt32x8(io[t]).Merge(idx, m)
+			}
+			idx = idx.Add(cols).Add(archsimd.BroadcastInt32x8(int32(r)*ir + int32(k)*ic))
+			idx.StoreMasked(at8i(bi, r*bs+k, c), mask8(c))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}

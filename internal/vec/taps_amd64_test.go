@@ -13,10 +13,12 @@ func TestTapsBodies(t *testing.T) {
 	if archsimd.X86.AVX512() {
 		checkTaps(t, "tapsAVX512", tapsAVX512)
 		checkLaneDots(t, "laneDotsAVX512", laneDotsAVX512)
+		checkMaxTaps(t, "maxTapsAVX512", maxTapsAVX512)
 	}
 	if archsimd.X86.AVX2() {
 		checkTaps(t, "tapsAVX2", tapsAVX2)
 		checkLaneDots(t, "laneDotsAVX2", laneDotsAVX2)
+		checkMaxTaps(t, "maxTapsAVX2", maxTapsAVX2)
 	} else {
 		t.Skip("no AVX2 on this CPU")
 	}

@@ -119,3 +119,44 @@ func TestMulAddAgrees(t *testing.T) {
 		t.Fatalf("MulAddOf = %v", d)
 	}
 }
+
+type maxTapsFunc func(bi []int32, bs int, keys []int32, ks, rows, n int, offs, io []int32, ir, ic int32)
+
+// checkMaxTaps compares a MaxTaps body with the definition on keys with
+// many ties (so that "first maximum wins" is exercised) and padding keys.
+func checkMaxTaps(t *testing.T, name string, body maxTapsFunc) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for n := 1; n <= 40; n++ {
+		for _, rows := range []int{1, 3} {
+			for _, nt := range []int{1, 4, 9} {
+				ks, bs := n+rng.IntN(5), n+rng.IntN(3)
+				keys := make([]int32, rows*ks+n+20+16)
+				for i := range keys {
+					switch rng.IntN(4) {
+					case 0:
+						keys[i] = -1 << 31
+					case 1:
+						keys[i] = 1<<31 - 1
+					default:
+						keys[i] = int32(rng.IntN(5)) - 2
+					}
+				}
+				offs, io := make([]int32, nt), make([]int32, nt)
+				for i := range offs {
+					offs[i], io[i] = int32(rng.IntN(21)), int32(rng.IntN(1000))-500
+				}
+				got, want := make([]int32, rows*bs+n), make([]int32, rows*bs+n)
+				ir, ic := int32(rng.IntN(100)), int32(1+rng.IntN(2))
+				MaxTapsOf(want, bs, keys, ks, rows, n, offs, io, ir, ic)
+				body(got, bs, keys, ks, rows, n, offs, io, ir, ic)
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("%s n=%d rows=%d taps=%d: index %d = %d, want %d", name, n, rows, nt, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestMaxTapsAgree(t *testing.T) { checkMaxTaps(t, "MaxTaps/"+Path(), MaxTaps) }
