@@ -56,3 +56,15 @@ func BenchmarkTaps28x25(b *testing.B) {
 		Taps(y, 28, x, 32, 28, 28, offs, w, true)
 	}
 }
+
+func BenchmarkTaps14x9(b *testing.B) {
+	y, x := make([]float32, 14*14), make([]float32, 16*16+32)
+	w := make([]float32, 9)
+	offs := make([]int32, 9)
+	for t := range offs {
+		offs[t] = int32(t/3*16 + t%3)
+	}
+	for b.Loop() {
+		Taps(y, 14, x, 16, 14, 14, offs, w, true)
+	}
+}

@@ -48,16 +48,68 @@ func at16(s []float32, i, c int) *[16]float32 {
 	return (*[16]float32)(unsafe.Pointer(&s[i]))
 }
 
+// tapsSlack panics unless x holds Taps' slack for blocks of v columns (the
+// vector bodies then read x through unchecked pointers).
+func tapsSlack(x []float32, xs, rows, n int, offs []int32, v int) {
+	var hi int32
+	for _, o := range offs {
+		if o < 0 {
+			panic("vec.Taps: negative tap offset")
+		}
+		hi = max(hi, o)
+	}
+	if rows > 0 && n > 0 && (rows-1)*xs+int(hi)+(n+v-1)/v*v > len(x) {
+		panic("vec.Taps: x is shorter than its slack contract")
+	}
+}
+
+// ld16 and ld8 load a whole vector at byte offset off from p (inside x by
+// tapsSlack).
+func ld16(p unsafe.Pointer, off int) archsimd.Float32x16 {
+	return archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, off)))
+}
+
+func ld8(p unsafe.Pointer, off int) archsimd.Float32x8 {
+	return archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, off)))
+}
+
+// taps2x32 is the inner loop of tapsAVX512 for two rows of 32 columns, on
+// its own so that its few values stay in registers.
+func taps2x32(p0, p1 unsafe.Pointer, offs []int32, w []float32, a0, a1, b0, b1 archsimd.Float32x16) (archsimd.Float32x16, archsimd.Float32x16, archsimd.Float32x16, archsimd.Float32x16) {
+	w = w[:len(offs)]
+	for t, o := range offs {
+		wv := archsimd.BroadcastFloat32x16(w[t])
+		off := 4 * int(o)
+		a0 = a0.Add(wv.Mul(ld16(p0, off)))
+		a1 = a1.Add(wv.Mul(ld16(p0, off+64)))
+		b0 = b0.Add(wv.Mul(ld16(p1, off)))
+		b1 = b1.Add(wv.Mul(ld16(p1, off+64)))
+	}
+	return a0, a1, b0, b1
+}
+
+// taps2x16 is taps2x32 for rows of at most 16 columns.
+func taps2x16(p0, p1 unsafe.Pointer, offs []int32, w []float32, a0, b0 archsimd.Float32x16) (archsimd.Float32x16, archsimd.Float32x16) {
+	w = w[:len(offs)]
+	for t, o := range offs {
+		wv := archsimd.BroadcastFloat32x16(w[t])
+		a0 = a0.Add(wv.Mul(ld16(p0, 4*int(o))))
+		b0 = b0.Add(wv.Mul(ld16(p1, 4*int(o))))
+	}
+	return a0, b0
+}
+
 // tapsAVX512 reads whole vectors of x (Taps' slack contract) and writes y
 // through masks, two rows and 32 columns at a time: four chains of adds.
 func tapsAVX512(y []float32, ys int, x []float32, xs int, rows, n int, offs []int32, w []float32, add bool) {
 	w = w[:len(offs)]
+	tapsSlack(x, xs, rows, n, offs, 32)
 	for k := 0; k < n; k += 32 {
 		c0, c1 := min(16, n-k), max(0, min(16, n-k-16)) // columns in each half
 		m0 := archsimd.Mask32x16FromBits(uint16(1<<c0 - 1))
 		m1 := archsimd.Mask32x16FromBits(uint16(1<<c1 - 1))
 		for r := 0; r < rows; r += 2 {
-			y0, x0 := y[r*ys+k:], x[r*xs+k:]
+			y0, p0 := y[r*ys+k:], unsafe.Pointer(&x[r*xs+k])
 			var a0, a1, b0, b1 archsimd.Float32x16
 			if r+1 == rows { // last row of an odd count
 				if add {
@@ -68,9 +120,8 @@ func tapsAVX512(y []float32, ys int, x []float32, xs int, rows, n int, offs []in
 				}
 				for t, o := range offs {
 					wv := archsimd.BroadcastFloat32x16(w[t])
-					xa := x0[o : o+32]
-					a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xa[:16])))
-					a1 = a1.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xa[16:])))
+					a0 = a0.Add(wv.Mul(ld16(p0, 4*int(o))))
+					a1 = a1.Add(wv.Mul(ld16(p0, 4*int(o)+64)))
 				}
 				a0.StoreMasked(at16(y0, 0, c0), m0)
 				if c1 > 0 {
@@ -78,7 +129,7 @@ func tapsAVX512(y []float32, ys int, x []float32, xs int, rows, n int, offs []in
 				}
 				break
 			}
-			y1, x1 := y[(r+1)*ys+k:], x[(r+1)*xs+k:]
+			y1, p1 := y[(r+1)*ys+k:], unsafe.Pointer(&x[(r+1)*xs+k])
 			if add {
 				a0 = archsimd.LoadMaskedFloat32x16(at16(y0, 0, c0), m0)
 				b0 = archsimd.LoadMaskedFloat32x16(at16(y1, 0, c0), m0)
@@ -88,22 +139,11 @@ func tapsAVX512(y []float32, ys int, x []float32, xs int, rows, n int, offs []in
 				}
 			}
 			if c1 > 0 {
-				for t, o := range offs {
-					wv := archsimd.BroadcastFloat32x16(w[t])
-					xa, xb := x0[o:o+32], x1[o:o+32]
-					a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xa[:16])))
-					a1 = a1.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xa[16:])))
-					b0 = b0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xb[:16])))
-					b1 = b1.Add(wv.Mul(archsimd.LoadFloat32x16Slice(xb[16:])))
-				}
+				a0, a1, b0, b1 = taps2x32(p0, p1, offs, w, a0, a1, b0, b1)
 				a1.StoreMasked(at16(y0, 16, c1), m1)
 				b1.StoreMasked(at16(y1, 16, c1), m1)
 			} else {
-				for t, o := range offs {
-					wv := archsimd.BroadcastFloat32x16(w[t])
-					a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(x0[o : o+16])))
-					b0 = b0.Add(wv.Mul(archsimd.LoadFloat32x16Slice(x1[o : o+16])))
-				}
+				a0, b0 = taps2x16(p0, p1, offs, w, a0, b0)
 			}
 			a0.StoreMasked(at16(y0, 0, c0), m0)
 			b0.StoreMasked(at16(y1, 0, c0), m0)
@@ -126,14 +166,29 @@ func mask8(c int) archsimd.Mask32x8 {
 	return archsimd.LoadInt32x8(&iota8).Less(archsimd.BroadcastInt32x8(int32(c)))
 }
 
+// taps2x16AVX2 is the inner loop of tapsAVX2 (two rows of 16 columns).
+func taps2x16AVX2(p0, p1 unsafe.Pointer, offs []int32, w []float32, a0, a1, b0, b1 archsimd.Float32x8) (archsimd.Float32x8, archsimd.Float32x8, archsimd.Float32x8, archsimd.Float32x8) {
+	w = w[:len(offs)]
+	for t, o := range offs {
+		wv := archsimd.BroadcastFloat32x8(w[t])
+		off := 4 * int(o)
+		a0 = a0.Add(wv.Mul(ld8(p0, off)))
+		a1 = a1.Add(wv.Mul(ld8(p0, off+32)))
+		b0 = b0.Add(wv.Mul(ld8(p1, off)))
+		b1 = b1.Add(wv.Mul(ld8(p1, off+32)))
+	}
+	return a0, a1, b0, b1
+}
+
 // tapsAVX2 is tapsAVX512 with eight lanes: two rows and 16 columns at a time.
 func tapsAVX2(y []float32, ys int, x []float32, xs int, rows, n int, offs []int32, w []float32, add bool) {
 	w = w[:len(offs)]
+	tapsSlack(x, xs, rows, n, offs, 16)
 	for k := 0; k < n; k += 16 {
 		c0, c1 := min(8, n-k), max(0, min(8, n-k-8))
 		m0, m1 := mask8(c0), mask8(c1)
 		for r := 0; r < rows; r += 2 {
-			y0, x0 := y[r*ys+k:], x[r*xs+k:]
+			y0, p0 := y[r*ys+k:], unsafe.Pointer(&x[r*xs+k])
 			var a0, a1, b0, b1 archsimd.Float32x8
 			if r+1 == rows {
 				if add {
@@ -144,9 +199,8 @@ func tapsAVX2(y []float32, ys int, x []float32, xs int, rows, n int, offs []int3
 				}
 				for t, o := range offs {
 					wv := archsimd.BroadcastFloat32x8(w[t])
-					xa := x0[o : o+16]
-					a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xa[:8])))
-					a1 = a1.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xa[8:])))
+					a0 = a0.Add(wv.Mul(ld8(p0, 4*int(o))))
+					a1 = a1.Add(wv.Mul(ld8(p0, 4*int(o)+32)))
 				}
 				a0.StoreMasked(at8(y0, 0, c0), m0)
 				if c1 > 0 {
@@ -154,7 +208,7 @@ func tapsAVX2(y []float32, ys int, x []float32, xs int, rows, n int, offs []int3
 				}
 				break
 			}
-			y1, x1 := y[(r+1)*ys+k:], x[(r+1)*xs+k:]
+			y1, p1 := y[(r+1)*ys+k:], unsafe.Pointer(&x[(r+1)*xs+k])
 			if add {
 				a0 = archsimd.LoadMaskedFloat32x8(at8(y0, 0, c0), m0)
 				b0 = archsimd.LoadMaskedFloat32x8(at8(y1, 0, c0), m0)
@@ -163,14 +217,7 @@ func tapsAVX2(y []float32, ys int, x []float32, xs int, rows, n int, offs []int3
 					b1 = archsimd.LoadMaskedFloat32x8(at8(y1, 8, c1), m1)
 				}
 			}
-			for t, o := range offs {
-				wv := archsimd.BroadcastFloat32x8(w[t])
-				xa, xb := x0[o:o+16], x1[o:o+16]
-				a0 = a0.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xa[:8])))
-				a1 = a1.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xa[8:])))
-				b0 = b0.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xb[:8])))
-				b1 = b1.Add(wv.Mul(archsimd.LoadFloat32x8Slice(xb[8:])))
-			}
+			a0, a1, b0, b1 = taps2x16AVX2(p0, p1, offs, w, a0, a1, b0, b1)
 			a0.StoreMasked(at8(y0, 0, c0), m0)
 			b0.StoreMasked(at8(y1, 0, c0), m0)
 			if c1 > 0 {
@@ -182,6 +229,41 @@ func tapsAVX2(y []float32, ys int, x []float32, xs int, rows, n int, offs []int3
 	archsimd.ClearAVXUpperBits()
 }
 
+func ld64(p unsafe.Pointer, off int) archsimd.Float64x8 {
+	return archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(p, off)))
+}
+
+// lanes32 is laneDotsAVX512 over row pairs of 32 columns (byte strides gs,
+// xs), on its own so that the eight accumulators stay in registers.
+func lanes32(pg, px unsafe.Pointer, gs, xs, pairs int, a0, a1, a2, a3, b0, b1, b2, b3 archsimd.Float64x8) (archsimd.Float64x8, archsimd.Float64x8, archsimd.Float64x8, archsimd.Float64x8, archsimd.Float64x8, archsimd.Float64x8, archsimd.Float64x8, archsimd.Float64x8) {
+	for i := 0; i < pairs; i++ {
+		g0, x0 := 2*i*gs, 2*i*xs
+		g1, x1 := g0+gs, x0+xs
+		a0 = a0.Add(ld64(pg, g0).Mul(ld64(px, x0)))
+		a1 = a1.Add(ld64(pg, g0+64).Mul(ld64(px, x0+64)))
+		a2 = a2.Add(ld64(pg, g0+128).Mul(ld64(px, x0+128)))
+		a3 = a3.Add(ld64(pg, g0+192).Mul(ld64(px, x0+192)))
+		b0 = b0.Add(ld64(pg, g1).Mul(ld64(px, x1)))
+		b1 = b1.Add(ld64(pg, g1+64).Mul(ld64(px, x1+64)))
+		b2 = b2.Add(ld64(pg, g1+128).Mul(ld64(px, x1+128)))
+		b3 = b3.Add(ld64(pg, g1+192).Mul(ld64(px, x1+192)))
+	}
+	return a0, a1, a2, a3, b0, b1, b2, b3
+}
+
+// lanes16 is lanes32 for rows of 16 columns.
+func lanes16(pg, px unsafe.Pointer, gs, xs, pairs int, a0, a1, b0, b1 archsimd.Float64x8) (archsimd.Float64x8, archsimd.Float64x8, archsimd.Float64x8, archsimd.Float64x8) {
+	for i := 0; i < pairs; i++ {
+		g0, x0 := 2*i*gs, 2*i*xs
+		g1, x1 := g0+gs, x0+xs
+		a0 = a0.Add(ld64(pg, g0).Mul(ld64(px, x0)))
+		a1 = a1.Add(ld64(pg, g0+64).Mul(ld64(px, x0+64)))
+		b0 = b0.Add(ld64(pg, g1).Mul(ld64(px, x1)))
+		b1 = b1.Add(ld64(pg, g1+64).Mul(ld64(px, x1+64)))
+	}
+	return a0, a1, b0, b1
+}
+
 // laneDotsAVX512 keeps the 64 lanes in eight registers (row parity p, lanes
 // 32p+8q .. 32p+8q+7 in register q) and reads whole vectors (LaneDots'
 // padding contract: g is zero from n to the next multiple of 8).
@@ -190,7 +272,19 @@ func laneDotsAVX512(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs
 	a0, a1, a2, a3 := archsimd.LoadFloat64x8(lane(0)), archsimd.LoadFloat64x8(lane(1)), archsimd.LoadFloat64x8(lane(2)), archsimd.LoadFloat64x8(lane(3))
 	b0, b1, b2, b3 := archsimd.LoadFloat64x8(lane(4)), archsimd.LoadFloat64x8(lane(5)), archsimd.LoadFloat64x8(lane(6)), archsimd.LoadFloat64x8(lane(7))
 	n8 := (n + 7) &^ 7
-	for r := 0; r < rows; r += 2 {
+	r0 := 0
+	if pairs := rows / 2; pairs > 0 && (n8 == 16 || n8 == 32) {
+		// whole row pairs through unchecked pointers (bounds checked here)
+		_, _ = g[(rows-1)*gs+n8-1], x[(rows-1)*xs+n8-1]
+		pg, px := unsafe.Pointer(&g[0]), unsafe.Pointer(&x[0])
+		if n8 == 32 {
+			a0, a1, a2, a3, b0, b1, b2, b3 = lanes32(pg, px, 8*gs, 8*xs, pairs, a0, a1, a2, a3, b0, b1, b2, b3)
+		} else {
+			a0, a1, b0, b1 = lanes16(pg, px, 8*gs, 8*xs, pairs, a0, a1, b0, b1)
+		}
+		r0 = 2 * pairs
+	}
+	for r := r0; r < rows; r += 2 {
 		pair := r+1 < rows
 		for k := 0; k < n8; k += 32 {
 			e := min(n8-k, 32) // 8, 16, 24 or 32 columns
