@@ -8,6 +8,10 @@ the peak resident memory of each side. Needs Debian's python3-torch.
 
 usage: scripts/perf_vs_torch.py --mb ./bin/metabench --peer ../shared/peer/torch_bench.py
                                 [--rounds 3] [--reps 9] [--only a,b] [--json OUT]
+The BASE search workloads against their own peer:
+       scripts/perf_vs_torch.py --mb ./bin/metabench --peer ../shared/peer/torch_search_bench.py \
+           --reps 3 --search-steps 1,2,4 \
+           --only base_search_exact_t1,base_search_fd_t1,base_search_exact_t2,...
 """
 import argparse
 import json
@@ -31,24 +35,29 @@ def main():
     ap.add_argument("--reps", type=int, default=9)
     ap.add_argument("--only", default=",".join(WORKLOADS))
     ap.add_argument("--json", help="also write the per-round results here")
+    ap.add_argument("--search-steps", help="inner-step counts T of the search workloads (metabench --search-steps, peer --steps)")
     a = ap.parse_args()
     names = [n for n in a.only.split(",") if n]
     rounds = []
     for r in range(a.rounds):
-        go = run([a.mb, "perf", "--format", "json", "--reps", str(a.reps), "--only", ",".join(names)])
-        pt = run(["/usr/bin/python3", a.peer, "--threads", "2", "--reps", str(a.reps), "--only", ",".join(names)])
+        steps_go = ["--search-steps", a.search_steps] if a.search_steps else []
+        steps_pt = ["--steps", a.search_steps] if a.search_steps else []
+        go = run([a.mb, "perf", "--format", "json", "--reps", str(a.reps), "--only", ",".join(names)] + steps_go)
+        pt = run(["/usr/bin/python3", a.peer, "--threads", "2", "--reps", str(a.reps), "--only", ",".join(names)] + steps_pt)
         rounds.append({"go": go, "torch": pt})
         print(f"round {r + 1}/{a.rounds}: " + ", ".join(
             f"{n} {go[n]['median_ms']:.1f}/{pt[n]['median_ms']:.1f}" for n in names), file=sys.stderr)
     go0 = rounds[0]["go"]
     print(f"gemm path {go0.get('gemm_path')}, {go0.get('go')}, {go0.get('threads')} threads; torch {rounds[0]['torch'].get('torch')}")
-    print(f"{'workload':18} {'go ms':>9} {'torch ms':>9} {'go/torch':>9}")
+    print(f"{'workload':22} {'go ms':>9} {'torch ms':>9} {'go/torch':>9} {'go MB':>7} {'torch MB':>8} {'ratio':>6}")
     summary = {}
     for n in names:
         g = statistics.median(rd["go"][n]["median_ms"] for rd in rounds)
         t = statistics.median(rd["torch"][n]["median_ms"] for rd in rounds)
-        summary[n] = {"go_ms": g, "torch_ms": t, "ratio": g / t}
-        print(f"{n:18} {g:9.1f} {t:9.1f} {g / t:9.2f}")
+        gr = max(rd["go"][n].get("peak_rss_mb", 0) for rd in rounds)
+        tr = max(rd["torch"][n].get("peak_rss_mb", 0) for rd in rounds)
+        summary[n] = {"go_ms": g, "torch_ms": t, "ratio": g / t, "go_rss_mb": gr, "torch_rss_mb": tr}
+        print(f"{n:22} {g:9.1f} {t:9.1f} {g / t:9.2f} {gr:7.0f} {tr:8.0f} {gr / tr if tr else 0:6.2f}")
     gm = max(rd["go"].get("peak_rss_mb", 0) for rd in rounds)
     tm = max(rd["torch"].get("peak_rss_mb", 0) for rd in rounds)
     print(f"{'peak rss MB':18} {gm:9.0f} {tm:9.0f} {gm / tm if tm else 0:9.2f}")
