@@ -264,6 +264,16 @@ func lanes16(pg, px unsafe.Pointer, gs, xs, pairs int, a0, a1, b0, b1 archsimd.F
 	return a0, a1, b0, b1
 }
 
+// lanes8 is lanes32 for rows of at most 8 columns.
+func lanes8(pg, px unsafe.Pointer, gs, xs, pairs int, a0, b0 archsimd.Float64x8) (archsimd.Float64x8, archsimd.Float64x8) {
+	for i := 0; i < pairs; i++ {
+		g0, x0 := 2*i*gs, 2*i*xs
+		a0 = a0.Add(ld64(pg, g0).Mul(ld64(px, x0)))
+		b0 = b0.Add(ld64(pg, g0+gs).Mul(ld64(px, x0+xs)))
+	}
+	return a0, b0
+}
+
 // laneDotsAVX512 keeps the 64 lanes in eight registers (row parity p, lanes
 // 32p+8q .. 32p+8q+7 in register q) and reads whole vectors (LaneDots'
 // padding contract: g is zero from n to the next multiple of 8).
@@ -273,14 +283,17 @@ func laneDotsAVX512(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs
 	b0, b1, b2, b3 := archsimd.LoadFloat64x8(lane(4)), archsimd.LoadFloat64x8(lane(5)), archsimd.LoadFloat64x8(lane(6)), archsimd.LoadFloat64x8(lane(7))
 	n8 := (n + 7) &^ 7
 	r0 := 0
-	if pairs := rows / 2; pairs > 0 && (n8 == 16 || n8 == 32) {
+	if pairs := rows / 2; pairs > 0 && (n8 == 8 || n8 == 16 || n8 == 32) {
 		// whole row pairs through unchecked pointers (bounds checked here)
 		_, _ = g[(rows-1)*gs+n8-1], x[(rows-1)*xs+n8-1]
 		pg, px := unsafe.Pointer(&g[0]), unsafe.Pointer(&x[0])
-		if n8 == 32 {
+		switch n8 {
+		case 32:
 			a0, a1, a2, a3, b0, b1, b2, b3 = lanes32(pg, px, 8*gs, 8*xs, pairs, a0, a1, a2, a3, b0, b1, b2, b3)
-		} else {
+		case 16:
 			a0, a1, b0, b1 = lanes16(pg, px, 8*gs, 8*xs, pairs, a0, a1, b0, b1)
+		default:
+			a0, b0 = lanes8(pg, px, 8*gs, 8*xs, pairs, a0, b0)
 		}
 		r0 = 2 * pairs
 	}
