@@ -17,6 +17,15 @@
 //	Affine(dst, x, μ, r, t):           dst = (x-μ)·r + t
 //	BNDx(dst, g, x, a, mg, μ, coef):   dst = a·(g - mg - (x-μ)·coef)
 //	FMA2(dst, x, y, a, b, s):          dst = a·x + b·y + s
+//
+// The direct-convolution and pooling kernels of the search network (taps.go,
+// maxtaps.go) have AVX-512 and AVX2 bodies and a generic definition they
+// match bit for bit:
+//
+//	Taps:     y[r·ys+k] (+)= Σ_t w[t]·x[r·xs+offs[t]+k], taps in order
+//	LaneDots: 64 float64 lanes of Σ g·x over rows (lane 32·(r mod 2) + k mod 32)
+//	MaxTaps:  first strictly greatest integer key over the taps, its index
+//	MulAdd:   dst (+)= a·x
 package vec
 
 // Lanes is the number of partial sums of every reduction.
