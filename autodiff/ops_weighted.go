@@ -31,19 +31,9 @@ func WeightedSum[T Float](ys []*Var[T], w *Var[T]) *Var[T] {
 	}
 	parents := append(terms, w)
 	return NewOp(tp, out, parents, func(g *Var[T]) []*Var[T] {
-		grads := make([]*Var[T], len(parents))
-		i := 0
-		for k, y := range ys {
-			if y == nil {
-				continue
-			}
-			if y.requiresGrad {
-				grads[i] = Mul(g, scalarAt(w, k, len(shape)))
-			}
-			i++
-		}
+		grads := termGrads(ys, g, w, len(shape))
 		if w.requiresGrad {
-			grads[i] = Dots(g, ys)
+			grads[len(grads)-1] = Dots(g, ys)
 		}
 		return grads
 	})
@@ -56,7 +46,7 @@ func WeightedSum[T Float](ys []*Var[T], w *Var[T]) *Var[T] {
 //	∂/∂g = WeightedSum(ys, u)      ∂/∂ys[k] = g·u[k]
 func Dots[T Float](g *Var[T], ys []*Var[T]) *Var[T] {
 	terms, shape := weightedTerms("Dots", ys, nil)
-	if !sameShape(shape, g.val.Shape) {
+	if !tensor.SameShape(shape, g.val.Shape) {
 		panic(fmt.Sprintf("autodiff: Dots: g has shape %v, terms %v", g.val.Shape, shape))
 	}
 	tp := sameTape("Dots", append(terms, g)...)
@@ -68,22 +58,30 @@ func Dots[T Float](g *Var[T], ys []*Var[T]) *Var[T] {
 	}
 	parents := append(terms, g)
 	return NewOp(tp, out, parents, func(u *Var[T]) []*Var[T] {
-		grads := make([]*Var[T], len(parents))
-		i := 0
-		for k, y := range ys {
-			if y == nil {
-				continue
-			}
-			if y.requiresGrad {
-				grads[i] = Mul(g, scalarAt(u, k, len(shape)))
-			}
-			i++
-		}
+		grads := termGrads(ys, g, u, len(shape))
 		if g.requiresGrad {
-			grads[i] = WeightedSum(ys, u)
+			grads[len(grads)-1] = WeightedSum(ys, u)
 		}
 		return grads
 	})
+}
+
+// termGrads returns g·c[k] for each non-nil term that needs a gradient, in
+// the order of the op's parents (the terms, then one slot for the last
+// parent, left nil for the caller).
+func termGrads[T Float](ys []*Var[T], g, c *Var[T], rank int) []*Var[T] {
+	var grads []*Var[T]
+	for k, y := range ys {
+		if y == nil {
+			continue
+		}
+		var gk *Var[T]
+		if y.requiresGrad {
+			gk = Mul(g, scalarAt(c, k, rank))
+		}
+		grads = append(grads, gk)
+	}
+	return append(grads, nil)
 }
 
 // weightedTerms checks the terms of WeightedSum/Dots: at least one, all of
@@ -97,7 +95,7 @@ func weightedTerms[T Float](op string, ys []*Var[T], w *Var[T]) ([]*Var[T], []in
 		}
 		if shape == nil {
 			shape = cloneShape(y.val.Shape)
-		} else if !sameShape(shape, y.val.Shape) {
+		} else if !tensor.SameShape(shape, y.val.Shape) {
 			panic(fmt.Sprintf("autodiff: %s: terms of shapes %v and %v", op, shape, y.val.Shape))
 		}
 		terms = append(terms, y)
@@ -109,18 +107,6 @@ func weightedTerms[T Float](op string, ys []*Var[T], w *Var[T]) ([]*Var[T], []in
 		panic(fmt.Sprintf("autodiff: %s: weights of shape %v for %d terms", op, w.val.Shape, len(ys)))
 	}
 	return terms, shape
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // scalarAt is w[k] as a variable of rank ones, broadcastable against a

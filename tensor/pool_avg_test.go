@@ -53,16 +53,9 @@ func refAvgPoolAdjoint[T Float](gy []T, g PoolGeom) []T {
 	return dx
 }
 
-// The average pool through the depthwise row kernels gives the bits of the
-// window loops, forward and adjoint, in both precisions, on the DARTS pools
-// (3x3, stride 1 and 2, padding 1) and random geometries.
-func TestAvgPoolMatchesWindowLoops(t *testing.T) {
-	checkAvgPool[float32](t)
-	checkAvgPool[float64](t)
-}
-
-func checkAvgPool[T Float](t *testing.T) {
-	rng := rand.New(rand.NewPCG(31, 32))
+// searchPoolCases: the DARTS pools (3x3, stride 1 and 2, padding 1) on the map
+// sizes of the search networks, then random valid geometries.
+func searchPoolCases(rng *rand.Rand) []PoolGeom {
 	var gs []PoolGeom
 	for _, hw := range []int{28, 14, 7, 35} {
 		for _, s := range []int{1, 2} {
@@ -78,6 +71,20 @@ func checkAvgPool[T Float](t *testing.T) {
 		}
 		gs = append(gs, g)
 	}
+	return gs
+}
+
+// The average pool through the depthwise row kernels gives the bits of the
+// window loops, forward and adjoint, in both precisions, on the DARTS pools
+// (3x3, stride 1 and 2, padding 1) and random geometries.
+func TestAvgPoolMatchesWindowLoops(t *testing.T) {
+	checkAvgPool[float32](t)
+	checkAvgPool[float64](t)
+}
+
+func checkAvgPool[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	gs := searchPoolCases(rng)
 	for ci, g := range gs {
 		x := randT[T](rng, g.XShape()...)
 		y := AvgPool2dIn(x, g, nil)

@@ -39,21 +39,7 @@ func refMaxPool32(x []float32, g PoolGeom) ([]float32, []int32) {
 // geometries.
 func TestMaxPoolMatchesWindowLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
-	var gs []PoolGeom
-	for _, hw := range []int{28, 14, 7, 35} {
-		for _, s := range []int{1, 2} {
-			gs = append(gs, PoolGeom{N: 2, C: 3, H: hw, W: hw, KH: 3, KW: 3, StrideH: s, StrideW: s, PadH: 1, PadW: 1})
-		}
-	}
-	for len(gs) < 60 {
-		g := PoolGeom{N: 1 + rng.IntN(3), C: 1 + rng.IntN(4), H: 1 + rng.IntN(30), W: 1 + rng.IntN(30),
-			KH: 1 + rng.IntN(4), KW: 1 + rng.IntN(4), StrideH: 1 + rng.IntN(3), StrideW: 1 + rng.IntN(3)}
-		g.PadH, g.PadW = rng.IntN(g.KH/2+1), rng.IntN(g.KW/2+1)
-		if g.Validate() != nil {
-			continue
-		}
-		gs = append(gs, g)
-	}
+	gs := searchPoolCases(rng)
 	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), -float32(math.NaN())}
 	for ci, g := range gs {
 		x := New[float32](g.XShape()...)
