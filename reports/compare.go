@@ -71,14 +71,29 @@ func (e *ProtocolMismatchError) Error() string {
 // ProtocolDiff lists what makes a and b incomparable: every Protocol field,
 // the dataset checksum and split, and the number of episodes, each as
 // "name (a vs b)" with the JSON names of the fields.
-func ProtocolDiff(a, b *Record) []string {
+func ProtocolDiff(a, b *Record) []string { return protocolDiff(a, b, false) }
+
+// EpisodeDiff is ProtocolDiff restricted to what fixes the test episodes
+// (ways, shots, queries, evaluation episodes and seed, rotations, dataset
+// and split, episode count), leaving out the method's own settings (inner
+// steps and learning rate, batch-norm mode): two methods tested on the same
+// episodes can be paired even when they adapt differently.
+func EpisodeDiff(a, b *Record) []string { return protocolDiff(a, b, true) }
+
+// methodFields are the Protocol fields EpisodeDiff ignores.
+var methodFields = map[string]bool{"steps_train": true, "steps_test": true, "inner_lr": true, "bn_mode": true}
+
+func protocolDiff(a, b *Record, episodesOnly bool) []string {
 	var diffs []string
 	va, vb := reflect.ValueOf(a.Proto), reflect.ValueOf(b.Proto)
 	typ := va.Type()
 	for i := range typ.NumField() {
 		x, y := va.Field(i).Interface(), vb.Field(i).Interface()
+		name := strings.Split(typ.Field(i).Tag.Get("json"), ",")[0]
+		if episodesOnly && methodFields[name] {
+			continue
+		}
 		if x != y {
-			name := strings.Split(typ.Field(i).Tag.Get("json"), ",")[0]
 			diffs = append(diffs, fmt.Sprintf("protocol.%s (%v vs %v)", name, x, y))
 		}
 	}

@@ -26,45 +26,79 @@ func ComparePairs(base, cand []*Row, opt reports.CompareOptions) []Pair {
 	}
 	var out []Pair
 	for _, c := range cand {
-		p := Pair{Unit: c.Unit, Step: c.Step}
 		b := byKey[c.Unit+"\x00"+c.Step]
 		if b == nil {
-			p.Missing = "no baseline record"
-			out = append(out, p)
+			out = append(out, Pair{Unit: c.Unit, Step: c.Step, Missing: "no baseline record"})
 			continue
 		}
-		var bx, cx []float64
-		for i, sd := range c.Seeds {
-			j := -1
-			for k, s := range b.Seeds {
-				if s == sd {
-					j = k
-				}
-			}
-			if j < 0 {
-				continue
-			}
-			if d := reports.ProtocolDiff(b.Records[j], c.Records[i]); len(d) > 0 {
-				p.Mismatch = append(p.Mismatch, d...)
-				continue
-			}
-			bx = append(bx, b.Records[j].Episodes...)
-			cx = append(cx, c.Records[i].Episodes...)
-			p.Seeds++
-		}
-		switch {
-		case len(p.Mismatch) > 0:
-		case p.Seeds == 0:
-			p.Missing = "no seed in common with the baseline"
-		default:
-			cmp, err := reports.ComparePaired(bx, cx, opt)
-			if err != nil {
-				p.Missing = err.Error()
-			} else {
-				p.Comparison = cmp
+		out = append(out, pairRows(b, c, opt, reports.ProtocolDiff))
+	}
+	return out
+}
+
+// pairRows is the paired comparison of row c against row b over the seeds
+// both ran: each seed's per-episode accuracies, episode by episode; seeds
+// whose records differ by diff are not comparable.
+func pairRows(b, c *Row, opt reports.CompareOptions, diff func(a, b *reports.Record) []string) Pair {
+	p := Pair{Unit: c.Unit, Step: c.Step}
+	var bx, cx []float64
+	for i, sd := range c.Seeds {
+		j := -1
+		for k, s := range b.Seeds {
+			if s == sd {
+				j = k
 			}
 		}
-		out = append(out, p)
+		if j < 0 {
+			continue
+		}
+		if d := diff(b.Records[j], c.Records[i]); len(d) > 0 {
+			p.Mismatch = append(p.Mismatch, d...)
+			continue
+		}
+		bx = append(bx, b.Records[j].Episodes...)
+		cx = append(cx, c.Records[i].Episodes...)
+		p.Seeds++
+	}
+	switch {
+	case len(p.Mismatch) > 0:
+	case p.Seeds == 0:
+		p.Missing = "no seed in common with the baseline"
+	default:
+		cmp, err := reports.ComparePaired(bx, cx, opt)
+		if err != nil {
+			p.Missing = err.Error()
+		} else {
+			p.Comparison = cmp
+		}
+	}
+	return p
+}
+
+// Against pairs every row of the units other than ref with ref's row on
+// the same test episodes (reports.EpisodeDiff: its run or one of its extra
+// evaluations; the methods' own inner steps and rates may differ), seed by
+// seed and episode by episode, as a paper's table compares each method with
+// its baseline. Rows without such a row in ref
+// get a Pair with Missing set; ref's own rows get none.
+func Against(rows []*Row, ref string, opt reports.CompareOptions) map[*Row]Pair {
+	out := map[*Row]Pair{}
+	for _, c := range rows {
+		if c.Unit == ref || len(c.Records) == 0 {
+			continue
+		}
+		var b *Row
+		for _, r := range rows {
+			if r.Unit == ref && len(r.Records) > 0 && len(reports.EpisodeDiff(r.Records[0], c.Records[0])) == 0 {
+				b = r
+				break
+			}
+		}
+		if b == nil {
+			out[c] = Pair{Unit: c.Unit, Step: c.Step, Missing: "no row of " + ref + " on these episodes"}
+			continue
+		}
+		out[c] = pairRows(b, c, opt, reports.EpisodeDiff)
 	}
 	return out
 }

@@ -106,11 +106,16 @@ func Rows(recs []*reports.Record) []*Row {
 }
 
 // Table renders a suite's rows: accuracy with its 95% CI over seeds beside
-// the paper's number, and the cost columns.
-func Table(name string, version int, label string, rows []*Row) *reports.Table {
+// the paper's number, and the cost columns. With ref (see Against), a
+// column "vs ref" holds each row's paired difference from ref's row on the
+// same test episodes, its 95% interval and p-value.
+func Table(name string, version int, label string, rows []*Row, ref string, vs map[*Row]Pair) *reports.Table {
 	t := &reports.Table{
 		Title:  fmt.Sprintf("suite %s (version %d)", name, version),
 		Header: []string{"unit", "step", "method", "protocol", "seeds", "accuracy % (95% CI)", "paper", "iterations", "training", "CPU", "params"},
+	}
+	if ref != "" {
+		t.Header = append(t.Header, "vs "+ref)
 	}
 	if label != "" {
 		t.Title += ", label " + label
@@ -128,11 +133,37 @@ func Table(name string, version int, label string, rows []*Row) *reports.Table {
 		for i, s := range r.Seeds {
 			seeds[i] = fmt.Sprint(s)
 		}
-		t.Rows = append(t.Rows, []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), acc, paper,
-			fmt.Sprintf("%.0f", r.Iters), reports.FormatDuration(r.TrainSec), reports.FormatDuration(r.CPUSec), fmt.Sprint(r.Params)})
+		row := []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), acc, paper,
+			fmt.Sprintf("%.0f", r.Iters), reports.FormatDuration(r.TrainSec), reports.FormatDuration(r.CPUSec), fmt.Sprint(r.Params)}
+		if ref != "" {
+			row = append(row, VsCell(r, ref, vs))
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	t.Notes = append(t.Notes, "accuracy: mean over seeds with the Student-t 95% interval over seeds (one seed: the interval over its test episodes); training: training wall clock, mean over seeds; CPU: the whole run's CPU time")
+	if ref != "" {
+		t.Notes = append(t.Notes, fmt.Sprintf("vs %s: paired difference in points from %s's row on the same test episodes, over the seeds both ran, its 95%% interval and two-sided p-value", ref, ref))
+	}
 	return t
+}
+
+// VsCell is a row's "vs ref" cell: the paired difference in points with its
+// 95% interval and p-value, or why there is none.
+func VsCell(r *Row, ref string, vs map[*Row]Pair) string {
+	if r.Unit == ref {
+		return "(reference)"
+	}
+	p, ok := vs[r]
+	switch {
+	case !ok:
+		return "-"
+	case len(p.Mismatch) > 0:
+		return "episodes differ"
+	case p.Comparison == nil:
+		return p.Missing
+	}
+	c := p.Comparison
+	return fmt.Sprintf("%+.2f [%+.2f, %+.2f] p=%.3g", 100*c.Diff, 100*c.Lo, 100*c.Hi, c.P)
 }
 
 // Labels lists the labels under which suite name has records, latest run

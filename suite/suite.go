@@ -35,6 +35,10 @@ type Suite struct {
 	// unit's own.
 	Set   []string `yaml:"set"`
 	Units []Unit   `yaml:"units"`
+	// Reference is the unit every other row of the suite's table is compared
+	// with, paired on the same test episodes (the paper's baseline); empty
+	// for none.
+	Reference string `yaml:"reference"`
 
 	// Path is the suite file; experiment files are relative to its folder.
 	Path string `yaml:"-"`
@@ -176,6 +180,9 @@ func (s *Suite) check() error {
 			}
 		}
 		ids[u.ID] = *u
+	}
+	if _, ok := ids[s.Reference]; s.Reference != "" && !ok {
+		return fmt.Errorf("reference: %q is not a unit of the suite", s.Reference)
 	}
 	return nil
 }

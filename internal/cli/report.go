@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
@@ -43,7 +44,10 @@ ordered by start time; the filters do not apply to them. --crossval over
 --suite NAME prints the table of a suite run (metabench suite): one row per
 unit and step, the accuracy's mean over seeds with its Student-t 95%
 interval, the paper's number, iterations, training time, CPU time and
-parameters. --label picks the run; without it, the latest.
+parameters. --label picks the run; without it, the latest. --against UNIT
+adds a column: each row's paired difference from UNIT's row on the same
+test episodes, over the seeds both ran, with its 95% interval and p-value
+(a method against its baseline, as in the paper's tables).
 
 --page (with --records and --format markdown) prints the whole results
 page: a line naming the command that generated it, one row per record with
@@ -72,6 +76,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	recordsDir := fs.String("records", "", "read the records from the JSON files in `DIR` (or one file) instead of a store")
 	page := fs.Bool("page", false, "print the whole results page (with --records and --format markdown)")
 	suiteName := fs.String("suite", "", "the table of suite `NAME`: one row per unit, mean and 95% CI over seeds (with --label, that run; default: the latest label)")
+	against := fs.String("against", "", "with --suite: a paired test of every row against unit `UNIT`'s row on the same test episodes")
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
 	}
@@ -120,7 +125,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *suiteName != "" {
-		return reportSuite(recs, *suiteName, *label, path, f, stdout, stderr)
+		return reportSuite(recs, *suiteName, *label, *against, path, f, stdout, stderr)
 	}
 	if *page {
 		dir := relativeDir(path)
@@ -243,7 +248,7 @@ func writeIndentedJSON(w io.Writer, v any) error {
 
 // reportSuite prints the table of suite name's run with label (the latest
 // label when empty).
-func reportSuite(recs []reports.Record, name, label, path string, f reports.Format, stdout, stderr io.Writer) int {
+func reportSuite(recs []reports.Record, name, label, against, path string, f reports.Format, stdout, stderr io.Writer) int {
 	if label == "" {
 		if labels := suite.Labels(recs, name); len(labels) > 0 {
 			label = labels[0]
@@ -253,7 +258,15 @@ func reportSuite(recs []reports.Record, name, label, path string, f reports.Form
 	if len(sel) == 0 {
 		return fail(stderr, "report", fmt.Errorf("--suite %s: no records of that suite in %s", name, path))
 	}
-	if err := suite.Table(name, version, label, suite.Rows(sel)).Render(stdout, f); err != nil {
+	rows := suite.Rows(sel)
+	var vs map[*suite.Row]suite.Pair
+	if against != "" {
+		if !slices.ContainsFunc(rows, func(r *suite.Row) bool { return r.Unit == against }) {
+			return fail(stderr, "report", fmt.Errorf("--against %s: no unit of that name in suite %s (label %s)", against, name, label))
+		}
+		vs = suite.Against(rows, against, reports.DefaultCompareOptions())
+	}
+	if err := suite.Table(name, version, label, rows, against, vs).Render(stdout, f); err != nil {
 		return fail(stderr, "report", err)
 	}
 	return 0

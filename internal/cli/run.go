@@ -117,7 +117,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "run", err)
 	}
-	if err := renderRunTable(stdout, recs); err != nil {
+	if err := renderRunTable(stdout, recs, s.Reference); err != nil {
 		return fail(stderr, "run", err)
 	}
 	testClasses := 0
@@ -132,23 +132,38 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// renderRunTable writes the results table of `run`.
-func renderRunTable(w io.Writer, recs []*reports.Record) error {
+// renderRunTable writes the results table of `run`; with ref (the suite's
+// reference unit), a column of each method's paired difference from it.
+func renderRunTable(w io.Writer, recs []*reports.Record, ref string) error {
 	t := tablewriter.NewWriter(w)
-	t.Header("method", "protocol", "accuracy (%)", "training", "iterations", "published (%)")
+	header := []any{"method", "protocol", "accuracy (%)", "training", "iterations", "published (%)"}
+	vsRec := map[*reports.Record]string{}
+	if ref != "" {
+		header = append(header, "vs "+ref)
+		rows := suite.Rows(recs)
+		vs := suite.Against(rows, ref, reports.DefaultCompareOptions())
+		for _, row := range rows {
+			vsRec[row.Records[0]] = suite.VsCell(row, ref, vs)
+		}
+	}
+	t.Header(header...)
 	for _, r := range recs {
 		paper := "-"
 		if ref, ok := reports.LookupReference(r); ok {
 			paper = ref.String()
 		}
-		if err := t.Append([]string{
+		cells := []string{
 			r.Method,
 			reports.ProtocolString(r.Proto),
 			fmt.Sprintf("%.2f ± %.2f", 100*r.Summary.Mean, 100*r.Summary.CI95),
 			reports.FormatDuration(experiment.TrainSeconds(r)),
 			fmt.Sprint(r.Iters),
 			paper,
-		}); err != nil {
+		}
+		if ref != "" {
+			cells = append(cells, vsRec[r])
+		}
+		if err := t.Append(cells); err != nil {
 			return fmt.Errorf("table: %w", err)
 		}
 	}

@@ -16,7 +16,7 @@ func TestRunCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"maml", "fomaml", "reptile", "protonets", "Finn et al. 2017", "Nichol et al. 2018", "Snell et al. 2017", "5w1s", "±"} {
+	for _, want := range []string{"maml", "fomaml", "reptile", "protonets", "Finn et al. 2017", "Nichol et al. 2018", "Snell et al. 2017", "5w1s", "±", "vs maml", "(reference)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}

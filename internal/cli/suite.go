@@ -108,7 +108,12 @@ func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baseline string
 		return fail(stderr, "suite", err)
 	}
 	if len(recs) > 0 {
-		if err := suite.Table(s.Name, version, opt.Label, suite.Rows(recs)).Render(stdout, f); err != nil {
+		rows := suite.Rows(recs)
+		var vs map[*suite.Row]suite.Pair
+		if s.Reference != "" {
+			vs = suite.Against(rows, s.Reference, reports.DefaultCompareOptions())
+		}
+		if err := suite.Table(s.Name, version, opt.Label, rows, s.Reference, vs).Render(stdout, f); err != nil {
 			return fail(stderr, "suite", err)
 		}
 	}

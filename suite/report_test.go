@@ -1,0 +1,66 @@
+package suite
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/metabench/metabench/reports"
+	"github.com/stretchr/testify/require"
+)
+
+// row builds a table row of one unit over seeds, each seed's record with
+// the given protocol and per-episode accuracies.
+func row(unit, step string, proto reports.Protocol, eps ...[]float64) *Row {
+	r := &Row{Unit: unit, Step: step}
+	for i, e := range eps {
+		rec := &reports.Record{Proto: proto, Episodes: e}
+		rec.Dataset.SHA256, rec.Dataset.Split = "abc", "groups:seed=0"
+		r.Seeds = append(r.Seeds, int64(i))
+		r.Records = append(r.Records, rec)
+	}
+	return r
+}
+
+// Against pairs each row with the reference's row on the same episodes
+// (different inner steps allowed), over the seeds both ran, and says why
+// when there is none; the table shows the paired difference.
+func TestAgainstReference(t *testing.T) {
+	oneShot := reports.Protocol{Ways: 5, Shots: 1, Queries: 15, StepsTest: 3, InnerLR: 0.4, EvalEpisode: 4, EvalSeed: 2024}
+	fiveShot := oneShot
+	fiveShot.Shots = 5
+	other := oneShot // another method: its own inner steps and rate, the same episodes
+	other.StepsTest, other.InnerLR = 10, 0.1
+	ref1 := row("maml", "run", oneShot, []float64{0.8, 0.6, 0.8, 1.0}, []float64{0.6, 0.6, 0.8, 0.8})
+	ref5 := row("maml", "5shot", fiveShot, []float64{1, 1, 0.8, 1})
+	cand := row("darts", "final", other, []float64{1.0, 0.8, 0.8, 1.0}, []float64{0.8, 0.6, 1.0, 1.0})
+	cand5 := row("darts", "5shot", fiveShot, []float64{1, 1, 1, 1})
+	odd := oneShot
+	odd.Ways = 20
+	lonely := row("big", "run", odd, []float64{0.5, 0.5, 0.5, 0.5})
+	rows := []*Row{ref1, ref5, cand, cand5, lonely}
+
+	vs := Against(rows, "maml", reports.DefaultCompareOptions())
+	require.NotContains(t, vs, ref1)
+	p := vs[cand]
+	require.NotNil(t, p.Comparison, "%+v", p)
+	require.Equal(t, 2, p.Seeds)
+	require.Equal(t, 8, p.Comparison.N)
+	// differences: seed 0 +0.2 +0.2 0 0, seed 1 +0.2 0 +0.2 +0.2
+	require.InDelta(t, 1.0/8, p.Comparison.Diff, 1e-12)
+	require.NotNil(t, vs[cand5].Comparison)
+	require.Equal(t, 1, vs[cand5].Seeds, "only seed 0 of the 5-shot rows")
+	require.InDelta(t, 0.05, vs[cand5].Comparison.Diff, 1e-12)
+	require.Nil(t, vs[lonely].Comparison)
+	require.Contains(t, vs[lonely].Missing, "no row of maml")
+
+	var buf bytes.Buffer
+	require.NoError(t, Table("s", 1, "l", rows, "maml", vs).Render(&buf, reports.FormatText))
+	out := buf.String()
+	require.Contains(t, out, "vs maml")
+	require.Contains(t, out, "(reference)")
+	require.Contains(t, out, "+12.50 [")
+	require.True(t, strings.Contains(out, "no row of maml on these episodes"), out)
+	require.False(t, math.IsNaN(p.Comparison.P))
+}
