@@ -64,3 +64,34 @@ func TestAgainstReference(t *testing.T) {
 	require.True(t, strings.Contains(out, "no row of maml on these episodes"), out)
 	require.False(t, math.IsNaN(p.Comparison.P))
 }
+
+// GenotypeStability reads each seed's derived genotype from the search
+// records and counts, per edge, how many seeds agree.
+func TestGenotypeStability(t *testing.T) {
+	a := "normal=[sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:1 skip_connect:0 skip_connect:0 dil_conv_3x3:2] reduce=[max_pool_3x3:0 max_pool_3x3:1 skip_connect:2 max_pool_3x3:1 max_pool_3x3:0 skip_connect:2 skip_connect:2 max_pool_3x3:1]"
+	b := strings.Replace(a, "normal=[sep_conv_3x3:0", "normal=[sep_conv_5x5:0", 1) // first normal edge: another op
+	c := strings.Replace(a, "normal=[sep_conv_3x3:0", "normal=[sep_conv_3x3:1", 1) // same op, other input
+	r := &Row{Unit: "base", Step: "search", Seeds: []int64{0, 1, 2}}
+	for _, g := range []string{a, b, c} {
+		r.Records = append(r.Records, &reports.Record{Kind: "search", Extra: map[string]any{"genotype": g}})
+	}
+	train := row("maml", "run", reports.Protocol{}, []float64{1})
+	sts, err := GenotypeStability([]*Row{train, r})
+	require.NoError(t, err)
+	require.Len(t, sts, 1)
+	st := sts[0]
+	require.False(t, st.Identical)
+	require.Len(t, st.Slots, 16)
+	require.InDelta(t, 1.0/3, st.Slots[0].Share, 1e-12)
+	require.InDelta(t, 2.0/3, st.Slots[0].OpShare, 1e-12)
+	require.InDelta(t, 1.0, st.Slots[1].Share, 1e-12)
+	require.InDelta(t, (15+1.0/3)/16, st.Share, 1e-12)
+	require.InDelta(t, (15+2.0/3)/16, st.OpShare, 1e-12)
+	var buf bytes.Buffer
+	require.NoError(t, StabilityTable(st).Render(&buf, reports.FormatText))
+	require.Contains(t, buf.String(), "sep_conv_5x5:0")
+
+	r.Records[1].Extra["genotype"] = "normal=[nonsense"
+	_, err = GenotypeStability([]*Row{r})
+	require.ErrorContains(t, err, "unit base seed 1")
+}

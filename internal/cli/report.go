@@ -47,7 +47,9 @@ interval, the paper's number, iterations, training time, CPU time and
 parameters. --label picks the run; without it, the latest. --against UNIT
 adds a column: each row's paired difference from UNIT's row on the same
 test episodes, over the seeds both ran, with its 95% interval and p-value
-(a method against its baseline, as in the paper's tables).
+(a method against its baseline, as in the paper's tables). --genotypes
+prints instead, per search unit, each seed's derived cells edge by edge and
+how many seeds agree (the stability of the search across seeds).
 
 --page (with --records and --format markdown) prints the whole results
 page: a line naming the command that generated it, one row per record with
@@ -76,6 +78,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	recordsDir := fs.String("records", "", "read the records from the JSON files in `DIR` (or one file) instead of a store")
 	page := fs.Bool("page", false, "print the whole results page (with --records and --format markdown)")
 	suiteName := fs.String("suite", "", "the table of suite `NAME`: one row per unit, mean and 95% CI over seeds (with --label, that run; default: the latest label)")
+	genotypes := fs.Bool("genotypes", false, "with --suite: instead of the table, how the search units' derived genotypes agree across seeds (per edge)")
 	against := fs.String("against", "", "with --suite: a paired test of every row against unit `UNIT`'s row on the same test episodes")
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
@@ -125,7 +128,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *suiteName != "" {
-		return reportSuite(recs, *suiteName, *label, *against, path, f, stdout, stderr)
+		return reportSuite(recs, *suiteName, *label, *against, *genotypes, path, f, stdout, stderr)
 	}
 	if *page {
 		dir := relativeDir(path)
@@ -248,7 +251,7 @@ func writeIndentedJSON(w io.Writer, v any) error {
 
 // reportSuite prints the table of suite name's run with label (the latest
 // label when empty).
-func reportSuite(recs []reports.Record, name, label, against, path string, f reports.Format, stdout, stderr io.Writer) int {
+func reportSuite(recs []reports.Record, name, label, against string, genotypes bool, path string, f reports.Format, stdout, stderr io.Writer) int {
 	if label == "" {
 		if labels := suite.Labels(recs, name); len(labels) > 0 {
 			label = labels[0]
@@ -259,6 +262,21 @@ func reportSuite(recs []reports.Record, name, label, against, path string, f rep
 		return fail(stderr, "report", fmt.Errorf("--suite %s: no records of that suite in %s", name, path))
 	}
 	rows := suite.Rows(sel)
+	if genotypes {
+		sts, err := suite.GenotypeStability(rows)
+		if err != nil {
+			return fail(stderr, "report", err)
+		}
+		if len(sts) == 0 {
+			return fail(stderr, "report", fmt.Errorf("--genotypes: suite %s (label %s) has no search records", name, label))
+		}
+		for _, st := range sts {
+			if err := suite.StabilityTable(st).Render(stdout, f); err != nil {
+				return fail(stderr, "report", err)
+			}
+		}
+		return 0
+	}
 	var vs map[*suite.Row]suite.Pair
 	if against != "" {
 		if !slices.ContainsFunc(rows, func(r *suite.Row) bool { return r.Unit == against }) {

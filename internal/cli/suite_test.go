@@ -142,6 +142,19 @@ func shardsInto(t *testing.T, two string, want map[string][]float64) {
 	for _, s := range []string{"maml", "eval:5shot", "base-gumbel-fd", "final", "adapt-mnist", "Finn et al. 2017"} {
 		require.Contains(t, so.String(), s)
 	}
+	// each row paired with MAML's on the same episodes; the search's genotype
+	so.Reset()
+	require.Equal(t, 0, Run([]string{"report", "--store", two, "--suite", "smoke", "--against", "maml"}, &so, &se), se.String())
+	require.Contains(t, so.String(), "vs maml")
+	require.Contains(t, so.String(), "(reference)")
+	require.Regexp(t, `[+-]\d+\.\d\d \[[+-]`, so.String())
+	so.Reset()
+	require.Equal(t, 0, Run([]string{"report", "--store", two, "--suite", "smoke", "--genotypes"}, &so, &se), se.String())
+	require.Contains(t, so.String(), "derived genotypes of base-gumbel-fd")
+	require.Contains(t, so.String(), "identical genotypes: yes (seeds 0)")
+	se.Reset()
+	require.Equal(t, 1, Run([]string{"report", "--store", two, "--suite", "smoke", "--against", "nope"}, &so, &se))
+	require.Contains(t, se.String(), "--against nope")
 }
 
 // TestSuiteKilledResumes: a suite process killed (SIGKILL) once records

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -298,4 +299,40 @@ func yamlString(s string) string {
 // JSON encodes g as indented JSON.
 func (g *Genotype) JSON() ([]byte, error) {
 	return json.MarshalIndent(g, "", "  ")
+}
+
+// ParseString decodes the one-line form of String ("normal=[op:j ...]
+// reduce=[op:j ...]", as search records carry it) and validates it.
+func ParseString(s string) (*Genotype, error) {
+	var g Genotype
+	rest := strings.TrimSpace(s)
+	for _, part := range []struct {
+		key   string
+		edges *[]Edge
+	}{{"normal=[", &g.Normal}, {"reduce=[", &g.Reduce}} {
+		if !strings.HasPrefix(rest, part.key) {
+			return nil, fmt.Errorf("genotype %q: want %s...]", s, part.key)
+		}
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return nil, fmt.Errorf("genotype %q: unclosed %s", s, part.key)
+		}
+		for _, f := range strings.Fields(rest[len(part.key):end]) {
+			op, in, ok := strings.Cut(f, ":")
+			j, err := strconv.Atoi(in)
+			if !ok || err != nil {
+				return nil, fmt.Errorf("genotype %q: edge %q: want op:input", s, f)
+			}
+			*part.edges = append(*part.edges, Edge{Op: op, Input: j})
+		}
+		rest = strings.TrimSpace(rest[end+1:])
+	}
+	if rest != "" {
+		return nil, fmt.Errorf("genotype %q: trailing %q", s, rest)
+	}
+	g.NormalConcat, g.ReduceConcat = concat(), concat()
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	return &g, nil
 }

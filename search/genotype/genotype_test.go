@@ -222,3 +222,21 @@ func ExampleDecodeCell() {
 	// {sep_conv_3x3 0} {dil_conv_5x5 0}
 	// {sep_conv_3x3 0} {max_pool_3x3 1}
 }
+
+func TestParseStringRoundTrip(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		g, _ := Builtin(name)
+		h, err := ParseString(g.String())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !Equal(g, h) {
+			t.Fatalf("%s: %v != %v", name, h, g)
+		}
+	}
+	for _, bad := range []string{"", "normal=[sep_conv_3x3:0]", "normal=[x:0 y] reduce=[]", "normal=[] reduce=[] extra", "reduce=[] normal=[]"} {
+		if _, err := ParseString(bad); err == nil {
+			t.Errorf("ParseString(%q) accepted", bad)
+		}
+	}
+}
