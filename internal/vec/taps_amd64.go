@@ -296,6 +296,18 @@ func laneDotsAVX512(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs
 			a0, b0 = lanes8(pg, px, 8*gs, 8*xs, pairs, a0, b0)
 		}
 		r0 = 2 * pairs
+		if r0 < rows { // the odd last row, its e = n8 columns read the same way
+			pg, px = unsafe.Add(pg, 8*r0*gs), unsafe.Add(px, 8*r0*xs)
+			a0 = a0.Add(ld64(pg, 0).Mul(ld64(px, 0)))
+			if n8 > 8 {
+				a1 = a1.Add(ld64(pg, 64).Mul(ld64(px, 64)))
+			}
+			if n8 > 16 {
+				a2 = a2.Add(ld64(pg, 128).Mul(ld64(px, 128)))
+				a3 = a3.Add(ld64(pg, 192).Mul(ld64(px, 192)))
+			}
+			r0 = rows
+		}
 	}
 	for r := r0; r < rows; r += 2 {
 		pair := r+1 < rows
