@@ -30,17 +30,9 @@ func DefaultPerfConfig() PerfConfig {
 	}
 }
 
-// PerfWorkload prepares the workload: inputs N(0,1), labels i mod ways, Θ
-// drawn from seed 1, float32. The returned function runs one repetition:
-// T inner steps and the meta-gradient of one task.
-func PerfWorkload(c PerfConfig) (func() error, error) {
-	net, err := NewSearchNet(c.Net)
-	if err != nil {
-		return nil, err
-	}
-	if c.ImageSize < 1 || c.Support < 1 || c.Query < 1 || c.Steps < 0 {
-		return nil, fmt.Errorf("perf workload: bad sizes %+v", c)
-	}
+// perfTask draws the workload's Θ (seed 1) and its task: inputs N(0,1),
+// labels i mod ways.
+func perfTask(net *SearchNet, c PerfConfig) ([]*tensor.Tensor[float32], *TaskObjective[float32]) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	theta := InitTheta[float32](net, rng)
 	mk := func(n int) Batch[float32] {
@@ -54,7 +46,21 @@ func PerfWorkload(c PerfConfig) (func() error, error) {
 		}
 		return Batch[float32]{X: x, Y: y}
 	}
-	obj := NewTaskObjective(net, c.Relax, 1, mk(c.Support), mk(c.Query), c.Steps, rng)
+	return theta, NewTaskObjective(net, c.Relax, 1, mk(c.Support), mk(c.Query), c.Steps, rng)
+}
+
+// PerfWorkload prepares the workload: inputs N(0,1), labels i mod ways, Θ
+// drawn from seed 1, float32. The returned function runs one repetition:
+// T inner steps and the meta-gradient of one task.
+func PerfWorkload(c PerfConfig) (func() error, error) {
+	net, err := NewSearchNet(c.Net)
+	if err != nil {
+		return nil, err
+	}
+	if c.ImageSize < 1 || c.Support < 1 || c.Query < 1 || c.Steps < 0 {
+		return nil, fmt.Errorf("perf workload: bad sizes %+v", c)
+	}
+	theta, obj := perfTask(net, c)
 	eta := StepSizes(net, 0.1, 0.1)
 	u := Unroll{Steps: c.Steps, Eta: eta, Mode: c.Mode, FDEps: c.FDEps}
 	return func() error {
