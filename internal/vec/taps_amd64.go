@@ -7,13 +7,17 @@ import (
 	"unsafe"
 )
 
-// The AVX-512 and AVX2 bodies of Taps and LaneDots. Lane by lane they do the
-// operations of TapsOf and laneDotsScalar in the same order: products
-// rounded before the add (VMULPS then VADDPS, never a fused multiply-add),
-// masked loads for the last columns of a row (missing lanes read as +0,
-// which leaves every sum unchanged: no lane of these sums is ever -0).
+// The AVX-512 and AVX2 bodies of Taps, LaneDots, MaxTaps and MulAdd. Lane by
+// lane they do the operations of the generic definitions in the same order:
+// products rounded before the add (VMULPS then VADDPS, never a fused
+// multiply-add). Taps reads whole vectors of x (its slack contract; lanes
+// past a row's end are computed and never stored: stores are masked) and
+// LaneDots whole vectors of g and x (g is zero past n, so those lanes add
+// +0, which leaves every sum unchanged: no lane of these sums is ever -0).
 // Taps works on two rows and up to 32 columns at once and LaneDots on two
-// rows, so that four or more independent chains of adds are in flight.
+// rows, so that four or more independent chains of adds are in flight; the
+// inner loops are small functions that take and return their accumulators,
+// which keeps them in registers, over pointers checked once per call.
 
 // Taps is y[r·ys+k] (+)= Σ_t w[t]·x[r·xs+offs[t]+k] (see taps.go).
 func Taps(y []float32, ys int, x []float32, xs int, rows, n int, offs []int32, w []float32, add bool) {
