@@ -130,7 +130,9 @@ func metaGradExact[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], 
 	if err := checkFinite("query loss", res.QueryLoss); err != nil {
 		return nil, err
 	}
-	g, err := ad.Grad(q, leaves, false)
+	// the last pass over the graph: release it as the sweep goes (the
+	// query activations become garbage once their backward has run)
+	g, err := ad.GradRelease(q, leaves)
 	if err != nil {
 		return nil, fmt.Errorf("meta-gradient: %w", err)
 	}
@@ -153,7 +155,7 @@ func gradAt[T tensor.Float](obj Objective[T], psi []*tensor.Tensor[T], t int) (f
 	if err := checkFinite("loss", l); err != nil {
 		return l, nil, err
 	}
-	g, err := ad.Grad(loss, vars, false)
+	g, err := ad.GradRelease(loss, vars) // a fresh tape, not differentiated again
 	if err != nil {
 		return l, nil, err
 	}
