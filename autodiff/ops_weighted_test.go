@@ -7,20 +7,12 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
-func randTensor64(rng *rand.Rand, shape ...int) *tensor.Tensor[float64] {
-	t := tensor.New[float64](shape...)
-	for i := range t.Data {
-		t.Data[i] = rng.NormFloat64()
-	}
-	return t
-}
-
 // WeightedSum and Dots against finite differences, first and second order
 // (terms, weights and the upstream gradient all differentiated), with a
 // skipped term.
 func TestWeightedSumGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	in := []*tensor.Tensor[float64]{randTensor64(rng, 2, 3, 2, 2), randTensor64(rng, 2, 3, 2, 2), randTensor64(rng, 2, 3, 2, 2), randTensor64(rng, 4)}
+	in := []*tensor.Tensor[float64]{convRand(rng, 2, 3, 2, 2), convRand(rng, 2, 3, 2, 2), convRand(rng, 2, 3, 2, 2), convRand(rng, 4)}
 	err := CheckGradients(func(xs []*Var[float64]) *Var[float64] {
 		return WeightedSum([]*Var[float64]{xs[0], nil, xs[1], xs[2]}, xs[3])
 	}, in, nil)
@@ -29,7 +21,7 @@ func TestWeightedSumGradients(t *testing.T) {
 	}
 	err = CheckGradients(func(xs []*Var[float64]) *Var[float64] {
 		return Dots(xs[3], []*Var[float64]{xs[0], nil, xs[1], xs[2]})
-	}, []*tensor.Tensor[float64]{in[0], in[1], in[2], randTensor64(rng, 2, 3, 2, 2)}, nil)
+	}, []*tensor.Tensor[float64]{in[0], in[1], in[2], convRand(rng, 2, 3, 2, 2)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
