@@ -18,7 +18,8 @@ import (
 // Both are built from recorded ops, so the op is differentiable again.
 func WeightedSum[T Float](ys []*Var[T], w *Var[T]) *Var[T] {
 	terms, shape := weightedTerms("WeightedSum", ys, w)
-	tp := sameTape("WeightedSum", append(terms, w)...)
+	parents := append(terms, w)
+	tp := sameTape("WeightedSum", parents...)
 	out := tensor.MakeRaw[T](tp.work, shape...)
 	wv := w.val.Data
 	first := true
@@ -29,7 +30,6 @@ func WeightedSum[T Float](ys []*Var[T], w *Var[T]) *Var[T] {
 		mulAdd(out.Data, y.val.Data, wv[k], !first)
 		first = false
 	}
-	parents := append(terms, w)
 	return NewOp(tp, out, parents, func(g *Var[T]) []*Var[T] {
 		grads := termGrads(ys, g, w, len(shape))
 		if w.requiresGrad {
@@ -49,14 +49,14 @@ func Dots[T Float](g *Var[T], ys []*Var[T]) *Var[T] {
 	if !tensor.SameShape(shape, g.val.Shape) {
 		panic(fmt.Sprintf("autodiff: Dots: g has shape %v, terms %v", g.val.Shape, shape))
 	}
-	tp := sameTape("Dots", append(terms, g)...)
+	parents := append(terms, g)
+	tp := sameTape("Dots", parents...)
 	out := tensor.Make[T](tp.work, len(ys))
 	for k, y := range ys {
 		if y != nil {
 			out.Data[k] = dot(g.val.Data, y.val.Data)
 		}
 	}
-	parents := append(terms, g)
 	return NewOp(tp, out, parents, func(u *Var[T]) []*Var[T] {
 		grads := termGrads(ys, g, u, len(shape))
 		if g.requiresGrad {

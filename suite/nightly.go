@@ -80,8 +80,11 @@ func pairRows(b, c *Row, opt reports.CompareOptions, diff func(a, b *reports.Rec
 // evaluations; the methods' own inner steps and rates may differ), seed by
 // seed and episode by episode, as a paper's table compares each method with
 // its baseline. Rows without such a row in ref
-// get a Pair with Missing set; ref's own rows get none.
+// get a Pair with Missing set; ref's own rows get none. No ref: nil.
 func Against(rows []*Row, ref string, opt reports.CompareOptions) map[*Row]Pair {
+	if ref == "" {
+		return nil
+	}
 	out := map[*Row]Pair{}
 	for _, c := range rows {
 		if c.Unit == ref || len(c.Records) == 0 {

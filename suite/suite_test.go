@@ -37,6 +37,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"bad override", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, set: [wayz=3]}]\n", "wayz"},
 		{"prior not metatrain", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml}, {id: b, kind: adapt, prior: a, file: exp.yaml}]\n", "prior"},
 		{"final on train", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, final: {set: []}}]\n", "final"},
+		{"unknown reference", "name: s\nversion: 1\nseeds: [0]\nreference: b\nunits: [{id: a, file: exp.yaml}]\n", "reference"},
 		{"negative eval", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, evals: [{id: e, shots: -1}]}]\n", "evals[0]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -263,29 +263,32 @@ func depthwiseTransposeAddOrder[T Float](dx, gy, w []T, g *ConvGeom, reverse boo
 			// The whole plane split into phases, summed, then put back
 			// (not row by row: a scalar read right after a vector store of
 			// the same bytes stalls).
-			for h := 0; h < g.H; h++ {
-				dr := dp[h*g.W : (h+1)*g.W]
-				for q := 0; q < min(s, g.W); q++ {
-					row := ph[(q*g.H+h)*wq:]
-					for m, col := 0, q; col < g.W; m, col = m+1, col+s {
-						row[m] = dr[col]
-					}
-				}
-			}
+			phaseCopy(dp, ph, g, wq, true)
 			for _, u := range rt.runs {
 				taps(ph[(u.q*g.H+u.h)*wq:], sh*wq, gb, rt.wg, u.rows, (g.W-u.q+s-1)/s, rt.offs[u.e0:u.e1], ws[u.e0:u.e1], true)
 			}
-			for h := 0; h < g.H; h++ {
-				dr := dp[h*g.W : (h+1)*g.W]
-				for q := 0; q < min(s, g.W); q++ {
-					row := ph[(q*g.H+h)*wq:]
-					for m, col := 0, q; col < g.W; m, col = m+1, col+s {
-						dr[col] = row[m]
-					}
+			phaseCopy(dp, ph, g, wq, false)
+		}
+	})
+}
+
+// phaseCopy moves plane dp (H x W) into its column phases ph (phase q,
+// row h at (q*H+h)*wq holds columns q, q+S, ...), or back with split false.
+func phaseCopy[T Float](dp, ph []T, g *ConvGeom, wq int, split bool) {
+	s := g.StrideW
+	for h := 0; h < g.H; h++ {
+		dr := dp[h*g.W : (h+1)*g.W]
+		for q := 0; q < min(s, g.W); q++ {
+			row := ph[(q*g.H+h)*wq:]
+			for m, col := 0, q; col < g.W; m, col = m+1, col+s {
+				if split {
+					row[m] = dr[col]
+				} else {
+					dr[col] = row[m]
 				}
 			}
 		}
-	})
+	}
 }
 
 func depthwiseWeightGrad[T Float](dw, x, gy []T, g *ConvGeom) {

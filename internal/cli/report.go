@@ -90,6 +90,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	if *ways < 0 || *shots < 0 || *limit < 0 {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--ways, --shots and --limit must be >= 0"))
 	}
+	if (*against != "" || *genotypes) && *suiteName == "" {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--against and --genotypes need --suite NAME"))
+	}
 	switch *kind {
 	case "", "train", "eval", "search", "metatrain", "adapt":
 	default:

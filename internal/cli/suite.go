@@ -109,10 +109,7 @@ func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baseline string
 	}
 	if len(recs) > 0 {
 		rows := suite.Rows(recs)
-		var vs map[*suite.Row]suite.Pair
-		if s.Reference != "" {
-			vs = suite.Against(rows, s.Reference, reports.DefaultCompareOptions())
-		}
+		vs := suite.Against(rows, s.Reference, reports.DefaultCompareOptions())
 		if err := suite.Table(s.Name, version, opt.Label, rows, s.Reference, vs).Render(stdout, f); err != nil {
 			return fail(stderr, "suite", err)
 		}

@@ -155,6 +155,9 @@ func shardsInto(t *testing.T, two string, want map[string][]float64) {
 	se.Reset()
 	require.Equal(t, 1, Run([]string{"report", "--store", two, "--suite", "smoke", "--against", "nope"}, &so, &se))
 	require.Contains(t, se.String(), "--against nope")
+	se.Reset()
+	require.Equal(t, 2, Run([]string{"report", "--store", two, "--genotypes"}, &so, &se))
+	require.Contains(t, se.String(), "need --suite")
 }
 
 // TestSuiteKilledResumes: a suite process killed (SIGKILL) once records
