@@ -267,7 +267,10 @@ type AdaptTarget struct {
 	Name        string `yaml:"name"`
 	Path        string `yaml:"path"`
 	TrainSubset string `yaml:"train_subset"` // "train"
-	TestSubset  string `yaml:"test_subset"`  // "test"
+	// TestSubset is the split scored ("test"), or "validation": images of
+	// the training split that the adaptation never sees (for choosing
+	// settings without the test images).
+	TestSubset  string `yaml:"test_subset"`
 	Size        int    `yaml:"size"`         // images resized to size (selects the head); grey images are replicated to RGB
 	TrainImages int    `yaml:"train_images"` // seeded subset for adaptation (0 = all)
 	TestImages  int    `yaml:"test_images"`  // seeded subset of the test images (0 = all)
@@ -278,6 +281,10 @@ type AdaptTarget struct {
 	Table bool `yaml:"table"`
 }
 
+// ValidationSubset as a target's test_subset scores held-out images of the
+// training split instead of the test split.
+const ValidationSubset = "validation"
+
 // AdaptSetup is the adaptation of the prior (SPEC 3.6).
 type AdaptSetup struct {
 	Epochs      int     `yaml:"epochs"`
@@ -287,10 +294,17 @@ type AdaptSetup struct {
 	Momentum    float64 `yaml:"momentum"`
 	WeightDecay float64 `yaml:"weight_decay"`
 	Clip        float64 `yaml:"clip"`
+	// ClipArch is the max global norm of the architecture-logit gradients
+	// (0 = off; Clip bounds the weights' only).
+	ClipArch    float64 `yaml:"clip_arch"`
 	EvalBatch   int     `yaml:"eval_batch"`
 	EvalSamples int     `yaml:"eval_samples"` // Gumbel samples averaged when scoring (0 = noise-free softmax(α/τ))
 	Frozen      bool    `yaml:"frozen"`       // also adapt with α frozen (Figure 4 ablation)
-	Rule        string  `yaml:"rule"`         // genotype decoding: base or darts
+	// Scratch also trains the same super-network from scratch (PyTorch
+	// initialisation, near-uniform α at temperature 1: DARTS) the same way
+	// (Figure 4's baseline).
+	Scratch bool   `yaml:"scratch"`
+	Rule    string `yaml:"rule"` // genotype decoding: base or darts
 	// Noise trains each step on a Gumbel sample softmax((α+g)/τ) (gumbel) or
 	// on the noise-free softmax(α/τ) that scoring uses (none).
 	Noise string `yaml:"noise"`
@@ -366,6 +380,7 @@ func (c *AdaptFile) Validate() error {
 		{a.Momentum < 0 || a.Momentum >= 1, "adapt.momentum", "must be in [0, 1)"},
 		{a.WeightDecay < 0, "adapt.weight_decay", "must be at least 0"},
 		{a.Clip < 0, "adapt.clip", "must be 0 (off) or above"},
+		{a.ClipArch < 0, "adapt.clip_arch", "must be 0 (off) or above"},
 		{a.EvalBatch < 1, "adapt.eval_batch", "must be at least 1"},
 		{a.EvalSamples < 0, "adapt.eval_samples", "must be at least 0"},
 		{a.Rule != "base" && a.Rule != "darts", "adapt.rule", fmt.Sprintf("%q is not base or darts", a.Rule)},

@@ -44,7 +44,13 @@ func seedOf(seed int64, name string) uint64 {
 // subsetImages loads n seeded images of ds (all when n is 0 or too large),
 // resized to size and replicated to RGB, with the dataset's own labels.
 func subsetImages(ds *datasets.Dataset, n, size int, seed uint64) *multitask.Images {
-	idx := rand.New(rand.NewPCG(seed, 0x73756273)).Perm(ds.Len())
+	return subsetRange(ds, 0, n, size, seed)
+}
+
+// subsetRange is subsetImages of the images from..from+n of the seeded
+// permutation (n = 0: all after from).
+func subsetRange(ds *datasets.Dataset, from, n, size int, seed uint64) *multitask.Images {
+	idx := rand.New(rand.NewPCG(seed, 0x73756273)).Perm(ds.Len())[from:]
 	if n > 0 && n < len(idx) {
 		idx = idx[:n]
 	}
@@ -67,9 +73,12 @@ func loadTarget(t config.AdaptTarget, i int, seed int64, finalN int) (*targetDat
 	if err != nil {
 		return nil, err
 	}
-	test, err := openData(t.Path, t.TestSubset, 0, field)
-	if err != nil {
-		return nil, err
+	validation := t.TestSubset == config.ValidationSubset
+	test := train
+	if !validation {
+		if test, err = openData(t.Path, t.TestSubset, 0, field); err != nil {
+			return nil, err
+		}
 	}
 	for _, d := range []*datasets.Dataset{train, test} {
 		if d.NumClasses() != 10 {
@@ -81,7 +90,17 @@ func loadTarget(t config.AdaptTarget, i int, seed int64, finalN int) (*targetDat
 	}
 	td := &targetData{cfg: t, ds: train, trainTotal: train.Len(), testOf: test.Len()}
 	td.adaptTrain = subsetImages(train, t.TrainImages, t.Size, seedOf(seed, t.Name+"/adapt"))
-	td.test = subsetImages(test, t.TestImages, t.Size, seedOf(seed, t.Name+"/test"))
+	if validation {
+		// held-out images of the training split: the rest of the
+		// adaptation images' permutation, never adapted on
+		if t.TrainImages == 0 || t.TrainImages >= train.Len() {
+			return nil, fmt.Errorf("targets[%d].test_subset: %s needs train_images below the %d images of the training split", i, config.ValidationSubset, train.Len())
+		}
+		td.test = subsetRange(train, t.TrainImages, t.TestImages, t.Size, seedOf(seed, t.Name+"/adapt"))
+		td.testOf = train.Len() - t.TrainImages
+	} else {
+		td.test = subsetImages(test, t.TestImages, t.Size, seedOf(seed, t.Name+"/test"))
+	}
 	if t.Table {
 		td.finalTrain = subsetImages(train, finalN, t.Size, seedOf(seed, t.Name+"/final"))
 	}
@@ -90,10 +109,35 @@ func loadTarget(t config.AdaptTarget, i int, seed int64, finalN int) (*targetDat
 
 // adaptRun is one adaptation of the prior to a target.
 type adaptRun struct {
-	target string
-	frozen bool
-	res    *multitask.AdaptResult
-	geno   *genotype.Genotype
+	target  string
+	frozen  bool // α frozen at the prior's
+	scratch bool // the DARTS super-network from scratch instead of the prior
+	tau     float64
+	res     *multitask.AdaptResult
+	geno    *genotype.Genotype
+}
+
+// name is the run's name in logs and seeds: target, target/frozen or
+// target/scratch.
+func (r *adaptRun) name() string {
+	switch {
+	case r.frozen:
+		return r.target + "/frozen"
+	case r.scratch:
+		return r.target + "/scratch"
+	}
+	return r.target
+}
+
+// arch says what the run did with the architecture.
+func (r *adaptRun) arch() string {
+	switch {
+	case r.frozen:
+		return "frozen"
+	case r.scratch:
+		return "from scratch (DARTS super-network)"
+	}
+	return "adapted"
 }
 
 // finalRow is one row of a transfer table.
@@ -194,6 +238,9 @@ func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.R
 		if a.Frozen {
 			runs = append(runs, &adaptRun{target: t.Name, frozen: true})
 		}
+		if a.Scratch {
+			runs = append(runs, &adaptRun{target: t.Name, scratch: true})
+		}
 	}
 	byName := map[string]*targetData{}
 	for _, d := range data {
@@ -204,16 +251,21 @@ func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.R
 		r := runs[i]
 		d := byName[r.target]
 		h, _ := net.HeadFor(d.cfg.Size)
-		in := multitask.Inner{Relax: ck.Relax, Tau: adaptTau(cfg, ck), EtaW: a.InnerLR, EtaA: a.InnerLRArch, Momentum: a.Momentum,
-			WeightDecay: a.WeightDecay, Clip: a.Clip, Batch: a.Batch, NoNoise: a.Noise == "none", Cosine: a.Schedule == "cosine"}
+		name := r.name()
+		start, tau := theta, adaptTau(cfg, ck)
+		if r.scratch {
+			// the same super-network, PyTorch-initialised weights and
+			// near-uniform α (SPEC 1.5), trained as DARTS trains it: the
+			// softmax of α at temperature 1
+			start, tau = net.Init(rand.New(rand.NewPCG(seedOf(cfg.Seed, name+"/init"), 0x696e6974))), 1
+		}
+		r.tau = tau
+		in := multitask.Inner{Relax: ck.Relax, Tau: tau, EtaW: a.InnerLR, EtaA: a.InnerLRArch, Momentum: a.Momentum,
+			WeightDecay: a.WeightDecay, Clip: a.Clip, ClipArch: a.ClipArch, Batch: a.Batch, NoNoise: a.Noise == "none", Cosine: a.Schedule == "cosine"}
 		if r.frozen {
 			in.EtaA = 0
 		}
-		name := r.target
-		if r.frozen {
-			name += "/frozen"
-		}
-		res, err := net.AdaptDataset(theta, h, d.adaptTrain, d.test, multitask.AdaptOptions{Inner: in, Epochs: a.Epochs, EvalBatch: a.EvalBatch, EvalSamples: a.EvalSamples, Snapshot: true, Stop: stop},
+		res, err := net.AdaptDataset(start, h, d.adaptTrain, d.test, multitask.AdaptOptions{Inner: in, Epochs: a.Epochs, EvalBatch: a.EvalBatch, EvalSamples: a.EvalSamples, Snapshot: true, Stop: stop},
 			rand.New(rand.NewPCG(seedOf(cfg.Seed, name), 0x61646170)))
 		if err != nil {
 			return fmt.Errorf("adapting to %s: %w", name, err)
@@ -239,7 +291,7 @@ func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.R
 	}
 	tuned := map[string]*adaptRun{}
 	for _, r := range runs {
-		if !r.frozen {
+		if !r.frozen && !r.scratch {
 			tuned[r.target] = r
 			if err := writeGenotypeFiles(filepath.Join(opt.Out, "genotypes"), "tuned-"+r.target, r.geno); err != nil {
 				return nil, err
@@ -332,7 +384,7 @@ func adaptSummaries(runs []*adaptRun) []map[string]any {
 		for _, p := range r.res.Curve {
 			acc = append(acc, p.Accuracy)
 		}
-		out = append(out, map[string]any{"target": r.target, "frozen_arch": r.frozen, "accuracy_per_epoch": acc,
+		out = append(out, map[string]any{"target": r.target, "frozen_arch": r.frozen, "scratch": r.scratch, "tau": r.tau, "accuracy_per_epoch": acc,
 			"train_sec": r.res.TrainSec, "steps": r.res.Steps, "genotype": r.geno.String()})
 	}
 	return out
@@ -347,9 +399,12 @@ func adaptFigures(dir string, net *multitask.Net, cfg *config.AdaptFile, runs []
 	}
 	var series []multitask.CurveSeries
 	for _, r := range runs {
-		s := multitask.CurveSeries{Name: r.target, Color: color[r.target], Frozen: r.frozen}
-		if r.frozen {
+		s := multitask.CurveSeries{Name: r.target, Color: color[r.target], Frozen: r.frozen, Scratch: r.scratch}
+		switch {
+		case r.frozen:
 			s.Name += " (architecture frozen)"
+		case r.scratch:
+			s.Name += " (DARTS super-network from scratch)"
 		}
 		for _, p := range r.res.Curve {
 			s.Epochs = append(s.Epochs, p.Epoch)
@@ -377,7 +432,8 @@ func adaptFigures(dir string, net *multitask.Net, cfg *config.AdaptFile, runs []
 		}
 		var spans []span
 		for _, r := range runs {
-			if kind == "arch" && r.frozen {
+			if (kind == "arch" && r.frozen) || r.scratch {
+				// trajectories from the prior only
 				continue
 			}
 			sp := span{name: r.target, color: color[r.target], frozen: r.frozen, lo: len(pts)}
@@ -433,10 +489,7 @@ func adaptTable(cfg *config.AdaptFile, data []*targetData, runs []*adaptRun, row
 		for _, p := range r.res.Curve[1:] {
 			accs = append(accs, pct(p.Accuracy))
 		}
-		arch := "adapted"
-		if r.frozen {
-			arch = "frozen"
-		}
+		arch := r.arch()
 		g := "`" + r.geno.String() + "`"
 		if r.frozen {
 			g = "(the prior's)"
@@ -493,8 +546,11 @@ func normalCI(p float64, n int) float64 {
 
 func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask.Net, d *targetData, r *adaptRun, env reports.Env, started time.Time) *reports.Record {
 	method := "base-" + ck.Relax.Kind + "-adapt"
-	if r.frozen {
+	switch {
+	case r.frozen:
 		method += "-frozen-arch"
+	case r.scratch:
+		method = "darts-supernet-scratch"
 	}
 	last := r.res.Curve[len(r.res.Curve)-1]
 	rec := &reports.Record{
@@ -514,8 +570,8 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 		rec.Adapt = append(rec.Adapt, reports.Point{Step: p.Epoch, WallSec: p.TrainSec, Accuracy: p.Accuracy,
 			CI95: normalCI(p.Accuracy, d.test.N), Loss: p.Loss})
 	}
-	rec.Extra = map[string]any{"target": d.cfg.Name, "frozen_arch": r.frozen, "genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs,
-		"adapt_sec": r.res.TrainSec, "prior": cfg.Prior, "tau": adaptTau(cfg, ck), "noise": cfg.Adapt.Noise, "schedule": cfg.Adapt.Schedule, "x_axis": "adaptation epochs (Step)",
+	rec.Extra = map[string]any{"target": d.cfg.Name, "frozen_arch": r.frozen, "scratch": r.scratch, "architecture": r.arch(), "genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs,
+		"adapt_sec": r.res.TrainSec, "prior": cfg.Prior, "tau": r.tau, "clip_arch": cfg.Adapt.ClipArch, "noise": cfg.Adapt.Noise, "schedule": cfg.Adapt.Schedule, "x_axis": "adaptation epochs (Step)",
 		"choices": []string{
 			"SPEC 3.6: inner optimiser of variant B (SGD momentum, weight decay on weights, clip) for adapt.epochs passes, at adapt.tau (0: the prior's final temperature), learning rates " + cfg.Adapt.Schedule,
 			"adapt.noise " + cfg.Adapt.Noise + ": none trains every step on the noise-free softmax(alpha/tau), the network that is scored; gumbel trains on one Gumbel sample per step (docs/DECISIONS.md R17)",

@@ -352,3 +352,48 @@ func TestAdaptNoNoiseTrainsTheScoredNetwork(t *testing.T) {
 		t.Fatal("the second step moved nothing")
 	}
 }
+
+// TestClipArchBoundsTheArchitectureStep: ClipArch rescales the α gradients
+// to that global norm, so one momentum-free step moves α by at most
+// EtaA·ClipArch, and leaves the weights' step alone.
+func TestClipArchBoundsTheArchitectureStep(t *testing.T) {
+	n := tinyNet(t)
+	theta := n.Init(rand.New(rand.NewPCG(2, 2)))
+	data := patterns(20, 8, 11)
+	in := Inner{Relax: search.Relaxation{Kind: search.RelaxGumbel}, Tau: 0.1, EtaW: 0.05, EtaA: 1, Batch: 20, NoNoise: true}
+	step := func(clip float64) []*tensor.Tensor[float32] {
+		in.ClipArch = clip
+		a, err := n.Adapt(theta, 0, data, in, 1, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Psi
+	}
+	free, clipped := step(0), step(1e-3)
+	moved := func(psi []*tensor.Tensor[float32], arch bool) float64 {
+		s := 0.0
+		for _, i := range n.TaskTensors(0) {
+			if n.IsArch(i) != arch {
+				continue
+			}
+			for j, v := range psi[i].Data {
+				d := float64(v - theta[i].Data[j])
+				s += d * d
+			}
+		}
+		return math.Sqrt(s)
+	}
+	if m := moved(free, true); !(m > 2e-3) {
+		t.Fatalf("unclipped α step %g: too small for the test", m)
+	}
+	if m := moved(clipped, true); m > 1e-3*(1+1e-3) || m < 1e-3*(1-1e-2) {
+		t.Fatalf("clipped α step %g, want 1e-3", m)
+	}
+	if a, b := moved(free, false), moved(clipped, false); a != b {
+		t.Fatalf("weights moved %g unclipped, %g with the α clip", a, b)
+	}
+	in.ClipArch = -1
+	if err := in.Validate(); err == nil {
+		t.Fatal("a negative arch clip validated")
+	}
+}

@@ -13,11 +13,13 @@ import (
 // CurveSeries is one line of the adaptation figure: test accuracy (a
 // fraction) after each epoch.
 type CurveSeries struct {
-	Name   string
-	Color  int  // colour index (one per dataset)
-	Frozen bool // architecture logits frozen: dashed line
-	Epochs []int
-	Acc    []float64
+	Name    string
+	Color   int  // colour index (one per dataset)
+	Frozen  bool // architecture logits frozen: dashed line
+	Scratch bool // trained from scratch, not from the prior: dotted line
+	Epochs  []int
+	Acc     []float64
+	CI      []float64 // half-widths of 95% intervals (fractions) drawn as error bars; nil for none
 }
 
 // AdaptationFigure is the paper's Figure 4: test accuracy (percent) of the
@@ -45,11 +47,26 @@ func AdaptationFigure(title string, series []CurveSeries) (*plot.Plot, error) {
 		line.Color = plotutil.Color(s.Color)
 		pts.Color = plotutil.Color(s.Color)
 		pts.Shape = plotutil.Shape(s.Color)
-		if s.Frozen {
+		switch {
+		case s.Frozen:
 			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		case s.Scratch:
+			line.Dashes = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
 		}
 		p.Add(line, pts)
 		p.Legend.Add(s.Name, line, pts)
+		if len(s.CI) == len(s.Epochs) {
+			bars := make(errPoints, len(s.Epochs))
+			for i := range bars {
+				bars[i] = errPoint{x: xys[i].X, y: xys[i].Y, e: 100 * s.CI[i]}
+			}
+			eb, err := plotter.NewYErrorBars(bars)
+			if err != nil {
+				return nil, fmt.Errorf("adaptation figure: %s: %w", s.Name, err)
+			}
+			eb.Color = plotutil.Color(s.Color)
+			p.Add(eb)
+		}
 	}
 	p.Add(plotter.NewGrid())
 	return p, nil
@@ -97,3 +114,11 @@ func PCAFigure(title string, explained [2]float64, groups []PCAGroup) (*plot.Plo
 	p.Add(plotter.NewGrid())
 	return p, nil
 }
+
+// errPoint is a point with a symmetric vertical error bar.
+type errPoint struct{ x, y, e float64 }
+type errPoints []errPoint
+
+func (p errPoints) Len() int                        { return len(p) }
+func (p errPoints) XY(i int) (float64, float64)     { return p[i].x, p[i].y }
+func (p errPoints) YError(i int) (float64, float64) { return p[i].e, p[i].e }

@@ -57,6 +57,7 @@ type Inner struct {
 	Momentum    float64
 	WeightDecay float64
 	Clip        float64 // max global norm of the weight gradients (0 = off)
+	ClipArch    float64 // max global norm of the α gradients (0 = off)
 	Batch       int     // minibatch size
 	// NoNoise trains with the noise-free architecture weights softmax(α/τ),
 	// the network Predict scores without Eval.Samples, instead of one Gumbel
@@ -79,8 +80,8 @@ func (in Inner) Validate() error {
 		return fmt.Errorf("inner learning rates %g, %g: want at least 0", in.EtaW, in.EtaA)
 	case in.Momentum < 0 || in.Momentum >= 1:
 		return fmt.Errorf("momentum %g: want [0, 1)", in.Momentum)
-	case in.WeightDecay < 0 || in.Clip < 0:
-		return fmt.Errorf("weight decay %g / clip %g: want at least 0", in.WeightDecay, in.Clip)
+	case in.WeightDecay < 0 || in.Clip < 0 || in.ClipArch < 0:
+		return fmt.Errorf("weight decay %g / clip %g / arch clip %g: want at least 0", in.WeightDecay, in.Clip, in.ClipArch)
 	case in.Batch < 1:
 		return fmt.Errorf("batch %d: want at least 1", in.Batch)
 	}
@@ -213,6 +214,9 @@ func (m *Net) adaptObserved(theta []*tensor.Tensor[float32], h int, data *Images
 			optim.ClipByGlobalNorm(gw, in.Clip)
 		}
 		optW.Step(pick(psi, wIdx), gw)
+		if in.ClipArch > 0 && len(ga) > 0 {
+			optim.ClipByGlobalNorm(ga, in.ClipArch)
+		}
 		if len(aIdx) > 0 {
 			optA.Step(pick(psi, aIdx), ga)
 		}

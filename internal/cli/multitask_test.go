@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/metabench/metabench/internal/testfixture"
 	"github.com/metabench/metabench/multitask"
+	"github.com/metabench/metabench/reports"
 )
 
 // tinyMetatrain is a meta-training file small enough for a unit test: tasks
@@ -54,7 +56,7 @@ workers: 2
 targets:
   - {name: a, path: %s, train_subset: train, test_subset: test, size: 16, table: true, related: b}
   - {name: b, path: %s, train_subset: train, test_subset: test, size: 8}
-adapt: {epochs: 2, batch: 10, eval_batch: 20, frozen: true, inner_lr: 0.05, inner_lr_arch: 0.05}
+adapt: {epochs: 2, batch: 10, eval_batch: 20, frozen: true, scratch: true, clip_arch: 5, inner_lr: 0.05, inner_lr_arch: 0.05}
 final: {cells: 2, channels: 4, stem_stride: 2, epochs: 1, batch: 20, lr: 0.05, eval_batch: 40, auxiliary: false, drop_path: 0, baselines: [darts-v2]}
 `, data, data)
 	tPath := writeFile(t, filepath.Join(dir, "transfer.yaml"), transfer)
@@ -75,8 +77,43 @@ final: {cells: 2, channels: 4, stem_stride: 2, epochs: 1, batch: 20, lr: 0.05, e
 		}
 	}
 	recs, _ := filepath.Glob(filepath.Join(run, "records", "*.json"))
-	if len(recs) != 4+4 { // 2 targets x (adapted, frozen) + 4 table rows
-		t.Errorf("%d records, want 8", len(recs))
+	if len(recs) != 6+4 { // 2 targets x (adapted, frozen, scratch) + 4 table rows
+		t.Errorf("%d records, want 10", len(recs))
+	}
+	methods := map[string]int{}
+	for _, f := range recs {
+		var rec reports.Record
+		if err := json.Unmarshal([]byte(mustRead(f)), &rec); err != nil {
+			t.Fatal(err)
+		}
+		methods[rec.Method]++
+		if rec.Method == "darts-supernet-scratch" && (rec.Extra["tau"] != 1.0 || rec.Extra["scratch"] != true || len(rec.Adapt) != 3) {
+			t.Errorf("scratch record: tau %v, scratch %v, %d curve points", rec.Extra["tau"], rec.Extra["scratch"], len(rec.Adapt))
+		}
+	}
+	if methods["darts-supernet-scratch"] != 2 || methods["base-gumbel-adapt"] != 2 || methods["base-gumbel-adapt-frozen-arch"] != 2 {
+		t.Errorf("record methods %v", methods)
+	}
+
+	// Scoring held-out training images (test_subset: validation): the
+	// adaptation images are never scored; without a train_images cap there
+	// is nothing held out.
+	val := writeFile(t, filepath.Join(dir, "val.yaml"), fmt.Sprintf(`version: 1
+seed: 2
+targets:
+  - {name: a, path: %s, train_subset: train, test_subset: validation, size: 8, train_images: 30, test_images: 20}
+adapt: {epochs: 1, batch: 10, eval_batch: 20, frozen: false}
+final: {skip: true}
+`, data))
+	errb.Reset()
+	if code := Run([]string{"adapt", val, "--prior", prior, "--out", filepath.Join(dir, "val"), "--store", db, "--quiet"}, &out, &errb); code != 0 {
+		t.Fatalf("adapt on validation images: exit %d: %s", code, errb.String())
+	}
+	uncapped := writeFile(t, filepath.Join(dir, "uncapped.yaml"), strings.Replace(mustRead(val), "train_images: 30", "train_images: 0", 1))
+	errb.Reset()
+	if code := Run([]string{"adapt", uncapped, "--prior", prior, "--out", filepath.Join(dir, "val0"), "--quiet", "--store", db}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "targets[0].test_subset: validation needs train_images") || strings.Count(strings.TrimSpace(errb.String()), "\n") != 0 {
+		t.Errorf("validation without a train_images cap: exit %d, %q", code, errb.String())
 	}
 
 	// The one-dataset form, and one-line errors.

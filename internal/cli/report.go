@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 	"github.com/metabench/metabench/suite"
+	"gonum.org/v1/plot/vg"
 )
 
 const reportUsage = `usage: metabench report [--store PATH | --records DIR] [--format text|markdown|csv|json] [filters] [--plot DIR]
@@ -49,12 +51,19 @@ adds a column: each row's paired difference from UNIT's row on the same
 test episodes, over the seeds both ran, with its 95% interval and p-value
 (a method against its baseline, as in the paper's tables). --genotypes
 prints instead, per search unit, each seed's derived cells edge by edge and
-how many seeds agree (the stability of the search across seeds).
+how many seeds agree (the stability of the search across seeds). --curves
+prints instead the adapt units' curves (the paper's Figure 4): test accuracy
+after every epoch, mean and 95% interval over seeds, per target and way of
+training (architecture adapted, frozen, super-network from scratch), and
+the paired test of adapted against each other way after the last epoch on
+the same test images; with --plot DIR it also draws them (figure4.png/svg).
 
 --page (with --records and --format markdown) prints the whole results
 page: a line naming the command that generated it, one row per record with
 the paper's number beside it, the cross-validations, the machines and the
-protocol. It depends on the records alone (rows in a fixed order, datasets
+protocol, then a section per subfolder of DIR holding a suite's records (its
+table paired with the reference unit its suite.yaml names, the searched
+genotypes across seeds, the adaptation curves). It depends on the records alone (rows in a fixed order, datasets
 by name, no paths, no time of generation), so
   metabench report --records docs/records --format markdown --page > docs/RESULTS.md
 (make results) regenerates docs/RESULTS.md byte for byte.
@@ -80,6 +89,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	suiteName := fs.String("suite", "", "the table of suite `NAME`: one row per unit, mean and 95% CI over seeds (with --label, that run; default: the latest label)")
 	genotypes := fs.Bool("genotypes", false, "with --suite: instead of the table, how the search units' derived genotypes agree across seeds (per edge)")
 	against := fs.String("against", "", "with --suite: a paired test of every row against unit `UNIT`'s row on the same test episodes")
+	curves := fs.Bool("curves", false, "with --suite: instead of the table, the adaptation curves over seeds (Figure 4) and adapted-against-frozen/scratch paired tests")
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
 	}
@@ -90,8 +100,14 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	if *ways < 0 || *shots < 0 || *limit < 0 {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--ways, --shots and --limit must be >= 0"))
 	}
-	if (*against != "" || *genotypes) && *suiteName == "" {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--against and --genotypes need --suite NAME"))
+	if (*against != "" || *genotypes || *curves) && *suiteName == "" {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--against, --genotypes and --curves need --suite NAME"))
+	}
+	if *curves && (*genotypes || *against != "") {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--curves: not with --genotypes or --against"))
+	}
+	if *suiteName != "" && *plotDir != "" && !*curves {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--plot with --suite needs --curves"))
 	}
 	switch *kind {
 	case "", "train", "eval", "search", "metatrain", "adapt":
@@ -131,13 +147,19 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *suiteName != "" {
-		return reportSuite(recs, *suiteName, *label, *against, *genotypes, path, f, stdout, stderr)
+		sr := suiteReport{name: *suiteName, label: *label, against: *against, genotypes: *genotypes, curves: *curves, plotDir: *plotDir}
+		return reportSuite(recs, sr, path, f, stdout, stderr)
 	}
 	if *page {
 		dir := relativeDir(path)
 		src := reports.PageSource{Dir: dir, Command: "metabench report --records " + dir + " --format markdown --page"}
 		if err := reports.WriteResultsPage(stdout, set, src); err != nil {
 			return fail(stderr, "report", err)
+		}
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			if err := suite.WritePageSections(stdout, path); err != nil {
+				return fail(stderr, "report", err)
+			}
 		}
 		return 0
 	}
@@ -252,9 +274,17 @@ func writeIndentedJSON(w io.Writer, v any) error {
 	return nil
 }
 
+// suiteReport is what report --suite prints.
+type suiteReport struct {
+	name, label, against string
+	genotypes, curves    bool
+	plotDir              string
+}
+
 // reportSuite prints the table of suite name's run with label (the latest
 // label when empty).
-func reportSuite(recs []reports.Record, name, label, against string, genotypes bool, path string, f reports.Format, stdout, stderr io.Writer) int {
+func reportSuite(recs []reports.Record, sr suiteReport, path string, f reports.Format, stdout, stderr io.Writer) int {
+	name, label, against := sr.name, sr.label, sr.against
 	if label == "" {
 		if labels := suite.Labels(recs, name); len(labels) > 0 {
 			label = labels[0]
@@ -265,7 +295,10 @@ func reportSuite(recs []reports.Record, name, label, against string, genotypes b
 		return fail(stderr, "report", fmt.Errorf("--suite %s: no records of that suite in %s", name, path))
 	}
 	rows := suite.Rows(sel)
-	if genotypes {
+	if sr.curves {
+		return reportCurves(sr, label, version, rows, f, stdout, stderr)
+	}
+	if sr.genotypes {
 		sts, err := suite.GenotypeStability(rows)
 		if err != nil {
 			return fail(stderr, "report", err)
@@ -290,5 +323,30 @@ func reportSuite(recs []reports.Record, name, label, against string, genotypes b
 	if err := suite.Table(name, version, label, rows, against, vs).Render(stdout, f); err != nil {
 		return fail(stderr, "report", err)
 	}
+	return 0
+}
+
+// reportCurves prints (and with --plot draws) a suite's adaptation curves.
+func reportCurves(sr suiteReport, label string, version int, rows []*suite.Row, f reports.Format, stdout, stderr io.Writer) int {
+	curves := suite.Curves(rows)
+	if len(curves) == 0 {
+		return fail(stderr, "report", fmt.Errorf("--curves: suite %s (label %s) has no adaptation records", sr.name, label))
+	}
+	contrasts := suite.Contrasts(curves, reports.DefaultCompareOptions())
+	if err := suite.CurvesTable(sr.name, version, label, curves, contrasts).Render(stdout, f); err != nil {
+		return fail(stderr, "report", err)
+	}
+	if sr.plotDir == "" {
+		return 0
+	}
+	p, err := suite.CurvesFigure(fmt.Sprintf("%s: adaptation (Figure 4), mean and 95%% CI over seeds", sr.name), curves)
+	if err != nil {
+		return fail(stderr, "report", err)
+	}
+	paths, err := reports.SavePlot(p, 7*vg.Inch, 5*vg.Inch, sr.plotDir, "figure4")
+	if err != nil {
+		return fail(stderr, "report", fmt.Errorf("--plot %s: %w", sr.plotDir, err))
+	}
+	fmt.Fprintf(stderr, "metabench report: wrote %s\n", strings.Join(paths, ", "))
 	return 0
 }

@@ -98,7 +98,7 @@ func TestSuiteShardsEqualOneRun(t *testing.T) {
 	require.Equal(t, 0, code, se.String())
 	require.Contains(t, so.String(), "suite smoke (version 1)")
 	want := suiteRecords(t, one)
-	require.Len(t, want, 13)
+	require.Len(t, want, 14)
 
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) { shardsInto(t, stores[backend](t), want) })
@@ -158,6 +158,43 @@ func shardsInto(t *testing.T, two string, want map[string][]float64) {
 	se.Reset()
 	require.Equal(t, 2, Run([]string{"report", "--store", two, "--genotypes"}, &so, &se))
 	require.Contains(t, se.String(), "need --suite")
+	// Figure 4 from the adapt unit: a curve per way of training, the
+	// paired tests of adapted against frozen and scratch, the figure
+	so.Reset()
+	figs := t.TempDir()
+	require.Equal(t, 0, Run([]string{"report", "--store", two, "--suite", "smoke", "--curves", "--plot", figs}, &so, &se), se.String())
+	for _, s := range []string{"epoch 0", "epoch 1", "adapted", "frozen", "scratch", "adapt-mnist, mnist: adapted - frozen", "adapt-mnist, mnist: adapted - scratch"} {
+		require.Contains(t, so.String(), s)
+	}
+	require.FileExists(t, filepath.Join(figs, "figure4.png"))
+	require.FileExists(t, filepath.Join(figs, "figure4.svg"))
+	se.Reset()
+	require.Equal(t, 2, Run([]string{"report", "--store", two, "--suite", "smoke", "--plot", figs}, &so, &se))
+	require.Contains(t, se.String(), "--plot with --suite needs --curves")
+	se.Reset()
+	require.Equal(t, 2, Run([]string{"report", "--store", two, "--suite", "smoke", "--curves", "--genotypes"}, &so, &se))
+	require.Contains(t, se.String(), "--curves: not with")
+
+	// The results page: the suite's records as JSON files in a subfolder,
+	// beside the suite file naming its reference, get a section.
+	pages := t.TempDir()
+	sub := filepath.Join(pages, "smoke")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+	st, err := store.Open(two)
+	require.NoError(t, err)
+	recs, err := st.List(context.Background(), store.Filter{})
+	require.NoError(t, err)
+	st.Close()
+	for i := range recs {
+		require.NoError(t, reports.WriteJSON(filepath.Join(sub, recs[i].RunID+".json"), &recs[i]))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "suite.yaml"), []byte("name: smoke\nversion: 1\nreference: maml\nunits: []\n"), 0o644))
+	so.Reset()
+	require.Equal(t, 0, Run([]string{"report", "--records", pages, "--format", "markdown", "--page"}, &so, &se), se.String())
+	for _, s := range []string{"## Suite smoke", "Records: `" + filepath.Base(pages) + "/smoke/` (14)", "vs maml", "(reference)",
+		"derived genotypes of base-gumbel-fd", "after each adaptation epoch", "adapt-mnist, mnist: adapted - scratch"} {
+		require.Contains(t, so.String(), s)
+	}
 }
 
 // TestSuiteKilledResumes: a suite process killed (SIGKILL) once records
