@@ -3,6 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/metabench/metabench/reports"
 )
 
 // CopyStats counts what Copy did.
@@ -58,4 +62,24 @@ func (s *Store) runIDs(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("store %s: listing runs: %w", s.path, err)
 	}
 	return ids, nil
+}
+
+// Export writes every record of src matching f to dir as <run id>.json
+// (reports.WriteJSON: each file written atomically), the folder that
+// `metabench report --records` reads, and returns how many it wrote. dir is
+// created when missing; a file of the same name is replaced.
+func Export(ctx context.Context, src *Store, f Filter, dir string) (int, error) {
+	recs, err := src.List(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, fmt.Errorf("store export: %w", err)
+	}
+	for i := range recs {
+		if err := reports.WriteJSON(filepath.Join(dir, recs[i].RunID+".json"), &recs[i]); err != nil {
+			return i, fmt.Errorf("store export: %w", err)
+		}
+	}
+	return len(recs), nil
 }

@@ -11,12 +11,17 @@ import (
 )
 
 const storeUsage = `usage: metabench store copy --from STORE --to STORE
+       metabench store export --from STORE --to DIR [--label L]
 
-Copies every record of one results store into another: SQLite files and
+copy puts every record of one results store into another: SQLite files and
 postgres:// DSNs alike (SQLite to PostgreSQL and back). It is idempotent: a
 record already in the destination is skipped, so a second copy, or one
 repeated after an interruption, adds nothing twice. The source must exist;
 the destination is created when missing.
+
+export writes the records (with --label, that label's only) as one JSON
+file per run, DIR/<run id>.json, each written atomically: the folder that
+report --records reads (docs/records keeps a suite's records so).
 
 `
 
@@ -28,18 +33,35 @@ func cmdStore(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if args[0] != "copy" {
-		return misuse(stderr, "store", storeUsage, fmt.Errorf("unknown subcommand %q (want copy)", args[0]))
+	if args[0] != "copy" && args[0] != "export" {
+		return misuse(stderr, "store", storeUsage, fmt.Errorf("unknown subcommand %q (want copy or export)", args[0]))
 	}
-	fs := flag.NewFlagSet("store copy", flag.ContinueOnError)
+	fs := flag.NewFlagSet("store "+args[0], flag.ContinueOnError)
 	from := fs.String("from", "", "source store: a SQLite `PATH` or a postgres:// DSN")
-	to := fs.String("to", "", "destination store: a SQLite `PATH` or a postgres:// DSN")
+	to := fs.String("to", "", "destination: a store (copy: a SQLite `PATH` or a postgres:// DSN) or a folder (export)")
+	label := fs.String("label", "", "export: only the records of `LABEL`")
 	usage := flagUsage(storeUsage, fs)
 	if err := parseFlagsOnly(fs, args[1:]); err != nil {
 		return misuse(stderr, "store", usage, err)
 	}
 	if *from == "" || *to == "" {
-		return misuse(stderr, "store", usage, errors.New("copy needs --from and --to"))
+		return misuse(stderr, "store", usage, fmt.Errorf("%s needs --from and --to", args[0]))
+	}
+	if args[0] == "export" {
+		src, err := openExistingStore(*from)
+		if err != nil {
+			return fail(stderr, "store export", err)
+		}
+		defer src.Close()
+		n, err := store.Export(context.Background(), src, store.Filter{Label: *label}, *to)
+		if err != nil {
+			return fail(stderr, "store export", err)
+		}
+		fmt.Fprintf(stdout, "exported %d records from %s to %s\n", n, store.Redact(*from), *to)
+		return 0
+	}
+	if *label != "" {
+		return misuse(stderr, "store", usage, errors.New("--label: export only"))
 	}
 	st, err := copyStore(context.Background(), *from, *to)
 	if err != nil {
