@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/metabench/metabench/internal/atomicfile"
 )
@@ -80,4 +82,43 @@ func ReadJSON(path string) (*Record, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return r, nil
+}
+
+// Portable returns a copy of r in which every string that is an absolute
+// file path (in the dataset, the configuration, the extra fields and the
+// environment alike) is replaced by its last element, so that the record
+// names nothing of the machine it ran on and can be kept in a repository.
+// The dataset's checksum still identifies the data.
+func Portable(r *Record) (*Record, error) {
+	b, err := MarshalRecord(r)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("reports: portable record: %w", err)
+	}
+	b, err = json.Marshal(stripPaths(v))
+	if err != nil {
+		return nil, fmt.Errorf("reports: portable record: %w", err)
+	}
+	return UnmarshalRecord(b)
+}
+
+func stripPaths(v any) any {
+	switch x := v.(type) {
+	case string:
+		if filepath.IsAbs(x) && !strings.ContainsAny(x, " \n") {
+			return filepath.Base(x)
+		}
+	case []any:
+		for i := range x {
+			x[i] = stripPaths(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = stripPaths(x[k])
+		}
+	}
+	return v
 }

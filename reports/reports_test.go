@@ -324,3 +324,22 @@ func TestPlotsWritePNGAndSVG(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, paths)
 }
+
+// TestPortable: absolute paths anywhere in a record become their last
+// element; everything else, the original included, is left alone.
+func TestPortable(t *testing.T) {
+	r := testRecord("p", []float64{1, 0, 1})
+	r.Config = map[string]any{"data": map[string]any{"path": "/home/u/data/mnist", "subset": "train"}, "prior": "/tmp/x/prior",
+		"targets": []any{map[string]any{"path": "/srv/fashion-mnist"}}, "note": "/ not a path"}
+	r.Extra = map[string]any{"prior": "/tmp/run/prior/seed-0/run", "genotype": "normal=[skip_connect:0]"}
+	p, err := Portable(r)
+	require.NoError(t, err)
+	assert.Equal(t, "omniglot", p.Dataset.Path)
+	assert.Equal(t, "mnist", p.Config["data"].(map[string]any)["path"])
+	assert.Equal(t, "train", p.Config["data"].(map[string]any)["subset"])
+	assert.Equal(t, "fashion-mnist", p.Config["targets"].([]any)[0].(map[string]any)["path"])
+	assert.Equal(t, "/ not a path", p.Config["note"])
+	assert.Equal(t, "run", p.Extra["prior"])
+	assert.Equal(t, r.Episodes, p.Episodes)
+	assert.Equal(t, "/data/omniglot", r.Dataset.Path, "the original is not changed")
+}

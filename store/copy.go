@@ -67,8 +67,9 @@ func (s *Store) runIDs(ctx context.Context) ([]string, error) {
 // Export writes every record of src matching f to dir as <run id>.json
 // (reports.WriteJSON: each file written atomically), the folder that
 // `metabench report --records` reads, and returns how many it wrote. dir is
-// created when missing; a file of the same name is replaced.
-func Export(ctx context.Context, src *Store, f Filter, dir string) (int, error) {
+// created when missing; a file of the same name is replaced. portable
+// writes reports.Portable copies (no absolute paths).
+func Export(ctx context.Context, src *Store, f Filter, dir string, portable bool) (int, error) {
 	recs, err := src.List(ctx, f)
 	if err != nil {
 		return 0, err
@@ -77,7 +78,13 @@ func Export(ctx context.Context, src *Store, f Filter, dir string) (int, error) 
 		return 0, fmt.Errorf("store export: %w", err)
 	}
 	for i := range recs {
-		if err := reports.WriteJSON(filepath.Join(dir, recs[i].RunID+".json"), &recs[i]); err != nil {
+		r := &recs[i]
+		if portable {
+			if r, err = reports.Portable(r); err != nil {
+				return i, fmt.Errorf("store export: %s: %w", recs[i].RunID, err)
+			}
+		}
+		if err := reports.WriteJSON(filepath.Join(dir, r.RunID+".json"), r); err != nil {
 			return i, fmt.Errorf("store export: %w", err)
 		}
 	}

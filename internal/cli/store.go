@@ -11,7 +11,7 @@ import (
 )
 
 const storeUsage = `usage: metabench store copy --from STORE --to STORE
-       metabench store export --from STORE --to DIR [--label L]
+       metabench store export --from STORE --to DIR [--label L] [--portable]
 
 copy puts every record of one results store into another: SQLite files and
 postgres:// DSNs alike (SQLite to PostgreSQL and back). It is idempotent: a
@@ -22,6 +22,8 @@ the destination is created when missing.
 export writes the records (with --label, that label's only) as one JSON
 file per run, DIR/<run id>.json, each written atomically: the folder that
 report --records reads (docs/records keeps a suite's records so).
+--portable replaces every absolute file path in the records by its last
+element, so that they name nothing of this machine and can be committed.
 
 `
 
@@ -40,6 +42,7 @@ func cmdStore(args []string, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "source store: a SQLite `PATH` or a postgres:// DSN")
 	to := fs.String("to", "", "destination: a store (copy: a SQLite `PATH` or a postgres:// DSN) or a folder (export)")
 	label := fs.String("label", "", "export: only the records of `LABEL`")
+	portable := fs.Bool("portable", false, "export: absolute paths in the records become their last element")
 	usage := flagUsage(storeUsage, fs)
 	if err := parseFlagsOnly(fs, args[1:]); err != nil {
 		return misuse(stderr, "store", usage, err)
@@ -53,15 +56,15 @@ func cmdStore(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "store export", err)
 		}
 		defer src.Close()
-		n, err := store.Export(context.Background(), src, store.Filter{Label: *label}, *to)
+		n, err := store.Export(context.Background(), src, store.Filter{Label: *label}, *to, *portable)
 		if err != nil {
 			return fail(stderr, "store export", err)
 		}
 		fmt.Fprintf(stdout, "exported %d records from %s to %s\n", n, store.Redact(*from), *to)
 		return 0
 	}
-	if *label != "" {
-		return misuse(stderr, "store", usage, errors.New("--label: export only"))
+	if *label != "" || *portable {
+		return misuse(stderr, "store", usage, errors.New("--label and --portable: export only"))
 	}
 	st, err := copyStore(context.Background(), *from, *to)
 	if err != nil {

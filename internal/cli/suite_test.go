@@ -180,14 +180,25 @@ func shardsInto(t *testing.T, two string, want map[string][]float64) {
 	pages := t.TempDir()
 	sub := filepath.Join(pages, "smoke")
 	so.Reset()
-	require.Equal(t, 0, Run([]string{"store", "export", "--from", two, "--to", sub}, &so, &se), se.String())
+	require.Equal(t, 0, Run([]string{"store", "export", "--from", two, "--to", sub, "--portable"}, &so, &se), se.String())
 	require.Contains(t, so.String(), "exported 14 records")
+	exported, err := os.ReadFile(filepath.Join(sub, slices.Collect(func(yield func(string) bool) {
+		es, _ := os.ReadDir(sub)
+		for _, e := range es {
+			if strings.Contains(e.Name(), "adapt") && !yield(e.Name()) {
+				return
+			}
+		}
+	})[0]))
+	require.NoError(t, err)
+	require.NotContains(t, string(exported), `"`+string(filepath.Separator)+`tmp`, "a portable record names no absolute path")
+	require.NotContains(t, string(exported), dir)
 	so.Reset()
 	require.Equal(t, 0, Run([]string{"store", "export", "--from", two, "--to", t.TempDir(), "--label", "nope"}, &so, &se), se.String())
 	require.Contains(t, so.String(), "exported 0 records")
 	se.Reset()
 	require.Equal(t, 2, Run([]string{"store", "copy", "--from", two, "--to", t.TempDir(), "--label", "x"}, &so, &se))
-	require.Contains(t, se.String(), "--label: export only")
+	require.Contains(t, se.String(), "--label and --portable: export only")
 	require.NoError(t, os.WriteFile(filepath.Join(sub, "suite.yaml"), []byte("name: smoke\nversion: 1\nreference: maml\nunits: []\n"), 0o644))
 	so.Reset()
 	require.Equal(t, 0, Run([]string{"report", "--records", pages, "--format", "markdown", "--page"}, &so, &se), se.String())
