@@ -72,6 +72,14 @@ crossval: build
 
 # docs/RESULTS.md is generated from the records in docs/records, never edited
 # by hand; TestResultsPage (internal/cli) fails when it is stale.
+# A suite's records sit in a subfolder (metabench store export --portable,
+# with the suite file as suite.yaml); its adaptation curves are drawn there.
 results:
-	$(GO) run $(GOTAGS) ./cmd/metabench report --records docs/records --format markdown --page > docs/RESULTS.md.tmp
+	$(GO) build $(GOTAGS) -o bin/metabench ./cmd/metabench
+	for d in docs/records/*/; do \
+		if ls $$d*.json >/dev/null 2>&1 && grep -q '"frozen_arch"' $$d*.json; then \
+			bin/metabench report --records $$d --suite $$(sed -n 's/^name: *//p' $$d/suite.yaml) --curves --plot $$d > /dev/null || exit 1; \
+		fi; \
+	done
+	bin/metabench report --records docs/records --format markdown --page > docs/RESULTS.md.tmp
 	mv docs/RESULTS.md.tmp docs/RESULTS.md
