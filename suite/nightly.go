@@ -80,15 +80,16 @@ func pairRows(b, c *Row, opt reports.CompareOptions, diff func(a, b *reports.Rec
 // evaluations; the methods' own inner steps and rates may differ), seed by
 // seed and episode by episode, as a paper's table compares each method with
 // its baseline. Rows without such a row in ref
-// get a Pair with Missing set; ref's own rows get none. No ref: nil.
+// get a Pair with Missing set; ref's own rows and rows without episodes (a
+// search) get none. No ref: nil.
 func Against(rows []*Row, ref string, opt reports.CompareOptions) map[*Row]Pair {
 	if ref == "" {
 		return nil
 	}
 	out := map[*Row]Pair{}
 	for _, c := range rows {
-		if c.Unit == ref || len(c.Records) == 0 {
-			continue
+		if c.Unit == ref || len(c.Records) == 0 || len(c.Records[0].Episodes) == 0 {
+			continue // the reference itself; a search, which scores no episodes
 		}
 		var b *Row
 		for _, r := range rows {

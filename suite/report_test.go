@@ -39,7 +39,8 @@ func TestAgainstReference(t *testing.T) {
 	odd := oneShot
 	odd.Ways = 20
 	lonely := row("big", "run", odd, []float64{0.5, 0.5, 0.5, 0.5})
-	rows := []*Row{ref1, ref5, cand, cand5, lonely}
+	search := row("darts", "run", reports.Protocol{Ways: 5, Shots: 1, Queries: 5}, nil) // scores no episodes
+	rows := []*Row{ref1, ref5, cand, cand5, lonely, search}
 
 	vs := Against(rows, "maml", reports.DefaultCompareOptions())
 	require.NotContains(t, vs, ref1)
@@ -54,6 +55,7 @@ func TestAgainstReference(t *testing.T) {
 	require.InDelta(t, 0.05, vs[cand5].Comparison.Diff, 1e-12)
 	require.Nil(t, vs[lonely].Comparison)
 	require.Contains(t, vs[lonely].Missing, "no row of maml")
+	require.NotContains(t, vs, search, "a search has nothing to pair")
 
 	var buf bytes.Buffer
 	require.NoError(t, Table("s", 1, "l", rows, "maml", vs).Render(&buf, reports.FormatText))
