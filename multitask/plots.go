@@ -33,8 +33,9 @@ func AdaptationFigure(title string, series []CurveSeries) (*plot.Plot, error) {
 	p.Title.Text = title
 	p.X.Label.Text = "adaptation epochs"
 	p.Y.Label.Text = "test accuracy (%)"
-	p.Legend.Top = true
-	p.Legend.Left = true
+	// bottom right: the curves rise from the prior's accuracy at epoch 0
+	p.Legend.Top = false
+	p.Legend.Left = false
 	for _, s := range series {
 		xys := make(plotter.XYs, len(s.Epochs))
 		for i := range s.Epochs {

@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,8 +46,9 @@ func archOf(rec *reports.Record) string {
 	return ArchAdapted
 }
 
-// Curves returns the adaptation curves of rows, in row order. The epochs of
-// a curve are those every seed reached.
+// Curves returns the adaptation curves of rows: per unit (in row order), by
+// target, then adapted, frozen, scratch. The epochs of a curve are those
+// every seed reached.
 func Curves(rows []*Row) []Curve {
 	var out []Curve
 	for _, r := range rows {
@@ -73,6 +75,17 @@ func Curves(rows []*Row) []Curve {
 		}
 		out = append(out, c)
 	}
+	// per unit (in row order), by target, then adapted, frozen, scratch
+	unitAt := map[string]int{}
+	for _, c := range out {
+		if _, ok := unitAt[c.Unit]; !ok {
+			unitAt[c.Unit] = len(unitAt)
+		}
+	}
+	rank := map[string]int{ArchAdapted: 0, ArchFrozen: 1, ArchScratch: 2}
+	slices.SortStableFunc(out, func(a, b Curve) int {
+		return cmp.Or(cmp.Compare(unitAt[a.Unit], unitAt[b.Unit]), strings.Compare(a.Target, b.Target), cmp.Compare(rank[a.Arch], rank[b.Arch]))
+	})
 	return out
 }
 
