@@ -149,8 +149,13 @@ func DatasetName(d Dataset) string {
 // checked, so the caller shows the record's protocol beside it.
 func LookupReference(r *Record) (Reference, bool) {
 	method := CanonicalMethod(r.Method)
-	if strings.HasPrefix(strings.ToLower(r.Model), "genotype:darts") && method == "maml" {
-		method = "darts-maml"
+	if m := strings.ToLower(r.Model); strings.HasPrefix(m, "genotype:") && method == "maml" {
+		// a cell network trained by MAML is not MAML's Conv-4: DARTS_V2's
+		// cells have their own row; a searched genotype has none
+		method = "genotype-maml"
+		if strings.HasPrefix(m, "genotype:darts") {
+			method = "darts-maml"
+		}
 	}
 	ds := DatasetName(r.Dataset)
 	for _, ref := range References() {

@@ -193,6 +193,11 @@ func TestReferences(t *testing.T) {
 	r.Proto.Shots = 3
 	_, ok = LookupReference(r)
 	assert.False(t, ok)
+	// MAML on a searched genotype is not MAML's Conv-4
+	r = testRecord("g", []float64{0.9, 1})
+	r.Model = "genotype:t4v3-L5-C8"
+	_, ok = LookupReference(r)
+	assert.False(t, ok, "a searched genotype trained by MAML has no published row")
 	// Every reference is distinct and sane.
 	seen := map[[4]string]bool{}
 	for _, ref := range References() {
