@@ -23,7 +23,10 @@ Adapts a multi-task prior (the folder of ` + "`metabench metatrain`" + `) to uns
 head for the dataset's image size, the shared cells and the classifier are
 trained together for adapt.epochs passes over a seeded subset of the
 training images (with adapt.frozen also with the logits frozen, the paper's
-ablation), and scored on the test images after every pass. The genotype of
+ablation; with adapt.scratch also the same super-network from scratch,
+DARTS's softmax at temperature 1: Figure 4's baseline), and scored on the
+test images after every pass (a target's test_subset: validation scores
+held-out training images instead, for choosing settings). The genotype of
 highest probability is decoded from each adapted α, and the prior's own from
 Θ. Unless final.skip, the final network of each genotype (the prior's, the
 one tuned on targets[i].related, the one tuned on the target, and the
