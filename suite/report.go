@@ -88,15 +88,19 @@ func Rows(recs []*reports.Record) []*Row {
 		var accs []float64
 		n := float64(len(row.Records))
 		for _, rec := range row.Records {
-			accs = append(accs, rec.Summary.Mean)
+			if rec.Summary.N > 0 { // a search scores nothing
+				accs = append(accs, rec.Summary.Mean)
+			}
 			row.Iters += float64(rec.Iters) / n
 			row.TrainSec += experiment.TrainSeconds(rec) / n
 			row.CPUSec += rec.CPUSec / n
 			row.Params = rec.Params
 		}
-		row.Accuracy = reports.SummarizeT(accs)
-		if len(row.Records) == 1 {
+		switch {
+		case len(row.Records) == 1:
 			row.Accuracy = row.Records[0].Summary
+		case len(accs) > 0:
+			row.Accuracy = reports.SummarizeT(accs)
 		}
 		if ref, ok := reports.LookupReference(row.Records[0]); ok {
 			row.Paper = ref.String()

@@ -97,3 +97,28 @@ func TestGenotypeStability(t *testing.T) {
 	_, err = GenotypeStability([]*Row{r})
 	require.ErrorContains(t, err, "unit base seed 1")
 }
+
+// TestRowsOfSearches: a search row over several seeds has no accuracy (its
+// records score nothing), not a mean of zeros.
+func TestRowsOfSearches(t *testing.T) {
+	var recs []*reports.Record
+	for sd := range int64(2) {
+		for _, step := range []string{StepRun, StepFinal} {
+			rec := &reports.Record{Kind: "search", Method: "base-gumbel",
+				Extra: map[string]any{KeySuite: "s", KeyVersion: 1, KeyUnit: "base", KeyStep: step, KeySeed: sd}}
+			if step == StepFinal {
+				rec.Kind, rec.Method = "train", "maml"
+				rec.Summary = reports.Summary{Mean: 0.8 + 0.1*float64(sd), N: 600}
+			}
+			recs = append(recs, rec)
+		}
+	}
+	rows := Rows(recs)
+	require.Len(t, rows, 2)
+	require.Equal(t, 0, rows[0].Accuracy.N, "the search row")
+	require.Equal(t, 2, rows[1].Accuracy.N)
+	require.InDelta(t, 0.85, rows[1].Accuracy.Mean, 1e-12)
+	var buf bytes.Buffer
+	require.NoError(t, Table("s", 1, "", rows, "", nil).Render(&buf, reports.FormatText))
+	require.NotContains(t, buf.String(), "0.00 ± 0.00")
+}
