@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/metabench/metabench/internal/atomicfile"
@@ -84,9 +85,9 @@ func ReadJSON(path string) (*Record, error) {
 	return r, nil
 }
 
-// Portable returns a copy of r in which every string that is an absolute
-// file path (in the dataset, the configuration, the extra fields and the
-// environment alike) is replaced by its last element, so that the record
+// Portable returns a copy of r in which every absolute file path, whole
+// string or embedded in one (in the dataset, the configuration, the extra
+// fields and the environment alike), is replaced by its last element, so that the record
 // names nothing of the machine it ran on and can be kept in a repository.
 // The dataset's checksum still identifies the data.
 func Portable(r *Record) (*Record, error) {
@@ -105,12 +106,18 @@ func Portable(r *Record) (*Record, error) {
 	return UnmarshalRecord(b)
 }
 
+// absPath is an absolute path inside a string: after its start, ':', '=',
+// ',' or a space (a model name "genotype:/x/g.yaml,cells=5", an option
+// "prior=/x"), up to a ',', ';', quote or space; not "//" (a URL).
+var absPath = regexp.MustCompile(`(^|[:=, ])(/[^/,; "\n][^,; "\n]*)`)
+
 func stripPaths(v any) any {
 	switch x := v.(type) {
 	case string:
-		if filepath.IsAbs(x) && !strings.ContainsAny(x, " \n") {
-			return filepath.Base(x)
-		}
+		return absPath.ReplaceAllStringFunc(x, func(m string) string {
+			i := strings.IndexByte(m, '/')
+			return m[:i] + filepath.Base(m[i:])
+		})
 	case []any:
 		for i := range x {
 			x[i] = stripPaths(x[i])

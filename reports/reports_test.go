@@ -336,7 +336,8 @@ func TestPortable(t *testing.T) {
 	r := testRecord("p", []float64{1, 0, 1})
 	r.Config = map[string]any{"data": map[string]any{"path": "/home/u/data/mnist", "subset": "train"}, "prior": "/tmp/x/prior",
 		"targets": []any{map[string]any{"path": "/srv/fashion-mnist"}}, "note": "/ not a path"}
-	r.Extra = map[string]any{"prior": "/tmp/run/prior/seed-0/run", "genotype": "normal=[skip_connect:0]"}
+	r.Extra = map[string]any{"prior": "/tmp/run/prior/seed-0/run", "genotype": "normal=[skip_connect:0]", "dsn": "postgres://u:xxxxx@h/db"}
+	r.Model = "genotype:/tmp/t4/run/base/seed-0/run/genotype.yaml,cells=5,stem_stride=2"
 	p, err := Portable(r)
 	require.NoError(t, err)
 	assert.Equal(t, "omniglot", p.Dataset.Path)
@@ -345,6 +346,8 @@ func TestPortable(t *testing.T) {
 	assert.Equal(t, "fashion-mnist", p.Config["targets"].([]any)[0].(map[string]any)["path"])
 	assert.Equal(t, "/ not a path", p.Config["note"])
 	assert.Equal(t, "run", p.Extra["prior"])
+	assert.Equal(t, "genotype:genotype.yaml,cells=5,stem_stride=2", p.Model)
+	assert.Equal(t, "postgres://u:xxxxx@h/db", p.Extra["dsn"], "a URL is not a path")
 	assert.Equal(t, r.Episodes, p.Episodes)
 	assert.Equal(t, "/data/omniglot", r.Dataset.Path, "the original is not changed")
 }
