@@ -570,7 +570,7 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 		rec.Adapt = append(rec.Adapt, reports.Point{Step: p.Epoch, WallSec: p.TrainSec, Accuracy: p.Accuracy,
 			CI95: normalCI(p.Accuracy, d.test.N), Loss: p.Loss})
 	}
-	rec.Extra = map[string]any{"target": d.cfg.Name, "frozen_arch": r.frozen, "scratch": r.scratch, "architecture": r.arch(), "genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs,
+	rec.Extra = map[string]any{"target": d.cfg.Name, "frozen_arch": r.frozen, "scratch": r.scratch, "genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs,
 		"adapt_sec": r.res.TrainSec, "prior": cfg.Prior, "tau": r.tau, "clip_arch": cfg.Adapt.ClipArch, "noise": cfg.Adapt.Noise, "schedule": cfg.Adapt.Schedule, "x_axis": "adaptation epochs (Step)",
 		"choices": []string{
 			"SPEC 3.6: inner optimiser of variant B (SGD momentum, weight decay on weights, clip) for adapt.epochs passes, at adapt.tau (0: the prior's final temperature), learning rates " + cfg.Adapt.Schedule,

@@ -87,8 +87,9 @@ func ReadJSON(path string) (*Record, error) {
 
 // Portable returns a copy of r in which every absolute file path, whole
 // string or embedded in one (in the dataset, the configuration, the extra
-// fields and the environment alike), is replaced by its last element, so that the record
-// names nothing of the machine it ran on and can be kept in a repository.
+// fields and the environment alike), is replaced by its last element, so
+// that the record names nothing of the machine it ran on and can be kept in
+// a repository.
 // The dataset's checksum still identifies the data.
 func Portable(r *Record) (*Record, error) {
 	b, err := MarshalRecord(r)

@@ -253,9 +253,12 @@ func MethodsPlot(rows []RunRow) (*plot.Plot, error) {
 
 var errNoData = errors.New("reports: no data to plot")
 
-// SavePlot writes p as dir/base.png and dir/base.svg (each atomically) and
-// returns the two paths.
+// SavePlot writes p as dir/base.png and dir/base.svg (each atomically; dir
+// is created if missing) and returns the two paths.
 func SavePlot(p *plot.Plot, w, h vg.Length, dir, base string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("reports: plot folder: %w", err)
+	}
 	var paths []string
 	for _, ext := range []string{"png", "svg"} {
 		wt, err := p.WriterTo(w, h, ext)
@@ -275,14 +278,11 @@ func SavePlot(p *plot.Plot, w, h vg.Length, dir, base string) ([]string, error) 
 	return paths, nil
 }
 
-// WritePlots writes every plot the records have data for into dir (created
-// if missing): accuracy_vs_iteration, accuracy_vs_wallclock, adaptation and
+// WritePlots writes every plot the records have data for into dir
+// (SavePlot creates it): accuracy_vs_iteration, accuracy_vs_wallclock, adaptation and
 // methods, each as PNG and SVG. It returns the paths written; a plot without
 // data is skipped.
 func WritePlots(dir string, recs []Record) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("reports: plot folder: %w", err)
-	}
 	type job struct {
 		base string
 		make func() (*plot.Plot, error)

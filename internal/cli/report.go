@@ -63,8 +63,9 @@ page: a line naming the command that generated it, one row per record with
 the paper's number beside it, the cross-validations, the machines and the
 protocol, then a section per subfolder of DIR holding a suite's records (its
 table paired with the reference unit its suite.yaml names, the searched
-genotypes across seeds, the adaptation curves). It depends on the records alone (rows in a fixed order, datasets
-by name, no paths, no time of generation), so
+genotypes across seeds, the adaptation curves). It depends on the records
+alone (rows in a fixed order, datasets by name, no paths, no time of
+generation), so
   metabench report --records docs/records --format markdown --page > docs/RESULTS.md
 (make results) regenerates docs/RESULTS.md byte for byte.
 

@@ -182,14 +182,10 @@ func shardsInto(t *testing.T, two string, want map[string][]float64) {
 	so.Reset()
 	require.Equal(t, 0, Run([]string{"store", "export", "--from", two, "--to", sub, "--portable"}, &so, &se), se.String())
 	require.Contains(t, so.String(), "exported 14 records")
-	exported, err := os.ReadFile(filepath.Join(sub, slices.Collect(func(yield func(string) bool) {
-		es, _ := os.ReadDir(sub)
-		for _, e := range es {
-			if strings.Contains(e.Name(), "adapt") && !yield(e.Name()) {
-				return
-			}
-		}
-	})[0]))
+	adapted, err := filepath.Glob(filepath.Join(sub, "adapt-*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, adapted)
+	exported, err := os.ReadFile(adapted[0])
 	require.NoError(t, err)
 	require.NotContains(t, string(exported), `"`+string(filepath.Separator)+`tmp`, "a portable record names no absolute path")
 	require.NotContains(t, string(exported), dir)
