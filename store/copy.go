@@ -75,17 +75,17 @@ func Export(ctx context.Context, src *Store, f Filter, dir string, portable bool
 		return 0, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, fmt.Errorf("store export: %w", err)
+		return 0, fmt.Errorf("records folder: %w", err)
 	}
 	for i := range recs {
 		r := &recs[i]
 		if portable {
 			if r, err = reports.Portable(r); err != nil {
-				return i, fmt.Errorf("store export: %s: %w", recs[i].RunID, err)
+				return i, fmt.Errorf("record %s: %w", recs[i].RunID, err)
 			}
 		}
 		if err := reports.WriteJSON(filepath.Join(dir, r.RunID+".json"), r); err != nil {
-			return i, fmt.Errorf("store export: %w", err)
+			return i, fmt.Errorf("records folder: %w", err)
 		}
 	}
 	return len(recs), nil
