@@ -65,6 +65,12 @@ type Unroll struct {
 	// FDEps sets the finite-difference radius r_t = FDEps / ||η ⊙ v||₂;
 	// 0 means 0.01, the DARTS value (SPEC 3.3).
 	FDEps float64
+	// Work, if set, lends each pass's tensors from a workspace arena
+	// (docs/DECISIONS.md R5): one scope per tape, results copied out before
+	// it ends, so a task reuses the buffers of the task before it instead of
+	// leaving them to the garbage collector. nil allocates from the heap.
+	// The results are the same bits either way.
+	Work *tensor.WorkPool
 }
 
 // MetaGrad runs T inner SGD steps ψ^{t+1} = ψ^t - η ⊙ ∇J(ψ^t; B_t, g_t) from
@@ -80,7 +86,7 @@ func MetaGrad[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], u Unr
 	}
 	switch mode {
 	case Exact:
-		return metaGradExact(obj, theta, eta, steps)
+		return metaGradExact(obj, theta, eta, steps, u.Work)
 	case FiniteDiff, FirstOrder:
 		eps := u.FDEps
 		if eps == 0 {
@@ -89,7 +95,7 @@ func MetaGrad[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], u Unr
 		if eps < 0 {
 			return nil, fmt.Errorf("meta-gradient: finite-difference radius %g", eps)
 		}
-		return metaGradStored(obj, theta, eta, steps, mode, eps)
+		return metaGradStored(obj, theta, eta, steps, mode, eps, u.Work)
 	}
 	return nil, fmt.Errorf("meta-gradient: unknown mode %q", mode)
 }
@@ -101,8 +107,24 @@ func checkFinite(what string, v float64) error {
 	return nil
 }
 
-func metaGradExact[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], eta []float64, steps int) (*Unrolled[T], error) {
+// scopedTape returns a fresh tape that records into a workspace lent by
+// work (plain allocation when work is nil) and the function that ends the
+// workspace's scope and gives it back: nothing the tape made may be used
+// after it (copy results out with tensor.Clone first).
+func scopedTape[T tensor.Float](work *tensor.WorkPool) (*ad.Tape[T], func()) {
 	tp := ad.NewTape[T]()
+	ws := work.Get()
+	if ws == nil {
+		return tp, func() {}
+	}
+	scope := ws.Begin()
+	tp.SetWorkspace(ws)
+	return tp, func() { scope.End(); work.Put(ws) }
+}
+
+func metaGradExact[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], eta []float64, steps int, work *tensor.WorkPool) (*Unrolled[T], error) {
+	tp, done := scopedTape[T](work)
+	defer done()
 	leaves := make([]*ad.Var[T], len(theta))
 	for i, t := range theta {
 		leaves[i] = tp.Param(t)
@@ -137,15 +159,17 @@ func metaGradExact[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], 
 		return nil, fmt.Errorf("meta-gradient: %w", err)
 	}
 	for k := range psi {
-		res.Adapted = append(res.Adapted, psi[k].Value())
-		res.Grad = append(res.Grad, g[k].Value())
+		res.Adapted = append(res.Adapted, tensor.Clone(psi[k].Value()))
+		res.Grad = append(res.Grad, tensor.Clone(g[k].Value()))
 	}
 	return res, nil
 }
 
 // gradAt evaluates J(ψ; t) and its gradient at the values psi, first order.
-func gradAt[T tensor.Float](obj Objective[T], psi []*tensor.Tensor[T], t int) (float64, []*tensor.Tensor[T], error) {
-	tp := ad.NewTape[T]()
+// The gradient is copied out of work's arena.
+func gradAt[T tensor.Float](obj Objective[T], psi []*tensor.Tensor[T], t int, work *tensor.WorkPool) (float64, []*tensor.Tensor[T], error) {
+	tp, done := scopedTape[T](work)
+	defer done()
 	vars := make([]*ad.Var[T], len(psi))
 	for i, p := range psi {
 		vars[i] = tp.Param(p)
@@ -161,7 +185,7 @@ func gradAt[T tensor.Float](obj Objective[T], psi []*tensor.Tensor[T], t int) (f
 	}
 	out := make([]*tensor.Tensor[T], len(g))
 	for i := range g {
-		out[i] = g[i].Value()
+		out[i] = tensor.Clone(g[i].Value())
 	}
 	return l, out, nil
 }
@@ -182,7 +206,7 @@ func axpy[T tensor.Float](a []*tensor.Tensor[T], c []float64, b []*tensor.Tensor
 	return out
 }
 
-func metaGradStored[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], eta []float64, steps int, mode GradMode, eps float64) (*Unrolled[T], error) {
+func metaGradStored[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], eta []float64, steps int, mode GradMode, eps float64, work *tensor.WorkPool) (*Unrolled[T], error) {
 	res := &Unrolled[T]{}
 	hist := [][]*tensor.Tensor[T]{theta}
 	psi := theta
@@ -191,7 +215,7 @@ func metaGradStored[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T],
 		neg[k] = -eta[k]
 	}
 	for t := 0; t < steps; t++ {
-		l, g, err := gradAt(obj, psi, t)
+		l, g, err := gradAt(obj, psi, t, work)
 		res.InnerLosses = append(res.InnerLosses, l)
 		if err != nil {
 			return nil, fmt.Errorf("inner step %d: %w", t, err)
@@ -199,7 +223,7 @@ func metaGradStored[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T],
 		psi = axpy(psi, neg, g)
 		hist = append(hist, psi)
 	}
-	lq, v, err := gradAt(obj, psi, QueryStep)
+	lq, v, err := gradAt(obj, psi, QueryStep, work)
 	res.QueryLoss = lq
 	if err != nil {
 		return nil, fmt.Errorf("query: %w", err)
@@ -233,11 +257,11 @@ func metaGradStored[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T],
 		for k := range plus {
 			plus[k], minus[k] = r, -r
 		}
-		_, gp, err := gradAt(obj, axpy(hist[t], plus, u), t)
+		_, gp, err := gradAt(obj, axpy(hist[t], plus, u), t, work)
 		if err != nil {
 			return nil, fmt.Errorf("finite difference at step %d: %w", t, err)
 		}
-		_, gm, err := gradAt(obj, axpy(hist[t], minus, u), t)
+		_, gm, err := gradAt(obj, axpy(hist[t], minus, u), t, work)
 		if err != nil {
 			return nil, fmt.Errorf("finite difference at step %d: %w", t, err)
 		}
@@ -256,7 +280,8 @@ func metaGradStored[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T],
 // Adapt runs the inner loop only (first order, no meta-gradient) and returns
 // ψ^T and the inner losses. It is how a prior is adapted to a task before
 // its architecture distribution is decoded, and the inner loop of variant B.
-func Adapt[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], eta []float64, steps int) ([]*tensor.Tensor[T], []float64, error) {
+// work is as Unroll.Work.
+func Adapt[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], eta []float64, steps int, work *tensor.WorkPool) ([]*tensor.Tensor[T], []float64, error) {
 	if len(eta) != len(theta) {
 		return nil, nil, errors.New("adapt: step sizes and parameters differ in number")
 	}
@@ -267,7 +292,7 @@ func Adapt[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], eta []fl
 	}
 	var losses []float64
 	for t := 0; t < steps; t++ {
-		l, g, err := gradAt(obj, psi, t)
+		l, g, err := gradAt(obj, psi, t, work)
 		losses = append(losses, l)
 		if err != nil {
 			return nil, losses, fmt.Errorf("adapt step %d: %w", t, err)

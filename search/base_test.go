@@ -95,7 +95,7 @@ func TestExactMatchesFiniteDifference(t *testing.T) {
 func TestMetaGradZeroSteps(t *testing.T) {
 	net, obj, theta := tinyTask(t, RelaxGumbel, 0, 3)
 	eta := StepSizes(net, 0.1, 0.1)
-	_, want, err := gradAt[float64](obj, theta, QueryStep)
+	_, want, err := gradAt[float64](obj, theta, QueryStep, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestMetaGradZeroSteps(t *testing.T) {
 func TestReptileUpdate(t *testing.T) {
 	net, obj, theta := tinyTask(t, RelaxGumbel, 2, 5)
 	eta := StepSizes(net, 0.1, 0.1)
-	psi0, _, err := Adapt(obj, theta, eta, 0)
+	psi0, _, err := Adapt(obj, theta, eta, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestReptileUpdate(t *testing.T) {
 	if e := relErr(same, theta); e != 0 {
 		t.Errorf("T=0 moved Θ by %.2e", e)
 	}
-	psi, losses, err := Adapt(obj, theta, eta, 2)
+	psi, losses, err := Adapt(obj, theta, eta, 2, nil)
 	if err != nil || len(losses) != 2 {
 		t.Fatal(err)
 	}

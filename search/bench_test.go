@@ -52,8 +52,9 @@ func BenchmarkGradAtBatch(b *testing.B) {
 			}
 			batch := Batch[float32]{X: x, Y: y}
 			obj := NewTaskObjective(net, c.Relax, 1, batch, batch, 1, rng)
+			work := tensor.NewWorkPool()
 			for b.Loop() {
-				if _, _, err := gradAt[float32](obj, theta, 0); err != nil {
+				if _, _, err := gradAt[float32](obj, theta, 0, work); err != nil {
 					b.Fatal(err)
 				}
 			}

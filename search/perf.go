@@ -62,7 +62,7 @@ func PerfWorkload(c PerfConfig) (func() error, error) {
 	}
 	theta, obj := perfTask(net, c)
 	eta := StepSizes(net, 0.1, 0.1)
-	u := Unroll{Steps: c.Steps, Eta: eta, Mode: c.Mode, FDEps: c.FDEps}
+	u := Unroll{Steps: c.Steps, Eta: eta, Mode: c.Mode, FDEps: c.FDEps, Work: tensor.NewWorkPool()}
 	return func() error {
 		_, err := MetaGrad(obj, theta, u)
 		return err

@@ -97,6 +97,7 @@ type Searcher struct {
 	Tasks    TaskFunc
 	optW     *optim.Adam[float32]
 	optA     *optim.Adam[float32]
+	work     *tensor.WorkPool // one workspace arena per concurrent task
 }
 
 // AdamState is the state of one outer Adam optimiser (for checkpoints).
@@ -114,7 +115,7 @@ func NewSearcher(net *SearchNet, s Settings, seed int64, tasks TaskFunc) (*Searc
 		return nil, errors.New("searcher: no task source")
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x42415345))
-	sr := &Searcher{Net: net, Settings: s, Theta: InitTheta[float32](net, rng), Seed: seed, Tasks: tasks}
+	sr := &Searcher{Net: net, Settings: s, Theta: InitTheta[float32](net, rng), Seed: seed, Tasks: tasks, work: tensor.NewWorkPool()}
 	sr.optW = optim.NewAdam[float32](s.MetaLR)
 	sr.optA = optim.NewAdam[float32](s.ArchLR)
 	sr.optA.Beta1, sr.optA.WeightDecay = s.ArchBeta1, s.ArchWD
@@ -201,7 +202,7 @@ func (sr *Searcher) Step(iter int) (IterStats, error) {
 		obj := NewTaskObjective(sr.Net, s.Relax, tau, sup, qry, s.InnerSteps, taskRand(sr.Seed, iter, k))
 		var r *Unrolled[float32]
 		if s.Variant == VariantReptile {
-			psi, losses, err := Adapt(obj, sr.Theta, sr.eta(), s.InnerSteps)
+			psi, losses, err := Adapt(obj, sr.Theta, sr.eta(), s.InnerSteps, sr.work)
 			if err != nil {
 				return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
 			}
@@ -210,12 +211,12 @@ func (sr *Searcher) Step(iter int) (IterStats, error) {
 				r.QueryLoss = losses[len(losses)-1]
 			}
 		} else {
-			r, err = MetaGrad(obj, sr.Theta, Unroll{Steps: s.InnerSteps, Eta: sr.eta(), Mode: GradMode(s.Variant), FDEps: s.FDEps})
+			r, err = MetaGrad(obj, sr.Theta, Unroll{Steps: s.InnerSteps, Eta: sr.eta(), Mode: GradMode(s.Variant), FDEps: s.FDEps, Work: sr.work})
 			if err != nil {
 				return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
 			}
 		}
-		accs[k] = queryAccuracy(obj, r.Adapted)
+		accs[k] = queryAccuracy(obj, r.Adapted, sr.work)
 		res[k] = r
 		return nil
 	})
@@ -275,8 +276,12 @@ func (sr *Searcher) Step(iter int) (IterStats, error) {
 }
 
 // queryAccuracy is the query accuracy of the adapted ψ (no gradient).
-func queryAccuracy(obj *TaskObjective[float32], psi []*tensor.Tensor[float32]) float64 {
+func queryAccuracy(obj *TaskObjective[float32], psi []*tensor.Tensor[float32], work *tensor.WorkPool) float64 {
 	tp := newConstTape(psi)
+	ws := work.Get()
+	defer work.Put(ws)
+	defer ws.Begin().End()
+	tp.tape.SetWorkspace(ws)
 	logits := obj.Logits(tp.tape, tp.vars, obj.Query.X, obj.QueryNoise).Value()
 	K := logits.Shape[1]
 	hit := 0
@@ -321,7 +326,7 @@ func (sr *Searcher) Derive(name string, rule genotype.Rule, tasks int, tau float
 				return fmt.Errorf("derivation task %d: %w", i, err)
 			}
 			obj := NewTaskObjective(sr.Net, s.Relax, tau, sup, sup, s.InnerSteps, taskRand(sr.Seed, -1, i))
-			psi, _, err := Adapt(obj, sr.Theta, sr.eta(), s.InnerSteps)
+			psi, _, err := Adapt(obj, sr.Theta, sr.eta(), s.InnerSteps, sr.work)
 			if err != nil {
 				return fmt.Errorf("derivation task %d: %w", i, err)
 			}

@@ -229,7 +229,7 @@ func conv2dInto[T Float](y, x, w, bias []T, g ConvGeom, ws *Workspace, keep []T)
 	}
 	p := g.OutH() * g.OutW()
 	if g.depthwise() {
-		depthwiseForward(y, x, w, &g)
+		depthwiseForward(y, x, w, &g, ws)
 		if bias != nil {
 			for nk := 0; nk < g.N*g.K; nk++ {
 				addConst(y[nk*p:(nk+1)*p], bias[nk%g.K])
@@ -326,7 +326,7 @@ func Conv2dTranspose[T Float](gy, w *Tensor[T], g ConvGeom, ws *Workspace) *Tens
 // the 1x1 identity path, since that path overwrites).
 func conv2dTransposeAdd[T Float](dx, gy, w []T, g ConvGeom, ws *Workspace) {
 	if g.depthwise() {
-		depthwiseTransposeAdd(dx, gy, w, &g)
+		depthwiseTransposeAdd(dx, gy, w, &g, ws)
 		return
 	}
 	p := g.OutH() * g.OutW()
@@ -407,7 +407,7 @@ func Conv2dWeightGradEach[T Float](x, gy *Tensor[T], g ConvGeom, ws *Workspace, 
 
 func conv2dWeightGradInto[T Float](dw, x, gy []T, g ConvGeom, ws *Workspace, kept []T, each func(n0, nb int)) {
 	if g.depthwise() {
-		depthwiseWeightGrad(dw, x, gy, &g)
+		depthwiseWeightGrad(dw, x, gy, &g, ws)
 		if each != nil && g.N > 0 {
 			each(0, g.N)
 		}

@@ -34,18 +34,18 @@ import "github.com/metabench/metabench/internal/vec"
 func (g *ConvGeom) depthwise() bool { return g.Groups == g.C && g.K == g.C && g.Groups > 1 }
 
 // dwPlanes runs the body made by setup (once per worker) over the N*C
-// planes, split by images.
-func dwPlanes(g *ConvGeom, setup func() func(plane int)) {
+// planes, split by images; each worker calls its release when done.
+func dwPlanes(g *ConvGeom, setup func() (body func(plane int), release func())) {
 	planes := g.N * g.C
 	per := g.C
 	nChunks := (planes + per - 1) / per
 	parallelChunks(nChunks, g.serial(), func() (func(int), func()) {
-		f := setup()
+		f, release := setup()
 		return func(ch int) {
 			for p := ch * per; p < min((ch+1)*per, planes); p++ {
 				f(p)
 			}
-		}, nil
+		}, release
 	})
 }
 
@@ -112,18 +112,19 @@ func taps[T Float](y []T, ys int, x []T, xs, rows, n int, offs []int32, w []T, a
 	vec.TapsOf(y, ys, x, xs, rows, n, offs, w, add)
 }
 
-func depthwiseForward[T Float](y, x, w []T, g *ConvGeom) {
+func depthwiseForward[T Float](y, x, w []T, g *ConvGeom, ws *Workspace) {
 	oh, ow := g.OutH(), g.OutW()
 	p, hw, kk := oh*ow, g.H*g.W, g.KH*g.KW
 	l := newDWLayout(g)
 	rs := l.rowStride(g)
-	dwPlanes(g, func() func(int) {
-		buf := make([]T, l.size)
+	dwPlanes(g, func() (func(int), func()) {
+		buf := wsGet[T](ws, l.size)
+		clear(buf) // dwFill writes the interior only
 		return func(pl int) {
 			c := pl % g.C
 			dwFill(&l, buf, x[pl*hw:(pl+1)*hw], g)
 			taps(y[pl*p:(pl+1)*p], ow, buf, rs, oh, ow, l.taps, w[c*kk:(c+1)*kk], false)
-		}
+		}, func() { wsPut(ws, buf) }
 	})
 }
 
@@ -224,25 +225,28 @@ func (rt *dwRowTaps) extends(run *dwRun, offs []int32, widx []int) bool {
 	return true
 }
 
-func depthwiseTransposeAdd[T Float](dx, gy, w []T, g *ConvGeom) {
-	depthwiseTransposeAddOrder(dx, gy, w, g, false)
+func depthwiseTransposeAdd[T Float](dx, gy, w []T, g *ConvGeom, ws *Workspace) {
+	depthwiseTransposeAddOrder(dx, gy, w, g, false, ws)
 }
 
 // depthwiseTransposeAddOrder is depthwiseTransposeAdd with the taps added
 // in (i, j) order or, with reverse, in the opposite order.
-func depthwiseTransposeAddOrder[T Float](dx, gy, w []T, g *ConvGeom, reverse bool) {
+func depthwiseTransposeAddOrder[T Float](dx, gy, w []T, g *ConvGeom, reverse bool, work *Workspace) {
 	oh, ow := g.OutH(), g.OutW()
 	p, hw, kk := oh*ow, g.H*g.W, g.KH*g.KW
 	s, sh := g.StrideW, g.StrideH
 	rt := newDWRowTaps(g, reverse)
 	wq := (g.W + s - 1) / s
-	dwPlanes(g, func() func(int) {
-		gb := make([]T, oh*rt.wg+32)
+	dwPlanes(g, func() (func(int), func()) {
+		gb := wsGet[T](work, oh*rt.wg+32)
+		clear(gb) // the margins stay zero: only the rows' interiors are written
 		ws := make([]T, len(rt.widx))
 		var ph []T // dx split into column phases (S > 1): phase q, row h at (q*H+h)*wq
 		if s > 1 {
-			ph = make([]T, s*g.H*wq)
+			ph = wsGet[T](work, s*g.H*wq)
+			clear(ph)
 		}
+		release := func() { wsPut(work, gb); wsPut(work, ph) }
 		return func(pl int) {
 			c := pl % g.C
 			wc := w[c*kk : (c+1)*kk]
@@ -268,7 +272,7 @@ func depthwiseTransposeAddOrder[T Float](dx, gy, w []T, g *ConvGeom, reverse boo
 				taps(ph[(u.q*g.H+u.h)*wq:], sh*wq, gb, rt.wg, u.rows, (g.W-u.q+s-1)/s, rt.offs[u.e0:u.e1], ws[u.e0:u.e1], true)
 			}
 			phaseCopy(dp, ph, g, wq, false)
-		}
+		}, release
 	})
 }
 
@@ -291,18 +295,22 @@ func phaseCopy[T Float](dp, ph []T, g *ConvGeom, wq int, split bool) {
 	}
 }
 
-func depthwiseWeightGrad[T Float](dw, x, gy []T, g *ConvGeom) {
+func depthwiseWeightGrad[T Float](dw, x, gy []T, g *ConvGeom, ws *Workspace) {
 	oh, ow := g.OutH(), g.OutW()
 	p, hw, kk := oh*ow, g.H*g.W, g.KH*g.KW
 	l := newDWLayout(g)
 	rs := l.rowStride(g)
 	gs := (ow + 7) &^ 7 // gy rows zero-padded to whole vectors (vec.LaneDots)
 	parallelChunks(g.C, g.serial(), func() (func(int), func()) {
-		buf := make([]float64, l.size)
-		g64 := make([]float64, oh*gs)
-		acc := make([][vec.DotLanes]float64, kk)
+		buf := wsGet[float64](ws, l.size)
+		clear(buf) // dwFill writes the interior only
+		g64 := wsGet[float64](ws, oh*gs)
+		clear(g64) // the padding columns of each row stay zero
+		accs := wsGet[float64](ws, kk*vec.DotLanes)
+		acc := func(t int) *[vec.DotLanes]float64 { return (*[vec.DotLanes]float64)(accs[t*vec.DotLanes:]) }
+		release := func() { wsPut(ws, buf); wsPut(ws, g64); wsPut(ws, accs) }
 		return func(c int) {
-			clear(acc)
+			clear(accs)
 			for n := 0; n < g.N; n++ {
 				pl := n*g.C + c
 				dwFill(&l, buf, x[pl*hw:(pl+1)*hw], g)
@@ -314,12 +322,12 @@ func depthwiseWeightGrad[T Float](dw, x, gy []T, g *ConvGeom) {
 					}
 				}
 				for t, o := range l.taps {
-					vec.LaneDots(&acc[t], g64, gs, buf[o:], rs, oh, ow)
+					vec.LaneDots(acc(t), g64, gs, buf[o:], rs, oh, ow)
 				}
 			}
-			for t := range acc {
-				dw[c*kk+t] = T(vec.FoldLanes(&acc[t]))
+			for t := range kk {
+				dw[c*kk+t] = T(vec.FoldLanes(acc(t)))
 			}
-		}, nil
+		}, release
 	})
 }

@@ -17,7 +17,7 @@ func BenchmarkDepthwiseWeightGrad(b *testing.B) {
 		dw := make([]float32, 8*25)
 		b.Run(fmt.Sprintf("%dx%d", hw, hw), func(b *testing.B) {
 			for b.Loop() {
-				depthwiseWeightGrad(dw, x.Data, gy.Data, &g)
+				depthwiseWeightGrad(dw, x.Data, gy.Data, &g, nil)
 			}
 		})
 	}

@@ -66,20 +66,20 @@ func checkDepthwise[T Float](t *testing.T, tol float64) {
 		w := randT[T](rng, g.WShape()...).Data
 		gy := randT[T](rng, g.YShape()...).Data
 		y, yr := make([]T, len(gy)), make([]T, len(gy))
-		depthwiseForward(y, x, w, &g)
+		depthwiseForward(y, x, w, &g, nil)
 		refDepthwiseForward(yr, x, w, &g)
 		if i := sameBits(y, yr); i >= 0 {
 			t.Fatalf("case %d %+v: forward[%d] = %v, direct loops %v", ci, g, i, y[i], yr[i])
 		}
 		dx := randT[T](rng, g.XShape()...).Data
 		dxr := append([]T(nil), dx...)
-		depthwiseTransposeAdd(dx, gy, w, &g)
+		depthwiseTransposeAdd(dx, gy, w, &g, nil)
 		refDepthwiseTransposeAdd(dxr, gy, w, &g)
 		if i := sameBits(dx, dxr); i >= 0 {
 			t.Fatalf("case %d %+v: dx[%d] = %v, direct loops %v", ci, g, i, dx[i], dxr[i])
 		}
 		dw, dwr := make([]T, len(w)), make([]T, len(w))
-		depthwiseWeightGrad(dw, x, gy, &g)
+		depthwiseWeightGrad(dw, x, gy, &g, nil)
 		refDepthwiseWeightGrad(dwr, x, gy, &g)
 		for i := range dw {
 			if d := math.Abs(float64(dw[i]-dwr[i])) / (1 + math.Abs(float64(dwr[i]))); d > tol {

@@ -328,7 +328,7 @@ func AvgPool2dIn[T Float](x *Tensor[T], g PoolGeom, ws *Workspace) *Tensor[T] {
 	g.check("AvgPool2d", x.Shape, nil)
 	y := Make[T](ws, g.YShape()...)
 	cg, ones, counts := poolAsDepthwise[T](&g)
-	depthwiseForward(y.Data, x.Data, ones, &cg)
+	depthwiseForward(y.Data, x.Data, ones, &cg, ws)
 	p := len(counts)
 	forPlanes(&g, y.Len(), func(pl int) {
 		ys := y.Data[pl*p : (pl+1)*p]
@@ -385,7 +385,7 @@ func AvgPool2dAdjointIn[T Float](gy *Tensor[T], g PoolGeom, ws *Workspace) *Tens
 			vs[o] = gs[o] / T(c)
 		}
 	})
-	depthwiseTransposeAddOrder(dx.Data, v, ones, &cg, true)
+	depthwiseTransposeAddOrder(dx.Data, v, ones, &cg, true, ws)
 	wsPut(ws, v)
 	return dx
 }
