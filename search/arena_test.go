@@ -1,0 +1,78 @@
+package search
+
+import (
+	"math"
+	"testing"
+
+	"github.com/metabench/metabench/tensor"
+)
+
+// TestWorkPoolChangesNothing: a meta-gradient whose tapes record into a
+// workspace arena, on buffers another task left behind, has the bits of one
+// that allocates from the heap (exact and finite-difference, two inner
+// steps; and the inner loop alone).
+func TestWorkPoolChangesNothing(t *testing.T) {
+	for _, mode := range []GradMode{Exact, FiniteDiff} {
+		c := DefaultPerfConfig()
+		c.Mode, c.Query, c.Net.Channels, c.Net.Cells, c.Steps = mode, 10, 4, 2, 2
+		net, err := NewSearchNet(c.Net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theta, obj := perfTask(net, c)
+		other := make([]*tensor.Tensor[float32], len(theta))
+		for k, th := range theta {
+			other[k] = th.Clone()
+			for i := range other[k].Data {
+				other[k].Data[i] = 1.5*other[k].Data[i] + 0.01
+			}
+		}
+		u := Unroll{Steps: c.Steps, Eta: StepSizes(net, 0.1, 0.1), Mode: mode}
+		plain, err := MetaGrad(obj, theta, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Work = tensor.NewWorkPool()
+		if _, err := MetaGrad(obj, other, u); err != nil { // fills the arena with other values
+			t.Fatal(err)
+		}
+		pooled, err := MetaGrad(obj, theta, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ws := u.Work.Get(); ws.Scoped() {
+			t.Fatalf("%s: a scope left open", mode)
+		} else if n, _ := ws.Idle(); n == 0 {
+			t.Fatalf("%s: the arena lent nothing", mode)
+		}
+		sameBits(t, string(mode)+" grad", plain.Grad, pooled.Grad)
+		sameBits(t, string(mode)+" adapted", plain.Adapted, pooled.Adapted)
+		if plain.QueryLoss != pooled.QueryLoss {
+			t.Fatalf("%s: query loss %v plain, %v pooled", mode, plain.QueryLoss, pooled.QueryLoss)
+		}
+
+		psi, _, err := Adapt(obj, theta, u.Eta, c.Steps, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		psiPooled, _, err := Adapt(obj, theta, u.Eta, c.Steps, u.Work)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameBits(t, string(mode)+" Adapt", psi, psiPooled)
+	}
+}
+
+func sameBits(t *testing.T, what string, a, b []*tensor.Tensor[float32]) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d tensors against %d", what, len(a), len(b))
+	}
+	for k := range a {
+		for i := range a[k].Data {
+			if math.Float32bits(a[k].Data[i]) != math.Float32bits(b[k].Data[i]) {
+				t.Fatalf("%s: tensor %d [%d]: %v plain, %v pooled", what, k, i, a[k].Data[i], b[k].Data[i])
+			}
+		}
+	}
+}
