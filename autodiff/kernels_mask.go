@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/metabench/metabench/internal/vec"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -64,11 +65,7 @@ func forElems(n int, f func(lo, hi int)) {
 func reluInto[T Float](dst, src []T) {
 	forElems(len(src), func(lo, hi int) {
 		if isF32[T]() {
-			d, s := asF32(dst)[lo:hi], asF32(src)[lo:hi]
-			for i, v := range s {
-				b := math.Float32bits(v)
-				d[i] = math.Float32frombits(b & (posMask32(b) | nanMask32(b)))
-			}
+			vec.ReLU(asF32(dst)[lo:hi], asF32(src)[lo:hi])
 			return
 		}
 		d, s := asF64(dst)[lo:hi], asF64(src)[lo:hi]
@@ -122,11 +119,7 @@ func nanMask64(b uint64) uint64 {
 func stepMaskInto[T Float](dst, g, ref []T) {
 	forElems(len(g), func(lo, hi int) {
 		if isF32[T]() {
-			d, gs, rs := asF32(dst)[lo:hi], asF32(g)[lo:hi], asF32(ref)[lo:hi]
-			rs = rs[:len(gs)]
-			for i, v := range gs {
-				d[i] = math.Float32frombits(math.Float32bits(v) & posMask32(math.Float32bits(rs[i])))
-			}
+			vec.StepMask(asF32(dst)[lo:hi], asF32(g)[lo:hi], asF32(ref)[lo:hi])
 			return
 		}
 		d, gs, rs := asF64(dst)[lo:hi], asF64(g)[lo:hi], asF64(ref)[lo:hi]

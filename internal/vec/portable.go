@@ -75,3 +75,9 @@ func MulAdd(dst, x []float32, a float32, add bool) { MulAddOf(dst, x, a, add) }
 func MaxTaps(bi []int32, bs int, keys []int32, ks, rows, n int, offs, io []int32, ir, ic int32) {
 	MaxTapsOf(bi, bs, keys, ks, rows, n, offs, io, ir, ic)
 }
+
+// ReLU sets dst[i] = src[i] where src[i] > 0 or is NaN, else +0.
+func ReLU(dst, src []float32) { reluScalar(dst, src) }
+
+// StepMask sets dst[i] = g[i] where ref[i] > 0 (not NaN), else +0.
+func StepMask(dst, g, ref []float32) { stepMaskScalar(dst, g, ref) }

@@ -12,8 +12,11 @@ import "simd/archsimd"
 
 // Path names the body in use.
 func Path() string {
-	if archsimd.X86.AVX512() {
+	switch {
+	case archsimd.X86.AVX512():
 		return "avx512"
+	case archsimd.X86.AVX2():
+		return "avx2"
 	}
 	return "scalar"
 }
@@ -25,6 +28,9 @@ func load8(s []float32) archsimd.Float64x8 {
 // SumF64 is Σ x in float64, in the package's fixed order.
 func SumF64(x []float32) float64 {
 	if !archsimd.X86.AVX512() || len(x) < 2*Lanes {
+		if archsimd.X86.AVX2() && len(x) >= 2*Lanes {
+			return sumF64AVX2(x)
+		}
 		return sumScalar(x)
 	}
 	var lo, hi archsimd.Float64x8
@@ -46,6 +52,9 @@ func SumF64(x []float32) float64 {
 // DotF64 is Σ x·y in float64.
 func DotF64(x, y []float32) float64 {
 	if !archsimd.X86.AVX512() || len(x) < 2*Lanes {
+		if archsimd.X86.AVX2() && len(x) >= 2*Lanes {
+			return dotF64AVX2(x, y)
+		}
 		return dotScalar(x, y)
 	}
 	y = y[:len(x)]
@@ -68,6 +77,9 @@ func DotF64(x, y []float32) float64 {
 // SqDevF64 is Σ (x-μ)² in float64.
 func SqDevF64(x []float32, mu float64) float64 {
 	if !archsimd.X86.AVX512() || len(x) < 2*Lanes {
+		if archsimd.X86.AVX2() && len(x) >= 2*Lanes {
+			return sqDevF64AVX2(x, mu)
+		}
 		return sqDevScalar(x, mu)
 	}
 	m := archsimd.BroadcastFloat64x8(mu)
@@ -93,6 +105,9 @@ func SqDevF64(x []float32, mu float64) float64 {
 // SumDevF64 is (Σ g, Σ g·(x-μ)) in float64.
 func SumDevF64(g, x []float32, mu float64) (float64, float64) {
 	if !archsimd.X86.AVX512() || len(g) < 2*Lanes {
+		if archsimd.X86.AVX2() && len(g) >= 2*Lanes {
+			return sumDevF64AVX2(g, x, mu)
+		}
 		return sumDevScalar(g, x, mu)
 	}
 	x = x[:len(g)]
@@ -123,6 +138,10 @@ func SumDevF64(g, x []float32, mu float64) (float64, float64) {
 // Affine sets dst = (x-μ)·r + t, computed in float64.
 func Affine(dst, x []float32, mu, r, t float64) {
 	if !archsimd.X86.AVX512() {
+		if archsimd.X86.AVX2() {
+			affineAVX2(dst, x, mu, r, t)
+			return
+		}
 		affineScalar(dst, x, mu, r, t)
 		return
 	}
@@ -139,6 +158,10 @@ func Affine(dst, x []float32, mu, r, t float64) {
 // BNDx sets dst = a·(g - mg - (x-μ)·coef), computed in float64.
 func BNDx(dst, g, x []float32, a, mg, mu, coef float64) {
 	if !archsimd.X86.AVX512() {
+		if archsimd.X86.AVX2() {
+			bnDxAVX2(dst, g, x, a, mg, mu, coef)
+			return
+		}
 		bnDxScalar(dst, g, x, a, mg, mu, coef)
 		return
 	}
@@ -157,6 +180,10 @@ func BNDx(dst, g, x []float32, a, mg, mu, coef float64) {
 // FMA2 sets dst = a·x + b·y + s, computed in float64.
 func FMA2(dst, x, y []float32, a, b, s float64) {
 	if !archsimd.X86.AVX512() {
+		if archsimd.X86.AVX2() {
+			fma2AVX2(dst, x, y, a, b, s)
+			return
+		}
 		fma2Scalar(dst, x, y, a, b, s)
 		return
 	}
@@ -192,6 +219,10 @@ func keys8(v archsimd.Float32x8) archsimd.Int32x8 {
 // step uses partial loads and stores.
 func maxPool2x2Row(ys []float32, is []int32, r0, r1 []float32, off0, off1 int32) {
 	if !archsimd.X86.AVX512() || len(ys) < 4 {
+		if archsimd.X86.AVX2() && len(ys) >= 4 {
+			maxPool2x2RowAVX2(ys, is, r0, r1, off0, off1)
+			return
+		}
 		maxPool2x2RowScalar(ys, is, r0, r1, off0, off1)
 		return
 	}
@@ -244,6 +275,10 @@ var interleave = [16]uint32{0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15
 // (VPERMPS) and stored as 16 floats.
 func maskedUnpool2x2Row(r0, r1, gs []float32, is []int32, off0, off1 int32) {
 	if !archsimd.X86.AVX512() || len(gs) < 4 {
+		if archsimd.X86.AVX2() && len(gs) >= 4 {
+			maskedUnpool2x2RowAVX2(r0, r1, gs, is, off0, off1)
+			return
+		}
 		maskedUnpool2x2RowScalar(r0, r1, gs, is, off0, off1)
 		return
 	}
@@ -289,6 +324,10 @@ func maskedUnpool2x2Row(r0, r1, gs []float32, is []int32, off0, off1 int32) {
 // body).
 func AddConst(x []float32, c float32) {
 	if !archsimd.X86.AVX512() {
+		if archsimd.X86.AVX2() {
+			addConstAVX2(x, c)
+			return
+		}
 		for i := range x {
 			x[i] += c
 		}
@@ -309,6 +348,10 @@ func AddConst(x []float32, c float32) {
 func Sum2(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	if !archsimd.X86.AVX512() || len(dst) < 32 {
+		if archsimd.X86.AVX2() && len(dst) >= 32 {
+			sum2AVX2(dst, a, b)
+			return
+		}
 		for i := range dst {
 			dst[i] = a[i] + b[i]
 		}
@@ -328,6 +371,10 @@ func Sum2(dst, a, b []float32) {
 func Add(dst, src []float32) {
 	src = src[:len(dst)]
 	if !archsimd.X86.AVX512() || len(dst) < 32 {
+		if archsimd.X86.AVX2() && len(dst) >= 32 {
+			addAVX2(dst, src)
+			return
+		}
 		for i := range dst {
 			dst[i] += src[i]
 		}
@@ -341,4 +388,83 @@ func Add(dst, src []float32) {
 	for i := n; i < len(dst); i++ {
 		dst[i] += src[i]
 	}
+}
+
+// ReLU sets dst[i] = src[i] where src[i] > 0 or is NaN, else +0: the bits
+// of src, masked by two integer compares.
+func ReLU(dst, src []float32) {
+	dst = dst[:len(src)]
+	switch {
+	case archsimd.X86.AVX512():
+		reluAVX512(dst, src)
+	case archsimd.X86.AVX2():
+		reluAVX2(dst, src)
+	default:
+		reluScalar(dst, src)
+	}
+}
+
+func reluAVX512(dst, src []float32) {
+	var zero archsimd.Int32x16
+	abs, inf := archsimd.BroadcastInt32x16(0x7fffffff), archsimd.BroadcastInt32x16(0x7f800000)
+	n := len(src) &^ 15
+	for i := 0; i < n; i += 16 {
+		b := archsimd.LoadFloat32x16Slice(src[i : i+16]).AsInt32x16()
+		keep := b.Greater(zero).Or(b.And(abs).Greater(inf))
+		b.AsFloat32x16().Masked(keep).StoreSlice(dst[i : i+16])
+	}
+	archsimd.ClearAVXUpperBits()
+	reluScalar(dst[n:], src[n:])
+}
+
+func reluAVX2(dst, src []float32) {
+	var zero archsimd.Int32x8
+	abs, inf := archsimd.BroadcastInt32x8(0x7fffffff), archsimd.BroadcastInt32x8(0x7f800000)
+	n := len(src) &^ 7
+	for i := 0; i < n; i += 8 {
+		b := archsimd.LoadFloat32x8Slice(src[i : i+8]).AsInt32x8()
+		keep := b.Greater(zero).Or(b.And(abs).Greater(inf))
+		b.AsFloat32x8().Masked(keep).StoreSlice(dst[i : i+8])
+	}
+	archsimd.ClearAVXUpperBits()
+	reluScalar(dst[n:], src[n:])
+}
+
+// StepMask sets dst[i] = g[i] where ref[i] > 0 (not NaN), else +0.
+func StepMask(dst, g, ref []float32) {
+	dst, ref = dst[:len(g)], ref[:len(g)]
+	switch {
+	case archsimd.X86.AVX512():
+		stepMaskAVX512(dst, g, ref)
+	case archsimd.X86.AVX2():
+		stepMaskAVX2(dst, g, ref)
+	default:
+		stepMaskScalar(dst, g, ref)
+	}
+}
+
+func stepMaskAVX512(dst, g, ref []float32) {
+	var zero archsimd.Int32x16
+	nan := archsimd.BroadcastInt32x16(0x7f800001)
+	n := len(g) &^ 15
+	for i := 0; i < n; i += 16 {
+		r := archsimd.LoadFloat32x16Slice(ref[i : i+16]).AsInt32x16()
+		keep := r.Greater(zero).And(nan.Greater(r))
+		archsimd.LoadFloat32x16Slice(g[i : i+16]).Masked(keep).StoreSlice(dst[i : i+16])
+	}
+	archsimd.ClearAVXUpperBits()
+	stepMaskScalar(dst[n:], g[n:], ref[n:])
+}
+
+func stepMaskAVX2(dst, g, ref []float32) {
+	var zero archsimd.Int32x8
+	nan := archsimd.BroadcastInt32x8(0x7f800001)
+	n := len(g) &^ 7
+	for i := 0; i < n; i += 8 {
+		r := archsimd.LoadFloat32x8Slice(ref[i : i+8]).AsInt32x8()
+		keep := r.Greater(zero).And(nan.Greater(r))
+		archsimd.LoadFloat32x8Slice(g[i : i+8]).Masked(keep).StoreSlice(dst[i : i+8])
+	}
+	archsimd.ClearAVXUpperBits()
+	stepMaskScalar(dst[n:], g[n:], ref[n:])
 }

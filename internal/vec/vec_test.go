@@ -97,3 +97,40 @@ func TestScalarDefinitions(t *testing.T) {
 		t.Fatal("reductions")
 	}
 }
+
+// TestReLUDefinition pins ReLU and StepMask (the body in use) to their
+// float definitions: NaN passes ReLU, -0 becomes +0, a NaN or non-positive
+// reference masks the gradient.
+func TestReLUDefinition(t *testing.T) {
+	nan, negNaN := float32(math.NaN()), math.Float32frombits(0xffc00000)
+	negZero := float32(math.Copysign(0, -1))
+	inf := float32(math.Inf(1))
+	src := []float32{1.5, -2, 0, negZero, nan, negNaN, inf, -inf, math.Float32frombits(1), math.Float32frombits(0x80000001),
+		3, -3, 4, -4, 5, -5, 6, -6, 7, -7}
+	g := make([]float32, len(src))
+	for i := range g {
+		g[i] = float32(i + 1)
+	}
+	d, s := make([]float32, len(src)), make([]float32, len(src))
+	ReLU(d, src)
+	StepMask(s, g, src)
+	for i, v := range src {
+		want := float32(0)
+		if v > 0 || v != v {
+			want = v
+		}
+		if math.Float32bits(d[i]) != math.Float32bits(want) && !(d[i] != d[i] && want != want) {
+			t.Fatalf("ReLU(%v) = %v, want %v", v, d[i], want)
+		}
+		if d[i] != d[i] && math.Float32bits(d[i]) != math.Float32bits(v) {
+			t.Fatalf("ReLU(%v): NaN bits %x, want %x", v, math.Float32bits(d[i]), math.Float32bits(v))
+		}
+		wantG := float32(0)
+		if v > 0 {
+			wantG = g[i]
+		}
+		if math.Float32bits(s[i]) != math.Float32bits(wantG) {
+			t.Fatalf("StepMask(ref %v) = %v, want %v", v, s[i], wantG)
+		}
+	}
+}
