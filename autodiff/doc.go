@@ -100,9 +100,10 @@
 // fixed order that depends only on the lengths; no sum is ever split by the
 // number of workers, so results are bit-identical for any GOMAXPROCS. The
 // float32 batch-norm reductions and maps, the 2x2 max pool and its masked
-// unpool, and the element-wise adds run on internal/vec's AVX-512 bodies
-// when built with GOEXPERIMENT=simd; each has a scalar body giving the same
-// bits (tested), so the SIMD build changes speed, not numbers. Softmax and log-softmax
+// unpool, ReLU and its step mask, and the element-wise adds run on
+// internal/vec's AVX-512 or AVX2 bodies when built with GOEXPERIMENT=simd;
+// each has a scalar body giving the same bits (tested), so the SIMD build
+// changes speed, not numbers. Softmax and log-softmax
 // subtract the maximum and accumulate in float64. Matrix products go
 // through internal/gemm.
 //

@@ -1,8 +1,9 @@
 // Package vec holds the float32 kernels of batch normalisation: per-channel
 // reductions accumulated in float64 and per-element affine maps computed in
-// float64 and rounded once. Each has a portable scalar body and, when built
-// with GOEXPERIMENT=simd on an AVX-512 CPU, an archsimd body; the two give
-// the same bits.
+// float64 and rounded once, and the sign masks of ReLU. Each has a portable
+// scalar body and, when built with GOEXPERIMENT=simd, archsimd bodies for
+// AVX-512 and for AVX2 (chosen when the program runs); all give the same
+// bits.
 //
 // Reductions use a fixed order that does not depend on the path: Lanes (16)
 // partial sums, lane l adding x[16k+l] for k = 0, 1, ... in order (missing
@@ -17,6 +18,8 @@
 //	Affine(dst, x, μ, r, t):           dst = (x-μ)·r + t
 //	BNDx(dst, g, x, a, mg, μ, coef):   dst = a·(g - mg - (x-μ)·coef)
 //	FMA2(dst, x, y, a, b, s):          dst = a·x + b·y + s
+//	ReLU(dst, src):                    dst = src where src > 0 or NaN, else +0
+//	StepMask(dst, g, ref):             dst = g where ref > 0, else +0
 //
 // The direct-convolution and pooling kernels of the search network (taps.go,
 // maxtaps.go) have AVX-512 and AVX2 bodies and a generic definition they
