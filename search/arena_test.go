@@ -76,3 +76,33 @@ func sameBits(t *testing.T, what string, a, b []*tensor.Tensor[float32]) {
 		}
 	}
 }
+
+// TestQueryLogitsAreTheAdaptedPass: the logits MetaGrad's query pass leaves
+// on the objective are those of a separate no-gradient forward pass at ψ^T
+// (which the searcher's query accuracy used to run), bit for bit.
+func TestQueryLogitsAreTheAdaptedPass(t *testing.T) {
+	for _, mode := range []GradMode{Exact, FiniteDiff} {
+		c := DefaultPerfConfig()
+		c.Mode, c.Query, c.Net.Channels, c.Net.Cells, c.Steps = mode, 10, 4, 2, 1
+		net, err := NewSearchNet(c.Net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theta, obj := perfTask(net, c)
+		if obj.QueryLogits() != nil {
+			t.Fatal("query logits before any pass")
+		}
+		work := tensor.NewWorkPool()
+		res, err := MetaGrad(obj, theta, Unroll{Steps: c.Steps, Eta: StepSizes(net, 0.1, 0.1), Mode: mode, Work: work})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := obj.QueryLogits()
+		tp := newConstTape(res.Adapted)
+		want := obj.Logits(tp.tape, tp.vars, obj.Query.X, obj.QueryNoise).Value()
+		sameBits(t, string(mode)+" query logits", []*tensor.Tensor[float32]{got}, []*tensor.Tensor[float32]{want})
+		if a, b := accuracy(got, obj.Query.Y), queryAccuracy(obj, res.Adapted, work); a != b {
+			t.Fatalf("%s: accuracy %v from the kept logits, %v from a new pass", mode, a, b)
+		}
+	}
+}

@@ -216,7 +216,11 @@ func (sr *Searcher) Step(iter int) (IterStats, error) {
 				return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
 			}
 		}
-		accs[k] = queryAccuracy(obj, r.Adapted, sr.work)
+		if ql := obj.QueryLogits(); ql != nil && s.Variant != VariantReptile {
+			accs[k] = accuracy(ql, obj.Query.Y) // MetaGrad's own pass at ψ^T
+		} else {
+			accs[k] = queryAccuracy(obj, r.Adapted, sr.work)
+		}
 		res[k] = r
 		return nil
 	})
@@ -282,10 +286,15 @@ func queryAccuracy(obj *TaskObjective[float32], psi []*tensor.Tensor[float32], w
 	defer work.Put(ws)
 	defer ws.Begin().End()
 	tp.tape.SetWorkspace(ws)
-	logits := obj.Logits(tp.tape, tp.vars, obj.Query.X, obj.QueryNoise).Value()
+	return accuracy(obj.Logits(tp.tape, tp.vars, obj.Query.X, obj.QueryNoise).Value(), obj.Query.Y)
+}
+
+// accuracy is the share of rows of logits whose first largest entry is the
+// label.
+func accuracy(logits *tensor.Tensor[float32], labels []int) float64 {
 	K := logits.Shape[1]
 	hit := 0
-	for i, y := range obj.Query.Y {
+	for i, y := range labels {
 		row := logits.Data[i*K : (i+1)*K]
 		best := 0
 		for j := range row {
@@ -297,7 +306,7 @@ func queryAccuracy(obj *TaskObjective[float32], psi []*tensor.Tensor[float32], w
 			hit++
 		}
 	}
-	return float64(hit) / float64(len(obj.Query.Y))
+	return float64(hit) / float64(len(labels))
 }
 
 // Derived is the architecture decoded after a search.

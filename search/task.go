@@ -30,7 +30,15 @@ type TaskObjective[T tensor.Float] struct {
 	Noise      [][2]*tensor.Tensor[T] // [step] {normal, reduce}
 	QueryNoise [2]*tensor.Tensor[T]
 	Work       *tensor.Workspace
+	// queryLogits keeps a copy of the logits of the latest query-loss pass
+	// (see QueryLogits).
+	queryLogits *tensor.Tensor[T]
 }
+
+// QueryLogits returns a copy of the query logits of the latest Loss(·, ψ,
+// QueryStep) on this objective, nil before the first: after MetaGrad, the
+// logits at ψ^T, so that the query accuracy needs no second forward pass.
+func (o *TaskObjective[T]) QueryLogits() *tensor.Tensor[T] { return o.queryLogits }
 
 // NewTaskObjective draws the Gumbel noise of `steps` inner steps and of the
 // query evaluation from rng (nothing is drawn for the softmax relaxation).
@@ -66,7 +74,9 @@ func (o *TaskObjective[T]) Logits(tp *ad.Tape[T], psi []*ad.Var[T], x *tensor.Te
 // or the query set (t == QueryStep).
 func (o *TaskObjective[T]) Loss(tp *ad.Tape[T], psi []*ad.Var[T], t int) *ad.Var[T] {
 	if t == QueryStep {
-		return ad.CrossEntropy(o.Logits(tp, psi, o.Query.X, o.QueryNoise), o.Query.Y)
+		logits := o.Logits(tp, psi, o.Query.X, o.QueryNoise)
+		o.queryLogits = tensor.Clone(logits.Value()) // out of the tape's arena
+		return ad.CrossEntropy(logits, o.Query.Y)
 	}
 	if t < 0 || t >= len(o.Noise) {
 		panic(fmt.Sprintf("search: TaskObjective: inner step %d of %d", t, len(o.Noise)))
