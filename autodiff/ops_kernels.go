@@ -3,6 +3,7 @@ package autodiff
 import (
 	"fmt"
 
+	"github.com/metabench/metabench/internal/vec"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -21,6 +22,10 @@ const (
 func binLoop[T Float](k binKind, a, b, out []T) {
 	_ = a[len(out)-1:]
 	_ = b[len(out)-1:]
+	if k == binAdd && isF32[T]() {
+		vec.Sum2(asF32(out), asF32(a), asF32(b)) // the same float32 adds
+		return
+	}
 	switch k {
 	case binAdd:
 		for i := range out {
@@ -43,6 +48,10 @@ func binLoop[T Float](k binKind, a, b, out []T) {
 
 // binLoopScalarB computes out[i] = a[i] (op) s.
 func binLoopScalarB[T Float](k binKind, a []T, s T, out []T) {
+	if k == binMul && isF32[T]() {
+		vec.MulAdd(asF32(out), asF32(a), float32(s), false) // the same float32 products
+		return
+	}
 	switch k {
 	case binAdd:
 		for i, v := range a {
@@ -65,6 +74,10 @@ func binLoopScalarB[T Float](k binKind, a []T, s T, out []T) {
 
 // binLoopScalarA computes out[i] = s (op) b[i].
 func binLoopScalarA[T Float](k binKind, s T, b []T, out []T) {
+	if k == binMul && isF32[T]() {
+		vec.MulAdd(asF32(out), asF32(b), float32(s), false)
+		return
+	}
 	switch k {
 	case binAdd:
 		for i, v := range b {
