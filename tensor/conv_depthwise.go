@@ -87,6 +87,12 @@ func dwFill[D, T dwElem](l *dwLayout, buf []D, xp []T, g *ConvGeom) {
 		base := (h + g.PadH) * l.wph
 		if l.s == 1 {
 			dst := buf[base+g.PadW : base+g.PadW+len(row)]
+			if d32, ok := any(dst).([]float32); ok {
+				if r32, ok := any(row).([]float32); ok {
+					copy(d32, r32) // the same type: a plain copy
+					continue
+				}
+			}
 			for c, v := range row {
 				dst[c] = D(v)
 			}
