@@ -87,9 +87,13 @@ func dwFill[D, T dwElem](l *dwLayout, buf []D, xp []T, g *ConvGeom) {
 		base := (h + g.PadH) * l.wph
 		if l.s == 1 {
 			dst := buf[base+g.PadW : base+g.PadW+len(row)]
-			if d32, ok := any(dst).([]float32); ok {
-				if r32, ok := any(row).([]float32); ok {
-					copy(d32, r32) // the same type: a plain copy
+			if r32, ok := any(row).([]float32); ok {
+				switch d := any(dst).(type) {
+				case []float32:
+					copy(d, r32) // the same type: a plain copy
+					continue
+				case []float64:
+					vec.Widen(d, r32) // exact conversions, vectorised
 					continue
 				}
 			}
@@ -321,8 +325,13 @@ func depthwiseWeightGrad[T Float](dw, x, gy []T, g *ConvGeom, ws *Workspace) {
 				pl := n*g.C + c
 				dwFill(&l, buf, x[pl*hw:(pl+1)*hw], g)
 				gp := gy[pl*p : (pl+1)*p]
+				g32, f32 := any(gp).([]float32)
 				for r := 0; r < oh; r++ {
 					dst := g64[r*gs : r*gs+ow]
+					if f32 {
+						vec.Widen(dst, g32[r*ow:(r+1)*ow])
+						continue
+					}
 					for k, v := range gp[r*ow : (r+1)*ow] {
 						dst[k] = float64(v)
 					}

@@ -66,6 +66,13 @@ func TestAVX2Bodies(t *testing.T) {
 			d2[i] += x[i]
 		}
 		sameF32(t, "addAVX2", d1, d2)
+		w := make([]float64, n)
+		widenAVX2(w, x)
+		for i := range x {
+			if w[i] != float64(x[i]) {
+				t.Fatalf("n=%d widenAVX2[%d] = %v, want %v", n, i, w[i], x[i])
+			}
+		}
 	}
 }
 

@@ -20,6 +20,7 @@
 //	FMA2(dst, x, y, a, b, s):          dst = a·x + b·y + s
 //	ReLU(dst, src):                    dst = src where src > 0 or NaN, else +0
 //	StepMask(dst, g, ref):             dst = g where ref > 0, else +0
+//	Widen(dst, src):                   dst = float64(src)
 //
 // The direct-convolution and pooling kernels of the search network (taps.go,
 // maxtaps.go) have AVX-512 and AVX2 bodies and a generic definition they

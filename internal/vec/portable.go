@@ -81,3 +81,6 @@ func ReLU(dst, src []float32) { reluScalar(dst, src) }
 
 // StepMask sets dst[i] = g[i] where ref[i] > 0 (not NaN), else +0.
 func StepMask(dst, g, ref []float32) { stepMaskScalar(dst, g, ref) }
+
+// Widen sets dst[i] = float64(src[i]) (exact).
+func Widen(dst []float64, src []float32) { widenScalar(dst, src) }

@@ -88,3 +88,10 @@ func fma2Scalar(dst, x, y []float32, a, b, s float64) {
 		dst[k] = float32(a*float64(v) + b*float64(y[k]) + s)
 	}
 }
+
+func widenScalar(dst []float64, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = float64(v)
+	}
+}

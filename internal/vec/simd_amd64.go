@@ -468,3 +468,35 @@ func stepMaskAVX2(dst, g, ref []float32) {
 	archsimd.ClearAVXUpperBits()
 	stepMaskScalar(dst[n:], g[n:], ref[n:])
 }
+
+// Widen sets dst[i] = float64(src[i]) (exact).
+func Widen(dst []float64, src []float32) {
+	switch {
+	case archsimd.X86.AVX512():
+		widenAVX512(dst, src)
+	case archsimd.X86.AVX2():
+		widenAVX2(dst, src)
+	default:
+		widenScalar(dst, src)
+	}
+}
+
+func widenAVX512(dst []float64, src []float32) {
+	dst = dst[:len(src)]
+	n := len(src) &^ 7
+	for i := 0; i < n; i += 8 {
+		load8(src[i : i+8]).StoreSlice(dst[i : i+8])
+	}
+	archsimd.ClearAVXUpperBits()
+	widenScalar(dst[n:], src[n:])
+}
+
+func widenAVX2(dst []float64, src []float32) {
+	dst = dst[:len(src)]
+	n := len(src) &^ 3
+	for i := 0; i < n; i += 4 {
+		load4(src[i : i+4]).StoreSlice(dst[i : i+4])
+	}
+	archsimd.ClearAVXUpperBits()
+	widenScalar(dst[n:], src[n:])
+}

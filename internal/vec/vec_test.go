@@ -65,6 +65,13 @@ func TestPathsAgree(t *testing.T) {
 		FMA2(d1, x, y, 0.3, -1.7, 0.25)
 		fma2Scalar(d2, x, y, 0.3, -1.7, 0.25)
 		sameF32(t, "FMA2", d1, d2)
+		w := make([]float64, n)
+		Widen(w, x)
+		for i := range x {
+			if w[i] != float64(x[i]) {
+				t.Fatalf("n=%d Widen[%d] = %v, want %v", n, i, w[i], x[i])
+			}
+		}
 	}
 }
 
