@@ -10,45 +10,17 @@ import (
 )
 
 // TestAVX2Bodies runs the AVX2 bodies directly (an AVX-512 machine would
-// otherwise never run them) against the scalar bodies, bit for bit, on
-// every length up to 100 and two long ones.
+// otherwise never run them) against the scalar bodies, bit for bit, and the
+// element-wise adds against plain loops.
 func TestAVX2Bodies(t *testing.T) {
 	if !archsimd.X86.AVX2() {
 		t.Skip("no AVX2 on this CPU")
 	}
+	checkBodies(t, "avx2", bodies{sumF64AVX2, dotF64AVX2, sqDevF64AVX2, sumDevF64AVX2, affineAVX2, bnDxAVX2, fma2AVX2, widenAVX2}, false)
 	rng := rand.New(rand.NewPCG(3, 4))
-	lens := []int{1000, 4099}
 	for n := 0; n <= 100; n++ {
-		lens = append(lens, n)
-	}
-	for _, n := range lens {
 		x, y := randVec(rng, n), randVec(rng, n)
-		mu := rng.NormFloat64()
-		if got, want := sumF64AVX2(x), sumScalar(x); !same(got, want) {
-			t.Fatalf("n=%d sumF64AVX2 %v, scalar %v", n, got, want)
-		}
-		if got, want := dotF64AVX2(x, y), dotScalar(x, y); !same(got, want) {
-			t.Fatalf("n=%d dotF64AVX2 %v, scalar %v", n, got, want)
-		}
-		if got, want := sqDevF64AVX2(x, mu), sqDevScalar(x, mu); !same(got, want) {
-			t.Fatalf("n=%d sqDevF64AVX2 %v, scalar %v", n, got, want)
-		}
-		a1, b1 := sumDevF64AVX2(x, y, mu)
-		a2, b2 := sumDevScalar(x, y, mu)
-		if !same(a1, a2) || !same(b1, b2) {
-			t.Fatalf("n=%d sumDevF64AVX2 %v %v, scalar %v %v", n, a1, b1, a2, b2)
-		}
 		d1, d2 := make([]float32, n), make([]float32, n)
-		affineAVX2(d1, x, mu, 0.7, -0.2)
-		affineScalar(d2, x, mu, 0.7, -0.2)
-		sameF32(t, "affineAVX2", d1, d2)
-		bnDxAVX2(d1, x, y, 1.3, 0.1, mu, 0.05)
-		bnDxScalar(d2, x, y, 1.3, 0.1, mu, 0.05)
-		sameF32(t, "bnDxAVX2", d1, d2)
-		fma2AVX2(d1, x, y, 0.3, -1.7, 0.25)
-		fma2Scalar(d2, x, y, 0.3, -1.7, 0.25)
-		sameF32(t, "fma2AVX2", d1, d2)
-
 		copy(d1, x)
 		copy(d2, x)
 		addConstAVX2(d1, 0.3)
@@ -66,13 +38,6 @@ func TestAVX2Bodies(t *testing.T) {
 			d2[i] += x[i]
 		}
 		sameF32(t, "addAVX2", d1, d2)
-		w := make([]float64, n)
-		widenAVX2(w, x)
-		for i := range x {
-			if w[i] != float64(x[i]) {
-				t.Fatalf("n=%d widenAVX2[%d] = %v, want %v", n, i, w[i], x[i])
-			}
-		}
 	}
 }
 

@@ -16,11 +16,23 @@ func randVec(rng *rand.Rand, n int) []float32 {
 
 func same(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
 
-// TestPathsAgree checks that the bodies in use give the scalar bodies' bits
-// on every length from 0 to 100 and a long one, and that the reductions are
-// within float64 rounding of a plain sequential sum.
-func TestPathsAgree(t *testing.T) {
-	t.Logf("path %s", Path())
+// bodies is one instruction set's bodies of the batch-norm kernels.
+type bodies struct {
+	sum    func(x []float32) float64
+	dot    func(x, y []float32) float64
+	sqDev  func(x []float32, mu float64) float64
+	sumDev func(g, x []float32, mu float64) (float64, float64)
+	affine func(dst, x []float32, mu, r, t float64)
+	bnDx   func(dst, g, x []float32, a, mg, mu, coef float64)
+	fma2   func(dst, x, y []float32, a, b, s float64)
+	widen  func(dst []float64, src []float32)
+}
+
+// checkBodies compares a set of bodies with the scalar bodies, bit for bit,
+// on every length from 0 to 100 and two long ones; with sequential, the
+// reductions must also be within float64 rounding of a plain sequential sum.
+func checkBodies(t *testing.T, name string, b bodies, sequential bool) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	lens := []int{1000, 4099}
 	for n := 0; n <= 100; n++ {
@@ -29,50 +41,59 @@ func TestPathsAgree(t *testing.T) {
 	for _, n := range lens {
 		x, y := randVec(rng, n), randVec(rng, n)
 		mu := rng.NormFloat64()
-		if got, want := SumF64(x), sumScalar(x); !same(got, want) {
-			t.Fatalf("n=%d SumF64 %v, scalar %v", n, got, want)
+		if got, want := b.sum(x), sumScalar(x); !same(got, want) {
+			t.Fatalf("%s n=%d SumF64 %v, scalar %v", name, n, got, want)
 		}
-		if got, want := DotF64(x, y), dotScalar(x, y); !same(got, want) {
-			t.Fatalf("n=%d DotF64 %v, scalar %v", n, got, want)
+		if got, want := b.dot(x, y), dotScalar(x, y); !same(got, want) {
+			t.Fatalf("%s n=%d DotF64 %v, scalar %v", name, n, got, want)
 		}
-		if got, want := SqDevF64(x, mu), sqDevScalar(x, mu); !same(got, want) {
-			t.Fatalf("n=%d SqDevF64 %v, scalar %v", n, got, want)
+		if got, want := b.sqDev(x, mu), sqDevScalar(x, mu); !same(got, want) {
+			t.Fatalf("%s n=%d SqDevF64 %v, scalar %v", name, n, got, want)
 		}
-		a1, b1 := SumDevF64(x, y, mu)
+		a1, b1 := b.sumDev(x, y, mu)
 		a2, b2 := sumDevScalar(x, y, mu)
 		if !same(a1, a2) || !same(b1, b2) {
-			t.Fatalf("n=%d SumDevF64 %v %v, scalar %v %v", n, a1, b1, a2, b2)
+			t.Fatalf("%s n=%d SumDevF64 %v %v, scalar %v %v", name, n, a1, b1, a2, b2)
 		}
-		var rs, rd, rq, rb float64
-		for i := range x {
-			rs += float64(x[i])
-			rd += float64(x[i]) * float64(y[i])
-			rq += (float64(x[i]) - mu) * (float64(x[i]) - mu)
-			rb += float64(x[i]) * (float64(y[i]) - mu)
-		}
-		for _, c := range [][3]float64{{SumF64(x), rs, 0}, {DotF64(x, y), rd, 0}, {SqDevF64(x, mu), rq, 0}, {b1, rb, 0}, {a1, rs, 0}} {
-			if math.Abs(c[0]-c[1]) > 1e-12*(1+math.Abs(c[1]))*float64(n+1) {
-				t.Fatalf("n=%d reduction %v far from sequential %v", n, c[0], c[1])
+		if sequential {
+			var rs, rd, rq, rb float64
+			for i := range x {
+				rs += float64(x[i])
+				rd += float64(x[i]) * float64(y[i])
+				rq += (float64(x[i]) - mu) * (float64(x[i]) - mu)
+				rb += float64(x[i]) * (float64(y[i]) - mu)
+			}
+			for _, c := range [][2]float64{{b.sum(x), rs}, {b.dot(x, y), rd}, {b.sqDev(x, mu), rq}, {b1, rb}, {a1, rs}} {
+				if math.Abs(c[0]-c[1]) > 1e-12*(1+math.Abs(c[1]))*float64(n+1) {
+					t.Fatalf("%s n=%d reduction %v far from sequential %v", name, n, c[0], c[1])
+				}
 			}
 		}
 		d1, d2 := make([]float32, n), make([]float32, n)
-		Affine(d1, x, mu, 0.7, -0.2)
+		b.affine(d1, x, mu, 0.7, -0.2)
 		affineScalar(d2, x, mu, 0.7, -0.2)
-		sameF32(t, "Affine", d1, d2)
-		BNDx(d1, x, y, 1.3, 0.1, mu, 0.05)
+		sameF32(t, name+" Affine", d1, d2)
+		b.bnDx(d1, x, y, 1.3, 0.1, mu, 0.05)
 		bnDxScalar(d2, x, y, 1.3, 0.1, mu, 0.05)
-		sameF32(t, "BNDx", d1, d2)
-		FMA2(d1, x, y, 0.3, -1.7, 0.25)
+		sameF32(t, name+" BNDx", d1, d2)
+		b.fma2(d1, x, y, 0.3, -1.7, 0.25)
 		fma2Scalar(d2, x, y, 0.3, -1.7, 0.25)
-		sameF32(t, "FMA2", d1, d2)
+		sameF32(t, name+" FMA2", d1, d2)
 		w := make([]float64, n)
-		Widen(w, x)
+		b.widen(w, x)
 		for i := range x {
 			if w[i] != float64(x[i]) {
-				t.Fatalf("n=%d Widen[%d] = %v, want %v", n, i, w[i], x[i])
+				t.Fatalf("%s n=%d Widen[%d] = %v, want %v", name, n, i, w[i], x[i])
 			}
 		}
 	}
+}
+
+// TestPathsAgree checks the bodies in use against the scalar ones.
+func TestPathsAgree(t *testing.T) {
+	t.Logf("path %s", Path())
+	inUse := bodies{SumF64, DotF64, SqDevF64, SumDevF64, Affine, BNDx, FMA2, Widen} // as dispatched here
+	checkBodies(t, Path(), inUse, true)
 }
 
 func sameF32(t *testing.T, what string, a, b []float32) {
