@@ -37,6 +37,22 @@ func (tp *Tape[T]) Workspace() *tensor.Workspace {
 // NewTape returns an empty tape.
 func NewTape[T Float]() *Tape[T] { return &Tape[T]{} }
 
+// NewScopedTape returns an empty tape that records into a workspace lent by
+// work, inside an arena scope (tensor.Workspace.Begin), and the function
+// that ends the scope and gives the workspace back. Nothing the tape made
+// may be used after that (copy results out with tensor.Clone first). A nil
+// work gives a plain tape and a no-op function.
+func NewScopedTape[T Float](work *tensor.WorkPool) (*Tape[T], func()) {
+	tp := NewTape[T]()
+	ws := work.Get()
+	if ws == nil {
+		return tp, func() {}
+	}
+	scope := ws.Begin()
+	tp.SetWorkspace(ws)
+	return tp, func() { scope.End(); work.Put(ws) }
+}
+
 // NoGrad runs f with recording switched off: every variable created inside
 // is a constant. It is how evaluation and first-order updates avoid building
 // a graph.

@@ -190,13 +190,8 @@ func taskTape[T tensor.Float](task *Task[T], work *tensor.WorkPool) (*autodiff.T
 	if err := task.Check(); err != nil {
 		return nil, nil, err
 	}
-	ws := work.Get()
-	scope := ws.Begin()
-	tp := autodiff.NewTape[T]()
-	if ws != nil {
-		tp.SetWorkspace(ws)
-	}
-	return tp, func() { scope.End(); work.Put(ws) }, nil
+	tp, done := autodiff.NewScopedTape[T](work)
+	return tp, done, nil
 }
 
 // TaskRand returns the generator of meta-iteration iter, task k of a run with

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	ad "github.com/metabench/metabench/autodiff"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -98,8 +99,8 @@ func TestQueryLogitsAreTheAdaptedPass(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := obj.QueryLogits()
-		tp := newConstTape(res.Adapted)
-		want := obj.Logits(tp.tape, tp.vars, obj.Query.X, obj.QueryNoise).Value()
+		tp := ad.NewTape[float32]()
+		want := obj.Logits(tp, constVars(tp, res.Adapted), obj.Query.X, obj.QueryNoise).Value()
 		sameBits(t, string(mode)+" query logits", []*tensor.Tensor[float32]{got}, []*tensor.Tensor[float32]{want})
 		if a, b := accuracy(got, obj.Query.Y), queryAccuracy(obj, res.Adapted, work); a != b {
 			t.Fatalf("%s: accuracy %v from the kept logits, %v from a new pass", mode, a, b)

@@ -107,23 +107,8 @@ func checkFinite(what string, v float64) error {
 	return nil
 }
 
-// scopedTape returns a fresh tape that records into a workspace lent by
-// work (plain allocation when work is nil) and the function that ends the
-// workspace's scope and gives it back: nothing the tape made may be used
-// after it (copy results out with tensor.Clone first).
-func scopedTape[T tensor.Float](work *tensor.WorkPool) (*ad.Tape[T], func()) {
-	tp := ad.NewTape[T]()
-	ws := work.Get()
-	if ws == nil {
-		return tp, func() {}
-	}
-	scope := ws.Begin()
-	tp.SetWorkspace(ws)
-	return tp, func() { scope.End(); work.Put(ws) }
-}
-
 func metaGradExact[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], eta []float64, steps int, work *tensor.WorkPool) (*Unrolled[T], error) {
-	tp, done := scopedTape[T](work)
+	tp, done := ad.NewScopedTape[T](work)
 	defer done()
 	leaves := make([]*ad.Var[T], len(theta))
 	for i, t := range theta {
@@ -168,7 +153,7 @@ func metaGradExact[T tensor.Float](obj Objective[T], theta []*tensor.Tensor[T], 
 // gradAt evaluates J(ψ; t) and its gradient at the values psi, first order.
 // The gradient is copied out of work's arena.
 func gradAt[T tensor.Float](obj Objective[T], psi []*tensor.Tensor[T], t int, work *tensor.WorkPool) (float64, []*tensor.Tensor[T], error) {
-	tp, done := scopedTape[T](work)
+	tp, done := ad.NewScopedTape[T](work)
 	defer done()
 	vars := make([]*ad.Var[T], len(psi))
 	for i, p := range psi {

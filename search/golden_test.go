@@ -264,14 +264,6 @@ func goldenMixed(t *testing.T, c goldMixedCase) {
 	}
 }
 
-func constVars(tp *ad.Tape[float64], vals []*tensor.Tensor[float64]) []*ad.Var[float64] {
-	out := make([]*ad.Var[float64], len(vals))
-	for i, v := range vals {
-		out[i] = tp.Const(v)
-	}
-	return out
-}
-
 func paramVars(tp *ad.Tape[float64], vals []*tensor.Tensor[float64]) []*ad.Var[float64] {
 	out := make([]*ad.Var[float64], len(vals))
 	for i, v := range vals {

@@ -3,10 +3,11 @@ package search
 import (
 	"errors"
 	"fmt"
-	"github.com/metabench/metabench/internal/parallel"
 	"math"
 	"math/rand/v2"
 
+	ad "github.com/metabench/metabench/autodiff"
+	"github.com/metabench/metabench/internal/parallel"
 	"github.com/metabench/metabench/optim"
 	"github.com/metabench/metabench/search/genotype"
 	"github.com/metabench/metabench/tensor"
@@ -216,9 +217,9 @@ func (sr *Searcher) Step(iter int) (IterStats, error) {
 				return fmt.Errorf("iteration %d task %d: %w", iter, k, err)
 			}
 		}
-		if ql := obj.QueryLogits(); ql != nil && s.Variant != VariantReptile {
-			accs[k] = accuracy(ql, obj.Query.Y) // MetaGrad's own pass at ψ^T
-		} else {
+		if ql := obj.QueryLogits(); ql != nil { // MetaGrad's own pass at ψ^T
+			accs[k] = accuracy(ql, obj.Query.Y)
+		} else { // Reptile runs no query pass
 			accs[k] = queryAccuracy(obj, r.Adapted, sr.work)
 		}
 		res[k] = r
@@ -281,12 +282,9 @@ func (sr *Searcher) Step(iter int) (IterStats, error) {
 
 // queryAccuracy is the query accuracy of the adapted ψ (no gradient).
 func queryAccuracy(obj *TaskObjective[float32], psi []*tensor.Tensor[float32], work *tensor.WorkPool) float64 {
-	tp := newConstTape(psi)
-	ws := work.Get()
-	defer work.Put(ws)
-	defer ws.Begin().End()
-	tp.tape.SetWorkspace(ws)
-	return accuracy(obj.Logits(tp.tape, tp.vars, obj.Query.X, obj.QueryNoise).Value(), obj.Query.Y)
+	tp, done := ad.NewScopedTape[float32](work)
+	defer done()
+	return accuracy(obj.Logits(tp, constVars(tp, psi), obj.Query.X, obj.QueryNoise).Value(), obj.Query.Y)
 }
 
 // accuracy is the share of rows of logits whose first largest entry is the

@@ -129,17 +129,11 @@ func ArchTables[T tensor.Float](net *SearchNet, psi []*tensor.Tensor[T]) (normal
 	return conv(psi[n]), conv(psi[n+1])
 }
 
-type constTape[T tensor.Float] struct {
-	tape *ad.Tape[T]
-	vars []*ad.Var[T]
-}
-
-// newConstTape wraps values as constants of a fresh tape (evaluation).
-func newConstTape[T tensor.Float](vals []*tensor.Tensor[T]) constTape[T] {
-	tp := ad.NewTape[T]()
+// constVars wraps values as constants of tp (evaluation).
+func constVars[T tensor.Float](tp *ad.Tape[T], vals []*tensor.Tensor[T]) []*ad.Var[T] {
 	vs := make([]*ad.Var[T], len(vals))
 	for i, v := range vals {
 		vs[i] = tp.Const(v)
 	}
-	return constTape[T]{tape: tp, vars: vs}
+	return vs
 }

@@ -82,21 +82,25 @@ type dwElem interface{ ~float32 | ~float64 | ~int32 }
 // interior positions are written, so the padding of a buffer keeps the
 // value it was allocated with (zero, or the losing key of a max pool).
 func dwFill[D, T dwElem](l *dwLayout, buf []D, xp []T, g *ConvGeom) {
+	// float32 input rows are copied (into float32) or widened (into
+	// float64) by vectorised kernels; other pairs convert element by element
+	x32, _ := any(xp).([]float32)
+	b32, _ := any(buf).([]float32)
+	b64, _ := any(buf).([]float64)
 	for h := 0; h < g.H; h++ {
 		row := xp[h*g.W : (h+1)*g.W]
 		base := (h + g.PadH) * l.wph
 		if l.s == 1 {
-			dst := buf[base+g.PadW : base+g.PadW+len(row)]
-			if r32, ok := any(row).([]float32); ok {
-				switch d := any(dst).(type) {
-				case []float32:
-					copy(d, r32) // the same type: a plain copy
-					continue
-				case []float64:
-					vec.Widen(d, r32) // exact conversions, vectorised
-					continue
-				}
+			lo, hi := base+g.PadW, base+g.PadW+len(row)
+			switch {
+			case x32 != nil && b32 != nil:
+				copy(b32[lo:hi], x32[h*g.W:(h+1)*g.W])
+				continue
+			case x32 != nil && b64 != nil:
+				vec.Widen(b64[lo:hi], x32[h*g.W:(h+1)*g.W])
+				continue
 			}
+			dst := buf[lo:hi]
 			for c, v := range row {
 				dst[c] = D(v)
 			}
@@ -310,7 +314,8 @@ func depthwiseWeightGrad[T Float](dw, x, gy []T, g *ConvGeom, ws *Workspace) {
 	p, hw, kk := oh*ow, g.H*g.W, g.KH*g.KW
 	l := newDWLayout(g)
 	rs := l.rowStride(g)
-	gs := (ow + 7) &^ 7 // gy rows zero-padded to whole vectors (vec.LaneDots)
+	gs := (ow + 7) &^ 7            // gy rows zero-padded to whole vectors (vec.LaneDots)
+	gy32, _ := any(gy).([]float32) // widened by vec.Widen
 	parallelChunks(g.C, g.serial(), func() (func(int), func()) {
 		buf := wsGet[float64](ws, l.size)
 		clear(buf) // dwFill writes the interior only
@@ -325,11 +330,10 @@ func depthwiseWeightGrad[T Float](dw, x, gy []T, g *ConvGeom, ws *Workspace) {
 				pl := n*g.C + c
 				dwFill(&l, buf, x[pl*hw:(pl+1)*hw], g)
 				gp := gy[pl*p : (pl+1)*p]
-				g32, f32 := any(gp).([]float32)
 				for r := 0; r < oh; r++ {
 					dst := g64[r*gs : r*gs+ow]
-					if f32 {
-						vec.Widen(dst, g32[r*ow:(r+1)*ow])
+					if gy32 != nil {
+						vec.Widen(dst, gy32[pl*p+r*ow:pl*p+(r+1)*ow])
 						continue
 					}
 					for k, v := range gp[r*ow : (r+1)*ow] {
