@@ -14,13 +14,8 @@ import (
 // steps; and the inner loop alone).
 func TestWorkPoolChangesNothing(t *testing.T) {
 	for _, mode := range []GradMode{Exact, FiniteDiff} {
-		c := DefaultPerfConfig()
-		c.Mode, c.Query, c.Net.Channels, c.Net.Cells, c.Steps = mode, 10, 4, 2, 2
-		net, err := NewSearchNet(c.Net)
-		if err != nil {
-			t.Fatal(err)
-		}
-		theta, obj := perfTask(net, c)
+		const steps = 2
+		net, theta, obj := smallPerfTask(t, mode, 10, steps)
 		other := make([]*tensor.Tensor[float32], len(theta))
 		for k, th := range theta {
 			other[k] = th.Clone()
@@ -28,7 +23,7 @@ func TestWorkPoolChangesNothing(t *testing.T) {
 				other[k].Data[i] = 1.5*other[k].Data[i] + 0.01
 			}
 		}
-		u := Unroll{Steps: c.Steps, Eta: StepSizes(net, 0.1, 0.1), Mode: mode}
+		u := Unroll{Steps: steps, Eta: StepSizes(net, 0.1, 0.1), Mode: mode}
 		plain, err := MetaGrad(obj, theta, u)
 		if err != nil {
 			t.Fatal(err)
@@ -52,11 +47,11 @@ func TestWorkPoolChangesNothing(t *testing.T) {
 			t.Fatalf("%s: query loss %v plain, %v pooled", mode, plain.QueryLoss, pooled.QueryLoss)
 		}
 
-		psi, _, err := Adapt(obj, theta, u.Eta, c.Steps, nil)
+		psi, _, err := Adapt(obj, theta, u.Eta, steps, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		psiPooled, _, err := Adapt(obj, theta, u.Eta, c.Steps, u.Work)
+		psiPooled, _, err := Adapt(obj, theta, u.Eta, steps, u.Work)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,18 +78,12 @@ func sameBits(t *testing.T, what string, a, b []*tensor.Tensor[float32]) {
 // (which the searcher's query accuracy used to run), bit for bit.
 func TestQueryLogitsAreTheAdaptedPass(t *testing.T) {
 	for _, mode := range []GradMode{Exact, FiniteDiff} {
-		c := DefaultPerfConfig()
-		c.Mode, c.Query, c.Net.Channels, c.Net.Cells, c.Steps = mode, 10, 4, 2, 1
-		net, err := NewSearchNet(c.Net)
-		if err != nil {
-			t.Fatal(err)
-		}
-		theta, obj := perfTask(net, c)
+		net, theta, obj := smallPerfTask(t, mode, 10, 1)
 		if obj.QueryLogits() != nil {
 			t.Fatal("query logits before any pass")
 		}
 		work := tensor.NewWorkPool()
-		res, err := MetaGrad(obj, theta, Unroll{Steps: c.Steps, Eta: StepSizes(net, 0.1, 0.1), Mode: mode, Work: work})
+		res, err := MetaGrad(obj, theta, Unroll{Steps: 1, Eta: StepSizes(net, 0.1, 0.1), Mode: mode, Work: work})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,14 +17,8 @@ func TestMetaGradDeterministicAcrossGOMAXPROCS(t *testing.T) {
 		run := func(procs int) []*tensor.Tensor[float32] {
 			prev := runtime.GOMAXPROCS(procs)
 			defer runtime.GOMAXPROCS(prev)
-			c := DefaultPerfConfig()
-			c.Mode, c.Query, c.Net.Channels, c.Net.Cells, c.Steps = mode, 20, 4, 2, 2
-			net, err := NewSearchNet(c.Net)
-			if err != nil {
-				t.Fatal(err)
-			}
-			theta, obj := perfTask(net, c)
-			res, err := MetaGrad(obj, theta, Unroll{Steps: c.Steps, Eta: StepSizes(net, 0.1, 0.1), Mode: mode})
+			net, theta, obj := smallPerfTask(t, mode, 20, 2)
+			res, err := MetaGrad(obj, theta, Unroll{Steps: 2, Eta: StepSizes(net, 0.1, 0.1), Mode: mode})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -39,4 +33,18 @@ func TestMetaGradDeterministicAcrossGOMAXPROCS(t *testing.T) {
 			}
 		}
 	}
+}
+
+// smallPerfTask is the perf workload's task on a smaller network (2 cells,
+// C = 4) with the given query size and inner steps.
+func smallPerfTask(t *testing.T, mode GradMode, query, steps int) (*SearchNet, []*tensor.Tensor[float32], *TaskObjective[float32]) {
+	t.Helper()
+	c := DefaultPerfConfig()
+	c.Mode, c.Query, c.Net.Channels, c.Net.Cells, c.Steps = mode, query, 4, 2, steps
+	net, err := NewSearchNet(c.Net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theta, obj := perfTask(net, c)
+	return net, theta, obj
 }
