@@ -536,12 +536,12 @@ func datasetRec(d *targetData, split string) reports.Dataset {
 	return r
 }
 
-// normalCI is the 95% normal half-width of a proportion over n trials.
-func normalCI(p float64, n int) float64 {
-	if n == 0 {
-		return 0
-	}
-	return 1.96 * math.Sqrt(p*(1-p)/float64(n))
+// wilsonHalf is half the width of the Wilson 95% interval of a proportion
+// p over n images: adapt records keep it as CI95 (the interval itself, which
+// is not centred on p, is reports.EpisodeInterval of the record).
+func wilsonHalf(p float64, n int) float64 {
+	iv := reports.Wilson(int(math.Round(p*float64(n))), n, 0.95)
+	return (iv.Hi - iv.Lo) / 2
 }
 
 func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask.Net, d *targetData, r *adaptRun, env reports.Env, started time.Time) *reports.Record {
@@ -559,7 +559,7 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 		Started: started.UTC(), Config: cfg.Map(), Seed: cfg.Seed,
 		Dataset: datasetRec(d, fmt.Sprintf("%s: %d train images adapted, %d test images scored", d.cfg.Name, d.adaptTrain.N, d.test.N)),
 		Proto:   reports.Protocol{Ways: 10, StepsTrain: r.res.Steps, InnerLR: cfg.Adapt.InnerLR, BNMode: "transductive", EvalEpisode: d.test.N},
-		Summary: reports.Summary{Mean: last.Accuracy, CI95: normalCI(last.Accuracy, d.test.N), N: d.test.N},
+		Summary: reports.Summary{Mean: last.Accuracy, CI95: wilsonHalf(last.Accuracy, d.test.N), N: d.test.N},
 		Params:  net.ParamCount(), WallSec: r.res.TrainSec, Iters: r.res.Steps, Env: env,
 		// per test image, 1 when classified correctly after the last epoch:
 		// adapted and frozen runs of one seed score the same images, so
@@ -568,7 +568,7 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 	}
 	for _, p := range r.res.Curve {
 		rec.Adapt = append(rec.Adapt, reports.Point{Step: p.Epoch, WallSec: p.TrainSec, Accuracy: p.Accuracy,
-			CI95: normalCI(p.Accuracy, d.test.N), Loss: p.Loss})
+			CI95: wilsonHalf(p.Accuracy, d.test.N), Loss: p.Loss})
 	}
 	rec.Extra = map[string]any{"target": d.cfg.Name, "frozen_arch": r.frozen, "scratch": r.scratch, "genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs,
 		"adapt_sec": r.res.TrainSec, "prior": cfg.Prior, "tau": r.tau, "clip_arch": cfg.Adapt.ClipArch, "noise": cfg.Adapt.Noise, "schedule": cfg.Adapt.Schedule, "x_axis": "adaptation epochs (Step)",
@@ -591,7 +591,7 @@ func finalRecord(cfg *config.AdaptFile, d *targetData, row *finalRow, env report
 		Started: started.UTC(), Config: cfg.Map(), Seed: cfg.Seed,
 		Dataset: datasetRec(d, fmt.Sprintf("%s: %d train images, %d test images", d.cfg.Name, d.finalTrain.N, d.test.N)),
 		Proto:   reports.Protocol{Ways: 10, BNMode: "transductive", EvalEpisode: row.N},
-		Summary: reports.Summary{Mean: acc, CI95: normalCI(acc, row.N), N: row.N},
+		Summary: reports.Summary{Mean: acc, CI95: wilsonHalf(acc, row.N), N: row.N},
 		Params:  row.Params, WallSec: row.TrainSec, Env: env,
 	}
 	rec.Extra = map[string]any{"target": d.cfg.Name, "row": row.Row, "genotype": row.Genotype, "test_error": row.Error,

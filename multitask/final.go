@@ -3,6 +3,7 @@ package multitask
 import (
 	"errors"
 	"fmt"
+	"github.com/metabench/metabench/reports"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -59,20 +60,11 @@ type FinalResult struct {
 	Losses   []float64 // mean training loss per epoch
 }
 
-// Wilson is the Wilson score interval at 95% for k successes in n trials:
-//
-//	centre = (p + z²/2n) / (1 + z²/n),   half = z/(1 + z²/n) · sqrt(p(1−p)/n + z²/4n²),   z = 1.96.
+// Wilson is the Wilson score interval at 95% for k successes in n trials
+// (reports.Wilson).
 func Wilson(k, n int) (lo, hi float64) {
-	if n == 0 {
-		return 0, 1
-	}
-	const z = 1.959963984540054
-	p := float64(k) / float64(n)
-	nn := float64(n)
-	d := 1 + z*z/nn
-	c := (p + z*z/(2*nn)) / d
-	h := z / d * math.Sqrt(p*(1-p)/nn+z*z/(4*nn*nn))
-	return max(c-h, 0), min(c+h, 1)
+	iv := reports.Wilson(k, n, 0.95)
+	return iv.Lo, iv.Hi
 }
 
 // TrainFinal builds the final network of g (opt.Net sizes it; the classifier

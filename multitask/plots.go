@@ -19,7 +19,9 @@ type CurveSeries struct {
 	Scratch bool // trained from scratch, not from the prior: dotted line
 	Epochs  []int
 	Acc     []float64
-	CI      []float64 // half-widths of 95% intervals (fractions) drawn as error bars; nil for none
+	// Lo and Hi bound each point's 95% interval (fractions), drawn as error
+	// bars; nil for none. Intervals need not be symmetric.
+	Lo, Hi []float64
 }
 
 // AdaptationFigure is the paper's Figure 4: test accuracy (percent) of the
@@ -56,10 +58,10 @@ func AdaptationFigure(title string, series []CurveSeries) (*plot.Plot, error) {
 		}
 		p.Add(line, pts)
 		p.Legend.Add(s.Name, line, pts)
-		if len(s.CI) == len(s.Epochs) {
+		if len(s.Lo) == len(s.Epochs) && len(s.Hi) == len(s.Epochs) {
 			bars := make(errPoints, len(s.Epochs))
 			for i := range bars {
-				bars[i] = errPoint{x: xys[i].X, y: xys[i].Y, e: 100 * s.CI[i]}
+				bars[i] = errPoint{x: xys[i].X, y: xys[i].Y, lo: xys[i].Y - 100*s.Lo[i], hi: 100*s.Hi[i] - xys[i].Y}
 			}
 			eb, err := plotter.NewYErrorBars(bars)
 			if err != nil {
@@ -116,10 +118,10 @@ func PCAFigure(title string, explained [2]float64, groups []PCAGroup) (*plot.Plo
 	return p, nil
 }
 
-// errPoint is a point with a symmetric vertical error bar.
-type errPoint struct{ x, y, e float64 }
+// errPoint is a point with a vertical error bar lo below and hi above it.
+type errPoint struct{ x, y, lo, hi float64 }
 type errPoints []errPoint
 
 func (p errPoints) Len() int                        { return len(p) }
 func (p errPoints) XY(i int) (float64, float64)     { return p[i].x, p[i].y }
-func (p errPoints) YError(i int) (float64, float64) { return p[i].e, p[i].e }
+func (p errPoints) YError(i int) (float64, float64) { return p[i].lo, p[i].hi }

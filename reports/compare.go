@@ -201,7 +201,7 @@ func (c *Comparison) Table() *Table {
 	pts := func(x float64) string { return fmt.Sprintf("%+.2f", 100*x) }
 	lvl := fmt.Sprintf("%g%% CI", 100*c.Level)
 	return &Table{
-		Title:  fmt.Sprintf("paired comparison: %s", c.Verdict),
+		Title:  fmt.Sprintf("paired comparison over episodes (these trained networks): %s", c.Verdict),
 		Header: []string{"quantity", "value"},
 		Rows: [][]string{
 			{"baseline", fmt.Sprintf("%s (%.2f%%)", c.Baseline, 100*c.BaselineMean)},
@@ -210,7 +210,7 @@ func (c *Comparison) Table() *Table {
 			{"difference (points)", pts(c.Diff)},
 			{lvl + " (points)", fmt.Sprintf("[%s, %s]", pts(c.Lo), pts(c.Hi))},
 			{"t, df", fmt.Sprintf("%.3f, %d", c.T, c.DF)},
-			{"p (two-sided)", fmt.Sprintf("%.3g", c.P)},
+			{"p (two-sided)", FormatP(c.P)},
 			{"alpha, margin (points)", fmt.Sprintf("%g, %.2f", c.Alpha, 100*c.Margin)},
 			{"verdict", string(c.Verdict)},
 		},
@@ -219,6 +219,6 @@ func (c *Comparison) Table() *Table {
 
 // Sentence is a one-line summary of the comparison.
 func (c *Comparison) Sentence() string {
-	return fmt.Sprintf("%s: candidate %s is %+.2f points vs baseline %s (%g%% CI [%+.2f, %+.2f], p=%.3g, margin %.2f)",
-		c.Verdict, c.Candidate, 100*c.Diff, c.Baseline, 100*c.Level, 100*c.Lo, 100*c.Hi, c.P, 100*c.Margin)
+	return fmt.Sprintf("%s: candidate %s is %+.2f points vs baseline %s on the same %d episodes (%g%% CI [%+.2f, %+.2f], p=%s, margin %.2f)",
+		c.Verdict, c.Candidate, 100*c.Diff, c.Baseline, c.N, 100*c.Level, 100*c.Lo, 100*c.Hi, FormatP(c.P), 100*c.Margin)
 }

@@ -199,7 +199,7 @@ func CrossValidate(recs []Record) ([]CrossVal, error) {
 // pooled episodes and the lowest fold.
 func CrossValTable(cvs []CrossVal) *Table {
 	t := &Table{
-		Header: []string{"kind", "method", "dataset", "protocol", "folds", "accuracy per fold %", "mean of folds % ± 95% CI (t)", "pooled % ± 95% CI", "episodes", "lowest fold %"},
+		Header: []string{"kind", "method", "dataset", "protocol", "folds", "accuracy per fold %", "mean of folds % [95% CI (t over folds)]", "pooled % [95% CI over episodes]", "episodes", "lowest fold %"},
 		Rows:   make([][]string, 0, len(cvs)),
 	}
 	for _, cv := range cvs {
@@ -210,7 +210,7 @@ func CrossValTable(cvs []CrossVal) *Table {
 		}
 		t.Rows = append(t.Rows, []string{
 			cv.Kind, cv.Method, cv.Dataset, ProtocolString(cv.Proto), strings.Join(names, ","), strings.Join(accs, " / "),
-			fmt.Sprintf("%.2f ± %.2f", 100*cv.Mean, 100*cv.CI95), fmt.Sprintf("%.2f ± %.2f", 100*cv.Pooled.Mean, 100*cv.Pooled.CI95),
+			SymmetricCell(cv.Mean, cv.CI95), SymmetricCell(cv.Pooled.Mean, cv.Pooled.CI95),
 			fmt.Sprint(cv.Pooled.N), fmt.Sprintf("%.2f (fold %d)", 100*cv.Lowest.Summary.Mean, cv.Lowest.Fold),
 		})
 	}

@@ -81,10 +81,11 @@ func (p *pageWriter) table(t *Table) error {
 }
 
 var pageProtocolNotes = []string{
-	"- accuracy: the mean query accuracy over the run's fixed test episodes, ± 1.96·s/sqrt(n) (s the standard",
-	"  deviation over episodes, n the episodes); test episodes are a pure function of (evaluation seed,",
-	"  index), so two records with the same protocol and split hold the same episodes and `metabench compare`",
-	"  pairs them episode by episode.",
+	"- accuracy: the mean query accuracy over the run's fixed test episodes with the 95% interval over those",
+	"  episodes (normal, clipped to [0, 100]; Wilson for per-image proportions): it is conditional on that one",
+	"  trained model and says nothing of how another training run (seed) would score; the suite sections",
+	"  below give intervals over seeds (docs/STATISTICS.md). Test episodes are a pure function of (evaluation",
+	"  seed, index), so two records with the same protocol and split hold the same episodes.",
 	"- protocol: `5w1s q15 steps 1/3 lr 0.6 bn transductive rot 600 ep` reads 5-way 1-shot, 15 queries per",
 	"  class, 1 inner step in meta-training and 3 at test, inner learning rate 0.6, batch norm on the batch's",
 	"  statistics at training and test time, rotations as extra classes, 600 test episodes.",
@@ -94,9 +95,10 @@ var pageProtocolNotes = []string{
 	"  the project's TARGETS.md), obtained with the paper's compute; Δ paper is the run minus the published",
 	"  mean, in points.",
 	"- cross-validation: runs that agree on everything but `data.fold` (the held-back block of classes); mean",
-	"  of folds ± t(0.975, k-1)·s/sqrt(k) over the k fold means, pooled: every episode of every fold as one",
-	"  sample. A row is computed from its fold records when they are all on this page, else taken from the",
-	"  saved summary named in its last column.",
+	"  of folds ± t(0.975, k-1)·s/sqrt(k) over the k fold means (the folds, each a training run, are the",
+	"  unit), pooled: every episode of every fold as one sample (conditional on those models). A row is",
+	"  computed from its fold records when they are all on this page, else taken from the saved summary",
+	"  named in its last column.",
 }
 
 // pageRowLess orders the rows of the runs table: dataset, ways, shots, then the
@@ -125,7 +127,7 @@ func pageRunsTable(named []NamedRecord) *Table {
 	// table formats them (columns 4, 5, 6, 8, 9, 10 of RunsTable)
 	base := RunsTable(rows)
 	t := &Table{
-		Header: []string{"record", "method", "model", "dataset", "protocol", "settings", "iterations", "wall", "accuracy % ± 95% CI", "n", "paper % ± CI (source)", "Δ paper"},
+		Header: []string{"record", "method", "model", "dataset", "protocol", "settings", "iterations", "wall", base.Header[5], "n", "paper % ± CI (source)", "Δ paper"},
 		Rows:   make([][]string, 0, len(rows)),
 	}
 	for i, r := range rows {

@@ -17,6 +17,7 @@ type RunRow struct {
 	Started  time.Time  `json:"started"`
 	Proto    Protocol   `json:"protocol"`
 	Summary  Summary    `json:"summary"`
+	Interval Interval   `json:"interval"` // over this run's episodes (EpisodeInterval)
 	Params   int        `json:"params"`
 	WallSec  float64    `json:"wall_sec"`
 	Iters    int        `json:"iterations"`
@@ -34,7 +35,7 @@ func NewRunRows(recs []Record) []RunRow {
 			RunID: r.RunID, Label: r.Label, Kind: r.Kind, Method: r.Method, Model: r.Model,
 			Dataset: DatasetName(r.Dataset), Started: r.Started, Proto: r.Proto,
 			Summary: r.Summarized(), Params: r.Params, WallSec: r.WallSec, Iters: r.Iters,
-			Commit: r.Env.Commit,
+			Commit: r.Env.Commit, Interval: EpisodeInterval(r),
 		}
 		if ref, ok := LookupReference(r); ok {
 			row.Ref = &ref
@@ -78,17 +79,19 @@ func FormatDuration(sec float64) string {
 }
 
 // RunsTable is the report table: run, label, method, dataset, protocol,
-// accuracy ± CI (percent), episodes, params, wall time, the paper's number and
+// accuracy with its 95% interval over the run's own test episodes
+// (EpisodeInterval: conditional on this trained model; percent), episodes,
+// params, wall time, the paper's number and
 // the gap to it.
 func RunsTable(rows []RunRow) *Table {
 	t := &Table{
-		Header: []string{"run", "label", "method", "dataset", "protocol", "accuracy % ± 95% CI", "n", "params", "wall", "paper % ± CI (source)", "Δ paper"},
+		Header: []string{"run", "label", "method", "dataset", "protocol", "accuracy % [95% CI over this model's episodes]", "n", "params", "wall", "paper % ± CI (source)", "Δ paper"},
 		Rows:   make([][]string, 0, len(rows)),
 	}
 	for _, r := range rows {
 		acc := ""
-		if r.Summary.N > 0 {
-			acc = fmt.Sprintf("%.2f ± %.2f", 100*r.Summary.Mean, 100*r.Summary.CI95)
+		if iv := r.Interval; iv.Ok() {
+			acc = fmt.Sprintf("%.2f [%.2f, %.2f]", 100*r.Summary.Mean, 100*iv.Lo, 100*iv.Hi)
 		}
 		ref, delta := "", ""
 		if r.Ref != nil {

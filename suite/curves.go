@@ -14,14 +14,16 @@ import (
 // Curve is one line of the paper's Figure 4 from a suite's adapt records:
 // the test accuracy of one target and one way of training (the prior with
 // its architecture adapted, with it frozen, or the super-network from
-// scratch) after each epoch, as the mean over seeds with its Student-t 95%
-// interval (no interval for one seed).
+// scratch) after each epoch, as the mean over seeds with the Student-t 95%
+// interval over the seeds' accuracies, clipped to [0, 1] (no interval for
+// one seed; the records keep per-image outcomes of the last epoch only, so
+// the epochs' intervals have no episode term).
 type Curve struct {
 	Row          *Row
 	Unit, Target string
 	Arch         string // adapted, frozen or scratch
 	Epochs       []int
-	Acc          []reports.Summary
+	Acc          []reports.SeedSummary
 }
 
 // Arch names of Curve.Arch.
@@ -66,12 +68,12 @@ func Curves(rows []*Row) []Curve {
 			n = min(n, len(rec.Adapt))
 		}
 		for e := range n {
-			var accs []float64
-			for _, rec := range r.Records {
-				accs = append(accs, rec.Adapt[e].Accuracy)
+			var runs []reports.Run
+			for i, rec := range r.Records {
+				runs = append(runs, reports.Run{Seed: r.Seeds[i], Episodes: []float64{rec.Adapt[e].Accuracy}})
 			}
 			c.Epochs = append(c.Epochs, r.Records[0].Adapt[e].Step)
-			c.Acc = append(c.Acc, reports.SummarizeT(accs))
+			c.Acc = append(c.Acc, reports.SummarizeSeeds(runs))
 		}
 		out = append(out, c)
 	}
@@ -89,19 +91,32 @@ func Curves(rows []*Row) []Curve {
 	return out
 }
 
-// Contrast is the paired test of adapting the architecture against another
-// way of training on one target: after the last epoch, image by image on
-// the same test images, over the seeds both ran.
+// Contrast is the seed-level test of adapting the architecture against
+// another way of training on one target after the last epoch: per seed,
+// the difference of accuracy on the same test images, over the seeds both
+// ran (Pair), with per seed the exact McNemar test on those images as a
+// diagnostic within that seed's pair of trained models.
 type Contrast struct {
 	Unit, Target string
 	Baseline     string // frozen or scratch; the candidate is adapted
 	Pair         Pair
+	McNemar      []SeedMcNemar
+}
+
+// SeedMcNemar is one seed's McNemar test: N01 images only the adapted
+// network gets right, N10 only the other.
+type SeedMcNemar struct {
+	Seed     int64
+	N01, N10 int
+	P        float64
 }
 
 // Contrasts pairs every target's adapted curve with its frozen and its
-// scratch curve (when the suite ran them).
-func Contrasts(curves []Curve, opt reports.CompareOptions) []Contrast {
+// scratch curve (when the suite ran them); the contrasts of one figure are
+// one family for Holm's adjustment.
+func Contrasts(curves []Curve) []Contrast {
 	var out []Contrast
+	var family []*reports.SeedContrast
 	for _, c := range curves {
 		if c.Arch != ArchAdapted {
 			continue
@@ -111,10 +126,25 @@ func Contrasts(curves []Curve, opt reports.CompareOptions) []Contrast {
 			if i < 0 {
 				continue
 			}
-			out = append(out, Contrast{Unit: c.Unit, Target: c.Target, Baseline: base,
-				Pair: pairRows(curves[i].Row, c.Row, opt, reports.EpisodeDiff)})
+			ct := Contrast{Unit: c.Unit, Target: c.Target, Baseline: base, Pair: contrastRows(curves[i].Row, c.Row)}
+			if ct.Pair.Contrast != nil && ct.Pair.Contrast.K() >= 2 {
+				family = append(family, ct.Pair.Contrast)
+			}
+			b := curves[i].Row
+			for k, sd := range c.Row.Seeds {
+				j := slices.Index(b.Seeds, sd)
+				if j < 0 {
+					continue
+				}
+				n01, n10, p, err := reports.McNemar(b.Records[j].Episodes, c.Row.Records[k].Episodes)
+				if err == nil {
+					ct.McNemar = append(ct.McNemar, SeedMcNemar{Seed: sd, N01: n01, N10: n10, P: p})
+				}
+			}
+			out = append(out, ct)
 		}
 	}
+	reports.AdjustHolm(family)
 	return out
 }
 
@@ -142,30 +172,38 @@ func CurvesTable(name string, version int, label string, curves []Curve, contras
 		for e := range epochs {
 			cell := "-"
 			if e < len(c.Acc) {
-				cell = fmt.Sprintf("%.1f", 100*c.Acc[e].Mean)
-				if c.Acc[e].N > 1 {
-					cell += fmt.Sprintf(" ± %.1f", 100*c.Acc[e].CI95)
+				a := c.Acc[e]
+				cell = fmt.Sprintf("%.1f", 100*a.Mean)
+				if a.Interval.Ok() {
+					cell += fmt.Sprintf(" [%.1f, %.1f]", 100*a.Interval.Lo, 100*a.Interval.Hi)
+					if a.Interval.Clipped {
+						cell += "*"
+					}
 				}
 			}
 			row = append(row, cell)
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Notes = append(t.Notes, "epoch 0 is the starting point (the prior, or the initialised super-network); mean over seeds with the Student-t 95% interval over seeds")
+	t.Notes = append(t.Notes, "epoch 0 is the starting point (the prior, or the initialised super-network); mean over seeds with the Student-t 95% interval over the seeds' accuracies (the records keep one accuracy per seed and epoch), clipped to [0, 100] where marked *")
 	for _, ct := range contrasts {
 		p := ct.Pair
-		var s string
-		switch {
-		case len(p.Mismatch) > 0:
-			s = "not comparable: " + strings.Join(p.Mismatch, ", ")
-		case p.Comparison == nil:
-			s = p.Missing
-		default:
-			c := p.Comparison
-			s = fmt.Sprintf("%+.2f points [%+.2f, %+.2f], p=%.3g, over %d test images of %d seeds (%.2f%% vs %.2f%%)",
-				100*c.Diff, 100*c.Lo, 100*c.Hi, c.P, c.N, p.Seeds, 100*c.CandidateMean, 100*c.BaselineMean)
+		s := p.Missing
+		if p.Contrast != nil {
+			s = reports.ContrastSentence(p.Contrast)
 		}
-		t.Notes = append(t.Notes, fmt.Sprintf("%s, %s: adapted - %s after the last epoch, paired on the same test images: %s", ct.Unit, ct.Target, ct.Baseline, s))
+		var mc []string
+		for _, m := range ct.McNemar {
+			mc = append(mc, fmt.Sprintf("seed %d: %d vs %d images, p=%s", m.Seed, m.N01, m.N10, reports.FormatP(m.P)))
+		}
+		note := fmt.Sprintf("%s, %s: adapted - %s after the last epoch, per seed on the same test images, training runs as the unit: %s", ct.Unit, ct.Target, ct.Baseline, s)
+		if len(mc) > 0 {
+			note += "; within each seed's pair of trained networks (McNemar, images only adapted / only " + ct.Baseline + " gets right): " + strings.Join(mc, "; ")
+		}
+		t.Notes = append(t.Notes, note)
+	}
+	if len(contrasts) > 0 {
+		t.Notes = append(t.Notes, "the contrasts of this figure are one family for Holm's adjustment; McNemar's test says whether two trained networks differ on these images, not whether the ways of training differ")
 	}
 	return t
 }
@@ -187,9 +225,14 @@ func CurvesFigure(title string, curves []Curve) (*plot.Plot, error) {
 		case ArchScratch:
 			s.Name += " (super-network from scratch)"
 		}
+		bars := true
 		for _, a := range c.Acc {
 			s.Acc = append(s.Acc, a.Mean)
-			s.CI = append(s.CI, a.CI95)
+			s.Lo, s.Hi = append(s.Lo, a.Interval.Lo), append(s.Hi, a.Interval.Hi)
+			bars = bars && a.Interval.Ok()
+		}
+		if !bars {
+			s.Lo, s.Hi = nil, nil
 		}
 		series = append(series, s)
 	}

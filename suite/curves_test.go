@@ -25,8 +25,9 @@ func adaptRow(target, arch string, curves [][]float64, correct [][]float64) *Row
 	return r
 }
 
-// The curves are means over seeds per epoch with the t interval; adapted
-// is paired with frozen and scratch image by image over the seeds.
+// The curves are means over seeds per epoch with the bootstrap interval over
+// seeds; adapted is contrasted with frozen and scratch per seed on the same
+// images, with McNemar per seed.
 func TestCurvesAndContrasts(t *testing.T) {
 	ad := adaptRow("mnist", ArchAdapted, [][]float64{{0.1, 0.5, 0.75}, {0.1, 0.7, 0.75}}, [][]float64{{1, 1, 1, 0}, {1, 1, 0, 1}})
 	fr := adaptRow("mnist", ArchFrozen, [][]float64{{0.1, 0.4, 0.5}, {0.1, 0.6, 0.5}}, [][]float64{{1, 0, 1, 0}, {1, 0, 0, 1}})
@@ -37,26 +38,32 @@ func TestCurvesAndContrasts(t *testing.T) {
 	require.Equal(t, []string{ArchAdapted, ArchFrozen, ArchScratch}, []string{curves[0].Arch, curves[1].Arch, curves[2].Arch})
 	require.Equal(t, []int{0, 1, 2}, curves[0].Epochs)
 	require.InDelta(t, 0.6, curves[0].Acc[1].Mean, 1e-12)
-	// two seeds 0.5, 0.7: sd 0.1414, t(1) 12.706, interval 12.706 * 0.1 = 1.2706
-	require.InDelta(t, 12.7062*0.1, curves[0].Acc[1].CI95, 1e-3)
-	require.Equal(t, 0.0, curves[0].Acc[2].CI95)
-	require.Equal(t, 1, curves[2].Acc[0].N)
+	// two seeds 0.5, 0.7: 0.6 ± 12.706 * 0.1, clipped to [0, 1]
+	require.Equal(t, 0.0, curves[0].Acc[1].Interval.Lo)
+	require.Equal(t, 1.0, curves[0].Acc[1].Interval.Hi)
+	require.True(t, curves[0].Acc[1].Interval.Clipped)
+	require.InDelta(t, 0.75, curves[0].Acc[2].Interval.Hi, 1e-12, "both seeds 0.75")
+	require.Equal(t, 1, curves[2].Acc[0].K())
+	require.False(t, curves[2].Acc[0].Interval.Ok(), "one seed: no interval over seeds")
 
-	cs := Contrasts(curves, reports.DefaultCompareOptions())
+	cs := Contrasts(curves)
 	require.Len(t, cs, 2)
 	require.Equal(t, ArchFrozen, cs[0].Baseline)
-	c := cs[0].Pair.Comparison
+	c := cs[0].Pair.Contrast
 	require.NotNil(t, c, "%+v", cs[0].Pair)
-	require.Equal(t, 2, cs[0].Pair.Seeds)
-	require.Equal(t, 8, c.N)
-	require.InDelta(t, 0.25, c.Diff, 1e-12) // images: +1 on two of eight
-	require.Equal(t, 1, cs[1].Pair.Seeds, "scratch ran seed 0 only")
-	require.InDelta(t, 0, cs[1].Pair.Comparison.Diff, 1e-12)
+	require.Equal(t, 2, c.K())
+	// per seed: +1 on one image of four, twice
+	require.InDeltaSlice(t, []float64{0.25, 0.25}, c.D, 1e-12)
+	require.Len(t, cs[0].McNemar, 2)
+	require.Equal(t, SeedMcNemar{Seed: 0, N01: 1, N10: 0, P: 1}, cs[0].McNemar[0])
+	require.Equal(t, 1, cs[1].Pair.Contrast.K(), "scratch ran seed 0 only")
+	require.InDelta(t, 0, cs[1].Pair.Contrast.Mean, 1e-12)
 
 	var buf bytes.Buffer
 	require.NoError(t, CurvesTable("transfer", 1, "x", curves, cs).Render(&buf, reports.FormatText))
 	out := buf.String()
-	for _, s := range []string{"epoch 2", "60.0 ± 127.1", "75.0", "transfer, mnist: adapted - frozen", "+25.00 points", "over 8 test images of 2 seeds"} {
+	for _, s := range []string{"epoch 2", "60.0 [0.0, 100.0]*", "75.0", "transfer, mnist: adapted - frozen", "+25.00 points [", "over 2 seeds",
+		"seed 0: 1 vs 0 images, p=1", "one family for Holm"} {
 		require.Contains(t, out, s)
 	}
 	p, err := CurvesFigure("fig", curves)

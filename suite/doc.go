@@ -16,11 +16,25 @@
 // checkpoint is resumed, and a folder with a finished run whose record is
 // missing from the store gives that record.
 //
-// Reports: Rows groups a suite's records by unit and step; the accuracy of
-// a row is the mean over seeds with the Student-t 95% interval over seeds,
-// t(0.975, s-1) * sd/sqrt(s). A nightly comparison (ComparePairs) pairs
-// the per-episode accuracies of each seed both runs share, concatenated
-// over seeds, and applies reports.ComparePaired: a paired t-test on the
-// episode differences, a regression being a significant drop larger than
-// the margin.
+// Reports: Rows groups a suite's records by unit and step, with the training
+// run (seed) as the unit of replication: a row's Accuracy is a
+// reports.SeedSummary, each seed's mean over the shared test episodes, their
+// mean and the Student-t 95% interval over seeds with the shared episodes'
+// variance, clipped to [0, 1] (one seed: no
+// interval over runs, only the interval over that model's episodes). Against
+// contrasts every row with the reference unit's row on the same episodes over
+// the seeds both ran (reports.ContrastSeeds: per-seed differences, paired t
+// over seeds, exact sign-flip p, P(row > reference)), Holm-adjusted across
+// the table's rows; with one seed in common it gives only the episode-level
+// test of those two trained networks. Powers says what a row's seeds can
+// detect. Contrasts does the same for the adaptation curves, one Holm family
+// per figure, with per-seed McNemar tests as a diagnostic within each seed.
+// Nightly checks each row of a run against one or more baseline labels: (a)
+// reproduction, whether each seed gave the first label's per-episode results
+// bit for bit; (b) regression, a one-sided pooled-variance t test of the
+// candidate's seed means against the baselines' (pooled over the labels, a
+// run held twice counted once), Holm-adjusted across the night's rows, a
+// regression being a drop significantly larger than the margin.
+// NightlyVerdict turns the checks into the exit status 0, 1 or 2. The
+// statistics are in docs/STATISTICS.md.
 package suite

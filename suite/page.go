@@ -73,7 +73,7 @@ func writeSection(w io.Writer, dir, sub string) error {
 		if !slices.ContainsFunc(rows, func(x *Row) bool { return x.Unit == r }) {
 			r = ""
 		}
-		if err := Table(name, version, label, rows, r, Against(rows, r, reports.DefaultCompareOptions())).Render(w, reports.FormatMarkdown); err != nil {
+		if err := Table(name, version, label, rows, r, Against(rows, r)).Render(w, reports.FormatMarkdown); err != nil {
 			return err
 		}
 		sts, err := GenotypeStability(rows)
@@ -88,7 +88,7 @@ func writeSection(w io.Writer, dir, sub string) error {
 		}
 		if curves := Curves(rows); len(curves) > 0 {
 			fmt.Fprintln(w)
-			if err := CurvesTable(name, version, label, curves, Contrasts(curves, reports.DefaultCompareOptions())).Render(w, reports.FormatMarkdown); err != nil {
+			if err := CurvesTable(name, version, label, curves, Contrasts(curves)).Render(w, reports.FormatMarkdown); err != nil {
 				return err
 			}
 			if _, err := os.Stat(filepath.Join(path, "figure4.svg")); err == nil {

@@ -15,15 +15,32 @@ import (
 type Row struct {
 	Unit, Step, Method, Model, Protocol string
 	Seeds                               []int64
-	// Accuracy is the mean over seeds of each seed's accuracy; its CI95 is
-	// the Student-t interval over seeds, or the episodes' interval of the
-	// only seed.
-	Accuracy         reports.Summary
+	// Accuracy is over training runs: each seed's mean over the test
+	// episodes, their mean and the interval over seeds
+	// (reports.SummarizeSeeds); K() is 0 for a row that scores nothing (a
+	// search).
+	Accuracy         reports.SeedSummary
 	Paper            string
 	Iters            float64 // mean over seeds
 	TrainSec, CPUSec float64 // mean over seeds
 	Params           int
 	Records          []*reports.Record // by seed
+}
+
+// Runs are the row's training runs: per seed, its per-episode results (a
+// record with a summary but no episodes gives its mean as one value), or
+// nil when the row scores nothing.
+func (r *Row) Runs() []reports.Run {
+	var out []reports.Run
+	for i, rec := range r.Records {
+		switch {
+		case len(rec.Episodes) > 0:
+			out = append(out, reports.Run{Seed: r.Seeds[i], Episodes: rec.Episodes})
+		case rec.Summary.N > 0:
+			out = append(out, reports.Run{Seed: r.Seeds[i], Episodes: []float64{rec.Summary.Mean}})
+		}
+	}
+	return out
 }
 
 // group is the key of the records that make one row.
@@ -85,23 +102,14 @@ func Rows(recs []*reports.Record) []*Row {
 		row.Records = append(row.Records, rec)
 	}
 	for _, row := range rows {
-		var accs []float64
 		n := float64(len(row.Records))
 		for _, rec := range row.Records {
-			if rec.Summary.N > 0 { // a search scores nothing
-				accs = append(accs, rec.Summary.Mean)
-			}
 			row.Iters += float64(rec.Iters) / n
 			row.TrainSec += experiment.TrainSeconds(rec) / n
 			row.CPUSec += rec.CPUSec / n
 			row.Params = rec.Params
 		}
-		switch {
-		case len(row.Records) == 1:
-			row.Accuracy = row.Records[0].Summary
-		case len(accs) > 0:
-			row.Accuracy = reports.SummarizeT(accs)
-		}
+		row.Accuracy = reports.SummarizeSeeds(row.Runs())
 		if ref, ok := reports.LookupReference(row.Records[0]); ok {
 			row.Paper = ref.String()
 		}
@@ -109,26 +117,23 @@ func Rows(recs []*reports.Record) []*Row {
 	return rows
 }
 
-// Table renders a suite's rows: accuracy with its 95% CI over seeds beside
-// the paper's number, and the cost columns. With ref (see Against), a
-// column "vs ref" holds each row's paired difference from ref's row on the
-// same test episodes, its 95% interval and p-value.
+// Table renders a suite's rows: per-seed accuracies, their mean with the
+// 95% interval over seeds (reports.AccuracyCell) beside the paper's number,
+// and the cost columns. With ref (see Against), four columns hold each
+// row's seed-level contrast with ref's row on the same test episodes
+// (reports.ContrastCells), Holm-adjusted across the table's rows.
 func Table(name string, version int, label string, rows []*Row, ref string, vs map[*Row]Pair) *reports.Table {
 	t := &reports.Table{
 		Title:  fmt.Sprintf("suite %s (version %d)", name, version),
-		Header: []string{"unit", "step", "method", "protocol", "seeds", "accuracy % (95% CI)", "paper", "iterations", "training", "CPU", "params"},
+		Header: []string{"unit", "step", "method", "protocol", "seeds", "per seed %", "accuracy % (95% CI over seeds)", "paper", "iterations", "training", "CPU", "params"},
 	}
 	if ref != "" {
-		t.Header = append(t.Header, "vs "+ref)
+		t.Header = append(t.Header, reports.ContrastHeader(ref)...)
 	}
 	if label != "" {
 		t.Title += ", label " + label
 	}
 	for _, r := range rows {
-		acc := "-"
-		if r.Accuracy.N > 0 {
-			acc = fmt.Sprintf("%.2f ± %.2f", 100*r.Accuracy.Mean, 100*r.Accuracy.CI95)
-		}
 		paper := r.Paper
 		if paper == "" {
 			paper = "-"
@@ -137,37 +142,46 @@ func Table(name string, version int, label string, rows []*Row, ref string, vs m
 		for i, s := range r.Seeds {
 			seeds[i] = fmt.Sprint(s)
 		}
-		row := []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), acc, paper,
+		row := []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), reports.PerSeedCell(r.Accuracy), reports.AccuracyCell(r.Accuracy), paper,
 			fmt.Sprintf("%.0f", r.Iters), reports.FormatDuration(r.TrainSec), reports.FormatDuration(r.CPUSec), fmt.Sprint(r.Params)}
 		if ref != "" {
-			row = append(row, VsCell(r, ref, vs))
+			row = append(row, VsCells(r, ref, vs)...)
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Notes = append(t.Notes, "accuracy: mean over seeds with the Student-t 95% interval over seeds (one seed: the interval over its test episodes); training: training wall clock, mean over seeds; CPU: the whole run's CPU time")
+	t.Notes = append(t.Notes, AccuracyNote, "training: training wall clock, mean over seeds; CPU: the whole run's CPU time")
 	if ref != "" {
-		t.Notes = append(t.Notes, fmt.Sprintf("vs %s: paired difference in points from %s's row on the same test episodes, over the seeds both ran, its 95%% interval and two-sided p-value", ref, ref))
+		t.Notes = append(t.Notes, ContrastNote(ref, "the rows of this table"))
 	}
 	return t
 }
 
-// VsCell is a row's "vs ref" cell: the paired difference in points with its
-// 95% interval and p-value, or why there is none.
-func VsCell(r *Row, ref string, vs map[*Row]Pair) string {
+// AccuracyNote is the footnote of a table of SeedSummary cells.
+const AccuracyNote = "the unit of replication is the training run (seed): per seed % is each seed's mean over the test episodes; accuracy is their mean with the Student-t 95% interval over seeds (df = seeds - 1) whose variance adds the shared test episodes' term, clipped to [0, 100] where marked; one seed has no interval over training runs, and the interval shown is over that one trained model's episodes (docs/STATISTICS.md)"
+
+// ContrastNote is the footnote of the contrast columns against ref, whose
+// Holm family is family.
+func ContrastNote(ref, family string) string {
+	return fmt.Sprintf("vs %s: per seed both ran, the mean over the shared test episodes of (row - %s), in points; its mean over seeds with the Student-t 95%% interval (df = seeds - 1); the two-sided paired t p-value over seeds and its Holm adjustment across %s; the exact sign-flip permutation p-value with the smallest value it can take at that many seeds (0.25 at 3, 0.0625 at 5); P(> %s): the share of seed pairs in which the row's seed beats %s's", ref, ref, family, ref, ref)
+}
+
+// VsCells are a row's contrast columns against ref, or why there is none.
+func VsCells(r *Row, ref string, vs map[*Row]Pair) []string {
+	blank := func(s string) []string { return []string{s, "-", "-", "-"} }
 	if r.Unit == ref {
-		return "(reference)"
+		return blank("(reference)")
 	}
 	p, ok := vs[r]
 	switch {
 	case !ok:
-		return "-"
-	case len(p.Mismatch) > 0:
-		return "episodes differ"
-	case p.Comparison == nil:
-		return p.Missing
+		return blank("-")
+	case p.Contrast == nil:
+		return blank(p.Missing)
+	case p.Conditional != nil:
+		c := p.Conditional
+		return blank(fmt.Sprintf("%+.2f (1 seed; these networks on these episodes: [%+.2f, %+.2f], p=%s)", 100*c.Diff, 100*c.Lo, 100*c.Hi, reports.FormatP(c.P)))
 	}
-	c := p.Comparison
-	return fmt.Sprintf("%+.2f [%+.2f, %+.2f] p=%.3g", 100*c.Diff, 100*c.Lo, 100*c.Hi, c.P)
+	return reports.ContrastCells(p.Contrast)
 }
 
 // Labels lists the labels under which suite name has records, latest run

@@ -42,29 +42,43 @@ func TestAgainstReference(t *testing.T) {
 	search := row("darts", "run", reports.Protocol{Ways: 5, Shots: 1, Queries: 5}, nil) // scores no episodes
 	rows := []*Row{ref1, ref5, cand, cand5, lonely, search}
 
-	vs := Against(rows, "maml", reports.DefaultCompareOptions())
+	for _, r := range rows {
+		r.Accuracy = reports.SummarizeSeeds(r.Runs())
+	}
+	vs := Against(rows, "maml")
 	require.NotContains(t, vs, ref1)
 	p := vs[cand]
-	require.NotNil(t, p.Comparison, "%+v", p)
-	require.Equal(t, 2, p.Seeds)
-	require.Equal(t, 8, p.Comparison.N)
-	// differences: seed 0 +0.2 +0.2 0 0, seed 1 +0.2 0 +0.2 +0.2
-	require.InDelta(t, 1.0/8, p.Comparison.Diff, 1e-12)
-	require.NotNil(t, vs[cand5].Comparison)
-	require.Equal(t, 1, vs[cand5].Seeds, "only seed 0 of the 5-shot rows")
-	require.InDelta(t, 0.05, vs[cand5].Comparison.Diff, 1e-12)
-	require.Nil(t, vs[lonely].Comparison)
+	require.NotNil(t, p.Contrast, "%+v", p)
+	require.Equal(t, 2, p.Contrast.K())
+	require.Equal(t, 4, p.Contrast.Episodes)
+	// per seed: seed 0 (+0.2 +0.2 0 0)/4 = 0.1, seed 1 (+0.2 0 +0.2 +0.2)/4 = 0.15
+	require.InDeltaSlice(t, []float64{0.1, 0.15}, p.Contrast.D, 1e-12)
+	require.InDelta(t, 0.125, p.Contrast.Mean, 1e-12)
+	require.Nil(t, p.Conditional, "two seeds: a test over seeds")
+	require.InDelta(t, 0.5, p.Contrast.PFlip, 1e-12, "the floor at 2 seeds")
+	require.NotNil(t, vs[cand5].Contrast)
+	require.Equal(t, 1, vs[cand5].Contrast.K(), "only seed 0 of the 5-shot rows")
+	require.InDelta(t, 0.05, vs[cand5].Contrast.Mean, 1e-12)
+	require.NotNil(t, vs[cand5].Conditional, "one seed: the episode-level test of those two networks")
+	require.Nil(t, vs[lonely].Contrast)
 	require.Contains(t, vs[lonely].Missing, "no row of maml")
 	require.NotContains(t, vs, search, "a search has nothing to pair")
 
 	var buf bytes.Buffer
 	require.NoError(t, Table("s", 1, "l", rows, "maml", vs).Render(&buf, reports.FormatText))
 	out := buf.String()
-	require.Contains(t, out, "vs maml")
-	require.Contains(t, out, "(reference)")
-	require.Contains(t, out, "+12.50 [")
-	require.True(t, strings.Contains(out, "no row of maml on these episodes"), out)
-	require.False(t, math.IsNaN(p.Comparison.P))
+	for _, want := range []string{"vs maml", "(reference)", "+12.50 [", "min 0.5 at 2 seeds", "1 seed; these networks on these episodes",
+		"no row of maml on these episodes", "per seed %", "80.0, 70.0", "Holm"} {
+		require.True(t, strings.Contains(out, want), "%q not in\n%s", want, out)
+	}
+	require.False(t, math.IsNaN(p.Contrast.P))
+
+	ps := Powers(rows, vs, 0.01)
+	require.NotEmpty(t, ps)
+	require.True(t, ps[0].Row == ref1 && !ps[0].Paired, "the reference: two groups")
+	buf.Reset()
+	require.NoError(t, PowerTable("s", 1, "maml", ps).Render(&buf, reports.FormatText))
+	require.Contains(t, buf.String(), "paired with maml")
 }
 
 // GenotypeStability reads each seed's derived genotype from the search
@@ -115,8 +129,8 @@ func TestRowsOfSearches(t *testing.T) {
 	}
 	rows := Rows(recs)
 	require.Len(t, rows, 2)
-	require.Equal(t, 0, rows[0].Accuracy.N, "the search row")
-	require.Equal(t, 2, rows[1].Accuracy.N)
+	require.Equal(t, 0, rows[0].Accuracy.K(), "the search row")
+	require.Equal(t, 2, rows[1].Accuracy.K())
 	require.InDelta(t, 0.85, rows[1].Accuracy.Mean, 1e-12)
 	var buf bytes.Buffer
 	require.NoError(t, Table("s", 1, "", rows, "", nil).Render(&buf, reports.FormatText))

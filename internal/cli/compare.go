@@ -11,19 +11,28 @@ import (
 )
 
 const compareUsage = `usage: metabench compare [--store PATH] --baseline RUN|LABEL --candidate RUN|LABEL
-                         [--margin 0.01] [--alpha 0.05] [--format text|markdown|json]
+                         [--margin 0.01] [--alpha 0.05] [--require-identical] [--format text|markdown|json]
 
 Compares two evaluation runs episode by episode (their test episodes are
-fixed by the evaluation seed, so episode i is the same task in both): prints
-the difference of mean accuracy (candidate minus baseline) with its paired
-confidence interval at level 1-alpha and the two-sided p-value of a paired t
-test. RUN is a run id; LABEL picks the latest run with that label.
+fixed by the evaluation seed, so episode i is the same task in both): says
+whether the candidate reproduced the baseline bit for bit (and the first
+episode that differs), then the difference of mean accuracy (candidate minus
+baseline) with its paired confidence interval at level 1-alpha and the
+two-sided p-value of a paired t test over the episodes. RUN is a run id;
+LABEL picks the latest run with that label.
+
+The test is conditional on these two trained networks: it says whether
+they differ on these episodes (an evaluation change on one checkpoint, two
+checkpoints of one run), not whether two methods or two versions of the
+code train better networks, which needs several training runs (seeds) per
+side: run a suite with --baseline for that (docs/STATISTICS.md).
 
 Exit status: 1 when the candidate's drop is statistically significant
-(p < alpha) AND larger than --margin (a fraction: 0.01 is one point); 0
-otherwise; 2 on misuse, including runs whose protocols differ (ways, shots,
-queries, inner steps, inner lr, BN mode, evaluation episodes and seed,
-rotations, dataset checksum or split), which are refused as not comparable.
+(p < alpha) AND larger than --margin (a fraction: 0.01 is one point), or
+with --require-identical when any episode differs; 0 otherwise; 2 on misuse,
+including runs whose protocols differ (ways, shots, queries, inner steps,
+inner lr, BN mode, evaluation episodes and seed, rotations, dataset checksum
+or split), which are refused as not comparable.
 
 The store is --store, else $METABENCH_STORE, else results.db.
 
@@ -39,6 +48,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	margin := fs.Float64("margin", def.Margin, "largest drop (fraction, 0.01 = one point) tolerated even when significant")
 	alpha := fs.Float64("alpha", def.Alpha, "significance level of the paired test")
 	format := fs.String("format", "text", "output format: text, markdown or json")
+	requireIdentical := fs.Bool("require-identical", false, "fail (exit 1) when any episode differs from the baseline")
 	usage := func() string { return flagUsage(compareUsage, fs) }
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return misuse(stderr, "compare", usage(), err)
@@ -78,20 +88,29 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "compare", err)
 	}
+	repro := reports.Reproduce(reports.Run{Seed: base.Seed, Episodes: base.Episodes}, reports.Run{Seed: cand.Seed, Episodes: cand.Episodes})
 	if f == reports.FormatJSON {
-		if err := writeIndentedJSON(stdout, c); err != nil {
+		out := struct {
+			*reports.Comparison
+			Reproduction reports.Reproduction `json:"reproduction"`
+		}{c, repro}
+		if err := writeIndentedJSON(stdout, out); err != nil {
 			return fail(stderr, "compare", err)
 		}
 	} else {
 		tbl := c.Table()
 		tbl.Title = "metabench compare: " + string(c.Verdict)
-		tbl.Notes = []string{c.Sentence()}
+		tbl.Rows = append([][]string{{"reproduction", repro.String()}}, tbl.Rows...)
+		tbl.Notes = []string{c.Sentence(), "conditional on these two trained networks: a test over training runs needs seeds (metabench suite --baseline)"}
 		if err := tbl.Render(stdout, f); err != nil {
 			return fail(stderr, "compare", err)
 		}
 	}
 	if c.Regression() {
 		return fail(stderr, "compare", errors.New(c.Sentence()))
+	}
+	if *requireIdentical && !repro.Identical {
+		return fail(stderr, "compare", fmt.Errorf("--require-identical: the candidate %s", repro))
 	}
 	return 0
 }

@@ -64,6 +64,17 @@ func TestCompareRerunWithinNoisePasses(t *testing.T) {
 	assert.Contains(t, out, "### metabench compare:")
 	assert.Contains(t, out, "| verdict")
 	assert.NotContains(t, out, "| regression")
+	assert.Contains(t, out, "differs from episode 0 (0.9867, was 0.9200)")
+	assert.Contains(t, out, "conditional on these two trained networks")
+
+	// a rerun that moved any episode fails when identity is required; a run
+	// against itself reproduces
+	code, _, errOut = runCLI("compare", "--store", path, "--baseline", "base", "--candidate", "rerun", "--require-identical")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "--require-identical: the candidate differs from episode")
+	code, out, errOut = runCLI("compare", "--store", path, "--baseline", "base", "--candidate", "base", "--require-identical", "--format", "json")
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, `"identical": true`)
 }
 
 func TestCompareRefusesProtocolMismatch(t *testing.T) {

@@ -44,19 +44,28 @@ ordered by start time; the filters do not apply to them. --crossval over
 --records also shows a saved summary whose fold records are not in DIR.
 
 --suite NAME prints the table of a suite run (metabench suite): one row per
-unit and step, the accuracy's mean over seeds with its Student-t 95%
-interval, the paper's number, iterations, training time, CPU time and
-parameters. --label picks the run; without it, the latest. --against UNIT
-adds a column: each row's paired difference from UNIT's row on the same
-test episodes, over the seeds both ran, with its 95% interval and p-value
-(a method against its baseline, as in the paper's tables). --genotypes
-prints instead, per search unit, each seed's derived cells edge by edge and
-how many seeds agree (the stability of the search across seeds). --curves
-prints instead the adapt units' curves (the paper's Figure 4): test accuracy
-after every epoch, mean and 95% interval over seeds, per target and way of
-training (architecture adapted, frozen, super-network from scratch), and
-the paired test of adapted against each other way after the last epoch on
-the same test images; with --plot DIR it also draws them (figure4.png/svg).
+unit and step, with the training run (seed) as the unit of replication:
+each seed's accuracy, their mean with a Student-t 95% interval over seeds
+(with the shared episodes' variance, clipped to [0, 100]; one seed: no interval over training runs, only the
+interval over that model's episodes, so labelled), the paper's number,
+iterations, training time, CPU time and parameters. --label picks the run;
+without it, the latest. --against UNIT adds, per row, the contrast with
+UNIT's row on the same test episodes over the seeds both ran: the mean of
+the per-seed differences with its t interval, the paired t p-value over
+seeds (Holm-adjusted across the table's rows), the exact sign-flip p-value
+with the smallest value it can reach at that many seeds, and P(row > UNIT)
+over seed pairs (docs/STATISTICS.md). --power prints instead, per row, the
+smallest difference its seeds can detect at alpha 0.05 with 80% power (from
+the observed seed-to-seed spread; paired with --against UNIT) and the seeds
+a difference of --power-diff needs. --genotypes prints instead, per search
+unit, each seed's derived cells edge by edge and how many seeds agree (the
+stability of the search across seeds). --curves prints instead the adapt
+units' curves (the paper's Figure 4): test accuracy after every epoch, mean
+and 95% interval over seeds, per target and way of training (architecture
+adapted, frozen, super-network from scratch), and the seed-level contrast
+of adapted against each other way after the last epoch on the same test
+images (McNemar per seed as a diagnostic within it); with --plot DIR it
+also draws them (figure4.png/svg).
 
 --page (with --records and --format markdown) prints the whole results
 page: a line naming the command that generated it, one row per record with
@@ -90,6 +99,8 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	suiteName := fs.String("suite", "", "the table of suite `NAME`: one row per unit, mean and 95% CI over seeds (with --label, that run; default: the latest label)")
 	genotypes := fs.Bool("genotypes", false, "with --suite: instead of the table, how the search units' derived genotypes agree across seeds (per edge)")
 	against := fs.String("against", "", "with --suite: a paired test of every row against unit `UNIT`'s row on the same test episodes")
+	power := fs.Bool("power", false, "with --suite: instead of the table, per row the smallest difference its seeds detect (alpha 0.05, power 0.8) and the seeds --power-diff needs")
+	powerDiff := fs.Float64("power-diff", 0.01, "with --power: the difference (fraction, 0.01 = one point) whose needed seeds are printed")
 	curves := fs.Bool("curves", false, "with --suite: instead of the table, the adaptation curves over seeds (Figure 4) and adapted-against-frozen/scratch paired tests")
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
@@ -103,6 +114,15 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	}
 	if (*against != "" || *genotypes || *curves) && *suiteName == "" {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--against, --genotypes and --curves need --suite NAME"))
+	}
+	if *power && *suiteName == "" {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--power needs --suite NAME"))
+	}
+	if *power && (*curves || *genotypes) {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--power: not with --curves or --genotypes"))
+	}
+	if !(*powerDiff > 0 && *powerDiff < 1) {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--power-diff %v: want a fraction in (0, 1)", *powerDiff))
 	}
 	if *curves && (*genotypes || *against != "") {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--curves: not with --genotypes or --against"))
@@ -148,7 +168,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *suiteName != "" {
-		sr := suiteReport{name: *suiteName, label: *label, against: *against, genotypes: *genotypes, curves: *curves, plotDir: *plotDir}
+		sr := suiteReport{name: *suiteName, label: *label, against: *against, genotypes: *genotypes, curves: *curves, plotDir: *plotDir, power: *power, powerDiff: *powerDiff}
 		return reportSuite(recs, sr, path, f, stdout, stderr)
 	}
 	if *page {
@@ -182,7 +202,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		tbl := reports.RunsTable(rows)
 		if f == reports.FormatText || f == reports.FormatMarkdown {
 			tbl.Title = fmt.Sprintf("runs: %d from %s", len(rows), path)
-			tbl.Notes = []string{"accuracy: mean query accuracy over test episodes, ± 1.96·s/sqrt(n); Δ paper: run minus published, in points"}
+			tbl.Notes = []string{"accuracy: mean query accuracy over the run's test episodes with the 95% interval over those episodes (normal, clipped; Wilson for per-image proportions), conditional on this trained model: an interval over training runs needs seeds (report --suite); Δ paper: run minus published, in points"}
 		}
 		if err := tbl.Render(stdout, f); err != nil {
 			return fail(stderr, "report", err)
@@ -256,7 +276,7 @@ func reportCrossVal(set *reports.RecordSet, path string, f reports.Format, stdou
 	tbl := reports.CrossValTable(cvs)
 	if f == reports.FormatText || f == reports.FormatMarkdown {
 		tbl.Title = fmt.Sprintf("cross-validation: %d experiments from %s", len(cvs), path)
-		tbl.Notes = []string{"mean of folds: mean of the fold means ± t(0.975, k-1)·s/sqrt(k) over the k folds; pooled: every test episode of every fold as one sample, ± 1.96·s/sqrt(n)"}
+		tbl.Notes = []string{"mean of folds: mean of the fold means ± t(0.975, k-1)·s/sqrt(k) over the k folds (each fold a training run), clipped to [0, 100]; pooled: every test episode of every fold as one sample, ± 1.96·s/sqrt(n) (conditional on those trained models)"}
 	}
 	if err := tbl.Render(stdout, f); err != nil {
 		return fail(stderr, "report", err)
@@ -280,6 +300,8 @@ type suiteReport struct {
 	name, label, against string
 	genotypes, curves    bool
 	plotDir              string
+	power                bool
+	powerDiff            float64
 }
 
 // reportSuite prints the table of suite name's run with label (the latest
@@ -319,7 +341,13 @@ func reportSuite(recs []reports.Record, sr suiteReport, path string, f reports.F
 		if !slices.ContainsFunc(rows, func(r *suite.Row) bool { return r.Unit == against }) {
 			return fail(stderr, "report", fmt.Errorf("--against %s: no unit of that name in suite %s (label %s)", against, name, label))
 		}
-		vs = suite.Against(rows, against, reports.DefaultCompareOptions())
+		vs = suite.Against(rows, against)
+	}
+	if sr.power {
+		if err := suite.PowerTable(name, version, against, suite.Powers(rows, vs, sr.powerDiff)).Render(stdout, f); err != nil {
+			return fail(stderr, "report", err)
+		}
+		return 0
 	}
 	if err := suite.Table(name, version, label, rows, against, vs).Render(stdout, f); err != nil {
 		return fail(stderr, "report", err)
@@ -333,7 +361,7 @@ func reportCurves(sr suiteReport, label string, version int, rows []*suite.Row, 
 	if len(curves) == 0 {
 		return fail(stderr, "report", fmt.Errorf("--curves: suite %s (label %s) has no adaptation records", sr.name, label))
 	}
-	contrasts := suite.Contrasts(curves, reports.DefaultCompareOptions())
+	contrasts := suite.Contrasts(curves)
 	if err := suite.CurvesTable(sr.name, version, label, curves, contrasts).Render(stdout, f); err != nil {
 		return fail(stderr, "report", err)
 	}

@@ -138,12 +138,16 @@ func renderRunTable(w io.Writer, recs []*reports.Record, ref string) error {
 	t := tablewriter.NewWriter(w)
 	header := []any{"method", "protocol", "accuracy (%)", "training", "iterations", "published (%)"}
 	vsRec := map[*reports.Record]string{}
+	accRec := map[*reports.Record]string{}
+	rows := suite.Rows(recs)
+	for _, row := range rows {
+		accRec[row.Records[0]] = reports.AccuracyCell(row.Accuracy)
+	}
 	if ref != "" {
-		header = append(header, "vs "+ref)
-		rows := suite.Rows(recs)
-		vs := suite.Against(rows, ref, reports.DefaultCompareOptions())
+		header = append(header, "vs "+ref+" (points)")
+		vs := suite.Against(rows, ref)
 		for _, row := range rows {
-			vsRec[row.Records[0]] = suite.VsCell(row, ref, vs)
+			vsRec[row.Records[0]] = suite.VsCells(row, ref, vs)[0]
 		}
 	}
 	t.Header(header...)
@@ -155,7 +159,7 @@ func renderRunTable(w io.Writer, recs []*reports.Record, ref string) error {
 		cells := []string{
 			r.Method,
 			reports.ProtocolString(r.Proto),
-			fmt.Sprintf("%.2f ± %.2f", 100*r.Summary.Mean, 100*r.Summary.CI95),
+			accRec[r],
 			reports.FormatDuration(experiment.TrainSeconds(r)),
 			fmt.Sprint(r.Iters),
 			paper,

@@ -18,7 +18,8 @@ import (
 )
 
 const suiteUsage = `usage: metabench suite FILE.yaml [--store PATH] [--shard i/n] [--label L] [--out DIR] [--set k=v ...]
-       [--baseline LABEL [--margin 0.01] [--alpha 0.05]] [--format text|markdown|csv|json] [--quiet]
+       [--baseline LABEL[,LABEL...] [--margin 0.01] [--alpha 0.05] [--require-identical]]
+       [--format text|markdown|csv|json] [--quiet]
 
 Runs the units of a suite file (benchmarks/suites/*.yaml) that belong to
 this shard and are not yet complete in the results store, then prints the
@@ -26,11 +27,20 @@ suite's table (every shard's records with this label). A killed suite
 resumes where it stopped when run again; a finished unit never runs twice.
 The shard is --shard i/n, else $JOB_COMPLETION_INDEX (set by Kubernetes
 Indexed Jobs) of $METABENCH_SHARDS, else 0/1. --set overrides a key of every
-unit's experiment file. With --baseline, each unit is paired with the
-baseline label's same unit on the same episodes and a Markdown summary is
-printed: exit 1 on a significant regression larger than the margin, 2 when
-protocols differ, 0 otherwise. A unit that fails does not stop the others;
-the suite then exits 1 naming it.
+unit's experiment file. A unit that fails does not stop the others; the
+suite then exits 1 naming it.
+
+With --baseline, the nightly check (docs/NIGHTLY.md, docs/STATISTICS.md)
+prints a Markdown summary of two checks per unit and step: (a)
+reproduction, whether each seed gave the first baseline label's per-episode
+results bit for bit, and the first episode that differs when not
+(informational; with --require-identical any difference fails); (b)
+regression, the candidate's seeds against the baseline's seeds (pooled over
+every label given, a run held twice counted once) as training runs: a unit
+regressed when the one-sided upper bound of the difference lies below
+-margin, Holm-adjusted across units. Exit 1 on a regression, 2 when a unit
+has no comparable baseline (none, another suite version, protocols differ,
+fewer than 3 seeds in all), 0 otherwise.
 
 flags:
 `
@@ -49,9 +59,10 @@ func cmdSuite(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "folder of the run folders (default: runs/<suite name>)")
 	var sets setFlags
 	fs.Var(&sets, "set", "override `key=value` of every unit's experiment file (repeatable)")
-	baseline := fs.String("baseline", "", "compare with the runs labelled `LABEL` (nightly regression check)")
+	baseline := fs.String("baseline", "", "check against the runs labelled `LABEL[,LABEL...]` (nightly check; several labels pool their seeds)")
 	margin := fs.Float64("margin", 0.01, "largest drop (fraction) that is not a regression")
-	alpha := fs.Float64("alpha", 0.05, "significance level of the paired test")
+	alpha := fs.Float64("alpha", 0.05, "level of the one-sided regression test (family-wise over units)")
+	requireIdentical := fs.Bool("require-identical", false, "with --baseline: fail (exit 1) when any seed does not reproduce the first baseline bit for bit")
 	format := fs.String("format", "text", "table `FORMAT`: text, markdown, csv or json")
 	quiet := fs.Bool("quiet", false, "no progress")
 	usage := flagUsage(suiteUsage, fs)
@@ -83,12 +94,25 @@ func cmdSuite(args []string, stdout, stderr io.Writer) int {
 		dir = filepath.Join("runs", s.Name)
 	}
 	opt := suite.Options{Shard: shard, Shards: shards, Label: sf.Label, Out: dir, Set: sets}
-	return runSuite(s, opt, sf, *baseline, reports.CompareOptions{Margin: *margin, Alpha: *alpha}, f, *quiet, stdout, stderr)
+	if *requireIdentical && *baseline == "" {
+		return misuse(stderr, "suite", usage, errors.New("--require-identical needs --baseline"))
+	}
+	var baselines []string
+	if *baseline != "" {
+		for _, l := range strings.Split(*baseline, ",") {
+			if l = strings.TrimSpace(l); l == "" {
+				return misuse(stderr, "suite", usage, fmt.Errorf("--baseline %q: an empty label", *baseline))
+			}
+			baselines = append(baselines, l)
+		}
+	}
+	nopt := suite.NightlyOptions{Margin: *margin, Alpha: *alpha, RequireIdentical: *requireIdentical}
+	return runSuite(s, opt, sf, baselines, nopt, f, *quiet, stdout, stderr)
 }
 
 // runSuite opens the store, runs the suite's shard, prints its table and,
-// with a baseline, the nightly comparison. It returns the exit code.
-func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baseline string, cmp reports.CompareOptions, f reports.Format, quiet bool, stdout, stderr io.Writer) int {
+// with baselines, the nightly check. It returns the exit code.
+func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baselines []string, nopt suite.NightlyOptions, f reports.Format, quiet bool, stdout, stderr io.Writer) int {
 	path := ResolveStorePath(sf.Path, "")
 	st, err := store.Open(path)
 	if err != nil {
@@ -109,7 +133,7 @@ func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baseline string
 	}
 	if len(recs) > 0 {
 		rows := suite.Rows(recs)
-		vs := suite.Against(rows, s.Reference, reports.DefaultCompareOptions())
+		vs := suite.Against(rows, s.Reference)
 		if err := suite.Table(s.Name, version, opt.Label, rows, s.Reference, vs).Render(stdout, f); err != nil {
 			return fail(stderr, "suite", err)
 		}
@@ -117,19 +141,28 @@ func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baseline string
 	if runErr != nil {
 		return fail(stderr, "suite", runErr)
 	}
-	if baseline == "" {
+	if len(baselines) == 0 {
 		return 0
 	}
-	base, _, err := loadSuiteRecords(st, s.Name, baseline)
-	if err != nil {
-		return fail(stderr, "suite", err)
+	var base [][]*suite.Row
+	for _, l := range baselines {
+		b, bv, err := loadSuiteRecords(st, s.Name, l)
+		if err != nil {
+			return fail(stderr, "suite", err)
+		}
+		switch {
+		case len(b) == 0:
+			fmt.Fprintf(stderr, "metabench suite: --baseline %s: the store holds no run of suite %s with that label\n", l, s.Name)
+			return suite.ExitNoBaseline
+		case bv != version:
+			fmt.Fprintf(stderr, "metabench suite: --baseline %s: suite %s version %d, not this run's version %d (not comparable)\n", l, s.Name, bv, version)
+			return suite.ExitNoBaseline
+		}
+		base = append(base, suite.Rows(b))
 	}
-	if len(base) == 0 {
-		return fail(stderr, "suite", fmt.Errorf("--baseline %s: the store holds no run of suite %s with that label", baseline, s.Name))
-	}
-	pairs := suite.ComparePairs(suite.Rows(base), suite.Rows(recs), cmp)
-	fmt.Fprint(stdout, suite.Markdown(s.Name, baseline, opt.Label, pairs))
-	return suite.Verdict(pairs)
+	checks := suite.Nightly(base, suite.Rows(recs), nopt)
+	fmt.Fprint(stdout, suite.NightlyMarkdown(s.Name, opt.Label, baselines, checks, nopt))
+	return suite.NightlyVerdict(checks, nopt)
 }
 
 // parseShard reads "i/n" from the flag, else the Indexed Job's environment.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 	"github.com/metabench/metabench/store/storetest"
 	"github.com/metabench/metabench/suite"
@@ -240,16 +238,25 @@ func TestSuiteKilledResumes(t *testing.T) {
 	require.Equal(t, want, suiteRecords(t, db))
 
 	// A nightly run of the same suite under another label, against the
-	// first (night-1) as baseline: the same seeds give the same episodes, so every
-	// unit pairs and none regresses (exit 0).
+	// first (night-1) as baseline: the same seeds give the same episodes bit
+	// for bit, so every seed reproduces and nothing moved (exit 0, also when
+	// identity is required).
 	so.Reset()
 	se.Reset()
 	code := Run([]string{"suite", smokeSuite, "--store", full, "--out", filepath.Join(dir, "night"), "--label", "night-2",
-		"--baseline", "night-1", "--format", "markdown", "--quiet"}, &so, &se)
-	require.Equal(t, 0, code, se.String())
-	require.Contains(t, so.String(), "## Suite smoke: night-2 against baseline")
-	require.Contains(t, so.String(), "| maml | run | 2 |")
-	require.Contains(t, so.String(), "no significant regression")
+		"--baseline", "night-1", "--require-identical", "--format", "markdown", "--quiet"}, &so, &se)
+	require.Equal(t, 0, code, se.String()+so.String())
+	for _, want := range []string{"## Suite smoke: night-2 against baseline night-1", "| maml | run | maml | 1 | identical (10 episodes, bit for bit) |",
+		"| maml | eval:5shot | maml | - | - | - | - | 0 | - | - | - | - | reproduced: no change |", "| adapt-mnist | run mnist | darts-supernet-scratch | 0 | identical", "Result: no regression (exit 0)"} {
+		require.Contains(t, so.String(), want)
+	}
+	// a baseline label the store does not hold: no comparable baseline
+	so.Reset()
+	se.Reset()
+	code = Run([]string{"suite", smokeSuite, "--store", full, "--out", filepath.Join(dir, "night"), "--label", "night-2",
+		"--baseline", "night-1,night-0", "--quiet"}, &so, &se)
+	require.Equal(t, 2, code, se.String())
+	require.Contains(t, se.String(), "--baseline night-0: the store holds no run of suite smoke")
 }
 
 // TestSuiteBadInput: bad input exits 2 with one line naming the file, key or
@@ -272,6 +279,8 @@ func TestSuiteBadInput(t *testing.T) {
 		{[]string{"suite", smokeSuite, "--store", db, "--shard", "x"}, "--shard"},
 		{[]string{"suite", smokeSuite, "--store", notOurs}, "other.db"},
 		{[]string{"suite"}, "suite file"},
+		{[]string{"suite", smokeSuite, "--store", db, "--require-identical"}, "--require-identical needs --baseline"},
+		{[]string{"suite", smokeSuite, "--store", db, "--baseline", "a,,b"}, "an empty label"},
 	} {
 		t.Run(strings.Join(c.args[1:min(3, len(c.args))], " "), func(t *testing.T) {
 			var so, se bytes.Buffer
@@ -292,34 +301,4 @@ func TestSuiteBadInput(t *testing.T) {
 	var so, se bytes.Buffer
 	require.Equal(t, 2, Run([]string{"suite", smokeSuite, "--store", db}, &so, &se))
 	require.Contains(t, se.String(), ShardCountEnv)
-}
-
-// TestNightlyVerdicts: the nightly summary pairs every unit with the
-// baseline's and exits 1 only on a significant regression larger than the
-// margin, 2 on a protocol mismatch.
-func TestNightlyVerdicts(t *testing.T) {
-	rec := func(label string, acc float64, shots int) reports.Record {
-		eps := make([]float64, 50)
-		for i := range eps {
-			eps[i] = acc + 0.1*float64(i%5-2)
-		}
-		return reports.Record{RunID: fmt.Sprintf("%s-%v-%d", label, acc, shots), Kind: "train", Label: label, Method: "maml",
-			Proto: reports.Protocol{Ways: 5, Shots: shots}, Episodes: eps, Summary: reports.Summarize(eps),
-			Extra: map[string]any{suite.KeySuite: "n", suite.KeyVersion: 1, suite.KeyUnit: "u", suite.KeyStep: "run", suite.KeySeed: int64(0)}}
-	}
-	rows := func(recs ...reports.Record) []*suite.Row {
-		sel, _ := suite.Select(recs, "n", recs[0].Label)
-		return suite.Rows(sel)
-	}
-	opt := reports.DefaultCompareOptions()
-	same := suite.ComparePairs(rows(rec("a", 0.8, 1)), rows(rec("b", 0.8, 1)), opt)
-	require.Equal(t, 0, suite.Verdict(same))
-	drop := suite.ComparePairs(rows(rec("a", 0.8, 1)), rows(rec("b", 0.7, 1)), opt)
-	require.Equal(t, 1, suite.Verdict(drop))
-	require.Contains(t, suite.Markdown("n", "a", "b", drop), "regression")
-	small := suite.ComparePairs(rows(rec("a", 0.8, 1)), rows(rec("b", 0.795, 1)), opt)
-	require.Equal(t, 0, suite.Verdict(small), "a drop within the margin")
-	mism := suite.ComparePairs(rows(rec("a", 0.8, 1)), rows(rec("b", 0.8, 5)), opt)
-	require.Equal(t, 2, suite.Verdict(mism))
-	require.True(t, slices.ContainsFunc(mism, func(p suite.Pair) bool { return len(p.Mismatch) > 0 }))
 }
