@@ -14,6 +14,12 @@ GO ?= go
 #   - OpenBLAS through cgo (-tags openblas) when it links: the fastest path;
 #   - GOEXPERIMENT=simd whenever it builds: the pure-Go AVX-512/AVX2 kernels
 #     (the float32 path when OpenBLAS is absent; tested in either case).
+# A binary built with both (openblas+simd, what `make` picks when OpenBLAS
+# links) decides at start-up: OpenBLAS only when the kernel family it runs
+# (openblas_get_corename) is made for this CPU, else the SIMD kernels; a
+# DYNAMIC_ARCH OpenBLAS older than the CPU (Debian's 0.3.21 calls a recent
+# Xeon "Prescott", SSE3 kernels) is skipped, and the path says so, e.g.
+# "simd-avx512 (openblas/Prescott skipped: ...)" (internal/gemm/coreisa.go).
 # Force a route with `make GEMM=gonum|simd|openblas|openblas+simd <target>`.
 GEMM_PROBE := ./internal/gemm/gemmpath
 comma := ,

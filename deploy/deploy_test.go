@@ -348,7 +348,8 @@ RUN if [ -n "$DSN" ]; then metabench train `+imageRoot+`benchmarks/30min/omniglo
 	defer s.Close()
 	rec, err := s.Latest(t.Context(), "image-e2e")
 	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(rec.Env.GemmPath, "openblas"), rec.Env.GemmPath)
+	// OpenBLAS runs, or was linked and skipped for an older kernel family
+	assert.Contains(t, rec.Env.GemmPath, "openblas", rec.Env.GemmPath)
 	assert.Equal(t, 10, rec.Iters)
 	t.Logf("record %s from inside the image: %.2f%% on %d episodes, gemm %s", rec.RunID, 100*rec.Summary.Mean, rec.Summary.N, rec.Env.GemmPath)
 }

@@ -25,8 +25,6 @@ var benchShapes = []gemmCase{
 	{false, false, 32, 1764, 288, 1, 0, 0},
 }
 
-type f32Func func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-
 func benchF32(b *testing.B, f f32Func) {
 	for _, tc := range benchShapes {
 		b.Run(fmt.Sprintf("%dx%dx%d_tA%v_tB%v", tc.m, tc.n, tc.k, tc.transA, tc.transB), func(b *testing.B) {

@@ -67,3 +67,6 @@ func checkArgs(transA, transB bool, m, n, k, na, lda, nb, ldb, nc, ldc int) {
 	}
 	need("c", m, n, ldc, nc)
 }
+
+// f32Func is the signature of a float32 product path.
+type f32Func func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)

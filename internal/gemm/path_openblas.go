@@ -21,7 +21,31 @@ import "golang.org/x/sys/cpu"
 // split, hence the result, depends on the shape only, never on GOMAXPROCS.
 func init() { C.openblas_set_num_threads(1) }
 
-func path() string { return "openblas/" + C.GoString(C.openblas_get_corename()) }
+// useOpenBLAS says whether the products go to OpenBLAS: when its kernel
+// family is made for this CPU (openblasFits), or when this build has nothing
+// better (no SIMD kernels for this CPU). Otherwise why names the family that
+// was skipped. It asks OpenBLAS for its family on every call (a static
+// string; OPENBLAS_CORETYPE changes it at start-up only).
+func useOpenBLAS() (ok bool, why string) {
+	ok, why = openblasFits(C.GoString(C.openblas_get_corename()), cpuISA())
+	if !ok {
+		if _, _, alt := altF32(); !alt {
+			return true, ""
+		}
+	}
+	return ok, why
+}
+
+// path is "openblas/CORE" when OpenBLAS runs, else the SIMD path that runs
+// instead with the reason, e.g. "simd-avx512 (openblas/Prescott skipped:
+// its SSE kernels are older than this CPU's AVX-512)".
+func path() string {
+	if ok, why := useOpenBLAS(); !ok {
+		name, _, _ := altF32()
+		return name + " (" + why + ")"
+	}
+	return "openblas/" + C.GoString(C.openblas_get_corename())
+}
 
 // avx2Cores are the OpenBLAS kernel families that use AVX2 at most, which a
 // DYNAMIC_ARCH OpenBLAS falls back to on CPUs newer than itself (Debian
@@ -63,6 +87,11 @@ func tileOffsets(transA, transB bool, m, n, tm, tn, colTiles, lda, ldb, ldc, t i
 }
 
 func f32(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if ok, _ := useOpenBLAS(); !ok {
+		_, alt, _ := altF32()
+		alt(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	if k == 0 || alpha == 0 {
 		// BLAS does not read A or B here; neither do we (they may be empty).
 		scaleF32(m, n, beta, c, ldc)
@@ -78,6 +107,10 @@ func f32(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, 
 }
 
 func f64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if ok, _ := useOpenBLAS(); !ok {
+		gonumF64(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	if k == 0 || alpha == 0 {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]

@@ -1,0 +1,35 @@
+package gemm
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// OpenBLAS is used only where its kernel family is made for the CPU.
+func TestOpenBLASFits(t *testing.T) {
+	for _, c := range []struct {
+		core string
+		cpu  int
+		ok   bool
+	}{
+		{"Prescott", isaAVX512, false}, // Debian's 0.3.21 on an Intel CPU newer than itself
+		{"Nehalem", isaAVX2, false},
+		{"Haswell", isaAVX512, false},
+		{"Haswell", isaAVX2, true},
+		{"Zen", isaAVX2, true},
+		{"SkylakeX", isaAVX512, true},
+		{"Cooperlake", isaAVX512, true},
+		{"SapphireRapids", isaAVX512, true},
+		{"Sandybridge", isaAVX, true},
+		{"ARMV8", isaAVX512, true}, // unknown here: not judged
+	} {
+		ok, why := openblasFits(c.core, c.cpu)
+		require.Equal(t, c.ok, ok, "%s on %s", c.core, isaNames[c.cpu])
+		if !ok {
+			require.Contains(t, why, "openblas/"+c.core+" skipped")
+			require.Contains(t, why, isaNames[c.cpu])
+		}
+	}
+	require.Positive(t, cpuISA(), "an amd64 CPU has SSE3 at least")
+}
