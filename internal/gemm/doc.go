@@ -37,6 +37,16 @@
 //     pin OPENBLAS_CORETYPE=Haswell on purpose because old builds have
 //     crashed or miscomputed on new CPUs. SuggestedCore names the AVX-512
 //     family (SkylakeX) when the CPU has it; it is never applied by itself.
+//     OpenBLAS runs only when its family is made for the CPU (coreisa.go:
+//     the family's widest ISA, SSE for Prescott, Katmai, Nehalem and the
+//     like, AVX for Sandybridge, AVX2 for Haswell and Zen, AVX-512 for
+//     SkylakeX, Cooperlake and SapphireRapids, is at least the CPU's);
+//     otherwise a build with the SIMD kernels runs them, and Path says
+//     which family was skipped and why, e.g. "simd-avx512 (openblas/Prescott
+//     skipped: its SSE kernels are older than this CPU's AVX-512)": on the
+//     2-core Intel Xeon of issue #34 (family 6 model 207), Debian's 0.3.21
+//     runs Prescott kernels 1.3-1.8x slower than the SIMD path. A build
+//     without the SIMD kernels keeps OpenBLAS whatever its family.
 //     On the 2-core Zen 5 with OPENBLAS_CORETYPE=SkylakeX: 1.6-2.5x on the
 //     convolution shapes (BenchmarkF32: 64x588x576 77 -> 191 GFLOP/s,
 //     1225x64x576 97 -> 221) and 1.22x on MAML training (300 iterations of
