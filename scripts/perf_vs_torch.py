@@ -49,15 +49,24 @@ def main():
             f"{n} {go[n]['median_ms']:.1f}/{pt[n]['median_ms']:.1f}" for n in names), file=sys.stderr)
     go0 = rounds[0]["go"]
     print(f"gemm path {go0.get('gemm_path')}, {go0.get('go')}, {go0.get('threads')} threads; torch {rounds[0]['torch'].get('torch')}")
-    print(f"{'workload':22} {'go ms':>9} {'torch ms':>9} {'go/torch':>9} {'go MB':>7} {'torch MB':>8} {'ratio':>6}")
+    peak = max(rd["go"].get("peak_gflops", 0) for rd in rounds)
+    print(f"measured peak {peak:.1f} GFLOP/s ({go0.get('peak_isa')} multiply-add loop); GFLOP/s below: the engine's matrix-product "
+          "operations per repetition (the same arithmetic on both sides) over each side's median")
+    print(f"{'workload':22} {'go ms':>9} {'torch ms':>9} {'go/torch':>9} {'go MB':>7} {'torch MB':>8} {'ratio':>6}"
+          f" {'gflop':>7} {'go GF/s':>8} {'%peak':>6} {'pt GF/s':>8} {'%peak':>6}")
     summary = {}
     for n in names:
         g = statistics.median(rd["go"][n]["median_ms"] for rd in rounds)
         t = statistics.median(rd["torch"][n]["median_ms"] for rd in rounds)
         gr = max(rd["go"][n].get("peak_rss_mb", 0) for rd in rounds)
         tr = max(rd["torch"][n].get("peak_rss_mb", 0) for rd in rounds)
-        summary[n] = {"go_ms": g, "torch_ms": t, "ratio": g / t, "go_rss_mb": gr, "torch_rss_mb": tr}
-        print(f"{n:22} {g:9.1f} {t:9.1f} {g / t:9.2f} {gr:7.0f} {tr:8.0f} {gr / tr if tr else 0:6.2f}")
+        fl = rounds[0]["go"][n].get("mat_flops", 0)
+        gg, tg = fl / (g * 1e6), fl / (t * 1e6)
+        summary[n] = {"go_ms": g, "torch_ms": t, "ratio": g / t, "go_rss_mb": gr, "torch_rss_mb": tr,
+                      "mat_flops": fl, "go_gflops": gg, "torch_gflops": tg, "peak_gflops": peak}
+        pk = (lambda x: 100 * x / peak if peak else 0)
+        print(f"{n:22} {g:9.1f} {t:9.1f} {g / t:9.2f} {gr:7.0f} {tr:8.0f} {gr / tr if tr else 0:6.2f}"
+              f" {fl / 1e9:7.3f} {gg:8.1f} {pk(gg):5.1f}% {tg:8.1f} {pk(tg):5.1f}%")
     gm = max(rd["go"].get("peak_rss_mb", 0) for rd in rounds)
     tm = max(rd["torch"].get("peak_rss_mb", 0) for rd in rounds)
     print(f"{'peak rss MB':18} {gm:9.0f} {tm:9.0f} {gm / tm if tm else 0:9.2f}")

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -32,4 +33,16 @@ func TestOpenBLASFits(t *testing.T) {
 		}
 	}
 	require.Positive(t, cpuISA(), "an amd64 CPU has SSE3 at least")
+}
+
+// The FLOP counter counts 2mnk per product; the peak loop reports a rate.
+func TestFLOPsAndPeak(t *testing.T) {
+	a, b, c := make([]float32, 6*4), make([]float32, 4*5), make([]float32, 6*5)
+	before := FLOPs()
+	F32(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5)
+	require.Equal(t, int64(2*6*5*4), FLOPs()-before)
+	p := MeasurePeak(30 * time.Millisecond)
+	require.Positive(t, p.GFLOPS)
+	require.NotEmpty(t, p.ISA)
+	t.Logf("peak %.1f GFLOP/s (%s, %d workers)", p.GFLOPS, p.ISA, p.Workers)
 }

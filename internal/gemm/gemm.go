@@ -1,11 +1,26 @@
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // Path names the matrix-product implementation this binary uses for float32
 // on this CPU: "gonum", "simd-avx512", "simd-avx2" or "openblas/CORE", CORE
 // the kernel family OpenBLAS runs (for example "openblas/SkylakeX").
 func Path() string { return path() }
+
+// flopCount is the number of floating-point operations (2mnk per product)
+// F32 and F64 have performed in this process. It is the package's one piece
+// of state: instrumentation for `metabench perf`'s roofline numbers, read as
+// a difference around a workload (FLOPs), never an input to any result.
+var flopCount atomic.Int64
+
+// FLOPs returns the floating-point operations (a multiply and an add per
+// term: 2mnk per product) of every F32 and F64 call so far in this process.
+// Read it before and after a piece of work run alone to count that work's
+// matrix-product operations.
+func FLOPs() int64 { return flopCount.Load() }
 
 // SuggestedCore returns an OpenBLAS kernel family (a value for the
 // OPENBLAS_CORETYPE environment variable) faster on this CPU than the one
@@ -28,6 +43,7 @@ func F32(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, 
 	if m == 0 || n == 0 {
 		return
 	}
+	flopCount.Add(2 * int64(m) * int64(n) * int64(k))
 	f32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -38,6 +54,7 @@ func F64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, 
 	if m == 0 || n == 0 {
 		return
 	}
+	flopCount.Add(2 * int64(m) * int64(n) * int64(k))
 	f64(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 

@@ -76,6 +76,17 @@ type Timing struct {
 	// PeakRSSMB is the peak resident memory while this workload ran (the
 	// high-water mark is reset before it where the OS allows; 0 if unknown).
 	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
+	// MatFLOPs are the floating-point operations of one repetition's matrix
+	// products (gemm.FLOPs: 2mnk per product, counted by the engine;
+	// convolutions are im2col products), GFLOPS that count over the median
+	// time and PeakFraction GFLOPS over the machine's measured peak
+	// (Report.Peak). Element-wise work (batch norm, pooling, activations,
+	// the depthwise convolutions of the search) is not counted: it is
+	// memory-bound, so the fraction is that of the time spent at the
+	// arithmetic the cores are built for.
+	MatFLOPs     int64   `json:"mat_flops,omitempty"`
+	GFLOPS       float64 `json:"gflops,omitempty"`
+	PeakFraction float64 `json:"peak_fraction,omitempty"`
 }
 
 // Options select and size the run.
@@ -98,6 +109,9 @@ type Report struct {
 	Order      []string
 	Workloads  map[string]Timing
 	PeakRSSMB  float64 // process peak over the whole run (0 if unknown)
+	// Peak is the attainable float32 rate of the cores in use, measured
+	// before the workloads (gemm.MeasurePeak).
+	Peak gemm.Peak
 }
 
 // workload is a prepared workload: fn runs one repetition.
@@ -129,6 +143,7 @@ func Run(opts Options) (*Report, error) {
 		GemmPath:   gemm.Path(),
 		Workloads:  map[string]Timing{},
 	}
+	rep.Peak = gemm.MeasurePeak(600 * time.Millisecond)
 	ws, err := workloads(opts.Reps, searchStepsOrDefault(opts.SearchSteps))
 	if err != nil {
 		return nil, err
@@ -153,6 +168,12 @@ func Run(opts Options) (*Report, error) {
 			return nil, fmt.Errorf("perf: %s: %w", w.name, err)
 		}
 		t.PeakRSSMB = peakRSSMB()
+		if t.MatFLOPs > 0 && t.MedianMS > 0 {
+			t.GFLOPS = float64(t.MatFLOPs) / (t.MedianMS * 1e6)
+			if rep.Peak.GFLOPS > 0 {
+				t.PeakFraction = t.GFLOPS / rep.Peak.GFLOPS
+			}
+		}
 		rep.Order = append(rep.Order, w.name)
 		rep.Workloads[w.name] = t
 	}
@@ -160,11 +181,17 @@ func Run(opts Options) (*Report, error) {
 	return rep, nil
 }
 
-// timed runs fn warmup times, then reps timed times.
+// timed runs fn warmup times, then reps timed times; the first warm-up
+// repetition counts the matrix-product operations of one repetition.
 func timed(fn func() error, reps, warmup int) (Timing, error) {
+	var flops int64
 	for i := 0; i < warmup; i++ {
+		before := gemm.FLOPs()
 		if err := fn(); err != nil {
 			return Timing{}, err
+		}
+		if i == 0 {
+			flops = gemm.FLOPs() - before
 		}
 	}
 	ms := make([]float64, reps)
@@ -180,7 +207,7 @@ func timed(fn func() error, reps, warmup int) (Timing, error) {
 	if reps%2 == 0 {
 		med = (ms[reps/2-1] + ms[reps/2]) / 2
 	}
-	return Timing{MedianMS: med, MinMS: ms[0], MaxMS: ms[reps-1], Reps: reps}, nil
+	return Timing{MedianMS: med, MinMS: ms[0], MaxMS: ms[reps-1], Reps: reps, MatFLOPs: flops}, nil
 }
 
 // conv4Params draws Conv-4 parameters as torch_bench.py's conv4() does.

@@ -38,6 +38,23 @@ func TestRunOneWorkload(t *testing.T) {
 	if err := rep.WriteText(&sb); err != nil || !strings.Contains(sb.String(), "conv4_fwd_bwd") {
 		t.Fatalf("text report: %v\n%s", err, sb.String())
 	}
+
+	// The engine's count against the shapes: batch 25, 3x3 convolutions of
+	// 64 filters, output sizes 28, 14, 7, 3 (pooling halves, floor), each
+	// forward, input-gradient and weight-gradient product 2 * 25 * HW * 64 *
+	// Cin * 9 (no input gradient for the first layer, whose input is data),
+	// and the 64->5 linear layer's three products.
+	want := int64(2 * 2 * 25 * 28 * 28 * 64 * 1 * 9)
+	for _, hw := range []int64{14, 7, 3} {
+		want += 3 * 2 * 25 * hw * hw * 64 * 64 * 9
+	}
+	want += 3 * 2 * 25 * 64 * 5
+	if tm.MatFLOPs != want {
+		t.Errorf("conv4_fwd_bwd counts %d matrix FLOPs, the shapes give %d", tm.MatFLOPs, want)
+	}
+	if rep.Peak.GFLOPS <= 0 || tm.GFLOPS <= 0 || tm.PeakFraction <= 0 {
+		t.Errorf("no roofline numbers: peak %+v, workload %+v", rep.Peak, tm)
+	}
 }
 
 func TestRunRejects(t *testing.T) {

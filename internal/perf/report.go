@@ -24,7 +24,8 @@ func (r *Report) JSON() ([]byte, error) {
 	for _, kv := range []struct {
 		k string
 		v any
-	}{{"go", r.GoVersion}, {"threads", r.GOMAXPROCS}, {"dtype", "float32"}, {"gemm_path", r.GemmPath}} {
+	}{{"go", r.GoVersion}, {"threads", r.GOMAXPROCS}, {"dtype", "float32"}, {"gemm_path", r.GemmPath},
+		{"peak_gflops", r.Peak.GFLOPS}, {"peak_isa", r.Peak.ISA}} {
 		if err := field(kv.k, kv.v); err != nil {
 			return nil, err
 		}
@@ -47,11 +48,14 @@ func jsonFloat(f float64) string {
 func (r *Report) WriteText(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s, GOMAXPROCS=%d, float32, gemm path %s\n", r.GoVersion, r.GOMAXPROCS, r.GemmPath)
-	fmt.Fprintf(&b, "%-22s %10s %10s %10s %5s %12s\n", "workload", "median_ms", "min_ms", "max_ms", "reps", "peak_rss_mb")
+	fmt.Fprintf(&b, "measured peak: %.1f GFLOP/s (%s multiply-add loop on %d cores)\n", r.Peak.GFLOPS, r.Peak.ISA, r.Peak.Workers)
+	fmt.Fprintf(&b, "%-22s %10s %10s %10s %5s %12s %10s %8s %7s\n", "workload", "median_ms", "min_ms", "max_ms", "reps", "peak_rss_mb", "mat_gflop", "gflop/s", "%peak")
 	for _, n := range r.Order {
 		t := r.Workloads[n]
-		fmt.Fprintf(&b, "%-22s %10.2f %10.2f %10.2f %5d %12.1f\n", n, t.MedianMS, t.MinMS, t.MaxMS, t.Reps, t.PeakRSSMB)
+		fmt.Fprintf(&b, "%-22s %10.2f %10.2f %10.2f %5d %12.1f %10.3f %8.1f %6.1f%%\n", n, t.MedianMS, t.MinMS, t.MaxMS, t.Reps, t.PeakRSSMB,
+			float64(t.MatFLOPs)/1e9, t.GFLOPS, 100*t.PeakFraction)
 	}
+	b.WriteString("mat_gflop: the matrix products' operations per repetition (2mnk, counted by the engine); element-wise work is not counted\n")
 	fmt.Fprintf(&b, "process peak RSS: %.1f MB\n", r.PeakRSSMB)
 	_, err := w.Write(b.Bytes())
 	return err
