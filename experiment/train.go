@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"github.com/metabench/metabench/internal/gemm"
 	"math/rand/v2"
 	"time"
 
@@ -139,13 +140,17 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 		lastVal = ck.Curve[n-1].TrainSec
 	}
 	name := fmt.Sprintf("%s %dw%ds", cfg.Method, cfg.Ways, cfg.Shots)
+	var stepFLOPs, stepsRun int64 // matrix-product operations of this process's iterations
 	l := &loop{Iter: &ck.Iter, TrainSec: &ck.TrainSec, Limit: cfg.Iterations, Budget: cfg.Budget.Duration,
 		CheckpointEvery: cfg.Checkpoint.Duration, Name: name, Unit: "iteration", Save: save,
 		Step: func(iter int) (string, error) {
+			f0 := gemm.FLOPs()
 			st, err := tr.Step(iter)
 			if err != nil {
 				return "", fmt.Errorf("training: %w", err)
 			}
+			stepFLOPs += gemm.FLOPs() - f0
+			stepsRun++
 			lossSum += st.Loss
 			nSince++
 			return fmt.Sprintf("%s loss %.3f acc %5.1f%%", name, st.Loss, 100*st.Acc), nil
@@ -190,6 +195,10 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 		"train_sec": ck.TrainSec, "test_eval_sec": evalSec, "meta_batch": cfg.MetaBatch, "meta_lr": cfg.MetaLR,
 		"resumed": opt.Resume, "curve_wall": "training wall clock (validation and checkpoints excluded)",
 		"train_classes": len(data.trainClasses), "val_classes": len(data.valClasses), "split": data.split,
+	}
+	if stepsRun > 0 {
+		// throughput: iterations x this per-iteration count over train_sec
+		rec.Extra["mat_gflop_per_iter"] = float64(stepFLOPs) / float64(stepsRun) / 1e9
 	}
 	if data.curveOnTest {
 		rec.Extra["val_classes"] = 0
