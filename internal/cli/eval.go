@@ -92,7 +92,8 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(b))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s %s on %s (%s, %d classes): %.2f%% ± %.2f%% over %d episodes\n", res.Method,
-		reports.ProtocolString(rec.Proto), res.Data, res.Split, res.Classes, 100*res.Accuracy, 100*res.CI95, res.Episodes)
+	iv := reports.EpisodeInterval(rec)
+	fmt.Fprintf(stdout, "%s %s on %s (%s, %d classes): %.2f%% [%.2f, %.2f] over %d episodes (95%% interval over these episodes, for this trained model)\n", res.Method,
+		reports.ProtocolString(rec.Proto), res.Data, res.Split, res.Classes, 100*res.Accuracy, 100*iv.Lo, 100*iv.Hi, res.Episodes)
 	return 0
 }
