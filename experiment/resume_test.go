@@ -51,6 +51,11 @@ func TestResumeExactSearch(t *testing.T) {
 	require.Equal(t, 3, b.Iter)
 	require.Equal(t, a.Theta, b.Theta, "resumed Θ differs")
 	require.Equal(t, a.Curve[len(a.Curve)-1].QueryAcc, b.Curve[len(b.Curve)-1].QueryAcc)
+	// the architecture curves, MaxDelta included, do not see the interruptions
+	for i := range a.Curve {
+		require.Equal(t, a.Curve[i].Arch, b.Curve[i].Arch, "point %d", i)
+	}
+	require.NotEmpty(t, a.Curve[len(a.Curve)-1].Arch.Genotype)
 	ga, _ := os.ReadFile(filepath.Join(whole, "genotype.yaml"))
 	gb, _ := os.ReadFile(filepath.Join(parts, "genotype.yaml"))
 	require.True(t, bytes.Equal(ga, gb), "resumed search derived another genotype")

@@ -125,9 +125,13 @@ func runSearch(ctx context.Context, cfg *config.SearchFile, opt *Options) (*repo
 		if err := old.Restore(sr); err != nil {
 			return nil, fmt.Errorf("--resume: %s: %w", ckPath, err)
 		}
-		ck.Iter, ck.TrainSec, ck.Curve = old.Iter, old.TrainSec, old.Curve
+		ck.Iter, ck.TrainSec, ck.Curve, ck.ArchPrev = old.Iter, old.TrainSec, old.Curve, old.ArchPrev
 	}
 	method := searchMethod(sc)
+	rule, err := genotype.ParseRule(sc.Derive.Rule)
+	if err != nil {
+		return nil, fmt.Errorf("search.derive.rule: %w", err)
+	}
 	curveEvery := max(1, sc.Iterations/100)
 	var pt search.CurvePoint
 	var last search.IterStats
@@ -153,8 +157,13 @@ func runSearch(ctx context.Context, cfg *config.SearchFile, opt *Options) (*repo
 			pt.QueryAcc += last.QueryAcc
 			nPt++
 			if nPt == curveEvery || !l.more() {
+				arch, cur, err := search.ArchStats(sr.Net, sr.Theta, rule, ck.ArchPrev)
+				if err != nil {
+					return false, fmt.Errorf("search: architecture at iteration %d: %w", ck.Iter, err)
+				}
+				ck.ArchPrev = cur
 				ck.Curve = append(ck.Curve, search.CurvePoint{Iter: ck.Iter, TrainSec: ck.TrainSec,
-					QueryLoss: pt.QueryLoss / float64(nPt), QueryAcc: pt.QueryAcc / float64(nPt), Tau: last.Tau})
+					QueryLoss: pt.QueryLoss / float64(nPt), QueryAcc: pt.QueryAcc / float64(nPt), Tau: last.Tau, Arch: arch})
 				pt, nPt = search.CurvePoint{}, 0
 			}
 			return false, nil
@@ -162,10 +171,6 @@ func runSearch(ctx context.Context, cfg *config.SearchFile, opt *Options) (*repo
 	}
 	if err := l.run(ctx, opt); err != nil {
 		return nil, err
-	}
-	rule, err := genotype.ParseRule(sc.Derive.Rule)
-	if err != nil {
-		return nil, fmt.Errorf("search.derive.rule: %w", err)
 	}
 	progressOf(opt).Log(fmt.Sprintf("%s: deriving the genotype", method))
 	t0 := time.Now()
@@ -246,6 +251,12 @@ func writeSearchOutputs(dir string, cfg *config.SearchFile, sr *search.Searcher,
 	return atomicfile.Write(filepath.Join(dir, "train.yaml"), append([]byte(head), ty...))
 }
 
+// DefaultConvergence is the criterion search records are judged by
+// (provisional: docs/DECISIONS.md R24).
+func DefaultConvergence() search.Convergence {
+	return search.Convergence{StableShare: 0.25, MaxEntropy: 0.9}
+}
+
 // searchRecord is the reports.Record of a search.
 func searchRecord(cfg *config.SearchFile, net *search.SearchNet, data *expData, ck *search.Checkpoint, der *search.Derived, started time.Time) *reports.Record {
 	env := reports.NewEnv()
@@ -271,8 +282,17 @@ func searchRecord(cfg *config.SearchFile, net *search.SearchNet, data *expData, 
 		Iters:  ck.Iter,
 		Env:    env,
 	}
+	var iters []int
+	var arch []search.ArchPoint
+	var archCurve []map[string]any
 	for _, p := range ck.Curve {
 		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.QueryAcc, Loss: p.QueryLoss})
+		if p.Arch.Genotype == "" {
+			continue // a point of a checkpoint written before the diagnostics existed
+		}
+		iters, arch = append(iters, p.Iter), append(arch, p.Arch)
+		archCurve = append(archCurve, map[string]any{"iter": p.Iter, "entropy_normal": p.Arch.EntropyNormal,
+			"entropy_reduce": p.Arch.EntropyReduce, "max_dalpha": p.Arch.MaxDelta, "genotype": p.Arch.Genotype})
 	}
 	rec.Extra = map[string]any{
 		"genotype": der.Genotype.String(), "genotype_file": "genotype.yaml", "search_sec": ck.TrainSec,
@@ -280,6 +300,14 @@ func searchRecord(cfg *config.SearchFile, net *search.SearchNet, data *expData, 
 		"derive_tasks": sc.Derive.Tasks, "meta_batch": sc.MetaBatch, "inner_lr_arch": sc.InnerLRArch,
 		"train_classes": len(data.trainClasses), "split": data.split,
 		"choices": searchChoices(sc),
+	}
+	if len(arch) > 0 {
+		conv := DefaultConvergence()
+		ok, from := conv.Converged(iters, arch)
+		rec.Extra["arch_curve"] = archCurve
+		rec.Extra["converged"] = ok
+		rec.Extra["stable_from"] = from
+		rec.Extra["convergence_rule"] = fmt.Sprintf("genotype of softmax(alpha) unchanged over the last %.0f%% of the iterations and mean normalised entropy of both cells below %.2f (provisional, docs/DECISIONS.md R24)", 100*conv.StableShare, conv.MaxEntropy)
 	}
 	return rec
 }

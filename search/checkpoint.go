@@ -20,6 +20,7 @@ type CurvePoint struct {
 	QueryLoss float64
 	QueryAcc  float64
 	Tau       float64
+	Arch      ArchPoint // the architecture parameters at Iter (ArchStats)
 }
 
 // Checkpoint is the complete state of a search: with every random draw a
@@ -35,7 +36,11 @@ type Checkpoint struct {
 	Theta      [][]float32
 	OptW, OptA AdamState
 	Curve      []CurvePoint
-	Done       bool
+	// ArchPrev holds the α logits of the last curve point (normal,
+	// reduce), so that a resumed search measures the next point's
+	// MaxDelta from the same place as an uninterrupted one.
+	ArchPrev [2][][]float64
+	Done     bool
 }
 
 // Capture stores the searcher's state into c.

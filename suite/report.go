@@ -142,7 +142,11 @@ func Table(name string, version int, label string, rows []*Row, ref string, vs m
 		for i, s := range r.Seeds {
 			seeds[i] = fmt.Sprint(s)
 		}
-		row := []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), reports.PerSeedCell(r.Accuracy), reports.AccuracyCell(r.Accuracy), paper,
+		perSeed := reports.PerSeedCell(r.Accuracy)
+		if c := ConvergenceCell(r); c != "" {
+			perSeed = c
+		}
+		row := []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), perSeed, reports.AccuracyCell(r.Accuracy), paper,
 			fmt.Sprintf("%.0f", r.Iters), reports.FormatDuration(r.TrainSec), reports.FormatDuration(r.CPUSec), fmt.Sprint(r.Params)}
 		if ref != "" {
 			row = append(row, VsCells(r, ref, vs)...)
@@ -150,10 +154,39 @@ func Table(name string, version int, label string, rows []*Row, ref string, vs m
 		t.Rows = append(t.Rows, row)
 	}
 	t.Notes = append(t.Notes, AccuracyNote, "training: training wall clock, mean over seeds; CPU: the whole run's CPU time")
+	for _, r := range rows {
+		if rule, ok := r.Records[0].Extra["convergence_rule"].(string); ok && ConvergenceCell(r) != "" {
+			t.Notes = append(t.Notes, "converged (search rows, per seed): "+rule)
+			break
+		}
+	}
 	if ref != "" {
 		t.Notes = append(t.Notes, ContrastNote(ref, "the rows of this table"))
 	}
 	return t
+}
+
+// ConvergenceCell is a search row's per-seed verdict of its convergence
+// criterion (the record's converged and stable_from), e.g. "converged: yes
+// from 75, no, no"; "" for rows whose records carry none.
+func ConvergenceCell(r *Row) string {
+	var parts []string
+	for _, rec := range r.Records {
+		ok, has := rec.Extra["converged"].(bool)
+		if !has {
+			return ""
+		}
+		from := asInt(rec.Extra["stable_from"])
+		if ok {
+			parts = append(parts, fmt.Sprintf("yes from %d", from))
+		} else {
+			parts = append(parts, fmt.Sprintf("no (genotype stable from %d)", from))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "converged: " + strings.Join(parts, ", ")
 }
 
 // AccuracyNote is the footnote of a table of SeedSummary cells.

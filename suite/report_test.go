@@ -123,6 +123,8 @@ func TestRowsOfSearches(t *testing.T) {
 			if step == StepFinal {
 				rec.Kind, rec.Method = "train", "maml"
 				rec.Summary = reports.Summary{Mean: 0.8 + 0.1*float64(sd), N: 600}
+			} else {
+				rec.Extra["converged"], rec.Extra["stable_from"], rec.Extra["convergence_rule"] = sd == 1, 40+10*sd, "the rule"
 			}
 			recs = append(recs, rec)
 		}
@@ -135,4 +137,6 @@ func TestRowsOfSearches(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, Table("s", 1, "", rows, "", nil).Render(&buf, reports.FormatText))
 	require.NotContains(t, buf.String(), "0.00 ± 0.00")
+	require.Contains(t, buf.String(), "converged: no (genotype stable from 40), yes from 50")
+	require.Contains(t, buf.String(), "converged (search rows, per seed): the rule")
 }
