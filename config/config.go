@@ -346,6 +346,8 @@ func (c *Config) Validate() error {
 		{c.Clip < 0, "clip", "must be 0 (off) or above"},
 		{c.FirstOrderIterations < 0, "first_order_iterations", "must be 0 (second order throughout) or above"},
 		{c.FirstOrderIterations > 0 && !slices.Contains(secondOrderMethods(), c.Method), "first_order_iterations", fmt.Sprintf("anneals the derivative order of methods %s, not of %q", strings.Join(secondOrderMethods(), ", "), c.Method)},
+		{c.Method == "protonets" && c.InnerSteps > 0, "inner_steps", "protonets has no inner loop (it classifies by distance to class prototypes): must be 0"},
+		{c.Method == "protonets" && c.TestSteps > 0, "test_steps", "protonets has no inner loop (it classifies by distance to class prototypes): must be 0"},
 		{c.MetaLRSchedule != "linear" && c.MetaLRSchedule != "cosine", "meta_lr_schedule", fmt.Sprintf("%q is not linear or cosine", c.MetaLRSchedule)},
 		{c.MetaLRSchedule == "cosine" && c.Iterations == 0, "meta_lr_schedule", "cosine annealing needs iterations above 0"},
 		{c.MetaLRSchedule == "cosine" && c.Method == "reptile", "meta_lr_schedule", "reptile's meta step has its own decay (reptile.meta_step_final); leave this at linear"},

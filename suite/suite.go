@@ -175,8 +175,16 @@ func (s *Suite) check() error {
 			seen[e.ID] = true
 		}
 		for _, sd := range u.Seeds {
-			if _, err := s.load(u, sd); err != nil {
+			l, err := s.load(u, sd)
+			if err != nil {
 				return fmt.Errorf("%s (%s): %w", f, u.ID, err)
+			}
+			if l.train != nil && l.train.Method == "protonets" {
+				for j, e := range u.Evals {
+					if (e.Steps != nil && *e.Steps > 0) || e.LR > 0 {
+						return fmt.Errorf("%s.evals[%d] (%s): steps and lr adapt an inner loop, and protonets has none", f, j, u.ID)
+					}
+				}
 			}
 		}
 		ids[u.ID] = *u

@@ -39,6 +39,8 @@ func TestLoadBadInput(t *testing.T) {
 		{"final on train", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, final: {set: []}}]\n", "final"},
 		{"unknown reference", "name: s\nversion: 1\nseeds: [0]\nreference: b\nunits: [{id: a, file: exp.yaml}]\n", "reference"},
 		{"negative eval", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, evals: [{id: e, shots: -1}]}]\n", "evals[0]"},
+		{"protonets with test steps", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: pn, file: exp.yaml, set: [method=protonets, inner_steps=0, test_steps=0], evals: [{id: e, shots: 5, steps: 5}]}]\n", "evals[0] (pn): steps and lr adapt an inner loop, and protonets has none"},
+		{"protonets with inner steps", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: pn, file: exp.yaml, set: [method=protonets, inner_steps=0, test_steps=3]}]\n", "test_steps: protonets has no inner loop"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := writeSuite(t, c.body)
