@@ -2,7 +2,9 @@
 #   make run   - the main job on the embedded default data
 #   make test  - the whole test suite, with a throwaway PostgreSQL server for
 #                the store tests (scripts/pg-test.sh; installs postgresql
-#                with apt-get when missing)
+#                with apt-get when missing) and headless Chromium for the
+#                published site's browser test (scripts/chromium.sh; installs
+#                chromium with apt-get when missing)
 #   make test-pg - only the tests that use the PostgreSQL server
 GO ?= go
 
@@ -42,7 +44,7 @@ run:
 
 test:
 	$(GO) vet $(GOTAGS) ./...
-	bash scripts/pg-test.sh $(GO) test $(GOTAGS) -timeout 40m ./...
+	bash scripts/chromium.sh bash scripts/pg-test.sh $(GO) test $(GOTAGS) -timeout 40m ./...
 
 # The results-store tests against a real PostgreSQL (SQLite too: one
 # conformance suite), the CLI's store tests and the deploy manifests.

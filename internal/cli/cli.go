@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"adapt":     {"adapt a multi-task prior to an unseen dataset, derive and train genotypes", cmdAdapt},
 		"suite":     {"run a suite of experiments (seeds, shards, resume) and its table or nightly check", cmdSuite},
 		"store":     {"results-store maintenance: `store copy --from A --to B`", cmdStore},
+		"publish":   {"the nightly dashboard: a static site of accuracy over nights per unit", cmdPublish},
 	}
 }
 
