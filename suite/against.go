@@ -141,7 +141,7 @@ func sampleSD(xs []float64) float64 {
 func PowerTable(name string, version int, ref string, ps []Power) *reports.Table {
 	t := &reports.Table{
 		Title:  fmt.Sprintf("suite %s (version %d): what its seeds can detect", name, version),
-		Header: []string{"unit", "step", "design", "seeds", "seed-to-seed SD (points)", "detectable difference (points)", "seeds needed"},
+		Header: []string{"unit", "step", "method", "design", "seeds", "seed-to-seed SD (points)", "detectable difference (points)", "seeds needed"},
 	}
 	for _, p := range ps {
 		design := "two groups of seeds"
@@ -152,20 +152,17 @@ func PowerTable(name string, version int, ref string, ps []Power) *reports.Table
 		if p.Needed == 0 {
 			need = "> 100"
 		}
-		t.Rows = append(t.Rows, []string{p.Row.Unit, p.Row.Step, design, fmt.Sprint(p.K),
+		t.Rows = append(t.Rows, []string{p.Row.Unit, p.Row.Step, p.Row.Method, design, fmt.Sprint(p.K),
 			fmt.Sprintf("%.2f", 100*p.SD), fmt.Sprintf("%.2f", 100*p.Detectable), need})
 	}
 	delta := 0.0
 	if len(ps) > 0 {
 		delta = ps[0].Delta
 	}
-	t.Notes = append(t.Notes, fmt.Sprintf("two-sided alpha 0.05, power 0.8: detectable = (t_{0.975,df} + t_{0.8,df}) x SE, SE = SD/sqrt(k) paired (df = k-1; SD of the per-seed differences from %s) or SD sqrt(2/k) for two groups of k seeds (df = 2k-2; SD of the seed means); seeds needed: the fewest seeds per side that detect %.2f points (--power-diff)", orDash(ref), 100*delta))
-	return t
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
+	paired := ""
+	if ref != "" {
+		paired = fmt.Sprintf(", SE = SD/sqrt(k) for k seeds paired with %s (df = k-1; SD of the per-seed differences)", ref)
 	}
-	return s
+	t.Notes = append(t.Notes, fmt.Sprintf("two-sided alpha 0.05, power 0.8: detectable = (t_{0.975,df} + t_{0.8,df}) x SE, SE = SD sqrt(2/k) for two groups of k seeds (df = 2k-2; SD of the seed means)%s; the SD is estimated from these few seeds and is itself uncertain; seeds needed: the fewest seeds per side that detect %.2f points (--power-diff)", paired, 100*delta))
+	return t
 }
