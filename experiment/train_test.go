@@ -24,8 +24,11 @@ func tinyConfig(t *testing.T, method string, sets ...string) *config.Config {
 		"eval.episodes=4", "eval.val_episodes=2", "eval.every=1ns", "queries=5", "eval.queries=5", "workers=2",
 		"checkpoint_every=0",
 	}
-	if method == "reptile" {
+	switch method {
+	case "reptile":
 		base = append(base, "inner_lr=0.001", "inner_steps=3", "test_steps=3", "reptile.inner_batch=4", "reptile.meta_step_final=0")
+	case "protonets": // no inner loop
+		base = append(base, "inner_steps=0", "test_steps=0")
 	}
 	for _, kv := range append(base, sets...) {
 		if err := c.Set(kv); err != nil {
