@@ -132,14 +132,9 @@ func TestRegression(base, cand []float64, margin, alpha float64) (*Regression, e
 // AdjustRegressions applies Holm's adjustment across the units of one night
 // and sets Regressed from the adjusted p-values.
 func AdjustRegressions(rs []*Regression) {
-	p := make([]float64, len(rs))
-	for i, r := range rs {
-		p[i] = r.P
-	}
-	for i, q := range Holm(p) {
-		rs[i].PHolm = q
-		rs[i].Regressed = q < rs[i].Alpha
-	}
+	holmFamily(rs, func(r *Regression) float64 { return r.P }, func(r *Regression, q float64) {
+		r.PHolm, r.Regressed = q, q < r.Alpha
+	})
 }
 
 // Power is what a comparison over seeds can detect, from the seed-to-seed

@@ -394,12 +394,18 @@ func Holm(p []float64) []float64 {
 // AdjustHolm sets PHolm of each contrast of one family (the rows of one
 // table against its reference, the contrasts of one figure).
 func AdjustHolm(cs []*SeedContrast) {
-	p := make([]float64, len(cs))
-	for i, c := range cs {
-		p[i] = c.P
+	holmFamily(cs, func(c *SeedContrast) float64 { return c.P }, func(c *SeedContrast, q float64) { c.PHolm = q })
+}
+
+// holmFamily adjusts the p-values that p reads from a family of tests with
+// Holm and hands each test its adjusted value.
+func holmFamily[T any](family []T, p func(T) float64, set func(T, float64)) {
+	ps := make([]float64, len(family))
+	for i, x := range family {
+		ps[i] = p(x)
 	}
-	for i, q := range Holm(p) {
-		cs[i].PHolm = q
+	for i, q := range Holm(ps) {
+		set(family[i], q)
 	}
 }
 
