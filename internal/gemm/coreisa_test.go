@@ -42,7 +42,10 @@ func TestFLOPsAndPeak(t *testing.T) {
 	F32(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5)
 	require.Equal(t, int64(2*6*5*4), FLOPs()-before)
 	p := MeasurePeak(30 * time.Millisecond)
+	if p.ISA == "" {
+		require.Zero(t, p.GFLOPS, "no loop, no peak")
+		t.Skip("no SIMD multiply-add loop in this build or on this CPU")
+	}
 	require.Positive(t, p.GFLOPS)
-	require.NotEmpty(t, p.ISA)
 	t.Logf("peak %.1f GFLOP/s (%s, %d workers)", p.GFLOPS, p.ISA, p.Workers)
 }

@@ -8,8 +8,6 @@ package gemm
 */
 import "C"
 
-import "golang.org/x/sys/cpu"
-
 // The openblas build tag with cgo: both precisions go through the system
 // OpenBLAS (Debian: libopenblas-dev).
 //
@@ -47,19 +45,13 @@ func path() string {
 	return "openblas/" + C.GoString(C.openblas_get_corename())
 }
 
-// avx2Cores are the OpenBLAS kernel families that use AVX2 at most, which a
-// DYNAMIC_ARCH OpenBLAS falls back to on CPUs newer than itself (Debian
-// bookworm's 0.3.21 reports AMD Zen 5 as "Haswell").
-var avx2Cores = map[string]bool{"Haswell": true, "Zen": true}
-
-// suggestedCore: SkylakeX when OpenBLAS runs AVX2 kernels on a CPU (and
-// OS) with the AVX-512 subsets its SkylakeX kernels use.
+// suggestedCore: SkylakeX when OpenBLAS runs a kernel family narrower than
+// AVX-512 (Haswell or Zen, or an old family such as Prescott that a
+// DYNAMIC_ARCH build falls back to on a CPU newer than itself) on a CPU
+// (and OS) with the AVX-512 subsets its SkylakeX kernels use.
 func suggestedCore() (string, bool) {
-	if !avx2Cores[C.GoString(C.openblas_get_corename())] {
-		return "", false
-	}
-	x := cpu.X86
-	if !(x.HasAVX512F && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL && x.HasAVX512CD) {
+	lv := coreISA(C.GoString(C.openblas_get_corename()))
+	if lv == 0 || lv >= isaAVX512 || cpuISA() < isaAVX512 {
 		return "", false
 	}
 	return "SkylakeX", true

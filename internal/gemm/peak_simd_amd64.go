@@ -14,7 +14,7 @@ func fmaLoop() (func(iters int) float64, string) {
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		return fmaLoopAVX2, "avx2"
 	}
-	return scalarFMALoop, "scalar"
+	return nil, ""
 }
 
 func fmaLoopAVX512(iters int) float64 {

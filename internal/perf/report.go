@@ -48,7 +48,11 @@ func jsonFloat(f float64) string {
 func (r *Report) WriteText(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s, GOMAXPROCS=%d, float32, gemm path %s\n", r.GoVersion, r.GOMAXPROCS, r.GemmPath)
-	fmt.Fprintf(&b, "measured peak: %.1f GFLOP/s (%s multiply-add loop on %d cores)\n", r.Peak.GFLOPS, r.Peak.ISA, r.Peak.Workers)
+	if r.Peak.GFLOPS > 0 {
+		fmt.Fprintf(&b, "measured peak: %.1f GFLOP/s (%s multiply-add loop on %d cores)\n", r.Peak.GFLOPS, r.Peak.ISA, r.Peak.Workers)
+	} else {
+		b.WriteString("measured peak: none (a build without GOEXPERIMENT=simd, or a CPU without AVX2, has no vector multiply-add loop)\n")
+	}
 	fmt.Fprintf(&b, "%-22s %10s %10s %10s %5s %12s %10s %8s %7s\n", "workload", "median_ms", "min_ms", "max_ms", "reps", "peak_rss_mb", "mat_gflop", "gflop/s", "%peak")
 	for _, n := range r.Order {
 		t := r.Workloads[n]
