@@ -241,3 +241,28 @@ func TestFormatP(t *testing.T) {
 	require.Equal(t, "0.0742", FormatP(0.07417990022744858))
 	require.Equal(t, "-", FormatP(math.NaN()))
 }
+
+// ArchCurve reads a search record's curve whether it was built in memory or
+// read back from JSON; ArchPlot draws it.
+func TestArchCurve(t *testing.T) {
+	r := &Record{RunID: "s", Extra: map[string]any{"arch_curve": []map[string]any{
+		{"iter": 5, "entropy_normal": 0.99, "entropy_reduce": 0.98, "max_dalpha": 0.01, "genotype": "g1"},
+		{"iter": 10, "entropy_normal": 0.9, "entropy_reduce": 0.95, "max_dalpha": 0.02, "genotype": "g2"}}}}
+	pts, err := ArchCurve(r)
+	require.NoError(t, err)
+	require.Equal(t, []ArchCurvePoint{{5, 0.99, 0.98, 0.01, "g1"}, {10, 0.9, 0.95, 0.02, "g2"}}, pts)
+	back := &Record{RunID: "s", Extra: map[string]any{"arch_curve": []any{map[string]any{"iter": 5.0, "entropy_normal": 0.5, "genotype": "x"}}}}
+	pts, err = ArchCurve(back)
+	require.NoError(t, err)
+	require.Equal(t, 5, pts[0].Iter)
+	none, err := ArchCurve(&Record{})
+	require.NoError(t, err)
+	require.Nil(t, none)
+	_, err = ArchCurve(&Record{RunID: "bad", Extra: map[string]any{"arch_curve": "nonsense"}})
+	require.ErrorContains(t, err, "record bad: arch_curve")
+	p, err := ArchPlot("t", []ArchSeries{{Name: "a", Points: pts}})
+	require.NoError(t, err)
+	require.NotNil(t, p)
+	_, err = ArchPlot("t", nil)
+	require.Error(t, err)
+}

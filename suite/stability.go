@@ -112,3 +112,24 @@ func StabilityTable(st Stability) *reports.Table {
 		len(st.Slots), 100*st.Share, 100*st.OpShare, same, strings.Trim(fmt.Sprint(st.Seeds), "[]")))
 	return t
 }
+
+// ArchSeries are the convergence curves of the search rows' records, one
+// per seed, named "unit seed N" (records without curves are left out).
+func ArchSeries(rows []*Row) ([]reports.ArchSeries, error) {
+	var out []reports.ArchSeries
+	for _, r := range rows {
+		for i, rec := range r.Records {
+			if rec.Kind != "search" {
+				continue
+			}
+			pts, err := reports.ArchCurve(rec)
+			if err != nil {
+				return nil, err
+			}
+			if len(pts) > 0 {
+				out = append(out, reports.ArchSeries{Name: fmt.Sprintf("%s seed %d", r.Unit, r.Seeds[i]), Points: pts})
+			}
+		}
+	}
+	return out, nil
+}

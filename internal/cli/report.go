@@ -59,7 +59,9 @@ smallest difference its seeds can detect at alpha 0.05 with 80% power (from
 the observed seed-to-seed spread; paired with --against UNIT) and the seeds
 a difference of --power-diff needs. --genotypes prints instead, per search
 unit, each seed's derived cells edge by edge and how many seeds agree (the
-stability of the search across seeds). --curves prints instead the adapt
+stability of the search across seeds); with --plot DIR it also draws each
+search's convergence curve (entropy of softmax(alpha) per cell against the
+iteration: arch.png/svg). --curves prints instead the adapt
 units' curves (the paper's Figure 4): test accuracy after every epoch, mean
 and 95% interval over seeds, per target and way of training (architecture
 adapted, frozen, super-network from scratch), and the seed-level contrast
@@ -127,8 +129,8 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	if *curves && (*genotypes || *against != "") {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--curves: not with --genotypes or --against"))
 	}
-	if *suiteName != "" && *plotDir != "" && !*curves {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--plot with --suite needs --curves"))
+	if *suiteName != "" && *plotDir != "" && !*curves && !*genotypes {
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--plot with --suite needs --curves or --genotypes"))
 	}
 	switch *kind {
 	case "", "train", "eval", "search", "metatrain", "adapt":
@@ -334,6 +336,9 @@ func reportSuite(recs []reports.Record, sr suiteReport, path string, f reports.F
 				return fail(stderr, "report", err)
 			}
 		}
+		if sr.plotDir != "" {
+			return plotArch(sr, label, rows, stderr)
+		}
 		return 0
 	}
 	var vs map[*suite.Row]suite.Pair
@@ -352,6 +357,27 @@ func reportSuite(recs []reports.Record, sr suiteReport, path string, f reports.F
 	if err := suite.Table(name, version, label, rows, against, vs).Render(stdout, f); err != nil {
 		return fail(stderr, "report", err)
 	}
+	return 0
+}
+
+// plotArch draws the search units' convergence curves (arch.png/svg).
+func plotArch(sr suiteReport, label string, rows []*suite.Row, stderr io.Writer) int {
+	series, err := suite.ArchSeries(rows)
+	if err != nil {
+		return fail(stderr, "report", err)
+	}
+	if len(series) == 0 {
+		return fail(stderr, "report", fmt.Errorf("--genotypes --plot: suite %s (label %s) has no search records with convergence curves", sr.name, label))
+	}
+	p, err := reports.ArchPlot(fmt.Sprintf("%s: architecture entropy during the search, per seed", sr.name), series)
+	if err != nil {
+		return fail(stderr, "report", err)
+	}
+	paths, err := reports.SavePlot(p, 7*vg.Inch, 5*vg.Inch, sr.plotDir, "arch")
+	if err != nil {
+		return fail(stderr, "report", fmt.Errorf("--plot %s: %w", sr.plotDir, err))
+	}
+	fmt.Fprintf(stderr, "metabench report: wrote %s\n", strings.Join(paths, ", "))
 	return 0
 }
 
