@@ -102,7 +102,7 @@ func SummarizeSeeds(runs []Run) SeedSummary {
 	s.Mean, _ = meanStd(s.PerSeed)
 	switch {
 	case len(runs) >= 2:
-		s.Interval = hierT(runs, s.Episodes, 0.95)
+		s.Interval = hierT(runs, s.PerSeed, s.Mean, s.Episodes, 0.95)
 	case len(runs[0].Episodes) >= 2:
 		if k, ok := Proportion(runs[0].Episodes); ok {
 			s.Conditional = Wilson(k, len(runs[0].Episodes), 0.95) // per-image outcomes
@@ -113,14 +113,12 @@ func SummarizeSeeds(runs []Run) SeedSummary {
 	return s
 }
 
-// hierT is SummarizeSeeds' interval over k >= 2 runs of n shared episodes.
-func hierT(runs []Run, n int, level float64) Interval {
+// hierT is SummarizeSeeds' interval over k >= 2 runs, centred on mean, the
+// mean of the per-seed means perSeed; the episode term uses the first n
+// episodes, those every run has.
+func hierT(runs []Run, perSeed []float64, mean float64, n int, level float64) Interval {
 	k := len(runs)
-	means := make([]float64, k)
-	for j, r := range runs {
-		means[j], _ = meanStd(r.Episodes[:n])
-	}
-	mean, sb := meanStd(means)
+	_, sb := meanStd(perSeed)
 	v := sb * sb / float64(k)
 	if n >= 2 {
 		e := make([]float64, n)

@@ -3,11 +3,11 @@ package suite
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
 	"github.com/metabench/metabench/reports"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Pair is one row's seed-level contrast with another row on the same test
@@ -112,9 +112,9 @@ func Powers(rows []*Row, vs map[*Row]Pair, delta float64) []Power {
 		pw := Power{Row: r, K: k, Delta: delta}
 		if p, ok := vs[r]; ok && p.Contrast != nil && p.Contrast.K() >= 2 {
 			pw.Paired, pw.K = true, p.Contrast.K()
-			pw.SD = sampleSD(p.Contrast.D)
+			pw.SD = stat.StdDev(p.Contrast.D, nil)
 		} else {
-			pw.SD = sampleSD(r.Accuracy.PerSeed)
+			pw.SD = stat.StdDev(r.Accuracy.PerSeed, nil)
 		}
 		rp := reports.DefaultPower(pw.SD)
 		pw.Detectable = rp.Detectable(pw.K, pw.Paired)
@@ -122,19 +122,6 @@ func Powers(rows []*Row, vs map[*Row]Pair, delta float64) []Power {
 		out = append(out, pw)
 	}
 	return out
-}
-
-func sampleSD(xs []float64) float64 {
-	var m float64
-	for _, x := range xs {
-		m += x
-	}
-	m /= float64(len(xs))
-	var ss float64
-	for _, x := range xs {
-		ss += (x - m) * (x - m)
-	}
-	return math.Sqrt(ss / float64(len(xs)-1))
 }
 
 // PowerTable renders Powers.

@@ -54,9 +54,13 @@ func Nightly(base [][]*Row, cand []*Row, opt NightlyOptions) []Check {
 		}
 		ck := Check{Unit: c.Unit, Step: c.Step, Method: c.Method, Seeds: len(c.Seeds)}
 		var rows []*Row
-		for _, set := range base {
+		var first *Row // the first label's row: reproduction is checked against it
+		for l, set := range base {
 			if i := slices.IndexFunc(set, func(r *Row) bool { return r.Unit == c.Unit && r.Step == c.Step && r.Method == c.Method }); i >= 0 {
 				rows = append(rows, set[i])
+				if l == 0 {
+					first = set[i]
+				}
 			}
 		}
 		if len(rows) == 0 {
@@ -69,8 +73,7 @@ func Nightly(base [][]*Row, cand []*Row, opt NightlyOptions) []Check {
 			out = append(out, ck)
 			continue
 		}
-		if len(base) > 0 && len(rows) > 0 && slices.Contains(base[0], rows[0]) {
-			first := rows[0]
+		if first != nil {
 			for i, sd := range c.Seeds {
 				if j := slices.Index(first.Seeds, sd); j >= 0 {
 					ck.Repro = append(ck.Repro, reports.Reproduce(reports.Run{Seed: sd, Episodes: first.Records[j].Episodes},
@@ -78,15 +81,12 @@ func Nightly(base [][]*Row, cand []*Row, opt NightlyOptions) []Check {
 				}
 			}
 		}
-		pooled := map[string]float64{}
+		pooled := map[string]bool{}
 		var baseMeans []float64
-		var keys []string
 		for _, r := range rows {
 			for _, run := range r.Runs() {
-				k := runKey(run)
-				if _, dup := pooled[k]; !dup {
-					pooled[k] = run.Mean()
-					keys = append(keys, k)
+				if k := runKey(run); !pooled[k] {
+					pooled[k] = true
 					baseMeans = append(baseMeans, run.Mean())
 				}
 			}
@@ -95,7 +95,7 @@ func Nightly(base [][]*Row, cand []*Row, opt NightlyOptions) []Check {
 		// adds nothing to the candidate's sample
 		var candMeans []float64
 		for _, run := range c.Runs() {
-			if _, same := pooled[runKey(run)]; !same {
+			if !pooled[runKey(run)] {
 				candMeans = append(candMeans, run.Mean())
 			}
 		}
@@ -177,7 +177,7 @@ func NightlyVerdict(checks []Check, opt NightlyOptions) int {
 
 // identical: every seed of the row reproduced the first baseline exactly.
 func identical(c Check) bool {
-	if !c.Reproduced || len(c.Repro) != c.Seeds {
+	if len(c.Repro) != c.Seeds {
 		return false
 	}
 	for _, r := range c.Repro {

@@ -13,6 +13,7 @@ import (
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 	"github.com/metabench/metabench/suite"
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -370,12 +371,18 @@ func plotArch(sr suiteReport, label string, rows []*suite.Row, stderr io.Writer)
 		return fail(stderr, "report", fmt.Errorf("--genotypes --plot: suite %s (label %s) has no search records with convergence curves", sr.name, label))
 	}
 	p, err := reports.ArchPlot(fmt.Sprintf("%s: architecture entropy during the search, per seed", sr.name), series)
+	return savePlot(p, err, sr.plotDir, "arch", stderr)
+}
+
+// savePlot writes p (made with error err) as DIR/BASE.png and .svg and
+// says where; it returns the command's exit code.
+func savePlot(p *plot.Plot, err error, dir, base string, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "report", err)
 	}
-	paths, err := reports.SavePlot(p, 7*vg.Inch, 5*vg.Inch, sr.plotDir, "arch")
+	paths, err := reports.SavePlot(p, 7*vg.Inch, 5*vg.Inch, dir, base)
 	if err != nil {
-		return fail(stderr, "report", fmt.Errorf("--plot %s: %w", sr.plotDir, err))
+		return fail(stderr, "report", fmt.Errorf("--plot %s: %w", dir, err))
 	}
 	fmt.Fprintf(stderr, "metabench report: wrote %s\n", strings.Join(paths, ", "))
 	return 0
@@ -395,13 +402,5 @@ func reportCurves(sr suiteReport, label string, version int, rows []*suite.Row, 
 		return 0
 	}
 	p, err := suite.CurvesFigure(fmt.Sprintf("%s: adaptation (Figure 4), mean and 95%% CI over seeds", sr.name), curves)
-	if err != nil {
-		return fail(stderr, "report", err)
-	}
-	paths, err := reports.SavePlot(p, 7*vg.Inch, 5*vg.Inch, sr.plotDir, "figure4")
-	if err != nil {
-		return fail(stderr, "report", fmt.Errorf("--plot %s: %w", sr.plotDir, err))
-	}
-	fmt.Fprintf(stderr, "metabench report: wrote %s\n", strings.Join(paths, ", "))
-	return 0
+	return savePlot(p, err, sr.plotDir, "figure4", stderr)
 }
