@@ -48,16 +48,18 @@ type Dataset struct {
 
 // Protocol is what makes two accuracies comparable.
 type Protocol struct {
-	Ways        int     `json:"ways"`
-	Shots       int     `json:"shots"`
-	Queries     int     `json:"queries"`
-	StepsTrain  int     `json:"steps_train"`
-	StepsTest   int     `json:"steps_test"`
-	InnerLR     float64 `json:"inner_lr"`
-	BNMode      string  `json:"bn_mode"` // "transductive" (batch statistics at train and test)
-	EvalEpisode int     `json:"eval_episodes"`
-	EvalSeed    int64   `json:"eval_seed"`
-	Rotations   bool    `json:"rotations"`
+	Ways          int     `json:"ways"`                 // at validation and test
+	TrainWays     int     `json:"train_ways,omitempty"` // at meta-training, when it differs from Ways (ProtoNets trains 60-way)
+	Shots         int     `json:"shots"`
+	Queries       int     `json:"queries"`
+	StepsTrain    int     `json:"steps_train"`
+	StepsTest     int     `json:"steps_test"`
+	InnerLR       float64 `json:"inner_lr"`
+	BNMode        string  `json:"bn_mode"` // "transductive" (batch statistics at train and test)
+	EvalEpisode   int     `json:"eval_episodes"`
+	EvalSeed      int64   `json:"eval_seed"`
+	Rotations     bool    `json:"rotations"`                // rotated copies as extra classes at meta-training
+	TestRotations bool    `json:"test_rotations,omitempty"` // ... and among the test classes (Vinyals et al. 2016)
 }
 
 // Summary is a mean with its 95% confidence interval half-width,
