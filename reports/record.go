@@ -59,7 +59,7 @@ type Protocol struct {
 	EvalEpisode   int     `json:"eval_episodes"`
 	EvalSeed      int64   `json:"eval_seed"`
 	Rotations     bool    `json:"rotations"`                // rotated copies as extra classes at meta-training
-	TestRotations bool    `json:"test_rotations,omitempty"` // ... and among the test classes (Vinyals et al. 2016)
+	EvalRotations bool    `json:"eval_rotations,omitempty"` // ... and among the validation and test classes (Vinyals et al. 2016)
 }
 
 // Summary is a mean with its 95% confidence interval half-width,
