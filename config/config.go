@@ -44,9 +44,15 @@ type Config struct {
 	// MetaLRSchedule is how the Adam rate goes from meta_lr to
 	// meta_lr_final over "iterations": linear (the default; constant when
 	// meta_lr_final is 0) or cosine (cosine annealing, MAML++; meta_lr_final
-	// may then be 0). Not for reptile, whose meta step has its own decay.
-	MetaLRSchedule string  `yaml:"meta_lr_schedule"`
-	Clip           float64 `yaml:"clip"` // element-wise meta-gradient clip to [-clip, clip]; 0 = off
+	// may then be 0); or step (below). Not for reptile, whose meta step has
+	// its own decay.
+	MetaLRSchedule string `yaml:"meta_lr_schedule"`
+	// MetaLRStepEvery and MetaLRStepFactor shape meta_lr_schedule "step":
+	// the rate is meta_lr · factor^⌊iteration / every⌋ (Snell et al. 2017
+	// halve it every 2000 episodes: every 2000, factor 0.5).
+	MetaLRStepEvery  int     `yaml:"meta_lr_step_every"`
+	MetaLRStepFactor float64 `yaml:"meta_lr_step_factor"`
+	Clip             float64 `yaml:"clip"` // element-wise meta-gradient clip to [-clip, clip]; 0 = off
 	// FirstOrderIterations (methods maml, anil, metasgd, mamlpp): the first
 	// this many meta-iterations use first-order meta-gradients, the rest
 	// exact second-order ones (derivative-order annealing, Antoniou et al.
@@ -88,6 +94,11 @@ type Data struct {
 	// when the source has groups, else by class.
 	ValPath  string `yaml:"val_path"`
 	TestPath string `yaml:"test_path"`
+	// PoolPath is a second source whose classes join Path's before the
+	// split (its groups are dropped when Path's are): the Omniglot
+	// background and evaluation sets pooled into 1623 characters, as
+	// Vinyals et al. (2016) and the papers after them split Omniglot.
+	PoolPath string `yaml:"pool_path"`
 	// Subsets picked inside a source where the format has several
 	// (mini-ImageNet "train", "val", "test"; IDX "train" or "test").
 	Subset     string `yaml:"subset"`
@@ -100,7 +111,14 @@ type Data struct {
 	// and for test when ValPath / TestPath are empty.
 	ValFraction  float64 `yaml:"val_fraction"`
 	TestFraction float64 `yaml:"test_fraction"`
-	SplitSeed    int64   `yaml:"split_seed"`
+	// ValClasses and TestClasses hold back that many classes (not groups)
+	// for validation and test, drawn from the seeded order of all classes;
+	// they replace the fractions (set those to 0). Vinyals et al.'s
+	// Omniglot split is 1200 training characters (1028 + 172 for
+	// validation in Snell et al.) and 423 test characters.
+	ValClasses  int   `yaml:"val_classes"`
+	TestClasses int   `yaml:"test_classes"`
+	SplitSeed   int64 `yaml:"split_seed"`
 	// Fold selects fold k of a k-fold split: the seeded order of the
 	// groups (or classes) is rotated by k times the test count before it
 	// is cut, so folds 0, 1, ... hold back disjoint test alphabets that
@@ -110,6 +128,11 @@ type Data struct {
 	// Rotations by 90, 180 and 270 degrees as extra classes at meta-training
 	// time (Omniglot, as in MAML). Never applied to test classes.
 	Rotations bool `yaml:"rotations"`
+	// EvalRotations makes the rotated copies of the validation and test
+	// classes classes of their own there too (Vinyals et al. 2016, Snell
+	// et al. 2017: 4 x 423 test classes); off, the default, tests on the
+	// unrotated characters only (MAML's protocol).
+	EvalRotations bool `yaml:"eval_rotations"`
 	// TrainOnVal meta-trains on the training and the validation groups
 	// (or classes) of the split, the usual final training once
 	// hyperparameters are chosen (Omniglot's standard split has no
@@ -154,6 +177,7 @@ type MAMLPP struct {
 // Eval is the validation and test protocol.
 type Eval struct {
 	Episodes    int      `yaml:"episodes"`     // test episodes (600)
+	Ways        int      `yaml:"ways"`         // classes per validation and test episode; 0 = the training ways
 	Queries     int      `yaml:"queries"`      // query examples per class at validation and test
 	Shots       int      `yaml:"shots"`        // support examples per class at validation and test; 0 = the training shots
 	Seed        int64    `yaml:"seed"`         // seed of the fixed test and validation episode sets
@@ -191,21 +215,22 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // 1-shot (docs/TARGETS.md).
 func Default() Config {
 	return Config{
-		Version:        Version,
-		Method:         "maml",
-		Model:          Model{Name: "conv4", Filters: 64},
-		Data:           Data{Path: "embedded", ValFraction: 0.1, TestFraction: 0.2, Rotations: true},
-		Ways:           5,
-		Shots:          1,
-		Queries:        15,
-		InnerLR:        0.4,
-		InnerSteps:     1,
-		TestSteps:      3,
-		MetaBatch:      32,
-		MetaLR:         1e-3,
-		MetaLRSchedule: "linear",
-		Iterations:     60000,
-		Budget:         Duration{30 * time.Minute},
+		Version:          Version,
+		Method:           "maml",
+		Model:            Model{Name: "conv4", Filters: 64},
+		Data:             Data{Path: "embedded", ValFraction: 0.1, TestFraction: 0.2, Rotations: true},
+		Ways:             5,
+		Shots:            1,
+		Queries:          15,
+		InnerLR:          0.4,
+		InnerSteps:       1,
+		TestSteps:        3,
+		MetaBatch:        32,
+		MetaLR:           1e-3,
+		MetaLRSchedule:   "linear",
+		MetaLRStepFactor: 0.5,
+		Iterations:       60000,
+		Budget:           Duration{30 * time.Minute},
 		Reptile: Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true,
 			MetaStep: 1, MetaStepFinal: 0, CarryAdam: true},
 		MAMLPP:     MAMLPP{PerStepBN: true, LearnInnerLR: true},
@@ -304,6 +329,16 @@ func yamlKeys(t reflect.Type) []string {
 	return ks
 }
 
+// EvalWays is the classes of a validation and test episode: eval.ways,
+// or the training ways when it is 0 (Prototypical Networks train 60-way
+// and test 5-way).
+func (c *Config) EvalWays() int {
+	if c.Eval.Ways > 0 {
+		return c.Eval.Ways
+	}
+	return c.Ways
+}
+
 // EvalShots is the support images per class of the validation and test
 // episodes: eval.shots, or the training shots when it is 0.
 func (c *Config) EvalShots() int {
@@ -330,11 +365,15 @@ func (c *Config) Validate() error {
 		{c.Data.ValFraction < 0 || c.Data.ValFraction >= 1, "data.val_fraction", "must be in [0, 1)"},
 		{c.Data.TestFraction < 0 || c.Data.TestFraction >= 1, "data.test_fraction", "must be in [0, 1)"},
 		{c.Data.ValFraction+c.Data.TestFraction >= 1, "data.val_fraction", "val_fraction + test_fraction must be below 1"},
-		{c.Data.TrainOnVal && (c.Data.ValPath != "" || c.Data.ValFraction == 0), "data.train_on_val", "merges the validation groups held back from data.path: needs data.val_fraction above 0 and no data.val_path"},
+		{c.Data.TrainOnVal && (c.Data.ValPath != "" || c.Data.ValFraction+float64(c.Data.ValClasses) == 0), "data.train_on_val", "merges the validation groups held back from data.path: needs data.val_fraction (or data.val_classes) above 0 and no data.val_path"},
+		{c.Data.ValClasses < 0, "data.val_classes", "must be at least 0"},
+		{c.Data.TestClasses < 0, "data.test_classes", "must be at least 0"},
+		{c.Data.ValClasses+c.Data.TestClasses > 0 && c.Data.ValFraction+c.Data.TestFraction > 0, "data.test_classes", "class counts replace data.val_fraction and data.test_fraction: set both fractions to 0"},
 		{c.Data.Fold < 0, "data.fold", "must be 0 (the plain split) or a fold number above 0"},
 		{c.Data.Fold > 0 && c.Data.TestPath != "", "data.fold", "folds cut data.path; with data.test_path there is nothing to fold"},
 		{c.Data.Shift < 0, "data.shift", "must be 0 (off) or a number of pixels above 0"},
-		{c.Data.TestPath == "" && c.Data.TestFraction == 0, "data.test_fraction", "must be above 0 when data.test_path is empty (test classes must never be seen in training)"},
+		{c.Data.TestPath == "" && c.Data.TestFraction == 0 && c.Data.TestClasses == 0, "data.test_fraction", "must be above 0 (or data.test_classes) when data.test_path is empty (test classes must never be seen in training)"},
+		{c.Data.TestPath != "" && c.Data.TestClasses > 0, "data.test_classes", "holds back test classes of data.path; with data.test_path it must be 0"},
 		{c.Ways < 2, "ways", "must be at least 2"},
 		{c.Shots < 1, "shots", "must be at least 1"},
 		{c.Queries < 1, "queries", "must be at least 1"},
@@ -348,9 +387,13 @@ func (c *Config) Validate() error {
 		{c.FirstOrderIterations > 0 && !slices.Contains(secondOrderMethods(), c.Method), "first_order_iterations", fmt.Sprintf("anneals the derivative order of methods %s, not of %q", strings.Join(secondOrderMethods(), ", "), c.Method)},
 		{c.Method == "protonets" && c.InnerSteps > 0, "inner_steps", "protonets has no inner loop (it classifies by distance to class prototypes): must be 0"},
 		{c.Method == "protonets" && c.TestSteps > 0, "test_steps", "protonets has no inner loop (it classifies by distance to class prototypes): must be 0"},
-		{c.MetaLRSchedule != "linear" && c.MetaLRSchedule != "cosine", "meta_lr_schedule", fmt.Sprintf("%q is not linear or cosine", c.MetaLRSchedule)},
+		{!slices.Contains([]string{"linear", "cosine", "step"}, c.MetaLRSchedule), "meta_lr_schedule", fmt.Sprintf("%q is not linear, cosine or step", c.MetaLRSchedule)},
 		{c.MetaLRSchedule == "cosine" && c.Iterations == 0, "meta_lr_schedule", "cosine annealing needs iterations above 0"},
-		{c.MetaLRSchedule == "cosine" && c.Method == "reptile", "meta_lr_schedule", "reptile's meta step has its own decay (reptile.meta_step_final); leave this at linear"},
+		{c.MetaLRSchedule != "linear" && c.Method == "reptile", "meta_lr_schedule", "reptile's meta step has its own decay (reptile.meta_step_final); leave this at linear"},
+		{c.MetaLRSchedule == "step" && c.MetaLRStepEvery < 1, "meta_lr_step_every", "the step schedule needs the iterations between steps (at least 1)"},
+		{c.MetaLRSchedule != "step" && c.MetaLRStepEvery != 0, "meta_lr_step_every", "is read by meta_lr_schedule: step only"},
+		{c.MetaLRSchedule == "step" && c.MetaLRFinal != 0, "meta_lr_final", "the step schedule has no final rate (it uses meta_lr_step_factor): must be 0"},
+		{c.MetaLRStepFactor <= 0 || c.MetaLRStepFactor > 1, "meta_lr_step_factor", "must be in (0, 1]"},
 		{c.MAMLPP.MultiStepLossIterations < 0, "mamlpp.multi_step_loss_iterations", "must be 0 (the final step's loss only) or above"},
 		{c.Method != "mamlpp" && c.MAMLPP != Default().MAMLPP, "mamlpp", fmt.Sprintf("options of method mamlpp, not of %q: remove the block or use its defaults", c.Method)},
 		{c.MetaLRFinal < 0, "meta_lr_final", "must be 0 (constant rate) or above"},
@@ -365,6 +408,8 @@ func (c *Config) Validate() error {
 		{c.Eval.Episodes < 1, "eval.episodes", "must be at least 1"},
 		{c.Eval.Queries < 1, "eval.queries", "must be at least 1"},
 		{c.Eval.Shots < 0, "eval.shots", "must be at least 0 (0: the training shots)"},
+		{c.Eval.Ways < 0 || c.Eval.Ways == 1, "eval.ways", "must be 0 (the training ways) or at least 2"},
+		{c.Eval.Ways > c.Ways && c.Method != "protonets", "eval.ways", fmt.Sprintf("%d is more than the classifier's %d outputs (ways); only protonets, which has no classifier, tests at more ways than it trains", c.Eval.Ways, c.Ways)},
 		{c.Eval.ValEpisodes < 0, "eval.val_episodes", "must be at least 0"},
 	}
 	return firstBad(checks)

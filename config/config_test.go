@@ -102,7 +102,14 @@ func TestValidate(t *testing.T) {
 		{"eval.episodes=0", "eval.episodes"},
 		{"eval.shots=-1", "eval.shots"},
 		{"method=", "method"},
-		{"meta_lr_schedule=step", "meta_lr_schedule"},
+		{"meta_lr_schedule=exponential", "meta_lr_schedule"},
+		{"meta_lr_schedule=step", "meta_lr_step_every"},
+		{"meta_lr_step_every=100", "meta_lr_step_every"},
+		{"meta_lr_step_factor=1.5", "meta_lr_step_factor"},
+		{"eval.ways=1", "eval.ways"},
+		{"eval.ways=20", "eval.ways"},
+		{"data.test_classes=423", "data.test_classes"},
+		{"data.val_classes=-1", "data.val_classes"},
 		{"mamlpp.multi_step_loss_iterations=-1", "mamlpp.multi_step_loss_iterations"},
 	}
 	for _, c := range cases {
@@ -119,6 +126,28 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate after %s: %v, want an error on %s", c.set, err, c.field)
 			}
 		})
+	}
+	for _, c := range []struct {
+		sets  []string
+		field string // "" = valid
+	}{
+		{[]string{"data.val_fraction=0", "data.test_fraction=0", "data.val_classes=172", "data.test_classes=423", "data.eval_rotations=true"}, ""},
+		{[]string{"data.val_fraction=0", "data.test_fraction=0", "data.test_classes=423", "data.test_path=x.npz"}, "data.test_classes"},
+		{[]string{"method=protonets", "inner_steps=0", "test_steps=0", "ways=60", "eval.ways=5"}, ""},
+		{[]string{"ways=20", "eval.ways=5"}, ""},
+		{[]string{"meta_lr_schedule=step", "meta_lr_step_every=2000"}, ""},
+		{[]string{"meta_lr_schedule=step", "meta_lr_step_every=2000", "meta_lr_final=0.0001"}, "meta_lr_final"},
+	} {
+		cfg, _ := Parse([]byte(good))
+		for _, kv := range c.sets {
+			if err := cfg.Set(kv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := cfg.Validate()
+		if c.field == "" && err != nil || c.field != "" && (err == nil || !strings.HasPrefix(err.Error(), c.field+":")) {
+			t.Errorf("Validate after %v: %v, want error on %q", c.sets, err, c.field)
+		}
 	}
 	cfg, _ := Parse([]byte(good))
 	cfg.Method, cfg.FirstOrderIterations = "reptile", 100

@@ -41,6 +41,7 @@ func isFormatName(s string) bool {
 func (c *Config) resolvePaths(dir string) {
 	d := &c.Data
 	d.Path, d.ValPath, d.TestPath = resolveIn(dir, d.Path), resolveIn(dir, d.ValPath), resolveIn(dir, d.TestPath)
+	d.PoolPath = resolveIn(dir, d.PoolPath)
 }
 
 // resolvePaths makes the source paths of c relative to dir.

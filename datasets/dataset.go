@@ -155,3 +155,33 @@ func (d *Dataset) Info() Info {
 
 // errTruncated is wrapped by the readers when a file ends early.
 var errTruncated = errors.New("truncated")
+
+// Concat pools the classes of a and b into one indexed Dataset: a's classes
+// keep their labels and b's follow them (b's class c becomes
+// a.NumClasses()+c). The images must have the same shape. Groups are kept
+// only when both datasets have them; class names are kept. The pixels are
+// copied, so a and b stay as they are.
+func Concat(a, b *Dataset) (*Dataset, error) {
+	if a.C != b.C || a.H != b.H || a.W != b.W {
+		return nil, fmt.Errorf("%s: images are %dx%dx%d, %s's %dx%dx%d: pooled sources need one image shape", b.Path, b.C, b.H, b.W, a.Path, a.C, a.H, a.W)
+	}
+	k := int32(a.NumClasses())
+	d := &Dataset{Name: a.Name, Format: a.Format, Path: a.Path + "+" + b.Path, C: a.C, H: a.H, W: a.W,
+		Pixels:     append(append(make([]uint8, 0, len(a.Pixels)+len(b.Pixels)), a.Pixels...), b.Pixels...),
+		Labels:     append(make([]int32, 0, a.Len()+b.Len()), a.Labels...),
+		ClassNames: append(append(make([]string, 0, a.NumClasses()+b.NumClasses()), a.ClassNames...), b.ClassNames...),
+	}
+	if a.Name != b.Name {
+		d.Name = a.Name + "+" + b.Name
+	}
+	for _, l := range b.Labels {
+		d.Labels = append(d.Labels, l+k)
+	}
+	if a.ClassGroups != nil && b.ClassGroups != nil {
+		d.ClassGroups = append(append([]string(nil), a.ClassGroups...), b.ClassGroups...)
+	}
+	if err := d.Index(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}

@@ -51,6 +51,16 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.PoolPath != "" {
+		_, ph, _ := ds.ImageShape()
+		pds, err := openData(d.PoolPath, "", ph, "data.pool_path")
+		if err != nil {
+			return nil, err
+		}
+		if ds, err = datasets.Concat(ds, pds); err != nil {
+			return nil, fmt.Errorf("data.pool_path: %w", err)
+		}
+	}
 	c, h, w := ds.ImageShape()
 	if h != w {
 		return nil, fmt.Errorf("data.path: %s has %dx%d images; conv4 needs square images (set data.image_size)", d.Path, h, w)
@@ -63,7 +73,7 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 	if d.TestPath != "" {
 		testFrac = 0
 	}
-	sp, split, err := episodes.SplitAuto(ds.ClassGroups, ds.NumClasses(), valFrac, testFrac, uint64(d.SplitSeed), d.Fold)
+	sp, split, err := splitClasses(ds, d, valFrac, testFrac)
 	e.split = split
 	if err != nil {
 		field := "data"
@@ -86,6 +96,14 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 		e.train, e.trainClasses = rot, episodes.RotatedClasses(sp.Train)
 	}
 	e.test, e.testClasses, e.testDS = ds, sp.Test, ds
+	var rotated episodes.Source
+	if d.EvalRotations {
+		if rotated, err = episodes.NewRotated(ds); err != nil {
+			return nil, fmt.Errorf("data.eval_rotations: %w", err)
+		}
+		e.test, e.testClasses = rotated, episodes.RotatedClasses(sp.Test)
+		e.split += ",eval-rotations"
+	}
 	if d.TestPath != "" {
 		tds, err := openData(d.TestPath, d.TestSubset, h, "data.test_path")
 		if err != nil {
@@ -100,6 +118,9 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 		e.val, e.valClasses, e.curveOnTest = e.test, e.testClasses, true
 	} else if cfg.Eval.ValEpisodes > 0 {
 		e.val, e.valClasses = ds, sp.Val
+		if rotated != nil {
+			e.val, e.valClasses = rotated, episodes.RotatedClasses(sp.Val)
+		}
 		if d.ValPath != "" {
 			vds, err := openData(d.ValPath, d.ValSubset, h, "data.val_path")
 			if err != nil {
@@ -120,6 +141,25 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 	return e, nil
 }
 
+// splitClasses splits the classes of ds: data.val_classes and
+// data.test_classes held back by class when set, else the fractions (by
+// group where ds has groups, episodes.SplitAuto).
+func splitClasses(ds *datasets.Dataset, d config.Data, valFrac, testFrac float64) (episodes.Split, string, error) {
+	if d.ValClasses+d.TestClasses == 0 {
+		return episodes.SplitAuto(ds.ClassGroups, ds.NumClasses(), valFrac, testFrac, uint64(d.SplitSeed), d.Fold)
+	}
+	n := ds.NumClasses()
+	desc := fmt.Sprintf("classes:val=%d,test=%d,seed=%d", d.ValClasses, d.TestClasses, d.SplitSeed)
+	if d.Fold > 0 {
+		desc += fmt.Sprintf(",fold=%d", d.Fold)
+	}
+	if d.ValClasses+d.TestClasses >= n {
+		return episodes.Split{}, desc, fmt.Errorf("data.val_classes + data.test_classes = %d leave no training classes of %d", d.ValClasses+d.TestClasses, n)
+	}
+	sp, err := episodes.SplitByCountFold(n, n-d.ValClasses-d.TestClasses, d.ValClasses, d.TestClasses, uint64(d.SplitSeed), d.Fold)
+	return sp, desc, err
+}
+
 // samplers returns the training, validation (nil when off) and test
 // samplers of an experiment.
 func (e *expData) samplers(cfg *config.Config) (train, val, test *episodes.Sampler, err error) {
@@ -127,7 +167,7 @@ func (e *expData) samplers(cfg *config.Config) (train, val, test *episodes.Sampl
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ways/shots/queries: training classes: %w", err)
 	}
-	evalSpec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
+	evalSpec := episodes.Spec{Ways: cfg.EvalWays(), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
 	test, err = episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(e.test, e.testClasses, evalSpec)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ways/eval.shots (or shots)/eval.queries: test classes: %w", err)
@@ -160,9 +200,10 @@ func newRecord(kind string, cfg *config.Config, model nn.Model[float32], data *e
 		Seed:    cfg.Seed,
 		Dataset: datasetOf(data.testDS, data.split+":test", testClasses),
 		Proto: reports.Protocol{
-			Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries,
+			Ways: cfg.EvalWays(), TrainWays: trainWays(cfg), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries,
 			StepsTrain: cfg.InnerSteps, StepsTest: cfg.TestSteps, InnerLR: cfg.InnerLR,
 			BNMode: "transductive", EvalEpisode: len(accs), EvalSeed: cfg.Eval.Seed, Rotations: cfg.Data.Rotations,
+			EvalRotations: cfg.Data.EvalRotations,
 		},
 		Episodes: accs,
 		Summary:  reports.Summarize(accs),
@@ -170,6 +211,15 @@ func newRecord(kind string, cfg *config.Config, model nn.Model[float32], data *e
 		Env:      env,
 	}
 	return rec
+}
+
+// trainWays is the protocol's training ways when they differ from the test
+// ways (0 otherwise, left out of the record).
+func trainWays(cfg *config.Config) int {
+	if cfg.Ways != cfg.EvalWays() {
+		return cfg.Ways
+	}
+	return 0
 }
 
 // datasetOf describes a dataset for a record. Format is the dataset family
@@ -196,6 +246,9 @@ const embeddedSHA256 = "8bf84167413cd00beacdce3fe582f780ab538d8dbef043a6d688f252
 // fileSHA256 returns the checksum of a regular file, of the embedded data,
 // or "" for folders and unreadable paths.
 func fileSHA256(path string) string {
+	if a, b, ok := strings.Cut(path, "+"); ok && !exists(path) {
+		return fileSHA256(a) + "+" + fileSHA256(b) // pooled sources (datasets.Concat)
+	}
 	if path == datasets.DefaultPath || strings.HasPrefix(path, "embedded") || path == "default" {
 		return embeddedSHA256
 	}
@@ -227,4 +280,10 @@ func cpuSeconds() float64 {
 	}
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(ru.Utime) + tv(ru.Stime)
+}
+
+// exists reports whether path names a file or folder.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

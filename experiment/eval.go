@@ -69,7 +69,7 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 		set   bool
 		apply func()
 	}{
-		{ec.Ways > 0, func() { cfg.Ways = ec.Ways }},
+		{ec.Ways > 0, func() { cfg.Eval.Ways = ec.Ways }},
 		{ec.Shots > 0, func() { cfg.Eval.Shots = ec.Shots }},
 		{ec.Queries > 0, func() { cfg.Eval.Queries = ec.Queries }},
 		{ec.Episodes > 0, func() { cfg.Eval.Episodes = ec.Episodes }},
@@ -81,11 +81,11 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 			o.apply()
 		}
 	}
-	if cfg.Ways > ck.Ways {
-		return nil, fmt.Errorf("--ways %d: the checkpoint's classifier has %d outputs (trained %d-way)", cfg.Ways, ck.Ways, ck.Ways)
+	if w := cfg.EvalWays(); w > ck.Ways && ck.Method != "protonets" {
+		return nil, fmt.Errorf("--ways %d: the checkpoint's classifier has %d outputs (trained %d-way)", w, ck.Ways, ck.Ways)
 	}
-	if cfg.Ways < 2 {
-		return nil, fmt.Errorf("--ways %d: must be at least 2", cfg.Ways)
+	if w := cfg.EvalWays(); w < 2 {
+		return nil, fmt.Errorf("--ways %d: must be at least 2", w)
 	}
 	model, err := Model(cfg.Model.Name, cfg.Model.Filters, ck.ImageC, ck.ImageSize, ck.Ways)
 	if err != nil {
@@ -120,7 +120,7 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 		}
 		src, classes, ds, split = data.test, data.testClasses, data.testDS, data.split+":test"
 	}
-	spec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
+	spec := episodes.Spec{Ways: cfg.EvalWays(), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
 	sampler, err := episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(src, classes, spec)
 	if err != nil {
 		return nil, fmt.Errorf("--ways/--shots/--queries: %w", err)

@@ -23,8 +23,8 @@ func Settings(cfg *config.Config) maml.Settings {
 		ReptileOptimizer:     cfg.Reptile.InnerOptimizer, ReptileBatch: cfg.Reptile.InnerBatch,
 		ReptileUseQuery: cfg.Reptile.UseQuery, MetaStep: cfg.Reptile.MetaStep, MetaStepFinal: cfg.Reptile.MetaStepFinal,
 		MetaLRSchedule: cfg.MetaLRSchedule, MSLIterations: cfg.MAMLPP.MultiStepLossIterations, PerStepBN: cfg.MAMLPP.PerStepBN, LearnInnerLR: cfg.MAMLPP.LearnInnerLR,
-		ReptileCarry: cfg.Reptile.CarryAdam,
-		Work:         tensor.NewWorkPool(),
+		ReptileCarry: cfg.Reptile.CarryAdam, MetaLRStepEvery: cfg.MetaLRStepEvery, MetaLRStepFactor: cfg.MetaLRStepFactor,
+		Work: tensor.NewWorkPool(),
 	}
 }
 

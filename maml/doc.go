@@ -114,10 +114,11 @@
 // β2 = 0.999, eps = 1e-8) on the mean meta-gradient, optionally clipped
 // element-wise to [-c, c] (cbfinn's mini-ImageNet setting, c = 10). The Adam
 // rate is constant, or decays linearly over the planned iterations, or is
-// cosine-annealed (Settings.MetaLRSchedule):
+// cosine-annealed, or decayed in steps (Settings.MetaLRSchedule):
 //
 //	lr_i = lr_0 + (lr_final - lr_0) · min(i / N, 1)
 //	lr_i = lr_final + (lr_0 - lr_final) · (1 + cos(π min(i / N, 1))) / 2
+//	lr_i = lr_0 · γ^⌊i / S⌋   (Snell et al. 2017: γ = 1/2, S = 2000 episodes)
 //
 // # Determinism and parallelism
 //

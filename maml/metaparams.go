@@ -72,10 +72,13 @@ func (o *withMeta[T]) SetState(s OuterState[T]) error {
 // adamOf is the Adam of the gradient-based methods over params at s.MetaLR
 // with s's schedule: constant; linear to s.MetaLRFinal over s.Iterations
 // when MetaLRFinal is set; or, with s.MetaLRSchedule "cosine", cosine
-// annealing to MetaLRFinal (which may be 0) over s.Iterations.
+// annealing to MetaLRFinal (which may be 0) over s.Iterations; or, with
+// "step", multiplied by MetaLRStepFactor every MetaLRStepEvery iterations.
 func adamOf[T tensor.Float](s *Settings, params []*tensor.Tensor[T]) *Adam[T] {
 	a := NewAdam(params, s.MetaLR)
 	switch {
+	case s.MetaLRSchedule == ScheduleStep:
+		a.StepEvery, a.StepFactor = s.MetaLRStepEvery, s.MetaLRStepFactor
 	case s.MetaLRSchedule == ScheduleCosine && s.Iterations > 0:
 		a.Final, a.Iterations, a.Cosine = s.MetaLRFinal, s.Iterations, true
 	case s.MetaLRFinal > 0 && s.Iterations > 0:
@@ -87,6 +90,10 @@ func adamOf[T tensor.Float](s *Settings, params []*tensor.Tensor[T]) *Adam[T] {
 // ScheduleCosine names the cosine annealing of the Adam rate
 // (Settings.MetaLRSchedule).
 const ScheduleCosine = "cosine"
+
+// ScheduleStep names the step decay of the Adam rate
+// (Settings.MetaLRStepEvery, MetaLRStepFactor).
+const ScheduleStep = "step"
 
 // cosineRate is lr_final + (lr_0 - lr_final) (1 + cos(π min(i/N, 1))) / 2.
 func cosineRate(lr0, final float64, iter, n int) float64 {

@@ -22,8 +22,13 @@ type Settings struct {
 	// (cosine annealing from MetaLR to MetaLRFinal, which may be 0, over
 	// Iterations; MAML++).
 	MetaLRSchedule string
-	Clip           float64 // element-wise clip of the mean meta-gradient; 0 = off
-	Iterations     int     // planned meta-iterations (decays of ε and of the Adam rate; 0 = no decay)
+	// MetaLRStepEvery and MetaLRStepFactor shape the "step" schedule: the
+	// rate is MetaLR · MetaLRStepFactor^⌊i / MetaLRStepEvery⌋ (Snell et
+	// al. 2017 halve it every 2000 episodes).
+	MetaLRStepEvery  int
+	MetaLRStepFactor float64
+	Clip             float64 // element-wise clip of the mean meta-gradient; 0 = off
+	Iterations       int     // planned meta-iterations (decays of ε and of the Adam rate; 0 = no decay)
 	// FirstOrderIterations: second-order MAML takes first-order
 	// meta-gradients at meta-iterations below this (derivative-order
 	// annealing); 0 = never.

@@ -34,16 +34,26 @@ type OuterState[T tensor.Float] struct {
 // is cosine annealing (MAML++):
 //
 //	lr_i = Final + (LR - Final) · (1 + cos(π · min(i / Iterations, 1))) / 2
+//
+// and with StepEvery > 0 a step decay (Prototypical Networks), whatever
+// Iterations says:
+//
+//	lr_i = LR · StepFactor^⌊i / StepEvery⌋
 type Adam[T tensor.Float] struct {
 	LR, Final  float64
 	Iterations int
 	Cosine     bool
+	StepEvery  int
+	StepFactor float64
 	steps      int
 	m, v       [][]T
 }
 
 // Rate is the learning rate at meta-iteration iter.
 func (a *Adam[T]) Rate(iter int) float64 {
+	if a.StepEvery > 0 {
+		return a.LR * math.Pow(a.StepFactor, float64(iter/a.StepEvery))
+	}
 	if a.Iterations <= 0 {
 		return a.LR
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/metabench/metabench/config"
@@ -63,6 +64,24 @@ func (s *Suite) Shard(i, n int) ([]Job, error) {
 	return out, nil
 }
 
+// only keeps the jobs of the given units and seeds (all when a list is
+// empty); a unit or seed the suite does not have is an error.
+func (s *Suite) only(jobs []Job, units []string, seeds []int64) ([]Job, error) {
+	for _, id := range units {
+		if !slices.ContainsFunc(s.Units, func(u Unit) bool { return u.ID == id }) {
+			return nil, fmt.Errorf("unit %q is not in suite %s", id, s.Name)
+		}
+	}
+	for _, sd := range seeds {
+		if !slices.ContainsFunc(s.Units, func(u Unit) bool { return slices.Contains(u.Seeds, sd) }) {
+			return nil, fmt.Errorf("seed %d is not in suite %s", sd, s.Name)
+		}
+	}
+	return slices.DeleteFunc(jobs, func(j Job) bool {
+		return len(units) > 0 && !slices.Contains(units, j.Unit.ID) || len(seeds) > 0 && !slices.Contains(seeds, j.Seed)
+	}), nil
+}
+
 // Steps of a job; each leaves one record, identified in the store by the
 // suite, its version, the unit, the seed, the step and the label.
 const (
@@ -102,7 +121,11 @@ type Options struct {
 	// Out holds the run folders: Out/<unit>/seed-<s>/{run,final}.
 	Out string
 	// Set are overrides applied to every unit after the suite's own.
-	Set      []string
+	Set []string
+	// Units and Seeds, when not empty, keep only the shard's jobs of these
+	// units and seeds (a long suite run a part at a time).
+	Units    []string
+	Seeds    []int64
 	Progress experiment.Progress
 }
 
@@ -142,6 +165,9 @@ func Run(ctx context.Context, s *Suite, opt Options) (*Result, error) {
 	}
 	jobs, err := s.Shard(opt.Shard, opt.Shards)
 	if err != nil {
+		return nil, err
+	}
+	if jobs, err = s.only(jobs, opt.Units, opt.Seeds); err != nil {
 		return nil, err
 	}
 	if opt.Store == nil {

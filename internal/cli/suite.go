@@ -17,7 +17,7 @@ import (
 	"github.com/metabench/metabench/suite"
 )
 
-const suiteUsage = `usage: metabench suite FILE.yaml [--store PATH] [--shard i/n] [--label L] [--out DIR] [--set k=v ...]
+const suiteUsage = `usage: metabench suite FILE.yaml [--store PATH] [--shard i/n] [--units ID,...] [--seeds S,...] [--label L] [--out DIR] [--set k=v ...]
        [--baseline LABEL[,LABEL...] [--margin 0.01] [--alpha 0.05] [--require-identical]]
        [--format text|markdown|csv|json] [--quiet]
 
@@ -65,6 +65,8 @@ func cmdSuite(args []string, stdout, stderr io.Writer) int {
 	requireIdentical := fs.Bool("require-identical", false, "with --baseline: fail (exit 1) when any seed does not reproduce the first baseline bit for bit")
 	format := fs.String("format", "text", "table `FORMAT`: text, markdown, csv or json")
 	quiet := fs.Bool("quiet", false, "no progress")
+	units := fs.String("units", "", "run only the jobs of these units `ID[,ID...]` (the table still shows every unit)")
+	seeds := fs.String("seeds", "", "run only the jobs of these seeds `S[,S...]`")
 	usage := flagUsage(suiteUsage, fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -93,7 +95,10 @@ func cmdSuite(args []string, stdout, stderr io.Writer) int {
 	if dir == "" {
 		dir = filepath.Join("runs", s.Name)
 	}
-	opt := suite.Options{Shard: shard, Shards: shards, Label: sf.Label, Out: dir, Set: sets}
+	opt := suite.Options{Shard: shard, Shards: shards, Label: sf.Label, Out: dir, Set: sets, Units: splitList(*units)}
+	if opt.Seeds, err = parseSeeds(*seeds); err != nil {
+		return misuse(stderr, "suite", usage, err)
+	}
 	if *requireIdentical && *baseline == "" {
 		return misuse(stderr, "suite", usage, errors.New("--require-identical needs --baseline"))
 	}
@@ -214,4 +219,28 @@ func loadSuiteRecords(st *store.Store, name, label string) ([]*reports.Record, i
 	}
 	recs, version := suite.Select(all, name, label)
 	return recs, version, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// parseSeeds parses --seeds S[,S...].
+func parseSeeds(v string) ([]int64, error) {
+	var out []int64
+	for _, s := range splitList(v) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--seeds: %q is not an integer", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
