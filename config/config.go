@@ -82,6 +82,11 @@ type Config struct {
 type Model struct {
 	Name    string `yaml:"name"`    // conv4, or genotype:NAME|FILE[,...] (a DARTS/BASE final network, package search)
 	Filters int    `yaml:"filters"` // conv4: 64 for Omniglot, 32 for mini-ImageNet; genotype: init channels C
+	// MatchParams, on a genotype network, chooses its init channels instead
+	// of filters: the C whose parameter count is closest to this Conv-4's
+	// for the same ways and images ("conv4": 64 filters, "conv4-F"), within
+	// 10% or the run fails (MatchConv4, search.MatchChannels).
+	MatchParams string `yaml:"match_params,omitempty"`
 }
 
 // Data names the sources and the class split.
@@ -360,6 +365,7 @@ func (c *Config) Validate() error {
 		{c.Method == "", "method", "missing"},
 		{c.Model.Name != "conv4" && !strings.HasPrefix(c.Model.Name, "genotype:"), "model.name", fmt.Sprintf("%q is not a known model (known: conv4, genotype:NAME|FILE[,cells=L][,stem_stride=S])", c.Model.Name)},
 		{c.Model.Filters < 1, "model.filters", "must be at least 1"},
+		c.Model.matchCheck(),
 		{c.Data.Path == "", "data.path", "missing (a dataset path or \"embedded\")"},
 		{c.Data.ImageSize < 0 || (c.Data.ImageSize > 0 && c.Data.ImageSize < 16), "data.image_size", "must be 0 (the format's default) or at least 16"},
 		{c.Data.ValFraction < 0 || c.Data.ValFraction >= 1, "data.val_fraction", "must be in [0, 1)"},

@@ -127,6 +127,9 @@ func (c *SearchFile) Set(kv string) error {
 // Validate checks the experiment keys (the model is replaced by the derived
 // genotype, so model.name is not checked) and the search section.
 func (c *SearchFile) Validate() error {
+	if c.Model.MatchParams != "" {
+		return fmt.Errorf("model.match_params: the search replaces the model by the derived genotype; match the final network's size in its training (train.yaml, or a suite unit's final.set)")
+	}
 	base := c.Config
 	base.Model.Name = "conv4"
 	if base.Model.Filters < 1 {
