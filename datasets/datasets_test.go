@@ -94,6 +94,55 @@ func TestEmbeddedDefault(t *testing.T) {
 	}
 }
 
+// TestConcatPoolsOmniglot: the background and evaluation sets pooled are
+// Vinyals et al.'s 1623 characters; the evaluation set's classes follow
+// the background's with their pixels, and groups are dropped (the
+// evaluation npz has none).
+func TestConcatPoolsOmniglot(t *testing.T) {
+	dir := sharedData(t, "omniglot")
+	bg, err := Open(filepath.Join(dir, "images_background.npz"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := Open(filepath.Join(dir, "images_evaluation.npz"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := Concat(bg, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.NumClasses() != 1623 || all.Len() != 1623*20 || all.ClassGroups != nil {
+		t.Fatalf("%d classes, %d images, groups %v", all.NumClasses(), all.Len(), all.ClassGroups != nil)
+	}
+	for _, c := range []int{0, 963, 964, 1622} {
+		src, sc := bg, c
+		if c >= 964 {
+			src, sc = ev, c-964
+		}
+		a, b := all.ClassIndices(c), src.ClassIndices(sc)
+		if len(a) != len(b) || all.ClassNames[c] != src.ClassNames[sc] {
+			t.Fatalf("class %d: %d images (want %d), name %q", c, len(a), len(b), all.ClassNames[c])
+		}
+		for s := range a {
+			if !bytes.Equal(all.Pixels[a[s]*784:(a[s]+1)*784], src.Pixels[b[s]*784:(b[s]+1)*784]) {
+				t.Fatalf("class %d drawing %d differs from its source", c, s)
+			}
+		}
+	}
+	small, err := Open(filepath.Join(dir, "images_background.npz"), Options{Size: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Concat(bg, small); err == nil || !strings.Contains(err.Error(), "one image shape") {
+		t.Fatalf("shapes 28 and 20 pooled: %v", err)
+	}
+	both, err := Concat(bg, bg)
+	if err != nil || len(both.ClassGroups) != 2*964 {
+		t.Fatalf("groups of two grouped sources: %v, %d", err, len(both.ClassGroups))
+	}
+}
+
 func TestOmniglotSharedNpzAndZips(t *testing.T) {
 	dir := sharedData(t, "omniglot")
 	npz, err := Open(filepath.Join(dir, "images_background.npz"), Options{})

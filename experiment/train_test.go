@@ -164,6 +164,51 @@ func TestTrainOnVal(t *testing.T) {
 	}
 }
 
+// TestVinyalsProtocol: data.pool_path pools two sources before the split,
+// data.val_classes / test_classes hold back classes by count (disjoint,
+// every class once), data.eval_rotations makes the rotated copies of the
+// test and validation classes classes of their own, and a ProtoNets run
+// trains 10-way and tests 5-way, recorded in its protocol.
+func TestVinyalsProtocol(t *testing.T) {
+	sets := []string{"data.pool_path=embedded", "data.val_fraction=0", "data.test_fraction=0",
+		"data.val_classes=100", "data.test_classes=300", "data.eval_rotations=true"}
+	cfg := tinyConfig(t, "protonets", append(sets, "ways=10", "eval.ways=5", "shots=1")...)
+	d, err := openExperimentData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ds.NumClasses() != 2*964 || len(d.trainClasses) != 4*(2*964-400) || len(d.testClasses) != 4*300 || len(d.valClasses) != 4*100 {
+		t.Fatalf("%d classes: %d train, %d val, %d test", d.ds.NumClasses(), len(d.trainClasses), len(d.valClasses), len(d.testClasses))
+	}
+	seen := map[int]int{}
+	for _, l := range [][]int{d.trainClasses, d.valClasses, d.testClasses} {
+		for _, c := range l {
+			seen[c/4]++
+		}
+	}
+	if len(seen) != 2*964 {
+		t.Fatalf("%d base classes in the split, want %d", len(seen), 2*964)
+	}
+	for c, n := range seen {
+		if n != 4 {
+			t.Fatalf("class %d in %d rotated classes, want 4 (each base class in one subset)", c, n)
+		}
+	}
+	if !strings.Contains(d.split, "classes:val=100,test=300") || !strings.Contains(d.split, "eval-rotations") {
+		t.Fatalf("split %q", d.split)
+	}
+	rec, err := Train(context.Background(), cfg, Options{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := rec.Proto; p.Ways != 5 || p.TrainWays != 10 || !p.EvalRotations {
+		t.Fatalf("protocol %+v", p)
+	}
+	if !strings.Contains(rec.Dataset.SHA256, "+") {
+		t.Fatalf("pooled dataset checksum %q", rec.Dataset.SHA256)
+	}
+}
+
 // TestTrainShift: data.shift changes what training sees (other final
 // parameters than the unshifted run), is deterministic and resumable (an
 // interrupted and resumed shifted run ends bit for bit where an

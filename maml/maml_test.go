@@ -320,6 +320,20 @@ func TestAdamDecay(t *testing.T) {
 	}
 }
 
+// TestAdamStepSchedule: lr_i = lr_0 γ^⌊i/S⌋, wired from Settings.
+func TestAdamStepSchedule(t *testing.T) {
+	meth, _ := New[float32]("protonets")
+	o := meth.NewOuter(&Settings{MetaLR: 1e-3, MetaLRSchedule: ScheduleStep, MetaLRStepEvery: 2000, MetaLRStepFactor: 0.5, Iterations: 6000}, nil).(*Adam[float32])
+	for _, c := range []struct {
+		it   int
+		want float64
+	}{{0, 1e-3}, {1999, 1e-3}, {2000, 5e-4}, {3999, 5e-4}, {4000, 2.5e-4}, {5999, 2.5e-4}, {9000, 6.25e-5}} {
+		if got := o.Rate(c.it); math.Abs(got-c.want) > 1e-18 {
+			t.Errorf("Rate(%d) = %v, want %v", c.it, got, c.want)
+		}
+	}
+}
+
 func TestClipElementwise(t *testing.T) {
 	x := []*tensor.Tensor[float32]{tensor.FromSlice([]float32{-20, 3, 11}, 3)}
 	ClipElementwise(x, 10)

@@ -2,6 +2,7 @@ package suite
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,6 +92,36 @@ func TestShardsPartitionJobs(t *testing.T) {
 		_, err := s.Shard(bad[0], bad[1])
 		require.Error(t, err)
 	}
+}
+
+// TestOnlyUnitsAndSeeds: --units and --seeds keep the shard's jobs of
+// those units and seeds; unknown ones are errors.
+func TestOnlyUnitsAndSeeds(t *testing.T) {
+	s := &Suite{Name: "s", Version: 1, Units: []Unit{{ID: "a", Seeds: []int64{0, 1, 2}}, {ID: "b", Seeds: []int64{0, 1}}}}
+	ids := func(jobs []Job) (out []string) {
+		for _, j := range jobs {
+			out = append(out, fmt.Sprintf("%s/%d", j.Unit.ID, j.Seed))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		units []string
+		seeds []int64
+		want  []string
+	}{
+		{nil, nil, []string{"a/0", "a/1", "a/2", "b/0", "b/1"}},
+		{[]string{"b"}, nil, []string{"b/0", "b/1"}},
+		{nil, []int64{0}, []string{"a/0", "b/0"}},
+		{[]string{"a"}, []int64{2, 1}, []string{"a/1", "a/2"}},
+	} {
+		jobs, err := s.only(s.Jobs(), c.units, c.seeds)
+		require.NoError(t, err)
+		require.Equal(t, c.want, ids(jobs), "units %v seeds %v", c.units, c.seeds)
+	}
+	_, err := s.only(s.Jobs(), []string{"c"}, nil)
+	require.ErrorContains(t, err, `unit "c"`)
+	_, err = s.only(s.Jobs(), nil, []int64{7})
+	require.ErrorContains(t, err, "seed 7")
 }
 
 // TestShippedSuitesLoad: every shipped suite file is valid.
