@@ -72,6 +72,25 @@ func (m *Conv4[T]) ParamShapes() [][]int {
 	return append(s, []int{m.Features(), m.Ways}, []int{m.Ways})
 }
 
+// MACs is the multiply-accumulates of one forward pass of one image
+// (nn.Costed): block b = 1..4 convolves c_{b-1}·3·3 inputs into each of F
+// outputs at every pixel of its s_b x s_b input (padding 1 keeps the side,
+// the pool then halves it), and the head multiplies Features() inputs into
+// each of Ways outputs:
+//
+//	MACs = Σ_b s_b² · F · c_{b-1} · 9 + F·s_5²·Ways,
+//	s_1 = Size, s_{b+1} = ⌊s_b/2⌋, c_0 = InChannels, c_b = F.
+//
+// Biases, batch norm, ReLU and pooling are not counted.
+func (m *Conv4[T]) MACs() int {
+	macs, side, cin := 0, m.Size, m.InChannels
+	for b := 0; b < 4; b++ {
+		macs += side * side * m.Filters * cin * 9
+		side, cin = side/2, m.Filters
+	}
+	return macs + m.Features()*m.Ways
+}
+
 // HeadParams are fc.w and fc.b, the last two parameters (nn.Headed).
 func (m *Conv4[T]) HeadParams() []int {
 	n := len(m.ParamShapes())

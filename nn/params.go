@@ -97,6 +97,13 @@ type Model[T tensor.Float] interface {
 	ParamCount() int
 }
 
+// Costed is a model that counts the multiply-accumulates (MACs) of one
+// forward pass of one image: the products of its convolutions and linear
+// layers (batch norm, activations, pooling and sums are not counted).
+type Costed interface {
+	MACs() int
+}
+
 // Headed is a model whose classifier head (its last linear layer) is known:
 // HeadParams lists the head's parameters as indices in ParamNames order.
 type Headed interface {

@@ -31,8 +31,8 @@ func (c FinalConfig) Validate() error {
 	switch {
 	case c.Cells < 1:
 		return fmt.Errorf("cells: %d, want at least 1", c.Cells)
-	case c.Channels < 2 || c.Channels%2 != 0:
-		return fmt.Errorf("channels: %d, want an even number of at least 2 (FactorizedReduce halves it)", c.Channels)
+	case c.Channels < 1:
+		return fmt.Errorf("channels: %d, want at least 1", c.Channels)
 	case c.Classes < 1:
 		return fmt.Errorf("classes: %d, want at least 1", c.Classes)
 	case c.InChannels < 1:

@@ -68,7 +68,8 @@ func TestFinalConfigErrors(t *testing.T) {
 	g, _ := genotype.Builtin("darts-v2")
 	for _, cfg := range []FinalConfig{
 		{Cells: 0, Channels: 16, Classes: 5},
-		{Cells: 3, Channels: 15, Classes: 5},
+		{Cells: 3, Channels: 0, Classes: 5},
+		{Cells: 3, Channels: 6, Classes: 5, ImageNet: true},
 		{Cells: 3, Channels: 16, Classes: 0},
 		{Cells: 3, Channels: 16, Classes: 5, StemStride: 3},
 		{Cells: 3, Channels: 16, Classes: 5, Reductions: []int{7}},
@@ -89,6 +90,8 @@ func TestFinalForward(t *testing.T) {
 		hw   int
 	}{
 		{"darts-v2", FinalConfig{Cells: 3, Channels: 4, Classes: 5, InChannels: 1, StemStride: 1}, 7},
+		// odd C, as a parameter-matched size may be (MatchChannels)
+		{"darts-v2", FinalConfig{Cells: 5, Channels: 5, Classes: 5, InChannels: 1, StemStride: 2}, 28},
 		{"base-cifar", FinalConfig{Cells: 3, Channels: 4, Classes: 5, InChannels: 3, StemStride: 2, DropPath: 0.3}, 21},
 		{"base-imagenet", FinalConfig{Cells: 3, Channels: 8, Classes: 4, InChannels: 3, ImageNet: true}, 128},
 		{"base-cifar", FinalConfig{Cells: 3, Channels: 4, Classes: 5, InChannels: 3, Auxiliary: true, DropPath: 0.2}, 32},
@@ -124,7 +127,7 @@ func TestFinalForward(t *testing.T) {
 			t.Fatalf("%s: loss %v", c.geno, v)
 		}
 	}
-	m, err := NewGenotypeModel[float32]("genotype:darts-v2", FinalConfig{Cells: 2, Channels: 4, Classes: 3, InChannels: 1})
+	m, err := NewGenotypeModel[float32]("genotype:darts-v2", FinalConfig{Cells: 2, Channels: 4, Classes: 3, InChannels: 1}, 16)
 	if err != nil {
 		t.Fatal(err)
 	}

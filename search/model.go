@@ -17,15 +17,20 @@ import (
 // not used through this interface (MAML trains the few-shot network without
 // them, SPEC 1.6.3).
 type GenotypeModel[T tensor.Float] struct {
-	net *FinalNet
+	net  *FinalNet
+	side int // of the square input images
 }
 
-var _ nn.Model[float32] = (*GenotypeModel[float32])(nil)
+var (
+	_ nn.Model[float32] = (*GenotypeModel[float32])(nil)
+	_ nn.Costed         = (*GenotypeModel[float32])(nil)
+)
 
 // NewGenotypeModel builds the model of a genotype reference (a built-in name
-// or a YAML/JSON file, optionally prefixed "genotype:") with the given sizes.
-// The auxiliary head is never built here.
-func NewGenotypeModel[T tensor.Float](ref string, cfg FinalConfig) (*GenotypeModel[T], error) {
+// or a YAML/JSON file, optionally prefixed "genotype:") with the given sizes,
+// for square images of the given side (checked: FinalNet.CheckInput). The
+// auxiliary head is never built here.
+func NewGenotypeModel[T tensor.Float](ref string, cfg FinalConfig, side int) (*GenotypeModel[T], error) {
 	g, err := genotype.Load(ref)
 	if err != nil {
 		return nil, err
@@ -35,7 +40,10 @@ func NewGenotypeModel[T tensor.Float](ref string, cfg FinalConfig) (*GenotypeMod
 	if err != nil {
 		return nil, err
 	}
-	return &GenotypeModel[T]{net: net}, nil
+	if err := net.CheckInput(side); err != nil {
+		return nil, err
+	}
+	return &GenotypeModel[T]{net: net, side: side}, nil
 }
 
 // IsGenotypeModel reports whether a model name selects a genotype network
@@ -82,6 +90,10 @@ func (m *GenotypeModel[T]) ParamShapes() [][]int {
 
 // ParamCount is the number of scalar parameters.
 func (m *GenotypeModel[T]) ParamCount() int { return m.net.layout.Count() }
+
+// MACs is the multiply-accumulates of one forward pass of one image
+// (FinalNet.Cost; nn.Costed).
+func (m *GenotypeModel[T]) MACs() int { return m.net.Cost(m.side).MACs }
 
 // ModelSpec is a parsed genotype model name
 //
@@ -130,16 +142,23 @@ func ParseModelName(name string) (ModelSpec, error) {
 const DefaultFewShotCells = 5
 
 // NewModelFromName builds the few-shot final network named by a genotype
-// model name for images [inChannels, size, size] and `ways` classes. The
-// channels default to filters (the experiment file's model.filters), the
-// cells to DefaultFewShotCells, and the stem stride to 2 for images larger
-// than 32 pixels (84 -> 42, SPEC 1.6.3) and 1 otherwise (Omniglot 28).
+// model name for images [inChannels, size, size] and `ways` classes, with
+// the sizes of ModelSpec.FinalConfig.
 func NewModelFromName[T tensor.Float](name string, filters, inChannels, size, ways int) (*GenotypeModel[T], error) {
 	spec, err := ParseModelName(name)
 	if err != nil {
 		return nil, err
 	}
-	cfg := FinalConfig{Cells: spec.Cells, Channels: spec.Channels, StemStride: spec.StemStride, Classes: ways, InChannels: inChannels}
+	return NewGenotypeModel[T](spec.Ref, spec.FinalConfig(filters, inChannels, size, ways), size)
+}
+
+// FinalConfig sizes the few-shot final network of the spec for images
+// [inChannels, size, size] and `ways` classes: the channels default to
+// filters (the experiment file's model.filters), the cells to
+// DefaultFewShotCells, and the stem stride to 2 for images larger than 32
+// pixels (84 -> 42, SPEC 1.6.3) and 1 otherwise (Omniglot 28).
+func (s ModelSpec) FinalConfig(filters, inChannels, size, ways int) FinalConfig {
+	cfg := FinalConfig{Cells: s.Cells, Channels: s.Channels, StemStride: s.StemStride, Classes: ways, InChannels: inChannels}
 	if cfg.Cells == 0 {
 		cfg.Cells = DefaultFewShotCells
 	}
@@ -152,12 +171,24 @@ func NewModelFromName[T tensor.Float](name string, filters, inChannels, size, wa
 			cfg.StemStride = 2
 		}
 	}
-	m, err := NewGenotypeModel[T](spec.Ref, cfg)
+	return cfg
+}
+
+// MatchModelChannels returns the filters (init channels C) with which
+// NewModelFromName(name, C, inChannels, size, ways) has the parameter count
+// closest to target, and that count (MatchChannels, within tol of target).
+// The name must leave the channels to it (no channels=).
+func MatchModelChannels(name string, inChannels, size, ways, target int, tol float64) (int, int, error) {
+	spec, err := ParseModelName(name)
 	if err != nil {
-		return nil, err
+		return 0, 0, err
 	}
-	if err := m.net.CheckInput(size); err != nil {
-		return nil, err
+	if spec.Channels != 0 {
+		return 0, 0, fmt.Errorf("model %q fixes channels=%d; remove it to have them matched", name, spec.Channels)
 	}
-	return m, nil
+	g, err := genotype.Load(spec.Ref)
+	if err != nil {
+		return 0, 0, err
+	}
+	return MatchChannels(g, spec.FinalConfig(0, inChannels, size, ways), target, tol)
 }
