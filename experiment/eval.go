@@ -155,6 +155,7 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	rec.WallSec = time.Since(started).Seconds()
 	rec.CPUSec = cpuSeconds() - cpu0
 	rec.Extra = map[string]any{"checkpoint": ec.Checkpoint}
+	recordMACs(rec, model)
 	path := ""
 	if opt.Out != "" {
 		if err := os.MkdirAll(opt.Out, 0o755); err != nil {

@@ -69,6 +69,9 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	if cfg.Model.Name == "conv4" && data.H < 16 {
 		return nil, fmt.Errorf("model.name: conv4's four poolings need images of at least 16 pixels, have %d (set data.image_size)", data.H)
 	}
+	if cfg, err = matchedConfig(cfg, data.C, data.H); err != nil {
+		return nil, err
+	}
 	model, err := Model(cfg.Model.Name, cfg.Model.Filters, data.C, data.H, cfg.Ways)
 	if err != nil {
 		return nil, err
@@ -219,6 +222,7 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	for k, v := range maml.Describe(meth, &s) {
 		rec.Extra[k] = v
 	}
+	recordMACs(rec, model)
 	if err := opt.finish(rec, RecordFile(opt.Out)); err != nil {
 		return nil, err
 	}
