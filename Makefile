@@ -38,9 +38,17 @@ ifneq ($(GEMM_SIMD),)
 export GOEXPERIMENT := $(SIMD_EXPERIMENT)
 endif
 
+# The binary carries the commit it was built from and whether the tree was
+# modified (Go's VCS stamping, -buildvcs=auto, whatever GOFLAGS says): its
+# records keep them in env and `metabench version` prints them (`go run`
+# binaries carry none). make BUILDVCS=false where git cannot read the
+# checkout.
+BUILDVCS ?= auto
+GOBUILD = $(GO) build $(GOTAGS) -buildvcs=$(BUILDVCS)
+
 .PHONY: run test test-pg build bench gemm-path crossval results
-run:
-	$(GO) run $(GOTAGS) ./cmd/metabench run
+run: build
+	bin/metabench run
 
 test:
 	$(GO) vet $(GOTAGS) ./...
@@ -53,7 +61,7 @@ test-pg:
 		$(GO) test $(GOTAGS) -count=1 -run "Store|Postgres|Report|Compare" ./internal/cli/'
 
 build:
-	$(GO) build $(GOTAGS) -o bin/metabench ./cmd/metabench
+	$(GOBUILD) -o bin/metabench ./cmd/metabench
 
 bench:
 	$(GO) test $(GOTAGS) -run '^$$' -bench . -benchmem ./...
@@ -82,10 +90,9 @@ crossval: build
 # by hand; TestResultsPage (internal/cli) fails when it is stale.
 # A suite's records sit in a subfolder (metabench store export --portable,
 # with the suite file as suite.yaml); its adaptation curves are drawn there.
-results:
-	$(GO) build $(GOTAGS) -o bin/metabench ./cmd/metabench
+results: build
 	for d in docs/records/*/; do \
-		if ls $$d*.json >/dev/null 2>&1 && grep -q '"frozen_arch"' $$d*.json; then \
+		if ls $$d*.json >/dev/null 2>&1 && grep -qE '"(frozen_arch|arch)"' $$d*.json; then \
 			bin/metabench report --records $$d --suite $$(sed -n 's/^name: *//p' $$d/suite.yaml) --curves --plot $$d > /dev/null || exit 1; \
 		fi; \
 	done

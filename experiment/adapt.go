@@ -129,15 +129,15 @@ func (r *adaptRun) name() string {
 	return r.target
 }
 
-// arch says what the run did with the architecture.
+// arch says what the run did with the architecture (reports.Target.Arch).
 func (r *adaptRun) arch() string {
 	switch {
 	case r.frozen:
-		return "frozen"
+		return reports.ArchFrozen
 	case r.scratch:
-		return "from scratch (DARTS super-network)"
+		return reports.ArchScratch
 	}
-	return "adapted"
+	return reports.ArchAdapted
 }
 
 // finalRow is one row of a transfer table.
@@ -532,7 +532,7 @@ func paramsString(n int) string {
 // datasetRec describes a target for records.
 func datasetRec(d *targetData, split string) reports.Dataset {
 	r := datasetOf(d.ds, split, 10)
-	r.ImageHxW = fmt.Sprintf("3x%dx%d", d.cfg.Size, d.cfg.Size)
+	r.Image = fmt.Sprintf("3x%dx%d", d.cfg.Size, d.cfg.Size)
 	return r
 }
 
@@ -560,7 +560,8 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 		Dataset: datasetRec(d, fmt.Sprintf("%s: %d train images adapted, %d test images scored", d.cfg.Name, d.adaptTrain.N, d.test.N)),
 		Proto:   reports.Protocol{Ways: 10, StepsTrain: r.res.Steps, InnerLR: cfg.Adapt.InnerLR, BNMode: "transductive", EvalEpisode: d.test.N},
 		Summary: reports.Summary{Mean: last.Accuracy, CI95: wilsonHalf(last.Accuracy, d.test.N), N: d.test.N},
-		Params:  net.ParamCount(), WallSec: r.res.TrainSec, Iters: r.res.Steps, Env: env,
+		Target:  &reports.Target{Name: d.cfg.Name, Arch: r.arch()},
+		Params:  net.ParamCount(), WallSec: r.res.TrainSec, TrainSec: r.res.TrainSec, Iters: r.res.Steps, Env: env,
 		// per test image, 1 when classified correctly after the last epoch:
 		// adapted and frozen runs of one seed score the same images, so
 		// `metabench compare` pairs them image by image
@@ -570,8 +571,7 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 		rec.Adapt = append(rec.Adapt, reports.Point{Step: p.Epoch, WallSec: p.TrainSec, Accuracy: p.Accuracy,
 			CI95: wilsonHalf(p.Accuracy, d.test.N), Loss: p.Loss})
 	}
-	rec.Extra = map[string]any{"target": d.cfg.Name, "frozen_arch": r.frozen, "scratch": r.scratch, "genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs,
-		"adapt_sec": r.res.TrainSec, "prior": cfg.Prior, "tau": r.tau, "clip_arch": cfg.Adapt.ClipArch, "noise": cfg.Adapt.Noise, "schedule": cfg.Adapt.Schedule, "x_axis": "adaptation epochs (Step)",
+	rec.Extra = map[string]any{"genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs, "prior": cfg.Prior, "tau": r.tau, "clip_arch": cfg.Adapt.ClipArch, "noise": cfg.Adapt.Noise, "schedule": cfg.Adapt.Schedule, "x_axis": "adaptation epochs (Step)",
 		"choices": []string{
 			"SPEC 3.6: inner optimiser of variant B (SGD momentum, weight decay on weights, clip) for adapt.epochs passes, at adapt.tau (0: the prior's final temperature), learning rates " + cfg.Adapt.Schedule,
 			"adapt.noise " + cfg.Adapt.Noise + ": none trains every step on the noise-free softmax(alpha/tau), the network that is scored; gumbel trains on one Gumbel sample per step (docs/DECISIONS.md R17)",
@@ -592,9 +592,10 @@ func finalRecord(cfg *config.AdaptFile, d *targetData, row *finalRow, env report
 		Dataset: datasetRec(d, fmt.Sprintf("%s: %d train images, %d test images", d.cfg.Name, d.finalTrain.N, d.test.N)),
 		Proto:   reports.Protocol{Ways: 10, BNMode: "transductive", EvalEpisode: row.N},
 		Summary: reports.Summary{Mean: acc, CI95: wilsonHalf(acc, row.N), N: row.N},
-		Params:  row.Params, WallSec: row.TrainSec, Env: env,
+		Target:  &reports.Target{Name: d.cfg.Name, Row: row.Row},
+		Params:  row.Params, WallSec: row.TrainSec, TrainSec: row.TrainSec, Env: env,
 	}
-	rec.Extra = map[string]any{"target": d.cfg.Name, "row": row.Row, "genotype": row.Genotype, "test_error": row.Error,
+	rec.Extra = map[string]any{"genotype": row.Genotype, "test_error": row.Error,
 		"error_ci95_wilson": []float64{row.Lo, row.Hi}, "cost": row.Cost, "cost_sec": row.CostSec,
 		"scaled_down": fmt.Sprintf("%d cells, C=%d, stem stride %d, %d epochs on %d images (paper: 20 cells, C=40, 600 epochs on 50k)", f.Cells, f.Channels, f.StemStride, f.Epochs, d.finalTrain.N)}
 	return rec

@@ -236,7 +236,7 @@ func datasetOf(ds *datasets.Dataset, split string, classes int) reports.Dataset 
 	}
 	c, h, w := ds.ImageShape()
 	return reports.Dataset{Path: ds.Path, Format: format, SHA256: fileSHA256(ds.Path), Split: split,
-		Classes: classes, ImageHxW: fmt.Sprintf("%dx%dx%d", c, h, w)}
+		Classes: classes, Image: fmt.Sprintf("%dx%dx%d", c, h, w)}
 }
 
 // embeddedSHA256 is the checksum of the embedded Omniglot npz

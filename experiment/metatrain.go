@@ -247,7 +247,7 @@ func metatrainRecord(cfg *config.MetatrainFile, net *multitask.Net, dss []*datas
 		Dataset: datasetOf(dss[0], "all classes", dss[0].NumClasses()),
 		Proto: reports.Protocol{Ways: 10, Shots: mc.Shots, Queries: mc.Queries, StepsTrain: mc.InnerSteps,
 			InnerLR: mc.InnerLR, BNMode: "transductive"},
-		Params: net.ParamCount(), Iters: ck.Iter, Env: env,
+		Params: net.ParamCount(), TrainSec: ck.TrainSec, Iters: ck.Iter, Env: env,
 	}
 	for _, p := range ck.Curve {
 		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.QueryAcc, Loss: p.Loss})
@@ -275,7 +275,7 @@ func metatrainRecord(cfg *config.MetatrainFile, net *multitask.Net, dss []*datas
 		}
 	}
 	rec.Extra = map[string]any{
-		"genotype": g.String(), "genotype_file": "genotype.yaml", "train_sec": ck.TrainSec, "tau_final": ck.Tau,
+		"genotype": g.String(), "genotype_file": "genotype.yaml", "tau_final": ck.Tau,
 		"relaxation": mc.Relaxation, "sources": srcs, "heads": heads, "meta_batch": mc.MetaBatch,
 		"last_query_acc_per_head": headAcc,
 		"choices": []string{

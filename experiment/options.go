@@ -32,9 +32,9 @@ type Options struct {
 	// written and ErrInterrupted returned (tests, and callers that slice a
 	// long run).
 	StopAfter int
-	// Extra entries are added to every record's Extra (suites name their
-	// unit and seed with it).
-	Extra map[string]any
+	// Suite, when set, names the suite step of every record of the run
+	// (reports.Record.Suite).
+	Suite *reports.SuiteID
 }
 
 // ErrInterrupted is returned (wrapped) when a run stops on a cancelled
@@ -62,19 +62,15 @@ const recordFile = "record.json"
 // RecordFile returns the path of the record a run writes in folder out.
 func RecordFile(out string) string { return filepath.Join(out, recordFile) }
 
-// finish adds the options' label and extras to rec, writes it as JSON to
-// path (none when path is empty) and hands it to opt.Save.
+// finish adds the options' label and suite step to rec, writes it as JSON
+// to path (none when path is empty) and hands it to opt.Save.
 func (opt *Options) finish(rec *reports.Record, path string) error {
 	if opt.Label != "" {
 		rec.Label = opt.Label
 	}
-	if len(opt.Extra) > 0 {
-		if rec.Extra == nil {
-			rec.Extra = map[string]any{}
-		}
-		for k, v := range opt.Extra {
-			rec.Extra[k] = v
-		}
+	if opt.Suite != nil {
+		id := *opt.Suite
+		rec.Suite = &id
 	}
 	if path != "" {
 		if err := reports.WriteJSON(path, rec); err != nil {

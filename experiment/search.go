@@ -278,9 +278,10 @@ func searchRecord(cfg *config.SearchFile, net *search.SearchNet, data *expData, 
 			Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Queries, StepsTrain: sc.InnerSteps,
 			InnerLR: sc.InnerLR, BNMode: "transductive", Rotations: cfg.Data.Rotations,
 		},
-		Params: net.Layout().Count() + 2*14*net.NumOps(),
-		Iters:  ck.Iter,
-		Env:    env,
+		Params:   net.Layout().Count() + 2*14*net.NumOps(),
+		TrainSec: ck.TrainSec,
+		Iters:    ck.Iter,
+		Env:      env,
 	}
 	var iters []int
 	var arch []search.ArchPoint
@@ -295,7 +296,7 @@ func searchRecord(cfg *config.SearchFile, net *search.SearchNet, data *expData, 
 			"entropy_reduce": p.Arch.EntropyReduce, "max_dalpha": p.Arch.MaxDelta, "genotype": p.Arch.Genotype})
 	}
 	rec.Extra = map[string]any{
-		"genotype": der.Genotype.String(), "genotype_file": "genotype.yaml", "search_sec": ck.TrainSec,
+		"genotype": der.Genotype.String(), "genotype_file": "genotype.yaml",
 		"variant": sc.Variant, "relaxation": sc.Relaxation, "hard": sc.Hard, "derive_rule": sc.Derive.Rule,
 		"derive_tasks": sc.Derive.Tasks, "meta_batch": sc.MetaBatch, "inner_lr_arch": sc.InnerLRArch,
 		"train_classes": len(data.trainClasses), "split": data.split,

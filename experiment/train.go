@@ -191,11 +191,12 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	rec.Iters = ck.Iter
 	rec.WallSec = time.Since(started).Seconds()
 	rec.CPUSec = cpuSeconds() - cpu0
+	rec.TrainSec = ck.TrainSec
 	for _, p := range ck.Curve {
 		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.Acc, CI95: p.CI95, Loss: p.Loss})
 	}
 	rec.Extra = map[string]any{
-		"train_sec": ck.TrainSec, "test_eval_sec": evalSec, "meta_batch": cfg.MetaBatch, "meta_lr": cfg.MetaLR,
+		"test_eval_sec": evalSec, "meta_batch": cfg.MetaBatch, "meta_lr": cfg.MetaLR,
 		"resumed": opt.Resume, "curve_wall": "training wall clock (validation and checkpoints excluded)",
 		"train_classes": len(data.trainClasses), "val_classes": len(data.valClasses), "split": data.split,
 	}
@@ -227,15 +228,6 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 		return nil, err
 	}
 	return rec, nil
-}
-
-// TrainSeconds is the training wall clock of a train record (validation,
-// checkpoints and the test excluded).
-func TrainSeconds(rec *reports.Record) float64 {
-	if v, ok := rec.Extra["train_sec"].(float64); ok {
-		return v
-	}
-	return rec.WallSec
 }
 
 // CheckMethod checks an experiment file's method against the registry.

@@ -42,12 +42,12 @@ func displayLabel(l string) string {
 	return l
 }
 
-// commits are the distinct Env.Commit values of recs, sorted, "unknown"
+// commits are the distinct Env.Revision values of recs, sorted, "unknown"
 // for an empty one.
 func commits(recs []*reports.Record) []string {
 	var out []string
 	for _, r := range recs {
-		c := r.Env.Commit
+		c := r.Env.Revision()
 		if c == "" {
 			c = "unknown"
 		}
@@ -210,10 +210,10 @@ func group(recs []reports.Record, names []string, opt suite.NightlyOptions) ([]*
 	})
 	labels := map[string]map[string]bool{} // suite -> labels
 	for i := range sorted {
-		name, ok := sorted[i].Extra[suite.KeySuite].(string)
-		if !ok || name == "" {
+		if sorted[i].Suite == nil || sorted[i].Suite.Name == "" {
 			continue
 		}
+		name := sorted[i].Suite.Name
 		if labels[name] == nil {
 			labels[name] = map[string]bool{}
 		}
@@ -409,7 +409,7 @@ func provenanceDiff(a, b *reports.Record) []string {
 		}
 	}
 	env := []struct{ name, x, y string }{
-		{"commit", a.Env.Commit, b.Env.Commit},
+		{"commit", a.Env.Revision(), b.Env.Revision()},
 		{"Go", a.Env.GoVersion, b.Env.GoVersion},
 		{"GOOS", a.Env.GOOS, b.Env.GOOS},
 		{"GOARCH", a.Env.GOARCH, b.Env.GOARCH},
@@ -428,13 +428,17 @@ func provenanceDiff(a, b *reports.Record) []string {
 	return d
 }
 
-// shortCommit is a commit hash cut to 12 characters (the pages print whole
-// ones in the records' lists).
+// shortCommit is a revision (reports.Env.Revision) with its commit hash
+// cut to 12 characters (the pages print whole ones in the records' lists).
 func shortCommit(c string) string {
-	if len(c) > 12 {
-		return c[:12]
+	hash, rest, _ := strings.Cut(c, " ")
+	if len(hash) > 12 {
+		hash = hash[:12]
 	}
-	return c
+	if rest != "" {
+		return hash + " " + rest
+	}
+	return hash
 }
 
 func orUnknown(s string) string {

@@ -144,7 +144,7 @@ func chartPoints(s *series) []chartPoint {
 		for i, x := range a.PerSeed {
 			rec := p.Row.Records[min(i, len(p.Row.Records)-1)]
 			cp.Seeds = append(cp.Seeds, chartSeed{Value: 100 * x, Run: rec.RunID,
-				Title: fmt.Sprintf("seed %d · run %s · commit %s · %.2f %%", a.Seeds[i], rec.RunID, orUnknown(rec.Env.Commit), 100*x)})
+				Title: fmt.Sprintf("seed %d · run %s · commit %s · %.2f %%", a.Seeds[i], rec.RunID, orUnknown(rec.Env.Revision()), 100*x)})
 		}
 		v := p.Verdict
 		if v.Kind() == kindRegression {
@@ -206,7 +206,7 @@ func renderPage(t *template.Template, sd *suiteData, s *series, pts []chartPoint
 			Breaks: p.Verdict.Breaks, Changed: p.Verdict.Changed, Previous: displayLabel(p.Verdict.Previous)}
 		nr.Records = fmt.Sprintf("%d %s", len(p.Row.Records), plural(len(p.Row.Records), "record", "records"))
 		for j, rec := range p.Row.Records {
-			nr.Runs = append(nr.Runs, fmt.Sprintf("seed %d: %s (commit %s)", p.Row.Seeds[j], rec.RunID, orUnknown(rec.Env.Commit)))
+			nr.Runs = append(nr.Runs, fmt.Sprintf("seed %d: %s (commit %s)", p.Row.Seeds[j], rec.RunID, orUnknown(rec.Env.Revision())))
 		}
 		pv.NightRows = append(pv.NightRows, nr)
 	}
@@ -214,8 +214,8 @@ func renderPage(t *template.Template, sd *suiteData, s *series, pts []chartPoint
 	pv.Latest = latestView{
 		Label: lp.Night.DisplayLabel(), Date: lp.Night.Date(), Run: rec.RunID, Seed: lp.Row.Seeds[0], Version: lp.Night.Version,
 		Kind: rec.Kind, Model: rec.Model, Protocol: reports.ProtocolString(rec.Proto), EvalSeed: rec.Proto.EvalSeed,
-		Dataset: fmt.Sprintf("%s (%s), split %s, %d classes, %s, sha256 %s", orUnknown(reports.DatasetName(rec.Dataset)), orUnknown(rec.Dataset.Format), orUnknown(rec.Dataset.Split), rec.Dataset.Classes, orUnknown(rec.Dataset.ImageHxW), orUnknown(rec.Dataset.SHA256)),
-		Env: fmt.Sprintf("commit %s, %s %s/%s, %s (%d CPUs), matrix path %s, host %s", orUnknown(rec.Env.Commit), orUnknown(rec.Env.GoVersion), orUnknown(rec.Env.GOOS), orUnknown(rec.Env.GOARCH),
+		Dataset: fmt.Sprintf("%s (%s), split %s, %d classes, %s, sha256 %s", orUnknown(reports.DatasetName(rec.Dataset)), orUnknown(rec.Dataset.Format), orUnknown(rec.Dataset.Split), rec.Dataset.Classes, orUnknown(rec.Dataset.Image), orUnknown(rec.Dataset.SHA256)),
+		Env: fmt.Sprintf("commit %s, %s %s/%s, %s (%d CPUs), matrix path %s, host %s", orUnknown(rec.Env.Revision()), orUnknown(rec.Env.GoVersion), orUnknown(rec.Env.GOOS), orUnknown(rec.Env.GOARCH),
 			orUnknown(rec.Env.CPUModel), rec.Env.CPUs, orUnknown(rec.Env.GemmPath), orUnknown(rec.Env.Host)),
 		Config: configText(rec.Config),
 	}

@@ -140,7 +140,7 @@ func TestSiteBadInput(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoSuiteRecords)
 	plain := publishtest.Nights().Values()[:2]
 	for i := range plain {
-		plain[i].Extra = nil
+		plain[i].Suite = nil
 	}
 	_, err = Site(plain, Options{})
 	require.ErrorIs(t, err, ErrNoSuiteRecords)
@@ -156,12 +156,14 @@ func TestSiteVersionChangeAndFilter(t *testing.T) {
 	recs := syn.Values()
 	other := publishtest.Nights().Values()[:3]
 	for i := range other {
-		other[i].Extra = map[string]any{suite.KeySuite: "smoke", suite.KeyVersion: 1, suite.KeyUnit: "u", suite.KeyStep: suite.StepRun, suite.KeySeed: other[i].Seed}
+		other[i].Suite = &reports.SuiteID{Name: "smoke", Version: 1, Unit: "u", Step: suite.StepRun, Seed: other[i].Seed}
 		other[i].RunID += "-smoke"
 	}
 	for i := range recs {
 		if recs[i].Label == syn.Labels[4] {
-			recs[i].Extra[suite.KeyVersion] = publishtest.Version + 1
+			id := *recs[i].Suite
+			id.Version = publishtest.Version + 1
+			recs[i].Suite = &id
 		}
 	}
 	files, err := Site(append(recs, other...), Options{Suites: []string{publishtest.Suite}})
@@ -298,15 +300,14 @@ func TestSiteGapsAndOneSeed(t *testing.T) {
 	syn := publishtest.Nights()
 	var recs []reports.Record
 	for _, r := range syn.Values() {
-		if r.Extra[suite.KeyUnit] == "reptile-5w1s" && r.Label == syn.Labels[2] {
+		if r.Suite.Unit == "reptile-5w1s" && r.Label == syn.Labels[2] {
 			continue // reptile missed the third night
 		}
-		if r.Extra[suite.KeyUnit] == "maml-5w1s" && r.Extra[suite.KeyStep] == "eval:5shot" {
+		if r.Suite.Unit == "maml-5w1s" && r.Suite.Step == "eval:5shot" {
 			if r.Seed != 0 {
 				continue // one seed
 			}
-			r.Extra = map[string]any{suite.KeySuite: publishtest.Suite, suite.KeyVersion: publishtest.Version,
-				suite.KeyUnit: "maml 5w/1s", suite.KeyStep: "eval:5shot", suite.KeySeed: r.Seed}
+			r.Suite = &reports.SuiteID{Name: publishtest.Suite, Version: publishtest.Version, Unit: "maml 5w/1s", Step: "eval:5shot", Seed: r.Seed}
 		}
 		recs = append(recs, r)
 	}

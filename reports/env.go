@@ -2,28 +2,23 @@ package reports
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
 )
 
-// NewEnv describes the running binary and machine: Go version, OS and
-// architecture, CPU count and model (from /proc/cpuinfo where it exists), host
-// name, and the commit, read from the build information (vcs.revision, with a
-// "-dirty" suffix when vcs.modified is set) or, when the binary was built
-// without VCS stamping, from `git rev-parse HEAD` in the current folder.
-// Fields it cannot find are left empty; GemmPath is for the caller to fill.
+// NewEnv describes the running binary and machine: the code's identity from
+// the build information (readBuild), Go version, OS and architecture, CPU
+// count and model (from /proc/cpuinfo where it exists) and host name. Fields
+// it cannot find are left empty; GemmPath is for the caller to fill.
 func NewEnv() Env {
 	host, _ := os.Hostname()
-	return Env{
-		Commit:    commit(),
+	e := Env{
 		GoVersion: runtime.Version(),
 		GOOS:      runtime.GOOS,
 		GOARCH:    runtime.GOARCH,
@@ -31,34 +26,28 @@ func NewEnv() Env {
 		Host:      host,
 		CPUModel:  cpuModel("/proc/cpuinfo"),
 	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		e.readBuild(bi)
+	}
+	return e
 }
 
-func commit() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev string
-		var dirty bool
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-		if rev != "" {
-			if dirty {
-				rev += "-dirty"
-			}
-			return rev
+// readBuild sets Module, Commit and Modified from a binary's build
+// information: the main module's version and the vcs.revision and
+// vcs.modified settings that `go build` stamps in a git checkout. Without
+// them (go run, go test, -buildvcs=false) Commit stays empty: the code is
+// then unknown, rather than guessed from whatever checkout the run starts
+// in.
+func (e *Env) readBuild(bi *debug.BuildInfo) {
+	e.Module = bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			e.Commit = s.Value
+		case "vcs.modified":
+			e.Modified = s.Value == "true"
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // cpuModel returns the first "model name" of a /proc/cpuinfo-style file, or ""

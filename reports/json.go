@@ -39,7 +39,7 @@ func MarshalRecord(r *Record) ([]byte, error) {
 }
 
 // UnmarshalRecord decodes one record, rejecting unknown fields and a schema
-// newer than SchemaVersion.
+// newer than SchemaVersion, and upgrades an older one (Upgrade).
 func UnmarshalRecord(data []byte) (*Record, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -50,6 +50,7 @@ func UnmarshalRecord(data []byte) (*Record, error) {
 	if r.Schema > SchemaVersion {
 		return nil, fmt.Errorf("reports: record %s has schema %d, newer than this binary's %d", r.RunID, r.Schema, SchemaVersion)
 	}
+	Upgrade(&r)
 	return &r, nil
 }
 

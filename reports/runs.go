@@ -35,7 +35,7 @@ func NewRunRows(recs []Record) []RunRow {
 			RunID: r.RunID, Label: r.Label, Kind: r.Kind, Method: r.Method, Model: r.Model,
 			Dataset: DatasetName(r.Dataset), Started: r.Started, Proto: r.Proto,
 			Summary: r.Summarized(), Params: r.Params, WallSec: r.WallSec, Iters: r.Iters,
-			Commit: r.Env.Commit, Interval: EpisodeInterval(r),
+			Commit: r.Env.Revision(), Interval: EpisodeInterval(r),
 		}
 		if ref, ok := LookupReference(r); ok {
 			row.Ref = &ref

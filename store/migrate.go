@@ -31,7 +31,7 @@ func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx, d *dialect) 
 }
 
 // migrations is the ordered schema history; index i holds version i+1.
-// Version 2 goes at the end of this list.
+// Version 3 goes at the end of this list.
 func migrations() []migration {
 	return []migration{
 		{version: 1, name: "runs, episodes and curve points", up: execAll(
@@ -102,6 +102,22 @@ func migrations() []migration {
 				loss     REAL,
 				PRIMARY KEY (run, curve, idx)
 			) WITHOUT ROWID`,
+		)},
+		{version: 2, name: "record schema 2: suite step, training seconds, adapt target, code identity", up: execAll(
+			// Rows written before keep their record_schema (1) and their
+			// extra_json; reading them upgrades them (reports.Upgrade).
+			`ALTER TABLE runs ADD COLUMN suite_name TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE runs ADD COLUMN suite_version INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE runs ADD COLUMN suite_unit TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE runs ADD COLUMN suite_seed INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE runs ADD COLUMN suite_step TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE runs ADD COLUMN train_sec REAL DEFAULT 0`,
+			`ALTER TABLE runs ADD COLUMN target_name TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE runs ADD COLUMN target_arch TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE runs ADD COLUMN target_row TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE runs ADD COLUMN env_module TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE runs ADD COLUMN env_modified INTEGER NOT NULL DEFAULT 0`,
+			`CREATE INDEX runs_suite ON runs(suite_name, suite_version, label)`,
 		)},
 	}
 }

@@ -17,13 +17,19 @@ import (
 )
 
 // runColumns are the columns of runs written by Put and read by the queries,
-// in the order of runArgs and scanRun.
-const runColumns = `run_id, record_schema, kind, label, method, model, started, started_ns,
+// in the order of runArgs and scanRun: those of the store's version 1, then
+// those version 2 added.
+const runColumns = runColumnsV1 + `, ` + runColumnsV2
+
+const runColumnsV1 = `run_id, record_schema, kind, label, method, model, started, started_ns,
 	config_json, seed, dataset_name, dataset_path, dataset_format, dataset_sha256, dataset_split,
 	dataset_classes, dataset_image, ways, shots, queries, steps_train, steps_test, inner_lr,
 	bn_mode, eval_episodes, eval_seed, rotations, mean, ci95, n, params, wall_sec, cpu_sec,
 	iterations, extra_json, env_commit, env_go_version, env_goos, env_goarch, env_cpus,
 	env_host, env_cpu_model, env_gemm_path`
+
+const runColumnsV2 = `suite_name, suite_version, suite_unit, suite_seed, suite_step, train_sec,
+	target_name, target_arch, target_row, env_module, env_modified`
 
 // nullable maps NaN, which SQLite cannot store, to NULL.
 func nullable(x float64) any {
@@ -49,6 +55,8 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// runArgs are the values of runColumns for r. A nil Suite or Target is
+// stored with an empty suite_name or target_name, read back as nil.
 func runArgs(r *reports.Record, cfg, extra []byte) []any {
 	schema := r.Schema
 	if schema == 0 {
@@ -60,14 +68,24 @@ func runArgs(r *reports.Record, cfg, extra []byte) []any {
 	if y := r.Started.Year(); y > 1678 && y < 2262 {
 		startedNS = r.Started.UnixNano()
 	}
+	var su reports.SuiteID
+	if r.Suite != nil {
+		su = *r.Suite
+	}
+	var tg reports.Target
+	if r.Target != nil {
+		tg = *r.Target
+	}
 	return []any{
 		r.RunID, schema, r.Kind, r.Label, r.Method, r.Model,
 		r.Started.UTC().Format(time.RFC3339Nano), startedNS,
 		string(cfg), r.Seed, reports.DatasetName(d), d.Path, d.Format, d.SHA256, d.Split,
-		d.Classes, d.ImageHxW, p.Ways, p.Shots, p.Queries, p.StepsTrain, p.StepsTest, nullable(p.InnerLR),
+		d.Classes, d.Image, p.Ways, p.Shots, p.Queries, p.StepsTrain, p.StepsTest, nullable(p.InnerLR),
 		p.BNMode, p.EvalEpisode, p.EvalSeed, boolInt(p.Rotations), nullable(sum.Mean), nullable(sum.CI95), sum.N,
 		r.Params, nullable(r.WallSec), nullable(r.CPUSec), r.Iters, string(extra),
 		e.Commit, e.GoVersion, e.GOOS, e.GOARCH, e.CPUs, e.Host, e.CPUModel, e.GemmPath,
+		su.Name, su.Version, su.Unit, su.Seed, su.Step, nullable(r.TrainSec),
+		tg.Name, tg.Arch, tg.Row, e.Module, boolInt(e.Modified),
 	}
 }
 
@@ -161,11 +179,15 @@ func (s *Store) Put(ctx context.Context, rec *reports.Record) error {
 }
 
 // Add is Put that also reports whether rec was written (false: the same
-// record was already there).
+// record was already there). A record of an older schema is stored
+// upgraded (reports.Upgrade; rec itself is left as it is).
 func (s *Store) Add(ctx context.Context, rec *reports.Record) (bool, error) {
 	if err := rec.Validate(); err != nil {
 		return false, fmt.Errorf("store %s: %w", s.path, err)
 	}
+	up := *rec
+	reports.Upgrade(&up)
+	rec = &up
 	st, err := storedForm(rec)
 	if err != nil {
 		return false, fmt.Errorf("store %s: %w", s.path, err)
@@ -348,25 +370,38 @@ func (s *Store) queryRuns(ctx context.Context, q string, args ...any) ([]reports
 	return recs, nil
 }
 
+// scanRun reads one row of runColumns (after the internal id) and upgrades
+// a record of an older schema (reports.Upgrade).
 func scanRun(rows *sql.Rows) (int64, reports.Record, error) {
 	var (
-		id                           int64
-		r                            reports.Record
-		started, cfg, extra, dsName  string
-		startedNS                    int64
-		innerLR, mean, ci, wall, cpu sql.NullFloat64
-		rotations                    bool
+		id                                     int64
+		r                                      reports.Record
+		started, cfg, extra, dsName            string
+		startedNS                              int64
+		innerLR, mean, ci, wall, cpu, trainSec sql.NullFloat64
+		rotations, modified                    bool
+		su                                     reports.SuiteID
+		tg                                     reports.Target
 	)
 	p, d, e := &r.Proto, &r.Dataset, &r.Env
 	err := rows.Scan(&id, &r.RunID, &r.Schema, &r.Kind, &r.Label, &r.Method, &r.Model, &started, &startedNS,
 		&cfg, &r.Seed, &dsName, &d.Path, &d.Format, &d.SHA256, &d.Split,
-		&d.Classes, &d.ImageHxW, &p.Ways, &p.Shots, &p.Queries, &p.StepsTrain, &p.StepsTest, &innerLR,
+		&d.Classes, &d.Image, &p.Ways, &p.Shots, &p.Queries, &p.StepsTrain, &p.StepsTest, &innerLR,
 		&p.BNMode, &p.EvalEpisode, &p.EvalSeed, &rotations, &mean, &ci, &r.Summary.N,
 		&r.Params, &wall, &cpu, &r.Iters, &extra,
-		&e.Commit, &e.GoVersion, &e.GOOS, &e.GOARCH, &e.CPUs, &e.Host, &e.CPUModel, &e.GemmPath)
+		&e.Commit, &e.GoVersion, &e.GOOS, &e.GOARCH, &e.CPUs, &e.Host, &e.CPUModel, &e.GemmPath,
+		&su.Name, &su.Version, &su.Unit, &su.Seed, &su.Step, &trainSec,
+		&tg.Name, &tg.Arch, &tg.Row, &e.Module, &modified)
 	if err != nil {
 		return 0, r, err
 	}
+	if su.Name != "" {
+		r.Suite = &su
+	}
+	if tg.Name != "" {
+		r.Target = &tg
+	}
+	r.TrainSec, e.Modified = orNaN(trainSec), modified
 	if r.Started, err = time.Parse(time.RFC3339Nano, started); err != nil {
 		return 0, r, fmt.Errorf("run %s: start time: %w", r.RunID, err)
 	}
@@ -379,6 +414,7 @@ func scanRun(rows *sql.Rows) (int64, reports.Record, error) {
 	if err := json.Unmarshal([]byte(extra), &r.Extra); err != nil {
 		return 0, r, fmt.Errorf("run %s: extra: %w", r.RunID, err)
 	}
+	reports.Upgrade(&r)
 	return id, r, nil
 }
 

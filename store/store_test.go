@@ -35,21 +35,24 @@ func testRecord(id, label string, n int, mean float64, seed uint64) *reports.Rec
 		Started:  time.Date(2026, 11, 27, 12, 0, 0, int(seed), time.UTC),
 		Config:   map[string]any{"method": "maml", "inner_lr": 0.4, "steps": []any{1.0, 3.0}},
 		Seed:     int64(seed),
-		Dataset:  reports.Dataset{Path: "/data/omniglot", Format: "omniglot", SHA256: "abc123", Split: "omniglot-alphabets:seed=0:test", Classes: 659, ImageHxW: "1x28x28"},
+		Dataset:  reports.Dataset{Path: "/data/omniglot", Format: "omniglot", SHA256: "abc123", Split: "omniglot-alphabets:seed=0:test", Classes: 659, Image: "1x28x28"},
 		Proto:    reports.Protocol{Ways: 5, Shots: 1, Queries: 15, StepsTrain: 1, StepsTest: 3, InnerLR: 0.4, BNMode: "transductive", EvalEpisode: n, EvalSeed: 7, Rotations: true},
 		Episodes: eps, Summary: reports.Summarize(eps),
 		Curve:  []reports.Point{{Iter: 100, WallSec: 10, Accuracy: 0.8, Loss: 0.5}, {Iter: 200, WallSec: 20, Accuracy: 0.9, Loss: math.NaN()}},
 		Adapt:  []reports.Point{{Step: 0, Accuracy: 0.2}, {Step: 1, Accuracy: 0.9, CI95: 0.01}},
-		Params: 112005, WallSec: 12.5, CPUSec: 20.25, Iters: 200,
-		Extra: map[string]any{"genotype": "none"},
-		Env:   reports.Env{Commit: "deadbeef", GoVersion: "go1.26", GOOS: "linux", GOARCH: "amd64", CPUs: 2, Host: "h", CPUModel: "cpu", GemmPath: "gonum"},
+		Params: 112005, WallSec: 12.5, TrainSec: 10.25, CPUSec: 20.25, Iters: 200,
+		Target: &reports.Target{Name: "mnist", Arch: reports.ArchFrozen, Row: "r"},
+		Extra:  map[string]any{"genotype": "none"},
+		Env: reports.Env{Module: "v0.0.0-20261127120000-deadbeef0000+dirty", Commit: "deadbeef", Modified: true,
+			GoVersion: "go1.26", GOOS: "linux", GOARCH: "amd64", CPUs: 2, Host: "h", CPUModel: "cpu", GemmPath: "gonum"},
 	}
 }
 
 // suiteRecord is testRecord labelled and annotated like a unit of a suite.
 func suiteRecord(shard, unit int) *reports.Record {
 	r := testRecord(fmt.Sprintf("suite-unit-%03d", unit), fmt.Sprintf("nightly/unit-%d", unit), 100, 0.9, uint64(unit))
-	r.Extra = map[string]any{"suite": "nightly", "unit": float64(unit), "shard": fmt.Sprint(shard)}
+	r.Suite = &reports.SuiteID{Name: "nightly", Version: 1, Unit: strconv.Itoa(unit), Seed: int64(unit % 3), Step: "run"}
+	r.Extra = map[string]any{"shard": fmt.Sprint(shard)}
 	return r
 }
 
@@ -88,17 +91,20 @@ func TestSQLiteEmptyFileWALAndHeader(t *testing.T) {
 	assert.False(t, isEmpty)
 }
 
-func TestMigrationToV2KeepsDataAndNewerIsRefused(t *testing.T) {
+// TestNextMigrationKeepsDataAndNewerIsRefused: a migration after this
+// binary's last keeps the stored runs, and this binary refuses the result.
+func TestNextMigrationKeepsDataAndNewerIsRefused(t *testing.T) {
 	forBackends(t, func(t *testing.T, b backend) {
 		loc := b.fresh(t)
 		require.NoError(t, SaveRecord(loc, testRecord("r1", "", 10, 0.9, 1)))
-		v2 := append(migrations(), migration{version: 2, name: "notes column",
+		next := len(migrations()) + 1
+		v2 := append(migrations(), migration{version: next, name: "notes column",
 			up: execAll(`ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''`)})
 		s, err := openWith(context.Background(), loc, v2, true)
 		require.NoError(t, err)
 		v, err := s.Version(context.Background())
 		require.NoError(t, err)
-		assert.Equal(t, 2, v)
+		assert.Equal(t, next, v)
 		var notes string
 		require.NoError(t, s.db.QueryRow(`SELECT notes FROM runs WHERE run_id = 'r1'`).Scan(&notes))
 		r, err := s.Get(context.Background(), "r1")
@@ -106,7 +112,8 @@ func TestMigrationToV2KeepsDataAndNewerIsRefused(t *testing.T) {
 		assert.Len(t, r.Episodes, 10)
 		require.NoError(t, s.Close())
 
-		// A binary that knows only v1 refuses the v2 store and writes nothing.
+		// A binary that does not know the last migration refuses the store
+		// and writes nothing.
 		_, err = Open(loc)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, ErrTooNew)
@@ -356,7 +363,9 @@ func TestProcessesWriteSuiteUnits(t *testing.T) {
 			require.False(t, seen[r.RunID], "duplicate %s", r.RunID)
 			seen[r.RunID] = true
 			require.Len(t, r.Episodes, 100, r.RunID)
-			want := suiteRecord(0, int(r.Extra["unit"].(float64)))
+			unit, err := strconv.Atoi(r.Suite.Unit)
+			require.NoError(t, err)
+			want := suiteRecord(0, unit)
 			assert.Equal(t, want.Label, r.Label)
 		}
 		var rows int

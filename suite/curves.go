@@ -21,31 +21,18 @@ import (
 type Curve struct {
 	Row          *Row
 	Unit, Target string
-	Arch         string // adapted, frozen or scratch
+	Arch         string // reports.ArchAdapted, ArchFrozen or ArchScratch
 	Epochs       []int
 	Acc          []reports.SeedSummary
 }
 
-// Arch names of Curve.Arch.
-const (
-	ArchAdapted = "adapted"
-	ArchFrozen  = "frozen"
-	ArchScratch = "scratch"
-)
-
 // archOf says how an adapt record trained the architecture ("" for records
 // that are not adaptations: final networks, other kinds).
 func archOf(rec *reports.Record) string {
-	if rec.Kind != "adapt" || len(rec.Adapt) == 0 {
+	if rec.Kind != "adapt" || rec.Target == nil || len(rec.Adapt) == 0 {
 		return ""
 	}
-	if b, _ := rec.Extra["scratch"].(bool); b {
-		return ArchScratch
-	}
-	if b, _ := rec.Extra["frozen_arch"].(bool); b {
-		return ArchFrozen
-	}
-	return ArchAdapted
+	return rec.Target.Arch
 }
 
 // Curves returns the adaptation curves of rows: per unit (in row order), by
@@ -61,8 +48,7 @@ func Curves(rows []*Row) []Curve {
 		if arch == "" {
 			continue
 		}
-		target, _ := r.Records[0].Extra["target"].(string)
-		c := Curve{Row: r, Unit: r.Unit, Target: target, Arch: arch}
+		c := Curve{Row: r, Unit: r.Unit, Target: r.Records[0].Target.Name, Arch: arch}
 		n := len(r.Records[0].Adapt)
 		for _, rec := range r.Records {
 			n = min(n, len(rec.Adapt))
@@ -84,7 +70,7 @@ func Curves(rows []*Row) []Curve {
 			unitAt[c.Unit] = len(unitAt)
 		}
 	}
-	rank := map[string]int{ArchAdapted: 0, ArchFrozen: 1, ArchScratch: 2}
+	rank := map[string]int{reports.ArchAdapted: 0, reports.ArchFrozen: 1, reports.ArchScratch: 2}
 	slices.SortStableFunc(out, func(a, b Curve) int {
 		return cmp.Or(cmp.Compare(unitAt[a.Unit], unitAt[b.Unit]), strings.Compare(a.Target, b.Target), cmp.Compare(rank[a.Arch], rank[b.Arch]))
 	})
@@ -118,10 +104,10 @@ func Contrasts(curves []Curve) []Contrast {
 	var out []Contrast
 	var family []*reports.SeedContrast
 	for _, c := range curves {
-		if c.Arch != ArchAdapted {
+		if c.Arch != reports.ArchAdapted {
 			continue
 		}
-		for _, base := range []string{ArchFrozen, ArchScratch} {
+		for _, base := range []string{reports.ArchFrozen, reports.ArchScratch} {
 			i := slices.IndexFunc(curves, func(b Curve) bool { return b.Unit == c.Unit && b.Target == c.Target && b.Arch == base })
 			if i < 0 {
 				continue
@@ -218,11 +204,11 @@ func CurvesFigure(title string, curves []Curve) (*plot.Plot, error) {
 		if _, ok := color[c.Target]; !ok {
 			color[c.Target] = len(color)
 		}
-		s := multitask.CurveSeries{Name: c.Target, Color: color[c.Target], Frozen: c.Arch == ArchFrozen, Scratch: c.Arch == ArchScratch, Epochs: c.Epochs}
+		s := multitask.CurveSeries{Name: c.Target, Color: color[c.Target], Frozen: c.Arch == reports.ArchFrozen, Scratch: c.Arch == reports.ArchScratch, Epochs: c.Epochs}
 		switch c.Arch {
-		case ArchFrozen:
+		case reports.ArchFrozen:
 			s.Name += " (architecture frozen)"
-		case ArchScratch:
+		case reports.ArchScratch:
 			s.Name += " (super-network from scratch)"
 		}
 		bars := true

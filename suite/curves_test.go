@@ -14,7 +14,7 @@ func adaptRow(target, arch string, curves [][]float64, correct [][]float64) *Row
 	r := &Row{Unit: "transfer", Step: "run " + target}
 	for i := range curves {
 		rec := &reports.Record{Kind: "adapt", Proto: reports.Protocol{Ways: 10, EvalEpisode: len(correct[i])}, Episodes: correct[i],
-			Extra: map[string]any{"target": target, "frozen_arch": arch == ArchFrozen, "scratch": arch == ArchScratch}}
+			Target: &reports.Target{Name: target, Arch: arch}}
 		rec.Dataset.SHA256, rec.Dataset.Split = "abc", target+": 4 test images"
 		for e, a := range curves[i] {
 			rec.Adapt = append(rec.Adapt, reports.Point{Step: e, Accuracy: a})
@@ -29,13 +29,13 @@ func adaptRow(target, arch string, curves [][]float64, correct [][]float64) *Row
 // seeds; adapted is contrasted with frozen and scratch per seed on the same
 // images, with McNemar per seed.
 func TestCurvesAndContrasts(t *testing.T) {
-	ad := adaptRow("mnist", ArchAdapted, [][]float64{{0.1, 0.5, 0.75}, {0.1, 0.7, 0.75}}, [][]float64{{1, 1, 1, 0}, {1, 1, 0, 1}})
-	fr := adaptRow("mnist", ArchFrozen, [][]float64{{0.1, 0.4, 0.5}, {0.1, 0.6, 0.5}}, [][]float64{{1, 0, 1, 0}, {1, 0, 0, 1}})
-	sc := adaptRow("mnist", ArchScratch, [][]float64{{0.2, 0.3, 0.75}}, [][]float64{{1, 1, 1, 0}})
+	ad := adaptRow("mnist", reports.ArchAdapted, [][]float64{{0.1, 0.5, 0.75}, {0.1, 0.7, 0.75}}, [][]float64{{1, 1, 1, 0}, {1, 1, 0, 1}})
+	fr := adaptRow("mnist", reports.ArchFrozen, [][]float64{{0.1, 0.4, 0.5}, {0.1, 0.6, 0.5}}, [][]float64{{1, 0, 1, 0}, {1, 0, 0, 1}})
+	sc := adaptRow("mnist", reports.ArchScratch, [][]float64{{0.2, 0.3, 0.75}}, [][]float64{{1, 1, 1, 0}})
 	final := &Row{Unit: "transfer", Step: "final", Seeds: []int64{0}, Records: []*reports.Record{{Kind: "adapt"}}}
 	curves := Curves([]*Row{ad, fr, final, sc})
 	require.Len(t, curves, 3, "the final network's row has no curve")
-	require.Equal(t, []string{ArchAdapted, ArchFrozen, ArchScratch}, []string{curves[0].Arch, curves[1].Arch, curves[2].Arch})
+	require.Equal(t, []string{reports.ArchAdapted, reports.ArchFrozen, reports.ArchScratch}, []string{curves[0].Arch, curves[1].Arch, curves[2].Arch})
 	require.Equal(t, []int{0, 1, 2}, curves[0].Epochs)
 	require.InDelta(t, 0.6, curves[0].Acc[1].Mean, 1e-12)
 	// two seeds 0.5, 0.7: 0.6 ± 12.706 * 0.1, clipped to [0, 1]
@@ -48,7 +48,7 @@ func TestCurvesAndContrasts(t *testing.T) {
 
 	cs := Contrasts(curves)
 	require.Len(t, cs, 2)
-	require.Equal(t, ArchFrozen, cs[0].Baseline)
+	require.Equal(t, reports.ArchFrozen, cs[0].Baseline)
 	c := cs[0].Pair.Contrast
 	require.NotNil(t, c, "%+v", cs[0].Pair)
 	require.Equal(t, 2, c.K())

@@ -48,8 +48,8 @@ func writeSection(w io.Writer, dir, sub string) error {
 	recs := set.All()
 	var names []string
 	for i := range recs {
-		if n, ok := recs[i].Extra[KeySuite].(string); ok && !slices.Contains(names, n) {
-			names = append(names, n)
+		if s := recs[i].Suite; s != nil && !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
 		}
 	}
 	slices.Sort(names)

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 )
 
@@ -46,13 +45,23 @@ func (r *Row) Runs() []reports.Run {
 // group is the key of the records that make one row.
 func group(rec *reports.Record, unit, step string) string {
 	k := unit + "\x00" + step
-	if t, ok := rec.Extra["target"].(string); ok {
-		k += "\x00" + t + "\x00" + rec.Method
-		if row, ok := rec.Extra["row"].(string); ok {
-			k += "\x00" + row
-		}
+	if t := rec.Target; t != nil {
+		k += "\x00" + t.Name + "\x00" + rec.Method + "\x00" + t.Row
 	}
 	return k
+}
+
+// stepName is the step column of a record's row: the suite step, for adapt
+// records followed by the target and the final network's row.
+func stepName(rec *reports.Record, step string) string {
+	t := rec.Target
+	switch {
+	case t == nil:
+		return step
+	case t.Row == "":
+		return step + " " + t.Name
+	}
+	return step + " " + t.Name + ": " + t.Row
 }
 
 // Select returns the records of suite name with label among recs, at the
@@ -61,36 +70,30 @@ func group(rec *reports.Record, unit, step string) string {
 func Select(recs []reports.Record, name, label string) ([]*reports.Record, int) {
 	version := 0
 	for i := range recs {
-		if recs[i].Extra != nil && recs[i].Extra[KeySuite] == name && recs[i].Label == label {
-			version = max(version, int(asInt(recs[i].Extra[KeyVersion])))
+		if s := recs[i].Suite; s != nil && s.Name == name && recs[i].Label == label {
+			version = max(version, s.Version)
 		}
 	}
 	var out []*reports.Record
 	for i := range recs {
-		if _, _, _, ok := Identify(&recs[i], name, version); ok && recs[i].Label == label {
+		if _, ok := Identify(&recs[i], name, version); ok && recs[i].Label == label {
 			out = append(out, &recs[i])
 		}
 	}
 	return out, version
 }
 
-// Rows groups a suite's records into its table rows, in the order the
-// units first appear.
+// Rows groups a suite's records (those of Select: every one names its suite
+// step) into its table rows, in the order the units first appear.
 func Rows(recs []*reports.Record) []*Row {
 	var rows []*Row
 	byKey := map[string]*Row{}
 	for _, rec := range recs {
-		unit, seed, step, _ := Identify(rec, rec.Extra[KeySuite].(string), int(asInt(rec.Extra[KeyVersion])))
+		unit, seed, step := rec.Suite.Unit, rec.Suite.Seed, rec.Suite.Step
 		k := group(rec, unit, step)
 		row := byKey[k]
 		if row == nil {
-			row = &Row{Unit: unit, Step: step, Method: rec.Method, Model: rec.Model, Protocol: reports.ProtocolString(rec.Proto)}
-			if t, ok := rec.Extra["target"].(string); ok {
-				row.Step += " " + t
-				if r, ok := rec.Extra["row"].(string); ok {
-					row.Step += ": " + r
-				}
-			}
+			row = &Row{Unit: unit, Step: stepName(rec, step), Method: rec.Method, Model: rec.Model, Protocol: reports.ProtocolString(rec.Proto)}
 			byKey[k] = row
 			rows = append(rows, row)
 		}
@@ -105,7 +108,7 @@ func Rows(recs []*reports.Record) []*Row {
 		n := float64(len(row.Records))
 		for _, rec := range row.Records {
 			row.Iters += float64(rec.Iters) / n
-			row.TrainSec += experiment.TrainSeconds(rec) / n
+			row.TrainSec += tableSeconds(rec) / n
 			row.CPUSec += rec.CPUSec / n
 			row.Params = rec.Params
 		}
@@ -115,6 +118,20 @@ func Rows(recs []*reports.Record) []*Row {
 		}
 	}
 	return rows
+}
+
+// tableSeconds is the seconds a record adds to its row's training column:
+// its training wall clock (Record.TrainSeconds), except for a search, whose
+// column has always shown the whole run's wall clock (the search loop plus
+// data loading and the derivation). Schema 2 records a search's loop time
+// as TrainSec; the column keeps the whole run so that the tables rendered
+// from the committed records (docs/RESULTS.md) do not change with the
+// schema (docs/DECISIONS.md R25).
+func tableSeconds(rec *reports.Record) float64 {
+	if rec.Kind == "search" {
+		return rec.WallSec
+	}
+	return rec.TrainSeconds()
 }
 
 // Table renders a suite's rows: per-seed accuracies, their mean with the
@@ -176,11 +193,11 @@ func ConvergenceCell(r *Row) string {
 		if !has {
 			return ""
 		}
-		from := asInt(rec.Extra["stable_from"])
+		from, _ := rec.ExtraNumber("stable_from")
 		if ok {
-			parts = append(parts, fmt.Sprintf("yes from %d", from))
+			parts = append(parts, fmt.Sprintf("yes from %d", int(from)))
 		} else {
-			parts = append(parts, fmt.Sprintf("no (genotype stable from %d)", from))
+			parts = append(parts, fmt.Sprintf("no (genotype stable from %d)", int(from)))
 		}
 	}
 	if len(parts) == 0 {
@@ -222,7 +239,7 @@ func VsCells(r *Row, ref string, vs map[*Row]Pair) []string {
 func Labels(recs []reports.Record, name string) []string {
 	latest := map[string]int{}
 	for i := range recs {
-		if recs[i].Extra != nil && recs[i].Extra[KeySuite] == name {
+		if s := recs[i].Suite; s != nil && s.Name == name {
 			latest[recs[i].Label] = i
 		}
 	}

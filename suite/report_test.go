@@ -118,8 +118,8 @@ func TestRowsOfSearches(t *testing.T) {
 	var recs []*reports.Record
 	for sd := range int64(2) {
 		for _, step := range []string{StepRun, StepFinal} {
-			rec := &reports.Record{Kind: "search", Method: "base-gumbel",
-				Extra: map[string]any{KeySuite: "s", KeyVersion: 1, KeyUnit: "base", KeyStep: step, KeySeed: sd}}
+			rec := &reports.Record{Kind: "search", Method: "base-gumbel", Extra: map[string]any{},
+				Suite: &reports.SuiteID{Name: "s", Version: 1, Unit: "base", Step: step, Seed: sd}}
 			if step == StepFinal {
 				rec.Kind, rec.Method = "train", "maml"
 				rec.Summary = reports.Summary{Mean: 0.8 + 0.1*float64(sd), N: 600}

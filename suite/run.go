@@ -101,15 +101,6 @@ func (u *Unit) steps() []string {
 	return steps
 }
 
-// Record keys of a suite run in reports.Record.Extra.
-const (
-	KeySuite   = "suite"
-	KeyVersion = "suite_version"
-	KeyUnit    = "suite_unit"
-	KeyStep    = "suite_step"
-	KeySeed    = "suite_seed"
-)
-
 // Options are the caller's choices for one suite invocation.
 type Options struct {
 	Store Store
@@ -237,36 +228,21 @@ func (r *runner) scan(ctx context.Context) error {
 	}
 	r.have, r.done, r.saved = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for i := range recs {
-		if u, sd, step, ok := Identify(&recs[i], r.s.Name, r.s.Version); ok && recs[i].Label == r.opt.Label {
-			r.have[r.key(u, sd, step)] = true
+		if id, ok := Identify(&recs[i], r.s.Name, r.s.Version); ok && recs[i].Label == r.opt.Label {
+			r.have[r.key(id.Unit, id.Seed, id.Step)] = true
 		}
 	}
 	return nil
 }
 
-// Identify returns the unit, seed and step of a record of suite name at
-// version (ok false for any other record).
-func Identify(rec *reports.Record, name string, version int) (unit string, seed int64, step string, ok bool) {
-	if rec.Extra == nil || rec.Extra[KeySuite] != name || asInt(rec.Extra[KeyVersion]) != int64(version) {
-		return "", 0, "", false
+// Identify returns the suite step of a record of suite name at version (ok
+// false for any other record, and for one that names no unit or step).
+func Identify(rec *reports.Record, name string, version int) (id reports.SuiteID, ok bool) {
+	s := rec.Suite
+	if s == nil || s.Name != name || s.Version != version {
+		return reports.SuiteID{}, false
 	}
-	unit, _ = rec.Extra[KeyUnit].(string)
-	step, _ = rec.Extra[KeyStep].(string)
-	return unit, asInt(rec.Extra[KeySeed]), step, unit != "" && step != ""
-}
-
-// asInt reads a number stored in a record's Extra (an int before the JSON
-// round trip of the store, a float64 after).
-func asInt(v any) int64 {
-	switch x := v.(type) {
-	case int:
-		return int64(x)
-	case int64:
-		return x
-	case float64:
-		return int64(x)
-	}
-	return -1
+	return *s, s.Unit != "" && s.Step != ""
 }
 
 func (r *runner) complete(u *Unit, sd int64) bool {
@@ -283,11 +259,11 @@ func (r *runner) dir(unit string, sd int64, step string) string {
 	return filepath.Join(r.opt.Out, unit, fmt.Sprintf("seed-%d", sd), step)
 }
 
-// options are the experiment options of one step: the label, the suite's
-// keys, and a Save that stores each record once.
+// options are the experiment options of one step: the label, the suite
+// step, and a Save that stores each record once.
 func (r *runner) options(ctx context.Context, u *Unit, sd int64, step, out string) experiment.Options {
 	return experiment.Options{Out: out, Label: r.opt.Label, Progress: r.opt.Progress,
-		Extra: map[string]any{KeySuite: r.s.Name, KeyVersion: r.s.Version, KeyUnit: u.ID, KeyStep: step, KeySeed: sd},
+		Suite: &reports.SuiteID{Name: r.s.Name, Version: r.s.Version, Unit: u.ID, Seed: sd, Step: step},
 		Save:  func(rec *reports.Record) error { return r.save(ctx, u.ID, sd, step, rec) }}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 	"github.com/stretchr/testify/require"
 )
@@ -158,9 +159,9 @@ func TestFailingUnitDoesNotStopTheOthers(t *testing.T) {
 	recs, err := st.List(context.Background(), store.Filter{})
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
-	unit, seed, step, ok := Identify(&recs[0], "s", 1)
+	id, ok := Identify(&recs[0], "s", 1)
 	require.True(t, ok)
-	require.Equal(t, []any{"fine", int64(0), StepRun}, []any{unit, seed, step})
+	require.Equal(t, reports.SuiteID{Name: "s", Version: 1, Unit: "fine", Seed: 0, Step: StepRun}, id)
 
 	res, err = Run(context.Background(), s, opt)
 	require.Error(t, err)

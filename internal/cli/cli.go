@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"suite":     {"run a suite of experiments (seeds, shards, resume) and its table or nightly check", cmdSuite},
 		"store":     {"results-store maintenance: `store copy --from A --to B`", cmdStore},
 		"publish":   {"the nightly dashboard: a static site of accuracy over nights per unit", cmdPublish},
+		"version":   {"print the module version, commit, Go version, platform and matrix path", cmdVersion},
 	}
 }
 
@@ -53,6 +54,9 @@ func Run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" {
+		args[0] = "version"
 	}
 	c, ok := cmds[args[0]]
 	if !ok {

@@ -45,7 +45,7 @@ func cmdMetatrain(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fmt.Fprintf(stdout, "%s: %d meta-iterations (%s); last query accuracy %.1f%%; prior genotype %s -> %s\n",
-		rec.Method, rec.Iters, reports.FormatDuration(rec.Extra["train_sec"].(float64)), 100*rec.Summary.Mean,
+		rec.Method, rec.Iters, reports.FormatDuration(rec.TrainSeconds()), 100*rec.Summary.Mean,
 		rec.Extra["genotype"], filepath.Join(ea.Out, "genotype.yaml"))
 	return 0
 }

@@ -87,8 +87,8 @@ final: {cells: 2, channels: 4, stem_stride: 2, epochs: 1, batch: 20, lr: 0.05, e
 			t.Fatal(err)
 		}
 		methods[rec.Method]++
-		if rec.Method == "darts-supernet-scratch" && (rec.Extra["tau"] != 1.0 || rec.Extra["scratch"] != true || len(rec.Adapt) != 3) {
-			t.Errorf("scratch record: tau %v, scratch %v, %d curve points", rec.Extra["tau"], rec.Extra["scratch"], len(rec.Adapt))
+		if rec.Method == "darts-supernet-scratch" && (rec.Extra["tau"] != 1.0 || rec.Target == nil || rec.Target.Arch != reports.ArchScratch || len(rec.Adapt) != 3) {
+			t.Errorf("scratch record: tau %v, target %+v, %d curve points", rec.Extra["tau"], rec.Target, len(rec.Adapt))
 		}
 	}
 	if methods["darts-supernet-scratch"] != 2 || methods["base-gumbel-adapt"] != 2 || methods["base-gumbel-adapt-frozen-arch"] != 2 {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
-	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 	"github.com/metabench/metabench/suite"
@@ -160,7 +159,7 @@ func renderRunTable(w io.Writer, recs []*reports.Record, ref string) error {
 			r.Method,
 			reports.ProtocolString(r.Proto),
 			accRec[r],
-			reports.FormatDuration(experiment.TrainSeconds(r)),
+			reports.FormatDuration(r.TrainSeconds()),
 			fmt.Sprint(r.Iters),
 			paper,
 		}

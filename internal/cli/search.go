@@ -45,7 +45,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fmt.Fprintf(stdout, "%s: %d iterations (%s of search); genotype %s -> %s\n",
-		rec.Method, rec.Iters, reports.FormatDuration(rec.Extra["search_sec"].(float64)), rec.Extra["genotype"],
+		rec.Method, rec.Iters, reports.FormatDuration(rec.TrainSeconds()), rec.Extra["genotype"],
 		filepath.Join(ea.Out, "genotype.yaml"))
 	return 0
 }

@@ -59,10 +59,13 @@ func suiteRecords(t *testing.T, path string) map[string][]float64 {
 	require.NoError(t, err)
 	out := map[string][]float64{}
 	for i := range recs {
-		unit, seed, step, ok := suite.Identify(&recs[i], "smoke", 1)
+		id, ok := suite.Identify(&recs[i], "smoke", 1)
 		require.True(t, ok, "record %s is not the suite's", recs[i].RunID)
-		target, _ := recs[i].Extra["target"].(string)
-		k := fmt.Sprintf("%s/%d/%s/%s/%s", unit, seed, step, recs[i].Method, target)
+		target := ""
+		if recs[i].Target != nil {
+			target = recs[i].Target.Name
+		}
+		k := fmt.Sprintf("%s/%d/%s/%s/%s", id.Unit, id.Seed, id.Step, recs[i].Method, target)
 		_, dup := out[k]
 		require.False(t, dup, "record %s stored twice", k)
 		out[k] = recs[i].Episodes

@@ -42,9 +42,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	iv := reports.EpisodeInterval(rec)
 	fmt.Fprintf(stdout, "%s %s: %.2f%% [%.2f, %.2f] on %d test episodes (this trained model) after %d iterations (%s of training); %s\n",
 		rec.Method, reports.ProtocolString(rec.Proto), 100*rec.Summary.Mean, 100*iv.Lo, 100*iv.Hi, rec.Summary.N,
-		rec.Iters, reports.FormatDuration(experiment.TrainSeconds(rec)), experiment.RecordFile(ea.Out))
-	if g, ok := rec.Extra["mat_gflop_per_iter"].(float64); ok && experiment.TrainSeconds(rec) > 0 {
-		sec := experiment.TrainSeconds(rec)
+		rec.Iters, reports.FormatDuration(rec.TrainSeconds()), experiment.RecordFile(ea.Out))
+	if g, ok := rec.Extra["mat_gflop_per_iter"].(float64); ok && rec.TrainSeconds() > 0 {
+		sec := rec.TrainSeconds()
 		mb, _ := rec.Extra["meta_batch"].(int)
 		fmt.Fprintf(stdout, "throughput: %.2f iterations/s (%.1f tasks/s), %.1f GFLOP/s of matrix products (%.3f GFLOP per iteration)\n",
 			float64(rec.Iters)/sec, float64(rec.Iters*mb)/sec, g*float64(rec.Iters)/sec, g)

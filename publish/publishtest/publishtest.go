@@ -123,9 +123,9 @@ func Nights() *Synthetic {
 					Started: start.Add(time.Duration(k) * time.Minute),
 					Config:  map[string]any{"method": "maml", "iterations": 300, "seed": sd, "inner_lr": u.proto.InnerLR},
 					Seed:    sd,
-					Dataset: reports.Dataset{Path: "embedded:omniglot", Format: "omniglot", SHA256: "0123abcd", Split: "omniglot-alphabets:seed=0:test", Classes: 964, ImageHxW: "1x28x28"},
+					Dataset: reports.Dataset{Path: "embedded:omniglot", Format: "omniglot", SHA256: "0123abcd", Split: "omniglot-alphabets:seed=0:test", Classes: 964, Image: "1x28x28"},
 					Proto:   u.proto, Episodes: eps, Summary: reports.Summarize(eps), Params: 112005, WallSec: 600, CPUSec: 1150, Iters: 300,
-					Extra: map[string]any{suite.KeySuite: Suite, suite.KeyVersion: Version, suite.KeyUnit: u.unit, suite.KeyStep: u.step, suite.KeySeed: sd},
+					Suite: &reports.SuiteID{Name: Suite, Version: Version, Unit: u.unit, Step: u.step, Seed: sd},
 					Env:   reports.Env{Commit: commit, GoVersion: "go1.26.0", GOOS: "linux", GOARCH: "amd64", CPUs: 2, Host: "nightly-box", CPUModel: "Synthetic CPU @ 2.0GHz", GemmPath: "simd"},
 				}
 				if u.unit == "reptile-5w1s" {
