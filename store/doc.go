@@ -61,8 +61,17 @@
 //	curve_points(run -> runs.id, curve, idx, iter, step, wall_sec, accuracy, ci95, loss)
 //	    curve = 'train' for Record.Curve, 'adapt' for Record.Adapt
 //
+// Version 2 added the typed fields of record schema 2 to runs: suite_name,
+// suite_version, suite_unit, suite_seed, suite_step (Record.Suite, nil when
+// suite_name is empty), train_sec, target_name, target_arch, target_row
+// (Record.Target, nil when target_name is empty), env_module and
+// env_modified. Rows written before keep record_schema 1 with those values
+// in extra_json; the row reader upgrades every record it reads
+// (reports.Upgrade), and Put stores an older record upgraded, so readers
+// only ever see the current record schema.
+//
 // NaN (a missing value) is stored as NULL in both backends, so a record
-// reads back the same from either. To add version 2, append a migration to
+// reads back the same from either. To add a version, append a migration to
 // the list in migrate.go, in the SQLite spelling; Open applies it to every
 // older store of either kind on first use.
 //

@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,6 +128,84 @@ func TestNextMigrationKeepsDataAndNewerIsRefused(t *testing.T) {
 		all, err := s.List(context.Background(), Filter{})
 		require.NoError(t, err)
 		assert.Len(t, all, 1)
+	})
+}
+
+// schema1Record is testRecord as a binary of record schema 1 wrote it: the
+// suite step and the training seconds in Extra, a modified tree's commit
+// with "-dirty", no typed fields.
+func schema1Record() *reports.Record {
+	r := testRecord("train-maml-v1", "t4v3", 20, 0.9, 9)
+	r.Schema, r.Kind, r.Suite, r.Target, r.TrainSec = 1, "train", nil, nil, 0
+	r.Env.Module, r.Env.Commit, r.Env.Modified = "", "deadbeef-dirty", false
+	r.Extra = map[string]any{"suite": "paper-table4", "suite_version": 3.0, "suite_unit": "maml-5w1s",
+		"suite_seed": 2.0, "suite_step": "run", "train_sec": 300.5, "meta_lr": 0.001}
+	return r
+}
+
+// putV1 writes r as a binary of store version 1 did: the run row's version
+// 1 columns, its episodes and its curve points.
+func putV1(t *testing.T, s *Store, r *reports.Record) {
+	t.Helper()
+	st, err := storedForm(r)
+	require.NoError(t, err)
+	n := len(strings.Split(runColumnsV1, ","))
+	args := append(slices.Clone(st.run[:n]), time.Now().UTC().Format(time.RFC3339Nano))
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+	ctx := context.Background()
+	require.NoError(t, s.withTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, s.d.q(`INSERT INTO runs (`+runColumnsV1+`, inserted_at) VALUES (`+marks+`) RETURNING id`), args...).Scan(&id)
+		if err != nil {
+			return err
+		}
+		if err := s.insertChunked(ctx, tx, "episodes", "run, idx, accuracy", id, st.episodes); err != nil {
+			return err
+		}
+		return s.insertChunked(ctx, tx, "curve_points", "run, curve, idx, iter, step, wall_sec, accuracy, ci95, loss", id, st.points)
+	}))
+}
+
+// TestVersion1StoreUpgrades: a store written at store version 1 by a binary
+// of record schema 1 migrates, keeps its rows and reads them back upgraded
+// (reports.Upgrade); putting the schema 1 record again is the same record,
+// and a copy stores it upgraded.
+func TestVersion1StoreUpgrades(t *testing.T) {
+	forBackends(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		loc := b.fresh(t)
+		old := schema1Record()
+		v1, err := openWith(ctx, loc, migrations()[:1], true)
+		require.NoError(t, err)
+		putV1(t, v1, old)
+		require.NoError(t, v1.Close())
+
+		s := openT(t, loc)
+		v, err := s.Version(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, len(migrations()), v)
+		got, err := s.Get(ctx, old.RunID)
+		require.NoError(t, err)
+		assert.Equal(t, reports.SchemaVersion, got.Schema)
+		assert.Equal(t, &reports.SuiteID{Name: "paper-table4", Version: 3, Unit: "maml-5w1s", Seed: 2, Step: "run"}, got.Suite)
+		assert.Equal(t, 300.5, got.TrainSec)
+		assert.Equal(t, map[string]any{"meta_lr": 0.001}, got.Extra)
+		assert.Equal(t, "deadbeef (modified)", got.Env.Revision())
+		want := schema1Record()
+		reports.Upgrade(want)
+		assert.Equal(t, encodeJSON(t, []reports.Record{*want}), encodeJSON(t, []reports.Record{*got}))
+
+		added, err := s.Add(ctx, old)
+		require.NoError(t, err)
+		assert.False(t, added, "the schema 1 record is the stored one")
+		assert.Equal(t, 1, old.Schema, "the caller's record is left as it is")
+		dst := openT(t, sqliteBackend().fresh(t))
+		_, err = Copy(ctx, dst, s)
+		require.NoError(t, err)
+		var schema int
+		var suite string
+		require.NoError(t, dst.db.QueryRow(`SELECT record_schema, suite_name FROM runs`).Scan(&schema, &suite))
+		assert.Equal(t, []any{reports.SchemaVersion, "paper-table4"}, []any{schema, suite}, "copied as schema 2")
 	})
 }
 
