@@ -174,3 +174,14 @@ func (c *SearchFile) Validate() error {
 
 // Map returns the file as a generic map (YAML keys), for records.
 func (c *SearchFile) Map() map[string]any { return toMap(c) }
+
+// FinalTrain is the experiment that meta-trains the final network of a
+// genotype (a built-in name or a file) derived by this search: the file's
+// experiment keys with the model set to the genotype at search.final's
+// sizes (the train.yaml a search writes).
+func (c *SearchFile) FinalTrain(genotype string) Config {
+	t := c.Config
+	f := c.Search.Final
+	t.Model = Model{Name: fmt.Sprintf("genotype:%s,cells=%d,stem_stride=%d", genotype, f.Cells, f.StemStride), Filters: f.Channels}
+	return t
+}

@@ -239,9 +239,7 @@ func writeSearchOutputs(dir string, cfg *config.SearchFile, sr *search.Searcher,
 	if err != nil {
 		abs = gPath
 	}
-	train := cfg.Config
-	f := cfg.Search.Final
-	train.Model = config.Model{Name: fmt.Sprintf("genotype:%s,cells=%d,stem_stride=%d", abs, f.Cells, f.StemStride), Filters: f.Channels}
+	train := cfg.FinalTrain(abs)
 	ty, err := train.YAML()
 	if err != nil {
 		return err

@@ -20,9 +20,8 @@ type Row struct {
 	// search).
 	Accuracy         reports.SeedSummary
 	Paper            string
-	Iters            float64 // mean over seeds
-	TrainSec, CPUSec float64 // mean over seeds
-	Params           int
+	Iters            float64           // mean over seeds
+	TrainSec, CPUSec float64           // mean over seeds
 	Records          []*reports.Record // by seed
 }
 
@@ -110,7 +109,6 @@ func Rows(recs []*reports.Record) []*Row {
 			row.Iters += float64(rec.Iters) / n
 			row.TrainSec += tableSeconds(rec) / n
 			row.CPUSec += rec.CPUSec / n
-			row.Params = rec.Params
 		}
 		row.Accuracy = reports.SummarizeSeeds(row.Runs())
 		if ref, ok := reports.LookupReference(row.Records[0]); ok {
@@ -142,7 +140,7 @@ func tableSeconds(rec *reports.Record) float64 {
 func Table(name string, version int, label string, rows []*Row, ref string, vs map[*Row]Pair) *reports.Table {
 	t := &reports.Table{
 		Title:  fmt.Sprintf("suite %s (version %d)", name, version),
-		Header: []string{"unit", "step", "method", "protocol", "seeds", "per seed %", "accuracy % (95% CI over seeds)", "paper", "iterations", "training", "CPU", "params"},
+		Header: []string{"unit", "step", "method", "protocol", "seeds", "per seed %", "accuracy % (95% CI over seeds)", "paper", "iterations", "training", "CPU", "params", "MACs (M)"},
 	}
 	if ref != "" {
 		t.Header = append(t.Header, reports.ContrastHeader(ref)...)
@@ -164,13 +162,13 @@ func Table(name string, version int, label string, rows []*Row, ref string, vs m
 			perSeed = c
 		}
 		row := []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), perSeed, reports.AccuracyCell(r.Accuracy), paper,
-			fmt.Sprintf("%.0f", r.Iters), reports.FormatDuration(r.TrainSec), reports.FormatDuration(r.CPUSec), fmt.Sprint(r.Params)}
+			fmt.Sprintf("%.0f", r.Iters), reports.FormatDuration(r.TrainSec), reports.FormatDuration(r.CPUSec), ParamsCell(r), MACsCell(r)}
 		if ref != "" {
 			row = append(row, VsCells(r, ref, vs)...)
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Notes = append(t.Notes, AccuracyNote, "training: training wall clock, mean over seeds; CPU: the whole run's CPU time")
+	t.Notes = append(t.Notes, AccuracyNote, "training: training wall clock, mean over seeds; CPU: the whole run's CPU time", SizeNote)
 	for _, r := range rows {
 		if rule, ok := r.Records[0].Extra["convergence_rule"].(string); ok && ConvergenceCell(r) != "" {
 			t.Notes = append(t.Notes, "converged (search rows, per seed): "+rule)

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
@@ -22,7 +21,8 @@ type Store interface {
 }
 
 // Job is one unit run with one seed. Jobs of one group run in order on one
-// shard: an adapt unit joins the group of its prior's job.
+// shard: an adapt unit joins the group of its prior's job, a from-unit the
+// group of its search's.
 type Job struct {
 	Unit  *Unit
 	Seed  int64
@@ -37,8 +37,8 @@ func (s *Suite) Jobs() []Job {
 	for i := range s.Units {
 		u := &s.Units[i]
 		for _, sd := range u.Seeds {
-			g, ok := group[key(u.Prior, sd)]
-			if u.Prior == "" || !ok {
+			g, ok := group[key(u.dependsOn(), sd)]
+			if u.dependsOn() == "" || !ok {
 				g = len(group)
 			}
 			group[key(u.ID, sd)] = g
@@ -291,6 +291,11 @@ func (r *runner) job(ctx context.Context, j Job) error {
 			return fmt.Errorf("prior %s: %w", prior.ID, err)
 		}
 	}
+	if u.From != "" {
+		if err := r.main(ctx, r.unit(u.From), sd, true); err != nil {
+			return fmt.Errorf("from %s: %w", u.From, err)
+		}
+	}
 	need := len(u.steps()) > 1
 	if err := r.main(ctx, u, sd, need); err != nil {
 		return err
@@ -299,7 +304,7 @@ func (r *runner) job(ctx context.Context, j Job) error {
 	if u.Final != nil {
 		ckDir = r.dir(u.ID, sd, StepFinal)
 		if err := r.step(ctx, u, sd, StepFinal, len(u.Evals) > 0, func(opt experiment.Options) error {
-			cfg, err := config.Load(filepath.Join(r.dir(u.ID, sd, StepRun), "train.yaml"), u.Final.Set)
+			cfg, err := r.derived(u.ID, sd, u.Final.Set)
 			if err != nil {
 				return fmt.Errorf("final: %w", err)
 			}
@@ -339,7 +344,7 @@ func (r *runner) unit(id string) *Unit {
 // main runs a job's main step when its record is missing, or when later
 // steps need its run folder (needFolder) and this machine does not have it.
 func (r *runner) main(ctx context.Context, u *Unit, sd int64, needFolder bool) error {
-	l, err := r.s.load(u, sd)
+	l, err := r.load(u, sd)
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,9 @@ type Unit struct {
 	// Prior, on an adapt unit, names the metatrain unit whose run with the
 	// same seed is the prior to adapt.
 	Prior string `yaml:"prior"`
+	// From, on a train unit without a file, names the search unit whose run
+	// with the same seed wrote the experiment to run (from.go).
+	From string `yaml:"from"`
 }
 
 // Eval is an extra evaluation protocol; zero fields keep the run's values.
@@ -142,7 +145,7 @@ func (s *Suite) check() error {
 			return fmt.Errorf("%s.id: %q used twice", f, u.ID)
 		case u.Kind != KindTrain && u.Kind != KindSearch && u.Kind != KindMetatrain && u.Kind != KindAdapt:
 			return fmt.Errorf("%s.kind: %q: want train, search, metatrain or adapt", f, u.Kind)
-		case u.File == "":
+		case u.File == "" && u.From == "":
 			return fmt.Errorf("%s.file: missing", f)
 		case len(u.Seeds) == 0:
 			return fmt.Errorf("%s.seeds: none (set seeds on the unit or the suite)", f)
@@ -150,19 +153,9 @@ func (s *Suite) check() error {
 			return fmt.Errorf("%s.final: only a search unit has a final network", f)
 		case len(u.Evals) > 0 && u.Kind != KindTrain && (u.Kind != KindSearch || u.Final == nil):
 			return fmt.Errorf("%s.evals: only train units and search units with a final network have checkpoints to evaluate", f)
-		case (u.Prior != "") != (u.Kind == KindAdapt):
-			return fmt.Errorf("%s.prior: an adapt unit, and only an adapt unit, names the metatrain unit of its prior", f)
 		}
-		if u.Prior != "" {
-			p, ok := ids[u.Prior]
-			if !ok || p.Kind != KindMetatrain {
-				return fmt.Errorf("%s.prior: %q is not a metatrain unit listed before it", f, u.Prior)
-			}
-			for _, sd := range u.Seeds {
-				if !containsSeed(p.Seeds, sd) {
-					return fmt.Errorf("%s.seeds: seed %d has no run of prior unit %q", f, sd, u.Prior)
-				}
-			}
+		if err := checkDependency(u, f, ids); err != nil {
+			return err
 		}
 		seen := map[string]bool{}
 		for j, e := range u.Evals {
@@ -235,7 +228,12 @@ func (s *Suite) load(u *Unit, sd int64) (*loaded, error) {
 	var err error
 	switch u.Kind {
 	case KindTrain:
-		if l.train, err = config.Load(path, sets); err == nil {
+		if u.From != "" {
+			l.train, err = s.loadFrom(u, sd)
+		} else {
+			l.train, err = config.Load(path, sets)
+		}
+		if err == nil {
 			_, err = experiment.CheckMethod(l.train)
 		}
 	case KindSearch:
