@@ -10,7 +10,11 @@
 // parameters (a Layout of named shapes); forward passes read the parameter
 // variables by position. The parameter count printed by `metabench params`
 // is the sum of the declared shapes of the same construction that training
-// uses (auxiliary head excluded).
+// uses (auxiliary head excluded). FinalNet.Cost walks the same modules with
+// each feature map's size and counts the parameters again and the
+// multiply-accumulates of one image's forward pass; MatchChannels picks the
+// init channels C that bring the count to a target (a parameter-matched
+// row of the few-shot table, docs/DECISIONS.md R26).
 //
 // # Operations (SPEC 1.2)
 //

@@ -1,12 +1,14 @@
 // Package suite runs suites of experiments: a suite file
 // (benchmarks/suites/*.yaml) is a name, a version and a list of units, each
 // an experiment file with overrides, its seeds and optional evaluation
-// protocols. A job is one unit with one seed; each of its steps (the run,
-// a search's final network, each evaluation) leaves one record labelled
-// with the suite, its version, the unit, the seed and the step.
+// protocols (a train unit `from` a search unit runs, instead of a file, the
+// experiment that search wrote for the same seed: its derived network). A
+// job is one unit with one seed; each of its steps (the run, a search's
+// final network, each evaluation) leaves one record labelled with the
+// suite, its version, the unit, the seed and the step.
 //
 // Sharding: a job belongs to a group (an adapt unit's job joins its prior's
-// group), and group g runs on shard g mod n, so shards 0..n-1 of one suite
+// group, a from-unit's its search's), and group g runs on shard g mod n, so shards 0..n-1 of one suite
 // file run every job exactly once whatever machine runs them, and the
 // records of n shards are exactly those of one shard (training is a pure
 // function of the seeds when the budget is in iterations).
