@@ -128,7 +128,7 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 			}
 			e.val, e.valClasses = vds, nil
 		}
-		if e.valClasses != nil && len(e.valClasses) == 0 {
+		if d.ValPath == "" && len(sp.Val) == 0 { // nil classes would mean all of them, test classes included
 			return nil, errors.New("eval.val_episodes: validation needs held-out classes: set data.val_fraction above 0, data.val_path, or eval.val_episodes: 0")
 		}
 	}

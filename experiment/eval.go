@@ -29,6 +29,12 @@ type EvalConfig struct {
 	LR                             float64 // test-time inner learning rate
 	Seed                           int64   // seed of the episode set; -1: the run's eval.seed
 	Workers                        int     // episodes adapted in parallel (0 = GOMAXPROCS)
+	// StepsGrid and LRGrid, when either is set, choose the test-time
+	// steps and rate on SelectEpisodes validation episodes of the run
+	// (TestLoopChoice) instead of taking Steps and LR.
+	StepsGrid      []int
+	LRGrid         []float64
+	SelectEpisodes int
 }
 
 // DefaultEval is the evaluation of a run with all of its own settings.
@@ -64,6 +70,7 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	if err != nil {
 		return nil, err
 	}
+	valSeed := cfg.Eval.Seed + 1 // the run's validation episodes, whatever --seed picks for test
 	// The evaluation's settings override the run's protocol.
 	for _, o := range []struct {
 		set   bool
@@ -135,6 +142,18 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	if err := maml.NewOuterFor(meth, model, &s, params).SetState(ck.Outer); err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
 	}
+	var choice *TestLoopChoice
+	if len(ec.StepsGrid)+len(ec.LRGrid) > 0 {
+		if ec.Steps >= 0 && len(ec.StepsGrid) > 0 || ec.LR > 0 && len(ec.LRGrid) > 0 {
+			return nil, errors.New("--steps/--lr and --steps-grid/--lr-grid exclude each other: the grid chooses them")
+		}
+		progressOf(opt).Log(fmt.Sprintf("eval: choosing the test-time loop on %d validation episodes", ec.SelectEpisodes))
+		if choice, err = chooseTestLoop(meth, model, params, &s, cfg, valSeed, ec.StepsGrid, ec.LRGrid, ec.SelectEpisodes, ec.Workers); err != nil {
+			return nil, err
+		}
+		cfg.TestSteps, cfg.InnerLR = choice.Steps, choice.LR
+		progressOf(opt).Log("eval: chose " + choice.Describe())
+	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%w before the evaluation started", ErrInterrupted)
 	}
@@ -155,6 +174,9 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	rec.WallSec = time.Since(started).Seconds()
 	rec.CPUSec = cpuSeconds() - cpu0
 	rec.Extra = map[string]any{"checkpoint": ec.Checkpoint}
+	if choice != nil {
+		rec.Extra[ExtraTestLoop] = choice
+	}
 	recordMACs(rec, model)
 	path := ""
 	if opt.Out != "" {

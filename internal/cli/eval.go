@@ -21,6 +21,10 @@ adapted from the trained parameters with the method's test-time inner loop
 from the run's own held-out test classes; with --data they come from every
 class of PATH (any source the readers accept, e.g. another Omniglot npz; images
 are resized to the model's input size). Unset flags take the run's values.
+--steps-grid and --lr-grid choose the test-time loop on the run's validation
+classes first (every pair scored on the same --select-episodes episodes; the
+best mean wins, ties to fewer steps, then the lower rate), then test with it;
+the record holds the grid's scores and the choice.
 
 flags:
 `
@@ -60,6 +64,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Int64("seed", -1, "seed `S` of the fixed episode set (default: the run's eval.seed)")
 	format := fs.String("format", "text", "output `FORMAT`: json or text")
 	workers := fs.Int("workers", 0, "episodes adapted in parallel (0 = GOMAXPROCS)")
+	stepsGrid := fs.String("steps-grid", "", "choose the test-time steps from `T1,T2,...` on the run's validation episodes (with --lr-grid: every pair)")
+	lrGrid := fs.String("lr-grid", "", "choose the test-time inner rate from `LR1,LR2,...` on the run's validation episodes")
+	selectEp := fs.Int("select-episodes", 200, "validation episodes each grid pair is scored on")
 	sf := AddStoreFlags(fs)
 	usage := flagUsage(evalUsage, fs)
 	pos, err := parseArgs(fs, args)
@@ -76,7 +83,13 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		return misuse(stderr, "eval", usage, fmt.Errorf("--format %q: want json or text", *format))
 	}
 	ec := experiment.EvalConfig{Checkpoint: *ckArg, Data: *dataArg, Subset: *subset, Ways: *ways, Shots: *shots,
-		Queries: *queries, Episodes: *nEp, Steps: *steps, LR: *lr, Seed: *seed, Workers: *workers}
+		Queries: *queries, Episodes: *nEp, Steps: *steps, LR: *lr, Seed: *seed, Workers: *workers, SelectEpisodes: *selectEp}
+	if ec.StepsGrid, err = parseInts("--steps-grid", *stepsGrid); err != nil {
+		return misuse(stderr, "eval", usage, err)
+	}
+	if ec.LRGrid, err = parseFloats("--lr-grid", *lrGrid); err != nil {
+		return misuse(stderr, "eval", usage, err)
+	}
 	rec, err := experiment.Eval(context.Background(), ec, experiment.Options{Label: sf.Label, Save: sf.saver()})
 	if err != nil {
 		return fail(stderr, "eval", err)
@@ -91,6 +104,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 		b, _ := json.Marshal(res)
 		fmt.Fprintln(stdout, string(b))
 		return 0
+	}
+	if c, ok := rec.Extra[experiment.ExtraTestLoop].(*experiment.TestLoopChoice); ok {
+		fmt.Fprintf(stdout, "test-time loop chosen on validation episodes: %s\n", c.Describe())
 	}
 	iv := reports.EpisodeInterval(rec)
 	fmt.Fprintf(stdout, "%s %s on %s (%s, %d classes): %.2f%% [%.2f, %.2f] over %d episodes (95%% interval over these episodes, for this trained model)\n", res.Method,

@@ -96,7 +96,7 @@ func cmdSuite(args []string, stdout, stderr io.Writer) int {
 		dir = filepath.Join("runs", s.Name)
 	}
 	opt := suite.Options{Shard: shard, Shards: shards, Label: sf.Label, Out: dir, Set: sets, Units: splitList(*units)}
-	if opt.Seeds, err = parseSeeds(*seeds); err != nil {
+	if opt.Seeds, err = parseInt64s("--seeds", *seeds); err != nil {
 		return misuse(stderr, "suite", usage, err)
 	}
 	if *requireIdentical && *baseline == "" {
@@ -219,28 +219,4 @@ func loadSuiteRecords(st *store.Store, name, label string) ([]*reports.Record, i
 	}
 	recs, version := suite.Select(all, name, label)
 	return recs, version, nil
-}
-
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// parseSeeds parses --seeds S[,S...].
-func parseSeeds(v string) ([]int64, error) {
-	var out []int64
-	for _, s := range splitList(v) {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("--seeds: %q is not an integer", s)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }
