@@ -36,6 +36,11 @@ type Options struct {
 	// Nightly are the margin and level of the check of each night against
 	// the previous one (the zero value: suite.DefaultNightlyOptions).
 	Nightly suite.NightlyOptions
+	// Perf are the saved `metabench perf` runs drawn as speed over runs
+	// per machine kind; Speed judges each run against the ones before (the
+	// zero value: reports.DefaultSpeedRule).
+	Perf  []reports.PerfRun
+	Speed reports.SpeedRule
 }
 
 // Site renders the dashboard of recs: a map from file name (flat, no
@@ -48,8 +53,15 @@ func Site(recs []reports.Record, opt Options) (map[string][]byte, error) {
 		nopt = suite.DefaultNightlyOptions()
 	}
 	suites, err := group(recs, opt.Suites, nopt)
+	if errors.Is(err, ErrNoSuiteRecords) && len(opt.Perf) > 0 && len(opt.Suites) == 0 {
+		err = nil // a site of speed alone
+	}
 	if err != nil {
 		return nil, err
+	}
+	rule := opt.Speed
+	if rule == (reports.SpeedRule{}) {
+		rule = reports.DefaultSpeedRule()
 	}
 	assignFiles(suites)
 	t, err := templates()
@@ -92,6 +104,12 @@ func Site(recs []reports.Record, opt Options) (map[string][]byte, error) {
 			idx.Records += len(n.Records)
 		}
 		idx.Suites = append(idx.Suites, sv)
+	}
+	if idx.Machines, err = speedViews(t, groupSpeed(opt.Perf, rule), rule, files); err != nil {
+		return nil, err
+	}
+	for _, m := range idx.Machines {
+		idx.PerfRuns += m.Runs
 	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "index", idx); err != nil {
@@ -241,9 +259,10 @@ func configText(cfg map[string]any) string {
 // The views the templates render.
 type (
 	indexView struct {
-		Suites        []suiteView
-		Records       int
-		Margin, Alpha float64
+		Suites            []suiteView
+		Machines          []machineView
+		Records, PerfRuns int
+		Margin, Alpha     float64
 	}
 	suiteView struct {
 		Name                                string

@@ -109,10 +109,49 @@ svg .spark-last { fill: #2166ac; }
 </details>
 </section>
 {{end}}
+{{if .Machines}}<section id="speed">
+<h2>Speed</h2>
+<p class="sub">The standard workloads' median time per run, from {{.PerfRuns}} runs of <code>metabench perf --save</code>, per machine kind (CPU model and cores in use).</p>
+{{range .Machines}}<h3>{{.Machine}} ({{.Runs}} runs)</h3>
+<table class="speed">
+<thead><tr><th>workload</th><th>latest run</th><th>median ms</th><th>check against the runs before</th><th>history</th></tr></thead>
+<tbody>
+{{range .Rows}}<tr class="v-{{.Kind}}" data-kind="speed-row"><td><a href="{{.File}}">{{.Workload}}</a></td><td class="num">{{.Date}}<br><span class="label">{{.Label}}</span></td><td class="num">{{.Median}}</td><td class="verdict">{{.Verdict}}</td><td><a href="{{.File}}">{{.Spark}}</a></td></tr>
+{{end}}</tbody>
+</table>
+{{end}}</section>
+{{end}}
 <footer>
 <h2>How the checks are derived</h2>
 <p class="note">Every night after a suite's first is checked against the night before it, as <code>metabench suite --baseline</code> would check it (docs/NIGHTLY.md, docs/STATISTICS.md): reproduction, whether each seed gave the previous night's per-episode results bit for bit; and regression, a one-sided pooled-variance t test over the seeds' means of a drop larger than {{pct .Margin}} points at level {{.Alpha}}, Holm-adjusted across the night's rows. A determinism break is a seed whose results changed while its configuration and build (commit, Go version, OS and architecture, CPU model, matrix-product path) did not; results that changed along with one of those are marked as changed, not as a break.</p>
+<p class="note">Speed: each run's median of a workload is compared with the median of the earlier runs' medians on the same machine kind. The noise is measured on that machine: the spread of the earlier runs' log medians (1.4826 MAD, what the same build varies from run to run) and the standard error of the run's own log median from its repetitions, combined as the root of the sum of squares; a slowdown is flagged only when the log ratio exceeds 3 of those standard deviations and 3% (reports.CheckSpeed, docs/NIGHTLY.md). A run with fewer than 3 earlier runs is not checked.</p>
 </footer>
+</body>
+</html>
+{{end}}
+
+{{define "speedpage"}}{{template "head" (printf "%s on %s" .Workload .Machine)}}
+<nav><a href="index.html">all suites</a> › <a href="index.html#speed">speed</a></nav>
+<h1>{{.Workload}}</h1>
+<p class="sub">{{.Machine}}; {{.Runs}} runs of <code>metabench perf --save</code>.</p>
+{{range .Panels}}
+<section class="panel" id="{{.ID}}">
+<h2>{{.Title}}</h2>
+{{.Chart}}
+<p class="legend"><span class="sw-point">● run's median</span><span class="sw-band">█ fastest to slowest repetition</span><span class="sw-seed">• a repetition</span><span class="sw-regression">◯ slowdown beyond the noise</span><span class="sw-changed">◇ speedup beyond the noise</span></p>
+<p class="note">{{.Note}}</p>
+</section>
+{{end}}
+<section id="runs">
+<h2>Runs, newest first</h2>
+<table>
+<thead><tr><th>date</th><th>label</th><th>commit</th><th>matrix path</th><th>median ms</th><th>range</th><th>check against the runs before</th><th>run</th></tr></thead>
+<tbody>
+{{range .RunRows}}<tr id="{{.ID}}" class="v-{{.Kind}}"><td class="num">{{.Date}}</td><td class="label">{{.Label}}</td><td><code title="{{.Commit}}">{{short .Commit}}</code></td><td class="label">{{.Path}}</td><td class="num">{{.Median}}</td><td class="num">{{.Range}}</td><td class="verdict">{{.Verdict}}</td><td><code>{{.Run}}</code></td></tr>
+{{end}}</tbody>
+</table>
+<p class="note">Check: {{.Rule}}.</p>
+</section>
 </body>
 </html>
 {{end}}

@@ -13,10 +13,12 @@ import (
 type CopyStats struct {
 	Read  int // records read from the source
 	Added int // records written to the destination (the others were there)
+	// PerfRead and PerfAdded count the perf runs likewise.
+	PerfRead, PerfAdded int
 }
 
 // Copy puts every record of src into dst, oldest insertion first, each in its
-// own transaction. It is idempotent: a record already in dst is skipped, so
+// own transaction, then every perf run. It is idempotent: a record already in dst is skipped, so
 // running it twice, or again after an interruption, adds nothing twice. A
 // different record under a run id that dst already holds stops it with an
 // error wrapping ErrDuplicate.
@@ -38,6 +40,20 @@ func Copy(ctx context.Context, dst, src *Store) (CopyStats, error) {
 		}
 		if added {
 			st.Added++
+		}
+	}
+	perf, err := src.ListPerf(ctx, "")
+	if err != nil {
+		return st, err
+	}
+	for i := range perf {
+		st.PerfRead++
+		added, err := dst.AddPerf(ctx, &perf[i])
+		if err != nil {
+			return st, err
+		}
+		if added {
+			st.PerfAdded++
 		}
 	}
 	return st, nil

@@ -31,7 +31,7 @@ func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx, d *dialect) 
 }
 
 // migrations is the ordered schema history; index i holds version i+1.
-// Version 3 goes at the end of this list.
+// Version 4 goes at the end of this list.
 func migrations() []migration {
 	return []migration{
 		{version: 1, name: "runs, episodes and curve points", up: execAll(
@@ -119,6 +119,7 @@ func migrations() []migration {
 			`ALTER TABLE runs ADD COLUMN env_modified INTEGER NOT NULL DEFAULT 0`,
 			`CREATE INDEX runs_suite ON runs(suite_name, suite_version, label)`,
 		)},
+		{version: 3, name: "perf runs (metabench perf --save)", up: execAll(perfTable...)},
 	}
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,8 +9,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/metabench/metabench/internal/perf"
+	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/store"
 )
 
 // cmdPerf runs the standard performance workloads (those of
@@ -23,9 +27,11 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 	reps := fs.Int("reps", 15, "timed repetitions per workload (maml2_mini_task runs max(3, reps/3)), after 2 warm-up runs")
 	only := fs.String("only", "", "comma-separated workloads to run ("+strings.Join(perf.Names(), ", ")+"); empty runs all")
 	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed runs to this file")
+	save := fs.Bool("save", false, "save the timings as a perf run in the results store (--store, --label): the dashboard's speed panels read them")
+	sf := AddStoreFlags(fs)
 	searchSteps := fs.String("search-steps", "1", "comma-separated inner-step counts T of the BASE search workloads (exact and finite-difference per T), e.g. 1,2,4")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: metabench perf [--format json|text] [--reps N] [--only a,b] [--search-steps 1,2,4] [--cpuprofile FILE]")
+		fmt.Fprintln(stderr, "usage: metabench perf [--format json|text] [--reps N] [--only a,b] [--search-steps 1,2,4] [--cpuprofile FILE] [--save [--store PATH] [--label NAME]]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -75,9 +81,19 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "perf", err)
 	}
 	defer stopProf()
+	if !*save && (sf.Path != "" || sf.Label != "") {
+		fmt.Fprintln(stderr, "metabench perf: --store and --label name where --save writes: add --save")
+		return 2
+	}
+	started := time.Now()
 	rep, err := perf.Run(perf.Options{Reps: *reps, Only: names, SearchSteps: steps})
 	if err != nil {
 		return fail(stderr, "perf", err)
+	}
+	if *save {
+		if err := savePerf(rep.PerfRun(sf.Label, started), sf.Path, stderr); err != nil {
+			return fail(stderr, "perf", err)
+		}
 	}
 	if *format == "json" {
 		b, err := rep.JSON()
@@ -93,4 +109,20 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "perf", err)
 	}
 	return 0
+}
+
+// savePerf writes a perf run to the resolved results store and says where
+// on stderr (stdout keeps the report alone, for --format json).
+func savePerf(run *reports.PerfRun, storeFlag string, stderr io.Writer) error {
+	path := ResolveStorePath(storeFlag, "")
+	st, err := store.Open(path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.PutPerf(context.Background(), run); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "saved perf run %s (%s) to %s\n", run.RunID, run.Machine(), st.Path())
+	return nil
 }

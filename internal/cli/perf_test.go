@@ -3,8 +3,11 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/metabench/metabench/store"
 )
 
 func perfRun(args ...string) (code int, stdout, stderr string) {
@@ -19,6 +22,8 @@ func TestPerfUsageErrors(t *testing.T) {
 		{"--reps", "0"},
 		{"--only", "conv4_fwd_bwd,nope"},
 		{"extra"},
+		{"--store", "x.db"},
+		{"--label", "nightly"},
 	} {
 		code, _, stderr := perfRun(args...)
 		if code != 2 || !strings.Contains(stderr, "perf") {
@@ -42,5 +47,32 @@ func TestPerfJSON(t *testing.T) {
 	}
 	if _, ok := m["maml2_task"]; ok {
 		t.Fatalf("--only ran other workloads:\n%s", stdout)
+	}
+}
+
+// TestPerfSave: --save writes one perf run with the workload's timings,
+// label and machine into the store; stdout keeps the report alone.
+func TestPerfSave(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "perf.db")
+	code, stdout, stderr := perfRun("--format", "json", "--reps", "3", "--only", "conv4_fwd_bwd", "--save", "--store", path, "--label", "nightly-x")
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, stderr)
+	}
+	if !json.Valid([]byte(stdout)) || !strings.Contains(stderr, "saved perf run") {
+		t.Fatalf("stdout %q, stderr %q", stdout, stderr)
+	}
+	st, err := store.OpenExisting(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.ListPerf(t.Context(), "nightly-x")
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("%d runs, %v", len(runs), err)
+	}
+	r := runs[0]
+	w, ok := r.Workload("conv4_fwd_bwd")
+	if !ok || len(r.Workloads) != 1 || w.Reps != 3 || len(w.TimesMS) != 3 || !(w.MinMS <= w.MedianMS && w.MedianMS <= w.MaxMS) || r.Env.GemmPath == "" || r.GOMAXPROCS < 1 {
+		t.Fatalf("saved run %+v", r)
 	}
 }

@@ -92,7 +92,11 @@ func cmdPublish(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "publish", fmt.Errorf("reading store %s: %w", store.Redact(path), err))
 	}
-	files, err := publish.Site(recs, publish.Options{Suites: suites, Nightly: suite.NightlyOptions{Margin: *margin, Alpha: *alpha}})
+	perfRuns, err := st.ListPerf(context.Background(), "")
+	if err != nil {
+		return fail(stderr, "publish", fmt.Errorf("reading store %s: %w", store.Redact(path), err))
+	}
+	files, err := publish.Site(recs, publish.Options{Suites: suites, Nightly: suite.NightlyOptions{Margin: *margin, Alpha: *alpha}, Perf: perfRuns})
 	switch {
 	case errors.Is(err, publish.ErrNoSuiteRecords), errors.Is(err, publish.ErrUnknownSuite):
 		return badInput(stderr, "publish", fmt.Errorf("store %s: %w", store.Redact(path), err))

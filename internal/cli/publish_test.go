@@ -3,9 +3,11 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +20,12 @@ import (
 )
 
 // publishStore is a SQLite store holding the synthetic nights of
-// publishtest (a planted regression and a determinism break).
-func publishStore(t *testing.T) (string, *publishtest.Synthetic) {
+// publishtest (a planted regression and a determinism break) and their
+// perf runs (a planted slowdown).
+func publishStore(t *testing.T) (string, *publishtest.Synthetic, *publishtest.Perf) {
 	t.Helper()
 	syn := publishtest.Nights()
+	perf := publishtest.PerfNights(syn.Labels)
 	path := filepath.Join(t.TempDir(), "nightly.db")
 	st, err := store.Open(path)
 	require.NoError(t, err)
@@ -29,7 +33,10 @@ func publishStore(t *testing.T) (string, *publishtest.Synthetic) {
 	for _, r := range syn.Records {
 		require.NoError(t, st.Put(t.Context(), r))
 	}
-	return path, syn
+	for _, r := range perf.Runs {
+		require.NoError(t, st.PutPerf(t.Context(), r))
+	}
+	return path, syn, perf
 }
 
 // readSite reads every file of a site folder.
@@ -49,21 +56,24 @@ func readSite(t *testing.T, dir string) map[string][]byte {
 // The site of a store is the generator's site of its records, and
 // publishing again gives the same bytes.
 func TestPublishWritesSite(t *testing.T) {
-	path, syn := publishStore(t)
+	path, syn, perf := publishStore(t)
 	out := filepath.Join(t.TempDir(), "site")
 	code, stdout, stderr := runCLI("publish", "--store", path, "--out", out)
 	require.Equal(t, 0, code, stderr)
 	require.Empty(t, stderr)
-	require.Equal(t, "wrote 4 pages to "+out+" (open "+out+"/index.html)\n", stdout)
+	speedPages := len(perf.Machines) * len(perf.Workloads)
+	require.Equal(t, fmt.Sprintf("wrote %d pages to %s (open %s/index.html)\n", 1+len(syn.Series)+speedPages, out, out), stdout)
 	first := readSite(t, out)
-	require.Len(t, first, 2+len(syn.Series))
+	require.Len(t, first, 2+len(syn.Series)+speedPages)
 
 	st, err := store.Open(path)
 	require.NoError(t, err)
 	recs, err := st.List(t.Context(), store.Filter{})
 	require.NoError(t, err)
+	runs, err := st.ListPerf(t.Context(), "")
+	require.NoError(t, err)
 	require.NoError(t, st.Close())
-	want, err := publish.Site(recs, publish.Options{})
+	want, err := publish.Site(recs, publish.Options{Perf: runs})
 	require.NoError(t, err)
 	require.Equal(t, want, first)
 
@@ -74,7 +84,7 @@ func TestPublishWritesSite(t *testing.T) {
 
 // Bad input: one line, exit 2, nothing written.
 func TestPublishBadInput(t *testing.T) {
-	path, _ := publishStore(t)
+	path, _, _ := publishStore(t)
 	plain := filepath.Join(t.TempDir(), "plain.db")
 	require.NoError(t, store.SaveRecord(plain, storeTestRecord("eval-maml-a", "nightly-2026-12-01", 1, storeTestEpisodes(1, 1, 0))))
 	parent := t.TempDir()
@@ -154,7 +164,7 @@ func TestPublishBrowser(t *testing.T) {
 	require.Contains(t, p.Console[0], "deliberate console error")
 	require.Contains(t, p.Console[1], "Uncaught ReferenceError")
 
-	path, syn := publishStore(t)
+	path, syn, perf := publishStore(t)
 	site := filepath.Join(tmp, "site")
 	code, _, stderr := runCLI("publish", "--store", path, "--out", site)
 	require.Equal(t, 0, code, stderr)
@@ -163,8 +173,11 @@ func TestPublishBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, index.Console, "%s: console", publish.IndexFile)
 	require.Equal(t, len(syn.Series), strings.Count(index.DOM, `data-kind="unit-row"`))
-	require.Equal(t, 1, strings.Count(index.DOM, `data-kind="spark-regression"`))
-	require.Equal(t, 1, strings.Count(index.DOM, `data-kind="spark-break"`))
+	accuracy, speed, ok := strings.Cut(index.DOM, `<section id="speed">`)
+	require.True(t, ok, "the index has a speed section")
+	require.Equal(t, 1, strings.Count(accuracy, `data-kind="spark-regression"`))
+	require.Equal(t, 1, strings.Count(accuracy, `data-kind="spark-break"`))
+	require.Equal(t, 1, strings.Count(speed, `data-kind="spark-regression"`), "the slowdown in its sparkline")
 	require.NotContains(t, index.DOM, "<script")
 	var pages []string
 	for _, m := range regexp.MustCompile(`<a href="([^"#]+\.html)">`).FindAllStringSubmatch(index.DOM, -1) {
@@ -172,10 +185,40 @@ func TestPublishBrowser(t *testing.T) {
 			pages = append(pages, m[1])
 		}
 	}
+	var speedPages []string
+	pages = slices.DeleteFunc(pages, func(p string) bool {
+		if strings.HasPrefix(p, "speed-") {
+			speedPages = append(speedPages, p)
+			return true
+		}
+		return false
+	})
 	require.Len(t, pages, len(syn.Series), "%v", pages)
+	require.Len(t, speedPages, len(perf.Machines)*len(perf.Workloads), "%v", speedPages)
+	require.Equal(t, len(speedPages), strings.Count(index.DOM, `data-kind="speed-row"`))
 
 	checkDir := filepath.Join(tmp, "check")
 	require.NoError(t, os.Mkdir(checkDir, 0o755))
+	// laidOut checks where the browser laid a page's points and dots out:
+	// n points and s dots, all inside the chart.
+	laidOut := func(name string, n, s int) {
+		t.Helper()
+		src, err := os.ReadFile(filepath.Join(site, name))
+		require.NoError(t, err)
+		check := filepath.Join(checkDir, name)
+		require.NoError(t, os.WriteFile(check, bytes.Replace(src, []byte("</body>"), []byte(checkScript+"</body>"), 1), 0o644))
+		cp, err := br.Open(ctx, check)
+		require.NoError(t, err)
+		require.Len(t, cp.Console, 1, "%q", cp.Console)
+		line := cp.Console[0]
+		i, j := strings.Index(line, "metabench-check "), strings.LastIndex(line, `", source:`)
+		require.True(t, i >= 0 && j > i, line)
+		var got struct{ Points, PointsInside, Seeds, SeedsInside int }
+		require.NoError(t, json.Unmarshal([]byte(line[i+len("metabench-check "):j]), &got), line)
+		require.Equal(t, n, got.Points, name)
+		require.Equal(t, n, got.PointsInside, "%s: points laid out inside the chart", name)
+		require.Equal(t, s, got.SeedsInside, "%s: dots laid out inside the chart", name)
+	}
 	points, seeds, regressions, breaks := 0, 0, 0, 0
 	for _, name := range pages {
 		file := filepath.Join(site, name)
@@ -205,33 +248,44 @@ func TestPublishBrowser(t *testing.T) {
 			}
 			*m.count += len(marks)
 		}
-
-		// where the browser laid the points out
-		src, err := os.ReadFile(file)
-		require.NoError(t, err)
-		check := filepath.Join(checkDir, name)
-		require.NoError(t, os.WriteFile(check, bytes.Replace(src, []byte("</body>"), []byte(checkScript+"</body>"), 1), 0o644))
-		cp, err := br.Open(ctx, check)
-		require.NoError(t, err)
-		require.Len(t, cp.Console, 1, "%q", cp.Console)
-		line := cp.Console[0]
-		i, j := strings.Index(line, "metabench-check "), strings.LastIndex(line, `", source:`)
-		require.True(t, i >= 0 && j > i, line)
-		var got struct{ Points, PointsInside, Seeds, SeedsInside int }
-		require.NoError(t, json.Unmarshal([]byte(line[i+len("metabench-check "):j]), &got), line)
-		require.Equal(t, n, got.Points, name)
-		require.Equal(t, n, got.PointsInside, "%s: points laid out inside the chart", name)
-		require.Equal(t, s, got.SeedsInside, "%s: seed dots laid out inside the chart", name)
+		laidOut(name, n, s)
 	}
 	require.Equal(t, len(syn.Records), seeds, "one dot per record")
 	require.Equal(t, len(syn.Labels)*len(syn.Series), points, "one point per night and series")
 	require.Equal(t, 1, regressions)
 	require.Equal(t, 1, breaks)
 
+	// speed pages: a point per perf run, a dot per repetition, the planted
+	// slowdown ringed on its run only
+	runs, slowdowns := 0, 0
+	for _, name := range speedPages {
+		pg, err := br.Open(ctx, filepath.Join(site, name))
+		require.NoError(t, err)
+		require.Empty(t, pg.Console, "%s: console", name)
+		machine := regexp.MustCompile(`<p class="sub">([^;]+);`).FindStringSubmatch(pg.DOM)
+		require.NotNil(t, machine, name)
+		workload := regexp.MustCompile(`<h1>(\S+)</h1>`).FindStringSubmatch(pg.DOM)
+		require.NotNil(t, workload, name)
+		n := strings.Count(pg.DOM, `data-kind="point"`)
+		require.Equal(t, perf.Machines[machine[1]], n, name)
+		require.Equal(t, n*perf.Reps, strings.Count(pg.DOM, `data-kind="seed"`), name)
+		marks := regexp.MustCompile(`data-kind="regression" data-night="([^"]*)"`).FindAllStringSubmatch(pg.DOM, -1)
+		if machine[1] == perf.Slowdown.Machine && workload[1] == perf.Slowdown.Workload {
+			require.Len(t, marks, 1, "%s: slowdown marks", name)
+			require.Equal(t, perf.Slowdown.Label, marks[0][1])
+		} else {
+			require.Empty(t, marks, "%s: slowdown marks", name)
+		}
+		runs, slowdowns = runs+n, slowdowns+len(marks)
+		laidOut(name, n, n*perf.Reps)
+	}
+	require.Equal(t, len(perf.Runs)*len(perf.Workloads), runs, "one point per perf run and workload")
+	require.Equal(t, 1, slowdowns)
+
 	shot := filepath.Join(tmp, "index.png")
 	require.NoError(t, br.Screenshot(ctx, filepath.Join(site, publish.IndexFile), shot, 1200, 900))
 	png, err := os.ReadFile(shot)
 	require.NoError(t, err)
 	require.True(t, bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")), "a PNG")
-	t.Logf("screenshot of the index: %s; %d Chromium runs in %s", shot, 2*len(pages)+3, time.Since(start).Round(time.Millisecond))
+	t.Logf("screenshot of the index: %s; %d Chromium runs in %s", shot, 2*(len(pages)+len(speedPages))+3, time.Since(start).Round(time.Millisecond))
 }

@@ -73,6 +73,9 @@ type Timing struct {
 	MinMS    float64 `json:"min_ms"`
 	MaxMS    float64 `json:"max_ms"`
 	Reps     int     `json:"reps"`
+	// TimesMS are the repetitions' times in the order they ran (the
+	// spread a speed check reads its within-run noise from).
+	TimesMS []float64 `json:"times_ms,omitempty"`
 	// PeakRSSMB is the peak resident memory while this workload ran (the
 	// high-water mark is reset before it where the OS allows; 0 if unknown).
 	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
@@ -202,12 +205,13 @@ func timed(fn func() error, reps, warmup int) (Timing, error) {
 		}
 		ms[i] = float64(time.Since(start).Nanoseconds()) / 1e6
 	}
+	inOrder := slices.Clone(ms)
 	slices.Sort(ms)
 	med := ms[reps/2]
 	if reps%2 == 0 {
 		med = (ms[reps/2-1] + ms[reps/2]) / 2
 	}
-	return Timing{MedianMS: med, MinMS: ms[0], MaxMS: ms[reps-1], Reps: reps, MatFLOPs: flops}, nil
+	return Timing{MedianMS: med, MinMS: ms[0], MaxMS: ms[reps-1], Reps: reps, TimesMS: inOrder, MatFLOPs: flops}, nil
 }
 
 // conv4Params draws Conv-4 parameters as torch_bench.py's conv4() does.

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/metabench/metabench/reports"
 )
 
 // JSON returns the report as one JSON object laid out like
@@ -63,4 +66,22 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "process peak RSS: %.1f MB\n", r.PeakRSSMB)
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// PerfRun turns the report into the record a results store keeps
+// (`metabench perf --save`): the workloads in the order they ran, with the
+// machine's environment and the time the run started.
+func (r *Report) PerfRun(label string, started time.Time) *reports.PerfRun {
+	env := reports.NewEnv()
+	env.GemmPath = r.GemmPath
+	run := &reports.PerfRun{
+		Schema: reports.PerfSchemaVersion, RunID: reports.NewRunID("perf", "perf", started, 0), Label: label,
+		Started: started.UTC(), GOMAXPROCS: r.GOMAXPROCS, PeakGFLOPS: r.Peak.GFLOPS, PeakRSSMB: r.PeakRSSMB, Env: env,
+	}
+	for _, name := range r.Order {
+		t := r.Workloads[name]
+		run.Workloads = append(run.Workloads, reports.PerfWorkload{Name: name, MedianMS: t.MedianMS, MinMS: t.MinMS, MaxMS: t.MaxMS,
+			Reps: t.Reps, TimesMS: t.TimesMS, PeakRSSMB: t.PeakRSSMB, GFLOPS: t.GFLOPS})
+	}
+	return run
 }
