@@ -52,9 +52,23 @@
 // (data-kind="changed"); a table of the nights, newest first, with the
 // check in full and the run ids and commits of the records; and the
 // protocol, dataset, build and configuration of the latest run. Charts are
-// drawn from plain chart data (chartSpec), and a page is a list of panels,
-// so that a speed panel (seconds per iteration over nights, from the same
-// records) can join the accuracy panel without changing either.
+// drawn from plain chart data (chartSpec), and a page is a list of panels.
+//
+// # Speed
+//
+// Options.Perf are the saved `metabench perf --save` runs. They are grouped
+// by machine kind (reports.PerfRun.Machine: CPU model and cores in use;
+// speed is never compared across machines), one series per workload: the
+// index gets a Speed section per machine kind (each workload's latest
+// median, its check and a sparkline) and each series a page (speedpage):
+// each run's median with the range of its repetitions as the band and
+// every repetition as a dot, a red ring on a slowdown and a grey diamond
+// on a speedup. Each run is checked against the earlier runs of its series
+// by reports.CheckSpeed (a change beyond 3 noise SDs and 3%, the noise
+// measured on that machine: the robust spread of the earlier runs' log
+// medians with the standard error of this run's own), and a run at the
+// level of a flagged run just before it persists rather than being
+// flagged again (SpeedCheck.Continue). A site may hold speed alone.
 //
 // # Properties
 //

@@ -70,6 +70,12 @@
 // (reports.Upgrade), and Put stores an older record upgraded, so readers
 // only ever see the current record schema.
 //
+// Version 3 added perf_runs(id, run_id, perf_schema, label, started,
+// started_ns, machine, run_json, inserted_at): one row per `metabench perf
+// --save` run (reports.PerfRun as JSON, with the columns a query selects
+// on), written and compared like a record (PutPerf, AddPerf, ListPerf) and
+// carried by Copy.
+//
 // NaN (a missing value) is stored as NULL in both backends, so a record
 // reads back the same from either. To add a version, append a migration to
 // the list in migrate.go, in the SQLite spelling; Open applies it to every

@@ -22,7 +22,11 @@ check and a sparkline; one page per unit and step shows accuracy over the
 nights (the interval as a band, each seed as a dot, regressions and
 determinism breaks marked; hover a point for its date, label and commit)
 above a table of the nights and the protocol and configuration of the
-latest run. A night is every record of a suite with one label; each night
+latest run. With perf runs in the store (metabench perf --save), a Speed
+section per machine kind and one page per workload show each run's median
+time, its repetitions and the runs that were slower or faster than the ones
+before beyond the noise measured on that machine. A night is every record of
+a suite with one label; each night
 is checked against the one before it as ` + "`metabench suite --baseline`" + `
 would (docs/NIGHTLY.md). The pages are plain HTML with inline SVG: no
 script, no server, nothing fetched; open DIR/index.html from disk. The same
