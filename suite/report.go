@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 )
 
@@ -111,11 +112,27 @@ func Rows(recs []*reports.Record) []*Row {
 			row.CPUSec += rec.CPUSec / n
 		}
 		row.Accuracy = reports.SummarizeSeeds(row.Runs())
+		if chosen := testLoopChoices(row.Records); chosen != "" {
+			row.Protocol += "; test loop chosen on validation per seed (steps@lr): " + chosen
+		}
 		if ref, ok := reports.LookupReference(row.Records[0]); ok {
 			row.Paper = ref.String()
 		}
 	}
 	return rows
+}
+
+// testLoopChoices lists the test-time loop each record's evaluation chose
+// on validation episodes (experiment.TestLoopChoice), "5@0.1, 3@0.4", or ""
+// when none chose one.
+func testLoopChoices(recs []*reports.Record) string {
+	var out []string
+	for _, rec := range recs {
+		if _, ok := rec.Extra[experiment.ExtraTestLoop]; ok {
+			out = append(out, fmt.Sprintf("%d@%g", rec.Proto.StepsTest, rec.Proto.InnerLR))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // tableSeconds is the seconds a record adds to its row's training column:

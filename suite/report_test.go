@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 	"github.com/stretchr/testify/require"
 )
@@ -139,4 +140,26 @@ func TestRowsOfSearches(t *testing.T) {
 	require.NotContains(t, buf.String(), "0.00 ± 0.00")
 	require.Contains(t, buf.String(), "converged: no (genotype stable from 40), yes from 50")
 	require.Contains(t, buf.String(), "converged (search rows, per seed): the rule")
+}
+
+// TestRowsShowChosenTestLoops: an eval row whose seeds chose their
+// test-time loop on validation episodes says which loop each seed tested
+// with.
+func TestRowsShowChosenTestLoops(t *testing.T) {
+	var recs []*reports.Record
+	for sd, loop := range []struct {
+		steps int
+		lr    float64
+	}{{5, 0.1}, {3, 0.4}} {
+		recs = append(recs, &reports.Record{Kind: "eval", Method: "maml", Summary: reports.Summary{Mean: 0.9, N: 10},
+			Proto: reports.Protocol{Ways: 5, Shots: 5, StepsTest: loop.steps, InnerLR: loop.lr},
+			Extra: map[string]any{experiment.ExtraTestLoop: map[string]any{"steps": loop.steps}},
+			Suite: &reports.SuiteID{Name: "s", Version: 1, Unit: "maml", Step: "eval:5shot", Seed: int64(sd)}})
+	}
+	rows := Rows(recs)
+	require.Len(t, rows, 1)
+	require.Contains(t, rows[0].Protocol, "test loop chosen on validation per seed (steps@lr): 5@0.1, 3@0.4")
+	plain := Rows(recs[:1:1])
+	delete(plain[0].Records[0].Extra, experiment.ExtraTestLoop)
+	require.NotContains(t, Rows(plain[0].Records)[0].Protocol, "chosen")
 }

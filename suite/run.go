@@ -324,6 +324,7 @@ func (r *runner) job(ctx context.Context, j Job) error {
 		if e.Steps != nil {
 			ec.Steps = *e.Steps
 		}
+		ec.StepsGrid, ec.LRGrid, ec.SelectEpisodes = e.StepsGrid, e.LRGrid, e.SelectEpisodes
 		opt := r.options(ctx, u, sd, step, "")
 		if _, err := experiment.Eval(ctx, ec, opt); err != nil {
 			return fmt.Errorf("%s: %w", step, err)

@@ -70,13 +70,39 @@ type Unit struct {
 }
 
 // Eval is an extra evaluation protocol; zero fields keep the run's values.
+// StepsGrid and LRGrid, when either is set, choose the test-time steps and
+// rate per network on SelectEpisodes validation episodes of the run
+// (experiment.TestLoopChoice: the same rule for every row of a table)
+// instead of Steps and LR.
 type Eval struct {
-	ID       string  `yaml:"id"`
-	Shots    int     `yaml:"shots"`
-	Queries  int     `yaml:"queries"`
-	Episodes int     `yaml:"episodes"`
-	Steps    *int    `yaml:"steps"`
-	LR       float64 `yaml:"lr"`
+	ID             string    `yaml:"id"`
+	Shots          int       `yaml:"shots"`
+	Queries        int       `yaml:"queries"`
+	Episodes       int       `yaml:"episodes"`
+	Steps          *int      `yaml:"steps"`
+	LR             float64   `yaml:"lr"`
+	StepsGrid      []int     `yaml:"steps_grid"`
+	LRGrid         []float64 `yaml:"lr_grid"`
+	SelectEpisodes int       `yaml:"select_episodes"`
+}
+
+// checkGrid checks the test-time loop grid of an eval; the error starts
+// with the key it names.
+func (e *Eval) checkGrid() error {
+	grid := len(e.StepsGrid)+len(e.LRGrid) > 0
+	switch {
+	case !grid && e.SelectEpisodes != 0:
+		return errors.New("select_episodes: scores a steps_grid or lr_grid, and there is none")
+	case grid && e.SelectEpisodes < 1:
+		return errors.New("select_episodes: the validation episodes each grid pair is scored on: must be at least 1")
+	case len(e.StepsGrid) > 0 && e.Steps != nil, len(e.LRGrid) > 0 && e.LR > 0:
+		return errors.New("steps_grid: steps and lr are chosen by the grid: give one or the other")
+	case slices.ContainsFunc(e.StepsGrid, func(s int) bool { return s < 0 }):
+		return errors.New("steps_grid: steps must not be negative")
+	case slices.ContainsFunc(e.LRGrid, func(lr float64) bool { return !(lr > 0) }):
+		return errors.New("lr_grid: rates must be above 0")
+	}
+	return nil
 }
 
 // Final is the final training of a search unit's derived network.
@@ -165,6 +191,9 @@ func (s *Suite) check() error {
 			if e.Shots < 0 || e.Queries < 0 || e.Episodes < 0 || (e.Steps != nil && *e.Steps < 0) || e.LR < 0 {
 				return fmt.Errorf("%s.evals[%d]: shots, queries, episodes, steps and lr must not be negative", f, j)
 			}
+			if err := e.checkGrid(); err != nil {
+				return fmt.Errorf("%s.evals[%d].%w", f, j, err)
+			}
 			seen[e.ID] = true
 		}
 		for _, sd := range u.Seeds {
@@ -174,7 +203,7 @@ func (s *Suite) check() error {
 			}
 			if l.train != nil && l.train.Method == "protonets" {
 				for j, e := range u.Evals {
-					if (e.Steps != nil && *e.Steps > 0) || e.LR > 0 {
+					if (e.Steps != nil && *e.Steps > 0) || e.LR > 0 || len(e.StepsGrid)+len(e.LRGrid) > 0 {
 						return fmt.Errorf("%s.evals[%d] (%s): steps and lr adapt an inner loop, and protonets has none", f, j, u.ID)
 					}
 				}

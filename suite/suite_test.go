@@ -42,6 +42,11 @@ func TestLoadBadInput(t *testing.T) {
 		{"unknown reference", "name: s\nversion: 1\nseeds: [0]\nreference: b\nunits: [{id: a, file: exp.yaml}]\n", "reference"},
 		{"negative eval", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, evals: [{id: e, shots: -1}]}]\n", "evals[0]"},
 		{"protonets with test steps", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: pn, file: exp.yaml, set: [method=protonets, inner_steps=0, test_steps=0], evals: [{id: e, shots: 5, steps: 5}]}]\n", "evals[0] (pn): steps and lr adapt an inner loop, and protonets has none"},
+		{"grid beside steps", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, evals: [{id: e, steps: 3, steps_grid: [1, 5], select_episodes: 50}]}]\n", "evals[0].steps_grid"},
+		{"grid without episodes", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, evals: [{id: e, lr_grid: [0.1, 0.4]}]}]\n", "evals[0].select_episodes"},
+		{"episodes without grid", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, evals: [{id: e, select_episodes: 50}]}]\n", "evals[0].select_episodes"},
+		{"bad grid rate", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: a, file: exp.yaml, evals: [{id: e, lr_grid: [0.1, 0], select_episodes: 5}]}]\n", "evals[0].lr_grid"},
+		{"protonets with a grid", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: pn, file: exp.yaml, set: [method=protonets, inner_steps=0, test_steps=0], evals: [{id: e, steps_grid: [1, 3], select_episodes: 5}]}]\n", "protonets has none"},
 		{"protonets with inner steps", "name: s\nversion: 1\nseeds: [0]\nunits: [{id: pn, file: exp.yaml, set: [method=protonets, inner_steps=0, test_steps=3]}]\n", "test_steps: protonets has no inner loop"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
