@@ -74,7 +74,7 @@ func TestSearchCommandErrors(t *testing.T) {
 		{[]string{"search", cfgPath, "--out", out, "--resume"}, 1, "no checkpoint"},
 		{[]string{"params"}, 2, "--genotype is required"},
 		{[]string{"params", "--genotype", "nope"}, 1, "neither a built-in"},
-		{[]string{"params", "--genotype", "darts-v2", "--channels", "7"}, 1, "channels"},
+		{[]string{"params", "--genotype", "darts-v2", "--channels", "6", "--imagenet"}, 1, "channels"},
 	}
 	for _, c := range cases {
 		var so, se bytes.Buffer
@@ -92,6 +92,8 @@ func TestParamsCommand(t *testing.T) {
 	}{
 		{[]string{"params", "--genotype", "base-cifar", "--cells", "20", "--channels", "40", "--classes", "10"}, "3145490\n"},
 		{[]string{"params", "--genotype", "genotype:base-imagenet", "--cells", "14", "--channels", "48", "--classes", "1000", "--imagenet"}, "4872640\n"},
+		// an odd C (the CIFAR stem): DARTS_V2 at MAML Conv-4's 112261 parameters (docs/DECISIONS.md R26)
+		{[]string{"params", "--genotype", "darts-v2", "--cells", "5", "--channels", "15", "--classes", "5", "--in-channels", "1"}, "113060\n"},
 	} {
 		var so, se bytes.Buffer
 		if code := Run(c.args, &so, &se); code != 0 || so.String() != c.want {
