@@ -267,8 +267,11 @@ func TestRoundTrip(t *testing.T) {
 // reptile and the baselines protonets, anil, metasgd, mamlpp, and the
 // tuned 30-minute settings in benchmarks/30min/; other commands keep their
 // own files there) loads and validates, and is named
-// after its dataset, ways, test shots (eval.shots, or the training shots)
-// and method.
+// after its dataset (with its split where it is not the default one,
+// "omniglot-vinyals"), test ways (eval.ways, or the training ways), test
+// shots (eval.shots, or the training shots) and method. Iterations are
+// always set; a wall-clock budget too, except in the files of the papers'
+// protocols (a split named), whose budgets are iterations only.
 func TestBenchmarks(t *testing.T) {
 	var files []string
 	for _, m := range []string{"maml", "fomaml", "reptile", "protonets", "anil", "metasgd", "mamlpp"} {
@@ -294,16 +297,17 @@ func TestBenchmarks(t *testing.T) {
 		}
 		base := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		parts := strings.Split(base, "-")
-		if len(parts) != 3 {
-			t.Errorf("%s: name is not <dataset>-<ways>w<shots>s-<method>", f)
+		if len(parts) != 3 && len(parts) != 4 {
+			t.Errorf("%s: name is not <dataset>[-<split>]-<ways>w<shots>s-<method>", f)
 			continue
 		}
-		want := []string{parts[0], parts[1], parts[2]}
-		got := []string{"", strings.TrimSpace(strings.Join([]string{itoa(c.Ways), "w", itoa(c.EvalShots()), "s"}, "")), c.Method}
-		if got[1] != want[1] || got[2] != want[2] {
-			t.Errorf("%s: holds %s %s", f, got[1], got[2])
+		protocolFile := len(parts) == 4
+		want := parts[len(parts)-2:]
+		got := []string{itoa(c.EvalWays()) + "w" + itoa(c.EvalShots()) + "s", c.Method}
+		if got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("%s: holds %s %s", f, got[0], got[1])
 		}
-		if c.Iterations == 0 || c.Budget.Duration == 0 {
+		if c.Iterations == 0 || (c.Budget.Duration == 0 && !protocolFile) {
 			t.Errorf("%s: iterations and budget must both be set", f)
 		}
 	}
