@@ -76,6 +76,11 @@
 // on), written and compared like a record (PutPerf, AddPerf, ListPerf) and
 // carried by Copy.
 //
+// Version 4 added the protocol's train_ways (Protocol.TrainWays, 0 when
+// the test ways are the training ways) and eval_rotations
+// (Protocol.EvalRotations) to runs; older rows read 0 and false, which is
+// what their protocols were.
+//
 // NaN (a missing value) is stored as NULL in both backends, so a record
 // reads back the same from either. To add a version, append a migration to
 // the list in migrate.go, in the SQLite spelling; Open applies it to every

@@ -31,7 +31,7 @@ func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx, d *dialect) 
 }
 
 // migrations is the ordered schema history; index i holds version i+1.
-// Version 4 goes at the end of this list.
+// Version 5 goes at the end of this list.
 func migrations() []migration {
 	return []migration{
 		{version: 1, name: "runs, episodes and curve points", up: execAll(
@@ -120,6 +120,10 @@ func migrations() []migration {
 			`CREATE INDEX runs_suite ON runs(suite_name, suite_version, label)`,
 		)},
 		{version: 3, name: "perf runs (metabench perf --save)", up: execAll(perfTable...)},
+		{version: 4, name: "protocol: training ways and rotated test classes", up: execAll(
+			`ALTER TABLE runs ADD COLUMN train_ways INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE runs ADD COLUMN eval_rotations INTEGER NOT NULL DEFAULT 0`,
+		)},
 	}
 }
 

@@ -18,8 +18,8 @@ import (
 
 // runColumns are the columns of runs written by Put and read by the queries,
 // in the order of runArgs and scanRun: those of the store's version 1, then
-// those version 2 added.
-const runColumns = runColumnsV1 + `, ` + runColumnsV2
+// those version 2 added, then those of version 4.
+const runColumns = runColumnsV1 + `, ` + runColumnsV2 + `, ` + runColumnsV4
 
 const runColumnsV1 = `run_id, record_schema, kind, label, method, model, started, started_ns,
 	config_json, seed, dataset_name, dataset_path, dataset_format, dataset_sha256, dataset_split,
@@ -30,6 +30,8 @@ const runColumnsV1 = `run_id, record_schema, kind, label, method, model, started
 
 const runColumnsV2 = `suite_name, suite_version, suite_unit, suite_seed, suite_step, train_sec,
 	target_name, target_arch, target_row, env_module, env_modified`
+
+const runColumnsV4 = `train_ways, eval_rotations`
 
 // nullable maps NaN, which SQLite cannot store, to NULL.
 func nullable(x float64) any {
@@ -86,6 +88,7 @@ func runArgs(r *reports.Record, cfg, extra []byte) []any {
 		e.Commit, e.GoVersion, e.GOOS, e.GOARCH, e.CPUs, e.Host, e.CPUModel, e.GemmPath,
 		su.Name, su.Version, su.Unit, su.Seed, su.Step, nullable(r.TrainSec),
 		tg.Name, tg.Arch, tg.Row, e.Module, boolInt(e.Modified),
+		p.TrainWays, boolInt(p.EvalRotations),
 	}
 }
 
@@ -379,7 +382,7 @@ func scanRun(rows *sql.Rows) (int64, reports.Record, error) {
 		started, cfg, extra, dsName            string
 		startedNS                              int64
 		innerLR, mean, ci, wall, cpu, trainSec sql.NullFloat64
-		rotations, modified                    bool
+		rotations, modified, evalRotations     bool
 		su                                     reports.SuiteID
 		tg                                     reports.Target
 	)
@@ -391,7 +394,8 @@ func scanRun(rows *sql.Rows) (int64, reports.Record, error) {
 		&r.Params, &wall, &cpu, &r.Iters, &extra,
 		&e.Commit, &e.GoVersion, &e.GOOS, &e.GOARCH, &e.CPUs, &e.Host, &e.CPUModel, &e.GemmPath,
 		&su.Name, &su.Version, &su.Unit, &su.Seed, &su.Step, &trainSec,
-		&tg.Name, &tg.Arch, &tg.Row, &e.Module, &modified)
+		&tg.Name, &tg.Arch, &tg.Row, &e.Module, &modified,
+		&p.TrainWays, &evalRotations)
 	if err != nil {
 		return 0, r, err
 	}
@@ -405,7 +409,7 @@ func scanRun(rows *sql.Rows) (int64, reports.Record, error) {
 	if r.Started, err = time.Parse(time.RFC3339Nano, started); err != nil {
 		return 0, r, fmt.Errorf("run %s: start time: %w", r.RunID, err)
 	}
-	p.Rotations = rotations
+	p.Rotations, p.EvalRotations = rotations, evalRotations
 	p.InnerLR, r.Summary.Mean, r.Summary.CI95 = orNaN(innerLR), orNaN(mean), orNaN(ci)
 	r.WallSec, r.CPUSec = orNaN(wall), orNaN(cpu)
 	if err := json.Unmarshal([]byte(cfg), &r.Config); err != nil {

@@ -38,7 +38,7 @@ func testRecord(id, label string, n int, mean float64, seed uint64) *reports.Rec
 		Config:   map[string]any{"method": "maml", "inner_lr": 0.4, "steps": []any{1.0, 3.0}},
 		Seed:     int64(seed),
 		Dataset:  reports.Dataset{Path: "/data/omniglot", Format: "omniglot", SHA256: "abc123", Split: "omniglot-alphabets:seed=0:test", Classes: 659, Image: "1x28x28"},
-		Proto:    reports.Protocol{Ways: 5, Shots: 1, Queries: 15, StepsTrain: 1, StepsTest: 3, InnerLR: 0.4, BNMode: "transductive", EvalEpisode: n, EvalSeed: 7, Rotations: true},
+		Proto:    reports.Protocol{Ways: 5, Shots: 1, Queries: 15, StepsTrain: 1, StepsTest: 3, InnerLR: 0.4, BNMode: "transductive", EvalEpisode: n, EvalSeed: 7, Rotations: true, TrainWays: 20, EvalRotations: true},
 		Episodes: eps, Summary: reports.Summarize(eps),
 		Curve:  []reports.Point{{Iter: 100, WallSec: 10, Accuracy: 0.8, Loss: 0.5}, {Iter: 200, WallSec: 20, Accuracy: 0.9, Loss: math.NaN()}},
 		Adapt:  []reports.Point{{Step: 0, Accuracy: 0.2}, {Step: 1, Accuracy: 0.9, CI95: 0.01}},
@@ -138,6 +138,7 @@ func schema1Record() *reports.Record {
 	r := testRecord("train-maml-v1", "t4v3", 20, 0.9, 9)
 	r.Schema, r.Kind, r.Suite, r.Target, r.TrainSec = 1, "train", nil, nil, 0
 	r.Env.Module, r.Env.Commit, r.Env.Modified = "", "deadbeef-dirty", false
+	r.Proto.TrainWays, r.Proto.EvalRotations = 0, false // store version 4's protocol fields
 	r.Extra = map[string]any{"suite": "paper-table4", "suite_version": 3.0, "suite_unit": "maml-5w1s",
 		"suite_seed": 2.0, "suite_step": "run", "train_sec": 300.5, "meta_lr": 0.001}
 	return r
