@@ -53,11 +53,17 @@ func NewRunRows(recs []Record) []RunRow {
 // "5w1s q15 steps 1/3 lr 0.4 bn transductive rot 600 ep".
 func ProtocolString(p Protocol) string {
 	s := fmt.Sprintf("%dw%ds q%d steps %d/%d lr %g", p.Ways, p.Shots, p.Queries, p.StepsTrain, p.StepsTest, p.InnerLR)
+	if p.TrainWays > 0 {
+		s += fmt.Sprintf(" train %dw", p.TrainWays)
+	}
 	if p.BNMode != "" {
 		s += " bn " + p.BNMode
 	}
 	if p.Rotations {
 		s += " rot"
+	}
+	if p.EvalRotations {
+		s += " rot-test"
 	}
 	if p.EvalEpisode > 0 {
 		s += fmt.Sprintf(" %d ep", p.EvalEpisode)
