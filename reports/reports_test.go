@@ -351,3 +351,17 @@ func TestPortable(t *testing.T) {
 	assert.Equal(t, r.Episodes, p.Episodes)
 	assert.Equal(t, "/data/omniglot", r.Dataset.Path, "the original is not changed")
 }
+
+// TestProtocolStringNamesTrainWaysAndTestRotations: two protocols that
+// differ only in training ways or rotated test classes print differently.
+func TestProtocolStringNamesTrainWaysAndTestRotations(t *testing.T) {
+	p := Protocol{Ways: 5, Shots: 1, Queries: 15, BNMode: "transductive", Rotations: true, EvalEpisode: 1000}
+	q := p
+	q.TrainWays, q.EvalRotations = 60, true
+	if got, want := ProtocolString(q), "5w1s q15 steps 0/0 lr 0 train 60w bn transductive rot rot-test 1000 ep"; got != want {
+		t.Fatalf("%q, want %q", got, want)
+	}
+	if ProtocolString(p) == ProtocolString(q) {
+		t.Fatal("the protocols print the same")
+	}
+}
