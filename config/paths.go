@@ -15,6 +15,26 @@ import (
 // paths are left alone; a "FORMAT:" prefix (idx:, cifar10:, ...) is kept
 // and the path after it resolved.
 
+// dataPathKeys are the override keys that name a data source.
+var dataPathKeys = []string{"data.path", "data.val_path", "data.test_path", "data.pool_path"}
+
+// ResolveOverride resolves the path of a "key=value" override written in a
+// file in dir (a suite's set), as the experiment file's own paths are: a
+// data source key's value becomes relative to dir; other overrides are
+// returned as they are.
+func ResolveOverride(dir, kv string) string {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok {
+		return kv
+	}
+	for _, key := range dataPathKeys {
+		if strings.TrimSpace(k) == key {
+			return k + "=" + resolveIn(dir, strings.TrimSpace(v))
+		}
+	}
+	return kv
+}
+
 // resolveIn resolves p against dir as described above.
 func resolveIn(dir, p string) string {
 	if p == "" || p == "default" || p == "embedded" || strings.HasPrefix(p, "embedded:") || filepath.IsAbs(p) {

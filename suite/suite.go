@@ -235,9 +235,14 @@ func (s *Suite) FilePath(u *Unit) string {
 }
 
 // sets are the overrides of a unit's run with seed sd: the suite's, the
-// unit's, the caller's, then the seed.
+// unit's (their data paths relative to the suite file), the caller's
+// (relative to the working folder), then the seed.
 func (s *Suite) sets(u *Unit, sd int64) []string {
-	out := append(append(append([]string(nil), s.Set...), u.Set...), s.override...)
+	var out []string
+	for _, kv := range append(append([]string(nil), s.Set...), u.Set...) {
+		out = append(out, config.ResolveOverride(filepath.Dir(s.Path), kv)) // data paths relative to the suite file
+	}
+	out = append(out, s.override...)
 	return append(out, fmt.Sprintf("seed=%d", sd))
 }
 
