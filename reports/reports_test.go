@@ -184,7 +184,7 @@ func TestReferences(t *testing.T) {
 	r.Method, r.Proto.Ways, r.Proto.Shots = "Reptile", 20, 5
 	ref, ok = LookupReference(r)
 	require.True(t, ok)
-	assert.Equal(t, "96.65 (Nichol et al. 2018, Table 2)", ref.String())
+	assert.Equal(t, "96.65 (Nichol et al. 2018, Table 2 (non-transductive))", ref.String())
 	r.Method, r.Dataset = "first_order_maml", Dataset{Path: "/x/mini-imagenet/test.pkl"}
 	r.Proto.Ways, r.Proto.Shots = 5, 1
 	ref, ok = LookupReference(r)

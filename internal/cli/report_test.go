@@ -85,7 +85,7 @@ func TestReportFormatsShowPaperReference(t *testing.T) {
 	}
 	code, out, _ := runCLI("report", "--store", path, "--kind", "train")
 	require.Equal(t, 0, code)
-	assert.Contains(t, out, "95.39 (Nichol et al. 2018, Table 2)")
+	assert.Contains(t, out, "97.68 ± 0.04 (Nichol et al. 2018, Table 2 (transductive))")
 	assert.NotContains(t, out, "eval-maml-a")
 
 	t.Setenv(StoreEnv, path)
