@@ -53,13 +53,13 @@ func writeSection(w io.Writer, dir, sub string) error {
 		}
 	}
 	slices.Sort(names)
-	ref := ""
+	ref, reproduction := "", false
 	if b, err := config.ReadFile(filepath.Join(path, File)); err == nil {
 		s, err := parse(b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", filepath.Join(path, File), err)
 		}
-		ref = s.Reference
+		ref, reproduction = s.Reference, s.Reproduction
 	}
 	link := filepath.ToSlash(filepath.Join(filepath.Base(dir), sub))
 	for _, name := range names {
@@ -75,6 +75,11 @@ func writeSection(w io.Writer, dir, sub string) error {
 		}
 		if err := Table(name, version, label, rows, r, Against(rows, r)).Render(w, reports.FormatMarkdown); err != nil {
 			return err
+		}
+		if reproduction {
+			if err := writeReproduction(w, dir, name, rows); err != nil {
+				return err
+			}
 		}
 		sts, err := GenotypeStability(rows)
 		if err != nil {
@@ -97,4 +102,30 @@ func writeSection(w io.Writer, dir, sub string) error {
 		}
 	}
 	return nil
+}
+
+// writeReproduction prints the Reproduction table of suite name's rows,
+// its units read from the shipped suite file (sourceSuite).
+func writeReproduction(w io.Writer, dir, name string, rows []*Row) error {
+	s, ok, err := sourceSuite(dir, name)
+	if err != nil {
+		return fmt.Errorf("reproduction table of %s: %w", name, err)
+	}
+	if !ok {
+		return nil
+	}
+	others, err := reports.ReadRecordSet(dir)
+	if err != nil {
+		return fmt.Errorf("reproduction table of %s: %w", name, err)
+	}
+	var recs []*reports.Record
+	for _, r := range others.All() {
+		recs = append(recs, &r)
+	}
+	t, err := ReproductionTable(s, rows, recs)
+	if err != nil {
+		return fmt.Errorf("reproduction table of %s: %w", name, err)
+	}
+	fmt.Fprintln(w)
+	return t.Render(w, reports.FormatMarkdown)
 }

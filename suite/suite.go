@@ -39,6 +39,11 @@ type Suite struct {
 	// with, paired on the same test episodes (the paper's baseline); empty
 	// for none.
 	Reference string `yaml:"reference"`
+	// Reproduction marks a suite of published results, one train unit per
+	// number at its paper's protocol: its results page section adds the
+	// Reproduction table (ReproductionTable). Its units must be train
+	// units.
+	Reproduction bool `yaml:"reproduction"`
 
 	// Path is the suite file; experiment files are relative to its folder.
 	Path string `yaml:"-"`
@@ -210,6 +215,11 @@ func (s *Suite) check() error {
 			}
 		}
 		ids[u.ID] = *u
+	}
+	for _, u := range s.Units {
+		if s.Reproduction && u.Kind != KindTrain {
+			return fmt.Errorf("units.%s: a reproduction suite holds train units only", u.ID)
+		}
 	}
 	if _, ok := ids[s.Reference]; s.Reference != "" && !ok {
 		return fmt.Errorf("reference: %q is not a unit of the suite", s.Reference)
