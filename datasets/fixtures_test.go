@@ -12,34 +12,20 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
 // Small fixtures written by the tests themselves, for the formats with no
 // real data in ../shared/data and as fuzz seeds.
 
-// npyBytes encodes a C-order .npy v1 array.
+// npyBytes encodes a C-order .npy v1 array (encodeNpy, panicking on a
+// shape that does not match the data).
 func npyBytes(descr string, shape []int, data []byte) []byte {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = fmt.Sprint(d)
+	b, err := encodeNpy(NpyArray{Name: "fixture", Descr: descr, Shape: shape, Data: data})
+	if err != nil {
+		panic(err)
 	}
-	sh := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		sh += ","
-	}
-	hdr := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, sh)
-	for (10+len(hdr)+1)%64 != 0 {
-		hdr += " "
-	}
-	hdr += "\n"
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(&b, binary.LittleEndian, uint16(len(hdr)))
-	b.WriteString(hdr)
-	b.Write(data)
-	return b.Bytes()
+	return b
 }
 
 // zipBytes builds a zip archive of deflated members, in the given order.

@@ -26,7 +26,8 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"episodes":  {"sample N-way K-shot episodes and print them as JSON lines", cmdEpisodes},
+		"episodes":  {"sample N-way K-shot episodes and print them as JSON lines, or export an experiment's data", cmdEpisodes},
+		"vsref":     {"metabench MAML against a reference implementation at equal numbers of tasks", cmdVsRef},
 		"datasets":  {"inspect datasets: `datasets info PATH`", cmdDatasets},
 		"train":     {"meta-train a model from an experiment file", cmdTrain},
 		"eval":      {"evaluate a checkpoint on fixed test episodes", cmdEval},

@@ -60,9 +60,10 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	rotations := fs.Bool("rotations", false, "add 90/180/270-degree rotations as classes (default true for Omniglot)")
 	size := fs.Int("size", 0, "resize images to SIZE x SIZE (0 = the format's default)")
 	subset := fs.String("subset", "", "which files of the source: train/test (IDX, CIFAR), train/val/test (mini-ImageNet)")
+	export := addExportFlags(fs)
 	usage := func() string {
 		var b strings.Builder
-		b.WriteString(episodesUsage)
+		b.WriteString(episodesUsage + exportUsage)
 		fs.SetOutput(&b)
 		fs.PrintDefaults()
 		return b.String()
@@ -73,6 +74,12 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(pos) > 0 {
 		return misuse(stderr, "episodes", usage(), fmt.Errorf("unexpected argument %q", pos[0]))
+	}
+	if err := export.exportCheck(fs); err != nil {
+		return misuse(stderr, "episodes", usage(), err)
+	}
+	if *export.experiment != "" {
+		return export.runExport(stdout, stderr)
 	}
 	switch {
 	case *format != "json" && *format != "text":

@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/metabench/metabench/reports"
+)
+
+const vsRefUsage = `usage: metabench vsref --metabench RECORDS --reference RESULTS [--plots DIR --name BASE] [--format text|markdown|csv|json]
+
+Compares metabench's MAML with a reference implementation (the PyTorch
+scripts/maml_reference.py) at equal numbers of meta-training tasks, on the
+test episodes both score (exported by "metabench episodes --experiment").
+RECORDS are metabench train records (record.json of a run folder, copied
+after each stage of a staged run: scripts/maml_vs_torch.sh); their tasks
+are iterations x meta_batch. RESULTS are the reference's JSON files (one
+per seed, with one point per evaluated task count). Both flags repeat and
+take glob patterns.
+
+Per number of tasks it prints each side's per-seed accuracies, their mean
+and 95% interval over seeds (the project's seed statistics), the mean
+training wall clock, and the difference metabench - reference with its
+Student t interval over seeds (runs paired by seed number); "within
+interval" says whether that interval holds 0. --plots writes
+DIR/BASE_tasks and DIR/BASE_wallclock (PNG and SVG): both sides' accuracy
+against tasks and against training wall clock.
+
+flags:
+`
+
+// refResults is the part of a scripts/maml_reference.py result file read
+// here.
+type refResults struct {
+	Seed   int64 `json:"seed"`
+	Points []struct {
+		Tasks        int       `json:"tasks"`
+		TrainSeconds float64   `json:"train_seconds"`
+		Episodes     []float64 `json:"episodes"`
+	} `json:"points"`
+}
+
+func cmdVsRef(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("vsref")
+	var ours, refs setFlags
+	fs.Var(&ours, "metabench", "metabench record `PATH` or glob (repeatable)")
+	fs.Var(&refs, "reference", "reference results `PATH` or glob (repeatable)")
+	plots := fs.String("plots", "", "write the two plots into `DIR`")
+	name := fs.String("name", "maml_vs_torch", "file name `BASE` of the plots")
+	format := fs.String("format", "text", "table format: text, markdown, csv or json")
+	usage := flagUsage(vsRefUsage, fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return misuse(stderr, "vsref", usage, err)
+	}
+	f, ferr := reports.ParseFormat(*format)
+	switch {
+	case len(pos) > 0:
+		err = fmt.Errorf("unexpected argument %q", pos[0])
+	case len(ours) == 0 || len(refs) == 0:
+		err = errors.New("--metabench and --reference are both required")
+	case ferr != nil:
+		err = fmt.Errorf("--format: %w", ferr)
+	}
+	if err != nil {
+		return misuse(stderr, "vsref", usage, err)
+	}
+	a, err := readRuns(refs, readReferenceRuns)
+	if err != nil {
+		return fail(stderr, "vsref", fmt.Errorf("--reference: %w", err))
+	}
+	b, err := readRuns(ours, readMetabenchRun)
+	if err != nil {
+		return fail(stderr, "vsref", fmt.Errorf("--metabench: %w", err))
+	}
+	rows, err := reports.CompareAtTasks(a, b)
+	if err != nil {
+		return fail(stderr, "vsref", err)
+	}
+	if err := reports.TasksTable(rows, "pytorch", "metabench").Render(stdout, f); err != nil {
+		return fail(stderr, "vsref", err)
+	}
+	if *plots != "" {
+		paths, err := reports.WriteTasksPlots(*plots, *name, rows, "pytorch", "metabench")
+		if err != nil {
+			return fail(stderr, "vsref", err)
+		}
+		if f != reports.FormatJSON && f != reports.FormatCSV {
+			fmt.Fprintf(stdout, "plots: %v\n", paths)
+		}
+	}
+	return 0
+}
+
+// readRuns expands the patterns (a pattern that matches nothing is an
+// error) and reads every file with read.
+func readRuns(patterns []string, read func(path string) ([]reports.TaskRun, error)) ([]reports.TaskRun, error) {
+	var runs []reports.TaskRun
+	for _, pat := range patterns {
+		paths, err := filepath.Glob(pat)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pat, err)
+		}
+		if len(paths) == 0 {
+			return nil, fmt.Errorf("%s: no such file", pat)
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			rs, err := read(p)
+			if err != nil {
+				return nil, err
+			}
+			runs = append(runs, rs...)
+		}
+	}
+	return runs, nil
+}
+
+// readMetabenchRun reads a train record as one run at iterations x
+// meta_batch tasks.
+func readMetabenchRun(path string) ([]reports.TaskRun, error) {
+	rec, err := reports.ReadJSON(path)
+	if err != nil {
+		return nil, err
+	}
+	mb, ok := rec.Extra["meta_batch"].(float64)
+	if rec.Kind != "train" || !ok || mb < 1 || len(rec.Episodes) == 0 {
+		return nil, fmt.Errorf("%s: not a train record with meta_batch and per-episode accuracies", path)
+	}
+	return []reports.TaskRun{{Tasks: rec.Iters * int(mb), Seed: rec.Seed, TrainSec: rec.TrainSeconds(), Episodes: rec.Episodes}}, nil
+}
+
+// readReferenceRuns reads a reference result file: one run per point.
+func readReferenceRuns(path string) ([]reports.TaskRun, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r refResults
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(r.Points) == 0 {
+		return nil, fmt.Errorf("%s: no evaluation points", path)
+	}
+	runs := make([]reports.TaskRun, len(r.Points))
+	for i, p := range r.Points {
+		runs[i] = reports.TaskRun{Tasks: p.Tasks, Seed: r.Seed, TrainSec: p.TrainSeconds, Episodes: p.Episodes}
+	}
+	return runs, nil
+}
