@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/metabench/metabench/config"
@@ -22,7 +20,6 @@ import (
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/search/genotype"
-	"gonum.org/v1/plot/vg"
 )
 
 // targetData is one target's images.
@@ -140,20 +137,17 @@ func (r *adaptRun) arch() string {
 	return reports.ArchAdapted
 }
 
-// finalRow is one row of a transfer table.
+// finalRow is one row of a transfer table with the genotype it trains
+// (adapt.json keeps the table row).
 type finalRow struct {
-	Target   string  `json:"target"`
-	Row      string  `json:"row"`
-	Genotype string  `json:"genotype"`
-	Error    float64 `json:"test_error"`
-	Lo       float64 `json:"ci95_lo"`
-	Hi       float64 `json:"ci95_hi"`
-	N        int     `json:"test_images"`
-	Params   int     `json:"params"`
-	Cost     string  `json:"cost"`
-	CostSec  float64 `json:"cost_sec"`
-	TrainSec float64 `json:"final_train_sec"`
-	g        *genotype.Genotype
+	reports.TransferRow
+	g *genotype.Genotype
+}
+
+// newFinalRow is a row of target's table, the final network of g at the
+// cost written.
+func newFinalRow(target, row string, g *genotype.Genotype, cost string, costSec float64) *finalRow {
+	return &finalRow{TransferRow: reports.TransferRow{Target: target, Row: row, Cost: cost, CostSec: costSec}, g: g}
 }
 
 func logf(p Progress, format string, args ...any) {
@@ -299,7 +293,11 @@ func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.R
 		}
 	}
 	// Figures.
-	figs, err := adaptFigures(opt.Out, net, cfg, runs)
+	views := make([]reports.Adaptation, len(runs))
+	for i, r := range runs {
+		views[i] = r.view()
+	}
+	figs, err := reports.WriteAdaptFigures(opt.Out, views)
 	if err != nil {
 		return nil, err
 	}
@@ -310,22 +308,22 @@ func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.R
 			if !t.Table {
 				continue
 			}
-			rows = append(rows, &finalRow{Target: t.Name, Row: "multi-task prior", g: priorG,
-				Cost: fmt.Sprintf("meta-training %s (amortised)", reports.FormatDuration(ck.TrainSec)), CostSec: ck.TrainSec})
+			rows = append(rows, newFinalRow(t.Name, "multi-task prior", priorG,
+				fmt.Sprintf("meta-training %s (amortised)", reports.FormatDuration(ck.TrainSec)), ck.TrainSec))
 			if t.Related != "" {
 				r := tuned[t.Related]
-				rows = append(rows, &finalRow{Target: t.Name, Row: "tuned on a related source (" + t.Related + ")", g: r.geno,
-					Cost: "adaptation " + reports.FormatDuration(r.res.TrainSec), CostSec: r.res.TrainSec})
+				rows = append(rows, newFinalRow(t.Name, "tuned on a related source ("+t.Related+")", r.geno,
+					"adaptation "+reports.FormatDuration(r.res.TrainSec), r.res.TrainSec))
 			}
 			r := tuned[t.Name]
-			rows = append(rows, &finalRow{Target: t.Name, Row: "tuned on the target", g: r.geno,
-				Cost: "adaptation " + reports.FormatDuration(r.res.TrainSec), CostSec: r.res.TrainSec})
+			rows = append(rows, newFinalRow(t.Name, "tuned on the target", r.geno,
+				"adaptation "+reports.FormatDuration(r.res.TrainSec), r.res.TrainSec))
 			for _, b := range cfg.Final.Baselines {
 				g, err := genotype.Load(b)
 				if err != nil {
 					return nil, fmt.Errorf("final.baselines: %w", err)
 				}
-				rows = append(rows, &finalRow{Target: t.Name, Row: g.Name, g: g, Cost: "published search (not run here)"})
+				rows = append(rows, newFinalRow(t.Name, g.Name, g, "published search (not run here)", 0))
 			}
 		}
 		f := cfg.Final
@@ -339,15 +337,16 @@ func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.R
 			if err != nil {
 				return fmt.Errorf("%s, %s: %w", row.Target, row.Row, err)
 			}
-			row.Genotype, row.Error, row.Lo, row.Hi, row.N, row.Params, row.TrainSec = row.g.String(), res.Error, res.Lo, res.Hi, res.N, res.Params, res.TrainSec
-			logf(prog, "%s, %s: test error %.1f%% [%.1f, %.1f] (%d params, %.0f s)", row.Target, row.Row, 100*res.Error, 100*res.Lo, 100*res.Hi, res.Params, res.TrainSec)
+			row.Genotype, row.Params, row.TrainSec = row.g.String(), res.Params, res.TrainSec
+			row.SetScore(res.N-res.Correct, res.N)
+			logf(prog, "%s, %s: test error %.1f%% [%.1f, %.1f] (%d params, %.0f s)", row.Target, row.Row, 100*row.Error, 100*row.Lo, 100*row.Hi, res.Params, res.TrainSec)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	table := adaptTable(cfg, data, runs, rows, priorG)
+	table := transferOf(cfg, data, views, rows, priorG).Markdown()
 	if err := atomicfile.Write(filepath.Join(opt.Out, "table.md"), []byte(table)); err != nil {
 		return nil, err
 	}
@@ -390,143 +389,35 @@ func adaptSummaries(runs []*adaptRun) []map[string]any {
 	return out
 }
 
-// adaptFigures writes Figure 4 (adaptation curves) and Figure 3 (PCA of
-// the adapted weights and architecture logits).
-func adaptFigures(dir string, net *multitask.Net, cfg *config.AdaptFile, runs []*adaptRun) ([]string, error) {
-	color := map[string]int{}
-	for i, t := range cfg.Targets {
-		color[t.Name] = i
+// view is the run as its table row and figures show it.
+func (r *adaptRun) view() reports.Adaptation {
+	v := reports.Adaptation{EpochCurve: reports.EpochCurve{Target: r.target, Arch: r.arch()}, TrainSec: r.res.TrainSec, Genotype: r.geno.String()}
+	for _, p := range r.res.Curve {
+		v.Epochs = append(v.Epochs, p.Epoch)
+		v.Acc = append(v.Acc, p.Accuracy)
 	}
-	var series []multitask.CurveSeries
-	for _, r := range runs {
-		s := multitask.CurveSeries{Name: r.target, Color: color[r.target], Frozen: r.frozen, Scratch: r.scratch}
-		switch {
-		case r.frozen:
-			s.Name += " (architecture frozen)"
-		case r.scratch:
-			s.Name += " (DARTS super-network from scratch)"
-		}
-		for _, p := range r.res.Curve {
-			s.Epochs = append(s.Epochs, p.Epoch)
-			s.Acc = append(s.Acc, p.Accuracy)
-		}
-		series = append(series, s)
+	for _, s := range r.res.Snapshots {
+		v.Weights = append(v.Weights, s.Weights)
+		v.Logits = append(v.Logits, s.Arch)
 	}
-	var paths []string
-	p, err := multitask.AdaptationFigure("Adapting the multi-task prior (Figure 4)", series)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := reports.SavePlot(p, 7*vg.Inch, 5*vg.Inch, dir, "adaptation")
-	if err != nil {
-		return nil, err
-	}
-	paths = append(paths, ps...)
-	for _, kind := range []string{"weights", "arch"} {
-		var pts [][]float64
-		type span struct {
-			name   string
-			color  int
-			frozen bool
-			lo, hi int
-		}
-		var spans []span
-		for _, r := range runs {
-			if (kind == "arch" && r.frozen) || r.scratch {
-				// trajectories from the prior only
-				continue
-			}
-			sp := span{name: r.target, color: color[r.target], frozen: r.frozen, lo: len(pts)}
-			if r.frozen {
-				sp.name += " (architecture frozen)"
-			}
-			for _, s := range r.res.Snapshots {
-				if kind == "weights" {
-					pts = append(pts, s.Weights)
-				} else {
-					pts = append(pts, s.Arch)
-				}
-			}
-			sp.hi = len(pts)
-			spans = append(spans, sp)
-		}
-		pr, err := multitask.PCA2(pts)
-		if err != nil {
-			// Nothing moved (0 epochs): no figure.
-			continue
-		}
-		var groups []multitask.PCAGroup
-		for _, sp := range spans {
-			groups = append(groups, multitask.PCAGroup{Name: sp.name, Color: sp.color, Hollow: sp.frozen, X: pr.X[sp.lo:sp.hi], Y: pr.Y[sp.lo:sp.hi]})
-		}
-		title := "PCA of the adapted shared weights (Figure 3)"
-		if kind == "arch" {
-			title = "PCA of the adapted architecture logits (Figure 3)"
-		}
-		pl, err := multitask.PCAFigure(title, pr.Explained, groups)
-		if err != nil {
-			return nil, err
-		}
-		ps, err := reports.SavePlot(pl, 7*vg.Inch, 5*vg.Inch, dir, "pca_"+kind)
-		if err != nil {
-			return nil, err
-		}
-		paths = append(paths, ps...)
-	}
-	return paths, nil
+	return v
 }
 
-func pct(x float64) string { return fmt.Sprintf("%.1f", 100*x) }
-
-// adaptTable renders the adaptation results and the Tables 1-2 rows as
-// Markdown.
-func adaptTable(cfg *config.AdaptFile, data []*targetData, runs []*adaptRun, rows []*finalRow, priorG *genotype.Genotype) string {
-	var b strings.Builder
-	b.WriteString("## Adaptation of the multi-task prior (test accuracy %, Figure 4)\n\n")
-	b.WriteString("| target | architecture | epoch 0 (prior) | after each epoch | adaptation time | derived genotype |\n|---|---|---|---|---|---|\n")
-	for _, r := range runs {
-		var accs []string
-		for _, p := range r.res.Curve[1:] {
-			accs = append(accs, pct(p.Accuracy))
-		}
-		arch := r.arch()
-		g := "`" + r.geno.String() + "`"
-		if r.frozen {
-			g = "(the prior's)"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.target, arch, pct(r.res.Curve[0].Accuracy), strings.Join(accs, ", "),
-			reports.FormatDuration(r.res.TrainSec), g)
-	}
-	fmt.Fprintf(&b, "\nPrior's own genotype (softmax of Θ's α, %s rule): `%s`\n", cfg.Adapt.Rule, priorG)
-	if len(rows) == 0 {
-		return b.String()
-	}
+// transferOf is what table.md shows: the adaptations, the prior's genotype
+// and the final networks of the targets with a table.
+func transferOf(cfg *config.AdaptFile, data []*targetData, views []reports.Adaptation, rows []*finalRow, priorG *genotype.Genotype) *reports.Transfer {
 	f := cfg.Final
-	fmt.Fprintf(&b, "\n## Final networks (Tables 1-2 shape): %d cells, C = %d, stem stride %d, %d epochs, batch %d, SGD lr %g cosine\n",
-		f.Cells, f.Channels, f.StemStride, f.Epochs, f.Batch, f.LR)
+	t := &reports.Transfer{Rule: cfg.Adapt.Rule, PriorGenotype: priorG.String(), Adaptations: views,
+		Final: reports.FinalSetup{Cells: f.Cells, Channels: f.Channels, StemStride: f.StemStride, Epochs: f.Epochs, Batch: f.Batch, LR: f.LR}}
 	for _, d := range data {
-		if !d.cfg.Table {
-			continue
-		}
-		fmt.Fprintf(&b, "\n### %s (%d training images of %d, %d test images, %dx%d)\n\n", d.cfg.Name, d.finalTrain.N, d.trainTotal, d.test.N, d.cfg.Size, d.cfg.Size)
-		b.WriteString("| architecture | test error % [95% Wilson CI] | params | search / adaptation cost | genotype |\n|---|---|---|---|---|\n")
-		for _, r := range rows {
-			if r.Target != d.cfg.Name {
-				continue
-			}
-			fmt.Fprintf(&b, "| %s | %s [%s, %s] | %s | %s | `%s` |\n", r.Row, pct(r.Error), pct(r.Lo), pct(r.Hi),
-				paramsString(r.Params), r.Cost, r.Genotype)
+		if d.cfg.Table {
+			t.Targets = append(t.Targets, reports.TransferTarget{Name: d.cfg.Name, TrainImages: d.finalTrain.N, TrainOf: d.trainTotal, Tests: d.test.N, Size: d.cfg.Size})
 		}
 	}
-	b.WriteString("\nPaper (full scale, for reference): CIFAR-10 BASE-tuned 2.83% error, 3.1 M params, 0.05 GPU-days adaptation; DARTS 2.76 ± 0.09%, 3.3 M (Table 1); SVHN BASE-tuned 2.01%, 3.2 M (Table 2).\n")
-	return b.String()
-}
-
-func paramsString(n int) string {
-	if n >= 1e6 {
-		return fmt.Sprintf("%.2f M", float64(n)/1e6)
+	for _, r := range rows {
+		t.Rows = append(t.Rows, r.TransferRow)
 	}
-	return fmt.Sprintf("%.1f k", float64(n)/1e3)
+	return t
 }
 
 // datasetRec describes a target for records.
@@ -534,14 +425,6 @@ func datasetRec(d *targetData, split string) reports.Dataset {
 	r := datasetOf(d.ds, split, 10)
 	r.Image = fmt.Sprintf("3x%dx%d", d.cfg.Size, d.cfg.Size)
 	return r
-}
-
-// wilsonHalf is half the width of the Wilson 95% interval of a proportion
-// p over n images: adapt records keep it as CI95 (the interval itself, which
-// is not centred on p, is reports.EpisodeInterval of the record).
-func wilsonHalf(p float64, n int) float64 {
-	iv := reports.Wilson(int(math.Round(p*float64(n))), n, 0.95)
-	return (iv.Hi - iv.Lo) / 2
 }
 
 func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask.Net, d *targetData, r *adaptRun, env reports.Env, started time.Time) *reports.Record {
@@ -559,7 +442,7 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 		Started: started.UTC(), Config: cfg.Map(), Seed: cfg.Seed,
 		Dataset: datasetRec(d, fmt.Sprintf("%s: %d train images adapted, %d test images scored", d.cfg.Name, d.adaptTrain.N, d.test.N)),
 		Proto:   reports.Protocol{Ways: 10, StepsTrain: r.res.Steps, InnerLR: cfg.Adapt.InnerLR, BNMode: "transductive", EvalEpisode: d.test.N},
-		Summary: reports.Summary{Mean: last.Accuracy, CI95: wilsonHalf(last.Accuracy, d.test.N), N: d.test.N},
+		Summary: reports.Summary{Mean: last.Accuracy, CI95: reports.WilsonHalf(last.Accuracy, d.test.N), N: d.test.N},
 		Target:  &reports.Target{Name: d.cfg.Name, Arch: r.arch()},
 		Params:  net.ParamCount(), WallSec: r.res.TrainSec, TrainSec: r.res.TrainSec, Iters: r.res.Steps, Env: env,
 		// per test image, 1 when classified correctly after the last epoch:
@@ -569,7 +452,7 @@ func adaptRecord(cfg *config.AdaptFile, ck *multitask.Checkpoint, net *multitask
 	}
 	for _, p := range r.res.Curve {
 		rec.Adapt = append(rec.Adapt, reports.Point{Step: p.Epoch, WallSec: p.TrainSec, Accuracy: p.Accuracy,
-			CI95: wilsonHalf(p.Accuracy, d.test.N), Loss: p.Loss})
+			CI95: reports.WilsonHalf(p.Accuracy, d.test.N), Loss: p.Loss})
 	}
 	rec.Extra = map[string]any{"genotype": r.geno.String(), "epochs": cfg.Adapt.Epochs, "prior": cfg.Prior, "tau": r.tau, "clip_arch": cfg.Adapt.ClipArch, "noise": cfg.Adapt.Noise, "schedule": cfg.Adapt.Schedule, "x_axis": "adaptation epochs (Step)",
 		"choices": []string{
@@ -591,7 +474,7 @@ func finalRecord(cfg *config.AdaptFile, d *targetData, row *finalRow, env report
 		Started: started.UTC(), Config: cfg.Map(), Seed: cfg.Seed,
 		Dataset: datasetRec(d, fmt.Sprintf("%s: %d train images, %d test images", d.cfg.Name, d.finalTrain.N, d.test.N)),
 		Proto:   reports.Protocol{Ways: 10, BNMode: "transductive", EvalEpisode: row.N},
-		Summary: reports.Summary{Mean: acc, CI95: wilsonHalf(acc, row.N), N: row.N},
+		Summary: reports.Summary{Mean: acc, CI95: reports.WilsonHalf(acc, row.N), N: row.N},
 		Target:  &reports.Target{Name: d.cfg.Name, Row: row.Row},
 		Params:  row.Params, WallSec: row.TrainSec, TrainSec: row.TrainSec, Env: env,
 	}

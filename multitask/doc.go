@@ -59,20 +59,12 @@
 // P_e = softmax(ψ_α,e), decoded by the BASE rule (SPEC 4.2); the prior's own
 // genotype decodes softmax(α) of Θ.
 //
-// # Final networks and their intervals
+// # Final networks
 //
 // A genotype's discrete network (search.FinalNet) is trained from scratch
 // with SGD (cosine learning rate, momentum, weight decay, clipping) and
-// scored on the test images. Its error rate p̂ = e/n gets the Wilson 95%
-// interval
-//
-//	(p̂ + z²/2n ± z sqrt(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n),   z = 1.96.
-//
-// # PCA of adapted parameters (Figure 3)
-//
-// The adapted shared weights (or the two α matrices) after each epoch, for
-// every dataset, are the rows of X; PCA2 centres them and projects on the
-// two leading right singular vectors of the centred matrix (gonum/stat PC):
-//
-//	X̃ = X − 1μᵀ = U S Vᵀ,   scores = X̃ V[:, :2],   explained_k = s_k² / Σ_j s_j².
+// scored on the test images: TrainFinal returns the error count and rate
+// p̂ = e/n; its Wilson 95% interval is reports.Wilson's. The PCA of the
+// adapted parameters (Figure 3) is reports.PCA2's, drawn by
+// reports.WriteAdaptFigures.
 package multitask

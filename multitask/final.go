@@ -3,7 +3,6 @@ package multitask
 import (
 	"errors"
 	"fmt"
-	"github.com/metabench/metabench/reports"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -54,17 +53,9 @@ type FinalResult struct {
 	Params   int
 	Correct  int
 	N        int
-	Error    float64 // test error rate
-	Lo, Hi   float64 // Wilson 95% interval of the error rate
+	Error    float64 // test error rate (its interval: reports.Wilson)
 	TrainSec float64
 	Losses   []float64 // mean training loss per epoch
-}
-
-// Wilson is the Wilson score interval at 95% for k successes in n trials
-// (reports.Wilson).
-func Wilson(k, n int) (lo, hi float64) {
-	iv := reports.Wilson(k, n, 0.95)
-	return iv.Lo, iv.Hi
 }
 
 // TrainFinal builds the final network of g (opt.Net sizes it; the classifier
@@ -178,6 +169,5 @@ func TrainFinal(g *genotype.Genotype, train, test *Images, opt FinalOptions, rng
 	res.N = test.N
 	wrong := res.N - res.Correct
 	res.Error = float64(wrong) / float64(res.N)
-	res.Lo, res.Hi = Wilson(wrong, res.N)
 	return res, nil
 }

@@ -57,9 +57,13 @@
 // df = k_c + k_b - 2, one-sided H0 diff >= -margin, p = T_df((diff +
 // margin)/se). Power
 // gives the difference k seeds detect, (t_{1-alpha/2} + t_{0.8}) se. Wilson
-// is the score interval of a proportion (per-image outcomes), McNemar the
-// exact test of two trained classifiers on the same images, a diagnostic
-// within one seed.
+// is the score interval of a proportion (per-image outcomes; a final
+// network's error rate p̂ = e/n in a transfer table),
+//
+//	(p̂ + z²/2n ± z sqrt(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n),   z = 1.96 at 95%,
+//
+// McNemar the exact test of two trained classifiers on the same images, a
+// diagnostic within one seed.
 //
 // # Episode-level comparison of two trained networks
 //
@@ -101,6 +105,14 @@
 // meta-iteration and versus wall-clock time (Record.Curve), accuracy versus
 // inner steps (Record.Adapt, the paper's Figure 4) and the methods side by
 // side, bars of the mean with 95% CI error bars next to the published number.
+// An adaptation run (experiment.Adapt) is shown by Transfer: its Markdown
+// tables and WriteAdaptFigures' Figure 4 (EpochCurvesPlot, which suites
+// draw too) and Figure 3, the PCA of the adapted shared weights (or the two
+// α matrices) after each epoch of every dataset: those are the rows of X,
+// and PCA2 centres them and projects on the two leading right singular
+// vectors of the centred matrix (gonum/stat PC):
+//
+//	X̃ = X − 1μᵀ = U S Vᵀ,   scores = X̃ V[:, :2],   explained_k = s_k² / Σ_j s_j².
 //
 // ReadRecordSet reads a folder of record files (and saved cross-validation
 // summaries), and WriteResultsPage renders it as one Markdown page that is a

@@ -24,7 +24,8 @@ const (
 	AxisWallClock                  // wall-clock seconds (Point.WallSec)
 )
 
-// errPoints is a set of points with symmetric y errors, for YErrorBars.
+// errPoints is a set of points with y errors below (Low) and above (High)
+// each, for YErrorBars.
 type errPoints struct {
 	plotter.XYs
 	plotter.YErrors

@@ -182,6 +182,20 @@ func Wilson(k, n int, level float64) Interval {
 	return Interval{Lo: max(c-h, 0), Hi: min(c+h, 1), Level: level, Method: MethodWilson}
 }
 
+// proportionWilson is the Wilson 95% interval of a proportion p of n
+// trials (p*n rounded to the nearest count).
+func proportionWilson(p float64, n int) Interval {
+	return Wilson(int(math.Round(p*float64(n))), n, 0.95)
+}
+
+// WilsonHalf is half the width of the Wilson 95% interval of a proportion p
+// of n images: adapt records keep it as their CI95 (the interval itself,
+// which is not centred on p, is EpisodeInterval of the record).
+func WilsonHalf(p float64, n int) float64 {
+	iv := proportionWilson(p, n)
+	return (iv.Hi - iv.Lo) / 2
+}
+
 // Proportion reports whether xs are all 0 or 1 (per-image outcomes), and
 // how many are 1.
 func Proportion(xs []float64) (k int, ok bool) {
@@ -451,7 +465,7 @@ func EpisodeInterval(r *Record) Interval {
 		return Wilson(k, len(r.Episodes), 0.95)
 	}
 	if r.Kind == "adapt" && len(r.Episodes) == 0 {
-		return Wilson(int(math.Round(s.Mean*float64(s.N))), s.N, 0.95)
+		return proportionWilson(s.Mean, s.N)
 	}
 	return Interval{Lo: max(s.Mean-s.CI95, 0), Hi: min(s.Mean+s.CI95, 1), Level: 0.95, Method: "normal over episodes, clipped"}
 }

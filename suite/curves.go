@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/metabench/metabench/multitask"
 	"github.com/metabench/metabench/reports"
 	"gonum.org/v1/plot"
 )
@@ -194,33 +193,29 @@ func CurvesTable(name string, version int, label string, curves []Curve, contras
 	return t
 }
 
-// CurvesFigure draws the curves as the paper's Figure 4 with the intervals
-// over seeds as error bars: one colour per target, solid for the adapted
-// architecture, dashed frozen, dotted from scratch.
+// CurvesFigure draws the curves as the paper's Figure 4
+// (reports.EpochCurvesPlot) with the intervals over seeds as error bars
+// where every epoch of a curve has one.
 func CurvesFigure(title string, curves []Curve) (*plot.Plot, error) {
-	color := map[string]int{}
-	var series []multitask.CurveSeries
-	for _, c := range curves {
-		if _, ok := color[c.Target]; !ok {
-			color[c.Target] = len(color)
-		}
-		s := multitask.CurveSeries{Name: c.Target, Color: color[c.Target], Frozen: c.Arch == reports.ArchFrozen, Scratch: c.Arch == reports.ArchScratch, Epochs: c.Epochs}
-		switch c.Arch {
-		case reports.ArchFrozen:
-			s.Name += " (architecture frozen)"
-		case reports.ArchScratch:
-			s.Name += " (super-network from scratch)"
-		}
-		bars := true
-		for _, a := range c.Acc {
-			s.Acc = append(s.Acc, a.Mean)
-			s.Lo, s.Hi = append(s.Lo, a.Interval.Lo), append(s.Hi, a.Interval.Hi)
-			bars = bars && a.Interval.Ok()
-		}
-		if !bars {
-			s.Lo, s.Hi = nil, nil
-		}
-		series = append(series, s)
+	lines := make([]reports.EpochCurve, len(curves))
+	for i, c := range curves {
+		lines[i] = c.line()
 	}
-	return multitask.AdaptationFigure(title, series)
+	return reports.EpochCurvesPlot(title, "super-network from scratch", lines)
+}
+
+// line is the curve's line of Figure 4: the means over seeds, with their
+// intervals when every epoch has one.
+func (c *Curve) line() reports.EpochCurve {
+	l := reports.EpochCurve{Target: c.Target, Arch: c.Arch, Epochs: c.Epochs}
+	bars := true
+	for _, a := range c.Acc {
+		l.Acc = append(l.Acc, a.Mean)
+		l.Lo, l.Hi = append(l.Lo, a.Interval.Lo), append(l.Hi, a.Interval.Hi)
+		bars = bars && a.Interval.Ok()
+	}
+	if !bars {
+		l.Lo, l.Hi = nil, nil
+	}
+	return l
 }
