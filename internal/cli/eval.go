@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,27 +27,6 @@ the record holds the grid's scores and the choice.
 
 flags:
 `
-
-// evalResult is what eval prints.
-type evalResult struct {
-	Accuracy   float64 `json:"accuracy"`
-	CI95       float64 `json:"ci95"`
-	Episodes   int     `json:"episodes"`
-	Ways       int     `json:"ways"`
-	Shots      int     `json:"shots"`
-	Queries    int     `json:"queries"`
-	Steps      int     `json:"steps"`
-	InnerLR    float64 `json:"inner_lr"`
-	Seed       int64   `json:"seed"`
-	BNMode     string  `json:"bn_mode"`
-	Method     string  `json:"method"`
-	Model      string  `json:"model"`
-	Data       string  `json:"data"`
-	Split      string  `json:"split"`
-	Classes    int     `json:"classes"`
-	Iterations int     `json:"checkpoint_iterations"`
-	Seconds    float64 `json:"seconds"`
-}
 
 func cmdEval(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("eval")
@@ -94,22 +72,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "eval", err)
 	}
-	res := evalResult{
-		Accuracy: rec.Summary.Mean, CI95: rec.Summary.CI95, Episodes: rec.Summary.N,
-		Ways: rec.Proto.Ways, Shots: rec.Proto.Shots, Queries: rec.Proto.Queries, Steps: rec.Proto.StepsTest, InnerLR: rec.Proto.InnerLR,
-		Seed: rec.Proto.EvalSeed, BNMode: rec.Proto.BNMode, Method: rec.Method, Model: rec.Model, Data: rec.Dataset.Path,
-		Split: rec.Dataset.Split, Classes: rec.Dataset.Classes, Iterations: rec.Iters, Seconds: rec.WallSec,
-	}
-	if *format == "json" {
-		b, _ := json.Marshal(res)
-		fmt.Fprintln(stdout, string(b))
-		return 0
-	}
-	if c, ok := rec.Extra[experiment.ExtraTestLoop].(*experiment.TestLoopChoice); ok {
+	if c, ok := rec.Extra[experiment.ExtraTestLoop].(*experiment.TestLoopChoice); ok && *format == "text" {
 		fmt.Fprintf(stdout, "test-time loop chosen on validation episodes: %s\n", c.Describe())
 	}
-	iv := reports.EpisodeInterval(rec)
-	fmt.Fprintf(stdout, "%s %s on %s (%s, %d classes): %.2f%% [%.2f, %.2f] over %d episodes (95%% interval over these episodes, for this trained model)\n", res.Method,
-		reports.ProtocolString(rec.Proto), res.Data, res.Split, res.Classes, 100*res.Accuracy, 100*iv.Lo, 100*iv.Hi, res.Episodes)
+	if err := reports.WriteEval(stdout, rec, reports.Format(*format)); err != nil {
+		return fail(stderr, "eval", err)
+	}
 	return 0
 }

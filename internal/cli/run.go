@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 	"github.com/metabench/metabench/suite"
@@ -131,11 +129,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// renderRunTable writes the results table of `run`; with ref (the suite's
-// reference unit), a column of each method's paired difference from it.
+// renderRunTable writes the results table of `run` (reports.Table, text);
+// with ref (the suite's reference unit), a column of each method's paired
+// difference from it.
 func renderRunTable(w io.Writer, recs []*reports.Record, ref string) error {
-	t := tablewriter.NewWriter(w)
-	header := []any{"method", "protocol", "accuracy (%)", "training", "iterations", "published (%)"}
+	t := &reports.Table{Header: []string{"method", "protocol", "accuracy (%)", "training", "iterations", "published (%)"}}
 	vsRec := map[*reports.Record]string{}
 	accRec := map[*reports.Record]string{}
 	rows := suite.Rows(recs)
@@ -143,35 +141,22 @@ func renderRunTable(w io.Writer, recs []*reports.Record, ref string) error {
 		accRec[row.Records[0]] = reports.AccuracyCell(row.Accuracy)
 	}
 	if ref != "" {
-		header = append(header, "vs "+ref+" (points)")
+		t.Header = append(t.Header, "vs "+ref+" (points)")
 		vs := suite.Against(rows, ref)
 		for _, row := range rows {
 			vsRec[row.Records[0]] = suite.VsCells(row, ref, vs)[0]
 		}
 	}
-	t.Header(header...)
 	for _, r := range recs {
 		paper := "-"
 		if ref, ok := reports.LookupReference(r); ok {
 			paper = ref.String()
 		}
-		cells := []string{
-			r.Method,
-			reports.ProtocolString(r.Proto),
-			accRec[r],
-			reports.FormatDuration(r.TrainSeconds()),
-			fmt.Sprint(r.Iters),
-			paper,
-		}
+		cells := []string{r.Method, reports.ProtocolString(r.Proto), accRec[r], reports.FormatDuration(r.TrainSeconds()), fmt.Sprint(r.Iters), paper}
 		if ref != "" {
 			cells = append(cells, vsRec[r])
 		}
-		if err := t.Append(cells); err != nil {
-			return fmt.Errorf("table: %w", err)
-		}
+		t.Rows = append(t.Rows, cells)
 	}
-	if err := t.Render(); err != nil {
-		return fmt.Errorf("table: %w", err)
-	}
-	return nil
+	return t.Render(w, reports.FormatText)
 }
