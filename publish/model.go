@@ -198,7 +198,7 @@ func plural(n int, one, many string) string {
 // is empty): nights in order of their earliest record (ties: label), rows
 // by suite.Rows, and each night checked against the one before by
 // suite.Nightly.
-func group(recs []reports.Record, names []string, opt suite.NightlyOptions) ([]*suiteData, error) {
+func group(recs []reports.Record, names []string, opt reports.NightlyOptions) ([]*suiteData, error) {
 	// A fixed order of the input: the same records in any order give the
 	// same site (and, for a step stored twice, the later one counts).
 	sorted := slices.Clone(recs)
@@ -281,7 +281,7 @@ func rowKey(unit, step, method string) string { return unit + "\x00" + step + "\
 // buildSeries checks every night against the previous one and collects
 // the scored rows into series, sorted by unit, step (run, final, then the
 // others by name) and method.
-func buildSeries(sd *suiteData, opt suite.NightlyOptions) []*series {
+func buildSeries(sd *suiteData, opt reports.NightlyOptions) []*series {
 	byKey := map[string]*series{}
 	for i, n := range sd.Nights {
 		verdicts := map[string]verdict{}
@@ -339,7 +339,7 @@ func stepRank(step string) int {
 }
 
 // check is the nightly check of night cur against prev, per row key.
-func check(prev, cur *night, opt suite.NightlyOptions) map[string]verdict {
+func check(prev, cur *night, opt reports.NightlyOptions) map[string]verdict {
 	out := map[string]verdict{}
 	if prev.Version != cur.Version {
 		for _, row := range cur.Rows {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/metabench/metabench/reports"
-	"github.com/metabench/metabench/suite"
 )
 
 // MarkerFile is written into every site. Write replaces an existing folder
@@ -34,8 +33,8 @@ type Options struct {
 	// without records is an error.
 	Suites []string
 	// Nightly are the margin and level of the check of each night against
-	// the previous one (the zero value: suite.DefaultNightlyOptions).
-	Nightly suite.NightlyOptions
+	// the previous one (the zero value: reports.DefaultNightlyOptions).
+	Nightly reports.NightlyOptions
 	// Perf are the saved `metabench perf` runs drawn as speed over runs
 	// per machine kind; Speed judges each run against the ones before (the
 	// zero value: reports.DefaultSpeedRule).
@@ -49,8 +48,8 @@ type Options struct {
 // the same records, in any order, give the same bytes.
 func Site(recs []reports.Record, opt Options) (map[string][]byte, error) {
 	nopt := opt.Nightly
-	if nopt == (suite.NightlyOptions{}) {
-		nopt = suite.DefaultNightlyOptions()
+	if nopt == (reports.NightlyOptions{}) {
+		nopt = reports.DefaultNightlyOptions()
 	}
 	suites, err := group(recs, opt.Suites, nopt)
 	if errors.Is(err, ErrNoSuiteRecords) && len(opt.Perf) > 0 && len(opt.Suites) == 0 {
@@ -204,7 +203,7 @@ func nightSummary(sd *suiteData, n *night) nightRow {
 }
 
 // renderPage is the page of one series.
-func renderPage(t *template.Template, sd *suiteData, s *series, pts []chartPoint, nopt suite.NightlyOptions) ([]byte, error) {
+func renderPage(t *template.Template, sd *suiteData, s *series, pts []chartPoint, nopt reports.NightlyOptions) ([]byte, error) {
 	slots := make([]chartSlot, len(sd.Nights))
 	for i, n := range sd.Nights {
 		slots[i] = chartSlot{Date: n.Date(), Label: n.DisplayLabel()}

@@ -261,7 +261,7 @@ func TestWrite(t *testing.T) {
 // break's seed.
 func TestVerdicts(t *testing.T) {
 	syn := publishtest.Nights()
-	suites, err := group(syn.Values(), nil, suite.DefaultNightlyOptions())
+	suites, err := group(syn.Values(), nil, reports.DefaultNightlyOptions())
 	require.NoError(t, err)
 	require.Len(t, suites, 1)
 	sd := suites[0]

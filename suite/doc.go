@@ -37,6 +37,8 @@
 // candidate's seed means against the baselines' (pooled over the labels, a
 // run held twice counted once), Holm-adjusted across the night's rows, a
 // regression being a drop significantly larger than the margin.
-// NightlyVerdict turns the checks into the exit status 0, 1 or 2. The
-// statistics are in docs/STATISTICS.md.
+// reports.NightlyVerdict turns the checks into the exit status 0, 1 or 2
+// and reports.NightlyMarkdown prints them. The statistics are in
+// docs/STATISTICS.md. The tables and figures of this package's results are
+// reports.Table values and reports' plots.
 package suite

@@ -73,7 +73,7 @@ const observedSD = 0.006
 func TestNightlyIdenticalRunsReproduce(t *testing.T) {
 	base := synthNight("a", rand.New(rand.NewPCG(1, 1)), fiveSeeds, observedSD, 0)
 	cand := synthNight("b", rand.New(rand.NewPCG(1, 1)), fiveSeeds, observedSD, 0)
-	opt := DefaultNightlyOptions()
+	opt := reports.DefaultNightlyOptions()
 	checks := Nightly([][]*Row{base.rows}, cand.rows, opt)
 	require.Len(t, checks, len(nightUnits))
 	for _, c := range checks {
@@ -84,10 +84,10 @@ func TestNightlyIdenticalRunsReproduce(t *testing.T) {
 			require.True(t, r.Identical)
 		}
 	}
-	require.Equal(t, ExitPass, NightlyVerdict(checks, opt))
+	require.Equal(t, reports.NightlyPass, reports.NightlyVerdict(checks, opt))
 	opt.RequireIdentical = true
-	require.Equal(t, ExitPass, NightlyVerdict(checks, opt))
-	require.Contains(t, NightlyMarkdown("nightly", "b", []string{"a"}, checks, opt), "reproduced: no change")
+	require.Equal(t, reports.NightlyPass, reports.NightlyVerdict(checks, opt))
+	require.Contains(t, reports.NightlyMarkdown("nightly", "b", []string{"a"}, checks, opt), "reproduced: no change")
 }
 
 // (a) a changed episode is reported with its index; informational by
@@ -101,7 +101,7 @@ func TestNightlyChangedEpisode(t *testing.T) {
 	} else {
 		eps[17] += 1.0 / 75
 	}
-	opt := DefaultNightlyOptions()
+	opt := reports.DefaultNightlyOptions()
 	checks := Nightly([][]*Row{base.rows}, cand.rows, opt)
 	c := checks[2]
 	require.Equal(t, "fomaml-5w1s", c.Unit)
@@ -111,11 +111,11 @@ func TestNightlyChangedEpisode(t *testing.T) {
 	require.True(t, c.Repro[2].Identical)
 	require.NotNil(t, c.Regression, "a changed run is a new training run: tested")
 	require.False(t, c.Regression.Regressed)
-	require.Equal(t, ExitPass, NightlyVerdict(checks, opt))
-	md := NightlyMarkdown("nightly", "b", []string{"a"}, checks, opt)
+	require.Equal(t, reports.NightlyPass, reports.NightlyVerdict(checks, opt))
+	md := reports.NightlyMarkdown("nightly", "b", []string{"a"}, checks, opt)
 	require.Contains(t, md, "differs from episode 17")
 	opt.RequireIdentical = true
-	require.Equal(t, ExitRegression, NightlyVerdict(checks, opt))
+	require.Equal(t, reports.NightlyRegression, reports.NightlyVerdict(checks, opt))
 }
 
 // (b) a planted 3-point drop over 5 seeds fails the night.
@@ -124,26 +124,26 @@ func TestNightlyPlantedDrop(t *testing.T) {
 	cand := synthNight("b", rand.New(rand.NewPCG(4, 1)), fiveSeeds, observedSD, 0)
 	drop := synthNight("b", rand.New(rand.NewPCG(4, 1)), fiveSeeds, observedSD, -0.03)
 	cand.rows[0] = drop.rows[0] // only MAML 1-shot drops
-	opt := DefaultNightlyOptions()
+	opt := reports.DefaultNightlyOptions()
 	checks := Nightly([][]*Row{base.rows}, cand.rows, opt)
 	require.True(t, checks[0].Regression.Regressed, "%+v", checks[0].Regression)
 	for _, c := range checks[1:] {
 		require.False(t, c.Regression.Regressed, c.Unit)
 	}
-	require.Equal(t, ExitRegression, NightlyVerdict(checks, opt))
-	require.Contains(t, NightlyMarkdown("nightly", "b", []string{"a"}, checks, opt), "REGRESSION")
+	require.Equal(t, reports.NightlyRegression, reports.NightlyVerdict(checks, opt))
+	require.Contains(t, reports.NightlyMarkdown("nightly", "b", []string{"a"}, checks, opt), "REGRESSION")
 }
 
 // (b) pure seed noise of the observed size passes in at least 95% of 200
 // simulated nights (Holm over the night's units; margin one point).
 func TestNightlySeedNoisePasses(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	opt := DefaultNightlyOptions()
+	opt := reports.DefaultNightlyOptions()
 	fails := 0
 	for range 200 {
 		base := synthNight("a", rng, fiveSeeds, observedSD, 0)
 		cand := synthNight("b", rng, fiveSeeds, observedSD, 0)
-		if NightlyVerdict(Nightly([][]*Row{base.rows}, cand.rows, opt), opt) != ExitPass {
+		if reports.NightlyVerdict(Nightly([][]*Row{base.rows}, cand.rows, opt), opt) != reports.NightlyPass {
 			fails++
 		}
 	}
@@ -158,7 +158,7 @@ func TestNightlyPoolsBaselines(t *testing.T) {
 	n1again := synthNight("n2", rand.New(rand.NewPCG(8, 1)), fiveSeeds, observedSD, 0)
 	n3 := synthNight("n3", rand.New(rand.NewPCG(9, 1)), fiveSeeds, observedSD, 0)
 	cand := synthNight("c", rand.New(rand.NewPCG(10, 1)), fiveSeeds, observedSD, 0)
-	opt := DefaultNightlyOptions()
+	opt := reports.DefaultNightlyOptions()
 	checks := Nightly([][]*Row{n1.rows, n1again.rows}, cand.rows, opt)
 	require.Equal(t, 5, checks[0].Regression.KBase, "the same runs twice")
 	checks = Nightly([][]*Row{n1.rows, n3.rows}, cand.rows, opt)
@@ -171,11 +171,11 @@ func TestNightlyPoolsBaselines(t *testing.T) {
 func TestNightlyNoComparableBaseline(t *testing.T) {
 	base := synthNight("a", rand.New(rand.NewPCG(1, 1)), fiveSeeds, observedSD, 0)
 	cand := synthNight("b", rand.New(rand.NewPCG(2, 1)), fiveSeeds, observedSD, 0)
-	opt := DefaultNightlyOptions()
+	opt := reports.DefaultNightlyOptions()
 	checks := Nightly([][]*Row{base.rows[1:]}, cand.rows, opt)
 	require.Contains(t, checks[0].Problem, "no baseline record")
-	require.Equal(t, ExitNoBaseline, NightlyVerdict(checks, opt))
-	require.Contains(t, NightlyMarkdown("nightly", "b", []string{"a"}, checks, opt), "exit 2")
+	require.Equal(t, reports.NightlyNoBaseline, reports.NightlyVerdict(checks, opt))
+	require.Contains(t, reports.NightlyMarkdown("nightly", "b", []string{"a"}, checks, opt), "exit 2")
 
 	other := synthNight("b", rand.New(rand.NewPCG(2, 1)), fiveSeeds, observedSD, 0)
 	for _, rec := range other.rows[3].Records {
@@ -183,12 +183,12 @@ func TestNightlyNoComparableBaseline(t *testing.T) {
 	}
 	checks = Nightly([][]*Row{base.rows}, other.rows, opt)
 	require.Contains(t, checks[3].Problem, "protocol.steps_test (50 vs 10)")
-	require.Equal(t, ExitNoBaseline, NightlyVerdict(checks, opt))
+	require.Equal(t, reports.NightlyNoBaseline, reports.NightlyVerdict(checks, opt))
 
 	one := synthNight("b", rand.New(rand.NewPCG(2, 1)), []int64{7}, observedSD, 0)
 	lone := synthNight("a", rand.New(rand.NewPCG(3, 1)), []int64{8}, observedSD, 0)
 	checks = Nightly([][]*Row{lone.rows}, one.rows, opt)
 	require.Contains(t, checks[0].Problem, "need 3 in all")
-	require.Equal(t, ExitNoBaseline, NightlyVerdict(checks, opt))
-	require.Equal(t, ExitNoBaseline, NightlyVerdict(nil, opt))
+	require.Equal(t, reports.NightlyNoBaseline, reports.NightlyVerdict(checks, opt))
+	require.Equal(t, reports.NightlyNoBaseline, reports.NightlyVerdict(nil, opt))
 }

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/metabench/metabench/publish"
+	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
-	"github.com/metabench/metabench/suite"
 )
 
 const publishUsage = `usage: metabench publish [--store PATH] --out DIR [--suite NAME ...] [--margin 0.01] [--alpha 0.05]
@@ -67,7 +67,7 @@ func cmdPublish(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "the site's folder `DIR` (required)")
 	var suites listFlag
 	fs.Var(&suites, "suite", "publish suite `NAME` only (repeatable, or a comma list)")
-	def := suite.DefaultNightlyOptions()
+	def := reports.DefaultNightlyOptions()
 	margin := fs.Float64("margin", def.Margin, "largest drop (fraction, 0.01 = one point) that is not a regression in the night-to-night checks")
 	alpha := fs.Float64("alpha", def.Alpha, "level of the one-sided regression test (Holm across a night's rows)")
 	usage := flagUsage(publishUsage, fs)
@@ -100,7 +100,7 @@ func cmdPublish(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "publish", fmt.Errorf("reading store %s: %w", store.Redact(path), err))
 	}
-	files, err := publish.Site(recs, publish.Options{Suites: suites, Nightly: suite.NightlyOptions{Margin: *margin, Alpha: *alpha}, Perf: perfRuns})
+	files, err := publish.Site(recs, publish.Options{Suites: suites, Nightly: reports.NightlyOptions{Margin: *margin, Alpha: *alpha}, Perf: perfRuns})
 	switch {
 	case errors.Is(err, publish.ErrNoSuiteRecords), errors.Is(err, publish.ErrUnknownSuite):
 		return badInput(stderr, "publish", fmt.Errorf("store %s: %w", store.Redact(path), err))

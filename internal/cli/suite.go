@@ -111,13 +111,13 @@ func cmdSuite(args []string, stdout, stderr io.Writer) int {
 			baselines = append(baselines, l)
 		}
 	}
-	nopt := suite.NightlyOptions{Margin: *margin, Alpha: *alpha, RequireIdentical: *requireIdentical}
+	nopt := reports.NightlyOptions{Margin: *margin, Alpha: *alpha, RequireIdentical: *requireIdentical}
 	return runSuite(s, opt, sf, baselines, nopt, f, *quiet, stdout, stderr)
 }
 
 // runSuite opens the store, runs the suite's shard, prints its table and,
 // with baselines, the nightly check. It returns the exit code.
-func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baselines []string, nopt suite.NightlyOptions, f reports.Format, quiet bool, stdout, stderr io.Writer) int {
+func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baselines []string, nopt reports.NightlyOptions, f reports.Format, quiet bool, stdout, stderr io.Writer) int {
 	path := ResolveStorePath(sf.Path, "")
 	st, err := store.Open(path)
 	if err != nil {
@@ -158,16 +158,16 @@ func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baselines []str
 		switch {
 		case len(b) == 0:
 			fmt.Fprintf(stderr, "metabench suite: --baseline %s: the store holds no run of suite %s with that label\n", l, s.Name)
-			return suite.ExitNoBaseline
+			return reports.NightlyNoBaseline
 		case bv != version:
 			fmt.Fprintf(stderr, "metabench suite: --baseline %s: suite %s version %d, not this run's version %d (not comparable)\n", l, s.Name, bv, version)
-			return suite.ExitNoBaseline
+			return reports.NightlyNoBaseline
 		}
 		base = append(base, suite.Rows(b))
 	}
 	checks := suite.Nightly(base, suite.Rows(recs), nopt)
-	fmt.Fprint(stdout, suite.NightlyMarkdown(s.Name, opt.Label, baselines, checks, nopt))
-	return suite.NightlyVerdict(checks, nopt)
+	fmt.Fprint(stdout, reports.NightlyMarkdown(s.Name, opt.Label, baselines, checks, nopt))
+	return reports.NightlyVerdict(checks, nopt)
 }
 
 // parseShard reads "i/n" from the flag, else the Indexed Job's environment.
