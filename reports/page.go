@@ -55,6 +55,36 @@ func WriteResultsPage(w io.Writer, s *RecordSet, src PageSource) error {
 	return p.err
 }
 
+// SuiteSection is one suite's section of a results page: the folder of
+// its records (a link relative to the page), how many records of which
+// label it shows, its tables in order (the suite table first) and the link
+// to its Figure 4 ("" when none is drawn).
+type SuiteSection struct {
+	Name, Folder, Label string
+	Records             int
+	Tables              []*Table
+	Figure4             string
+}
+
+// WriteSuiteSection writes s as Markdown: a heading, the records line, the
+// tables one blank line apart and Figure 4 under them.
+func WriteSuiteSection(w io.Writer, s *SuiteSection) error {
+	p := &pageWriter{w: w}
+	p.printf("\n## Suite %s\n\nRecords: `%s/` (%d), label %s.\n\n", s.Name, s.Folder, s.Records, s.Label)
+	for i, t := range s.Tables {
+		if i > 0 {
+			p.printf("\n")
+		}
+		if p.err == nil {
+			p.err = t.Render(w, FormatMarkdown)
+		}
+	}
+	if s.Figure4 != "" {
+		p.printf("\n![Figure 4, %s](%s)\n", s.Name, s.Figure4)
+	}
+	return p.err
+}
+
 // pageWriter keeps the first write error, so the page is written as a
 // sequence of prints checked once.
 type pageWriter struct {

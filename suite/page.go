@@ -39,6 +39,9 @@ func WritePageSections(w io.Writer, dir string) error {
 	return nil
 }
 
+// writeSection writes the sections of the suites whose records are in
+// dir/sub (reports.WriteSuiteSection), the reference unit and whether to
+// show the reproduction table read from its suite.yaml.
 func writeSection(w io.Writer, dir, sub string) error {
 	path := filepath.Join(dir, sub)
 	set, err := reports.ReadRecordSet(path)
@@ -63,60 +66,70 @@ func writeSection(w io.Writer, dir, sub string) error {
 	}
 	link := filepath.ToSlash(filepath.Join(filepath.Base(dir), sub))
 	for _, name := range names {
-		label := Labels(recs, name)[0]
-		sel, version := Select(recs, name, label)
-		rows := Rows(sel)
-		if _, err := fmt.Fprintf(w, "\n## Suite %s\n\nRecords: `%s/` (%d), label %s.\n\n", name, link, len(sel), label); err != nil {
-			return err
-		}
-		r := ref
-		if !slices.ContainsFunc(rows, func(x *Row) bool { return x.Unit == r }) {
-			r = ""
-		}
-		if err := Table(name, version, label, rows, r, Against(rows, r)).Render(w, reports.FormatMarkdown); err != nil {
-			return err
-		}
-		if reproduction {
-			if err := writeReproduction(w, dir, name, rows); err != nil {
-				return err
-			}
-		}
-		sts, err := GenotypeStability(rows)
+		sec, err := section(dir, sub, link, name, recs, ref, reproduction)
 		if err != nil {
 			return err
 		}
-		for _, st := range sts {
-			fmt.Fprintln(w)
-			if err := StabilityTable(st).Render(w, reports.FormatMarkdown); err != nil {
-				return err
-			}
-		}
-		if curves := Curves(rows); len(curves) > 0 {
-			fmt.Fprintln(w)
-			if err := CurvesTable(name, version, label, curves, Contrasts(curves)).Render(w, reports.FormatMarkdown); err != nil {
-				return err
-			}
-			if _, err := os.Stat(filepath.Join(path, "figure4.svg")); err == nil {
-				fmt.Fprintf(w, "\n![Figure 4, %s](%s/figure4.svg)\n", name, link)
-			}
+		if err := reports.WriteSuiteSection(w, sec); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// writeReproduction prints the Reproduction table of suite name's rows,
-// its units read from the shipped suite file (sourceSuite).
-func writeReproduction(w io.Writer, dir, name string, rows []*Row) error {
+// section is suite name's section of the page from the records of
+// dir/sub (link: that folder as the page links it): its table (paired with the reference unit ref when the suite
+// has it), with reproduction its Reproduction table, the genotypes of its
+// search units across seeds, and its adaptation curves with their paired
+// tests and Figure 4 (figure4.svg, when the folder has it).
+func section(dir, sub, link, name string, recs []reports.Record, ref string, reproduction bool) (*reports.SuiteSection, error) {
+	label := Labels(recs, name)[0]
+	sel, version := Select(recs, name, label)
+	rows := Rows(sel)
+	sec := &reports.SuiteSection{Name: name, Folder: link, Label: label, Records: len(sel)}
+	if !slices.ContainsFunc(rows, func(x *Row) bool { return x.Unit == ref }) {
+		ref = ""
+	}
+	sec.Tables = append(sec.Tables, Table(name, version, label, rows, ref, Against(rows, ref)))
+	if reproduction {
+		t, err := reproductionTable(dir, name, rows)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			sec.Tables = append(sec.Tables, t)
+		}
+	}
+	sts, err := GenotypeStability(rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range sts {
+		sec.Tables = append(sec.Tables, StabilityTable(st))
+	}
+	if curves := Curves(rows); len(curves) > 0 {
+		sec.Tables = append(sec.Tables, CurvesTable(name, version, label, curves, Contrasts(curves)))
+		if _, err := os.Stat(filepath.Join(dir, sub, "figure4.svg")); err == nil {
+			sec.Figure4 = link + "/figure4.svg"
+		}
+	}
+	return sec, nil
+}
+
+// reproductionTable is the Reproduction table of suite name's rows, its
+// units read from the shipped suite file (sourceSuite); nil when there is
+// none.
+func reproductionTable(dir, name string, rows []*Row) (*reports.Table, error) {
 	s, ok, err := sourceSuite(dir, name)
 	if err != nil {
-		return fmt.Errorf("reproduction table of %s: %w", name, err)
+		return nil, fmt.Errorf("reproduction table of %s: %w", name, err)
 	}
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	others, err := reports.ReadRecordSet(dir)
 	if err != nil {
-		return fmt.Errorf("reproduction table of %s: %w", name, err)
+		return nil, fmt.Errorf("reproduction table of %s: %w", name, err)
 	}
 	var recs []*reports.Record
 	for _, r := range others.All() {
@@ -124,8 +137,7 @@ func writeReproduction(w io.Writer, dir, name string, rows []*Row) error {
 	}
 	t, err := ReproductionTable(s, rows, recs)
 	if err != nil {
-		return fmt.Errorf("reproduction table of %s: %w", name, err)
+		return nil, fmt.Errorf("reproduction table of %s: %w", name, err)
 	}
-	fmt.Fprintln(w)
-	return t.Render(w, reports.FormatMarkdown)
+	return t, nil
 }
