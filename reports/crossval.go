@@ -194,6 +194,9 @@ func CrossValidate(recs []Record) ([]CrossVal, error) {
 	return out, nil
 }
 
+// CrossValNote says how CrossValTable's two intervals are computed.
+const CrossValNote = "mean of folds: mean of the fold means ± t(0.975, k-1)·s/sqrt(k) over the k folds (each fold a training run), clipped to [0, 100]; pooled: every test episode of every fold as one sample, ± 1.96·s/sqrt(n) (conditional on those trained models)"
+
 // CrossValTable is one row per cross-validation: the experiment, every
 // fold's accuracy, the mean of the fold means with its t interval, the
 // pooled episodes and the lowest fold.

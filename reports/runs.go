@@ -84,6 +84,9 @@ func FormatDuration(sec float64) string {
 	return fmt.Sprintf("%dh%02dm", int(sec)/3600, int(sec)%3600/60)
 }
 
+// RunsNote says how to read RunsTable's accuracy and Δ paper columns.
+const RunsNote = "accuracy: mean query accuracy over the run's test episodes with the 95% interval over those episodes (normal, clipped; Wilson for per-image proportions), conditional on this trained model: an interval over training runs needs seeds (report --suite); Δ paper: run minus published, in points"
+
 // RunsTable is the report table: run, label, method, dataset, protocol,
 // accuracy with its 95% interval over the run's own test episodes
 // (EpisodeInterval: conditional on this trained model; percent), episodes,

@@ -50,6 +50,20 @@ func AccuracyCell(s SeedSummary) string {
 	return fmt.Sprintf("%.2f (1 seed)", 100*s.Mean)
 }
 
+// PointCell is a point of a curve in percent with one decimal: the mean
+// and, when it has one, its interval over seeds, "92.5 [90.1, 94.8]",
+// marked * when clipped.
+func PointCell(s SeedSummary) string {
+	c := fmt.Sprintf("%.1f", 100*s.Mean)
+	if s.Interval.Ok() {
+		c += fmt.Sprintf(" [%.1f, %.1f]", 100*s.Interval.Lo, 100*s.Interval.Hi)
+		if s.Interval.Clipped {
+			c += "*"
+		}
+	}
+	return c
+}
+
 // ContrastHeader names the columns of ContrastCells against ref.
 func ContrastHeader(ref string) []string {
 	return []string{"vs " + ref + " (points, 95% CI)", "p (t over seeds; Holm)", "p (sign-flip; min)", "P(> " + ref + ")"}

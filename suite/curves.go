@@ -157,14 +157,7 @@ func CurvesTable(name string, version int, label string, curves []Curve, contras
 		for e := range epochs {
 			cell := "-"
 			if e < len(c.Acc) {
-				a := c.Acc[e]
-				cell = fmt.Sprintf("%.1f", 100*a.Mean)
-				if a.Interval.Ok() {
-					cell += fmt.Sprintf(" [%.1f, %.1f]", 100*a.Interval.Lo, 100*a.Interval.Hi)
-					if a.Interval.Clipped {
-						cell += "*"
-					}
-				}
+				cell = reports.PointCell(c.Acc[e])
 			}
 			row = append(row, cell)
 		}

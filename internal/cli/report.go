@@ -205,7 +205,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		tbl := reports.RunsTable(rows)
 		if f == reports.FormatText || f == reports.FormatMarkdown {
 			tbl.Title = fmt.Sprintf("runs: %d from %s", len(rows), path)
-			tbl.Notes = []string{"accuracy: mean query accuracy over the run's test episodes with the 95% interval over those episodes (normal, clipped; Wilson for per-image proportions), conditional on this trained model: an interval over training runs needs seeds (report --suite); Δ paper: run minus published, in points"}
+			tbl.Notes = []string{reports.RunsNote}
 		}
 		if err := tbl.Render(stdout, f); err != nil {
 			return fail(stderr, "report", err)
@@ -279,7 +279,7 @@ func reportCrossVal(set *reports.RecordSet, path string, f reports.Format, stdou
 	tbl := reports.CrossValTable(cvs)
 	if f == reports.FormatText || f == reports.FormatMarkdown {
 		tbl.Title = fmt.Sprintf("cross-validation: %d experiments from %s", len(cvs), path)
-		tbl.Notes = []string{"mean of folds: mean of the fold means ± t(0.975, k-1)·s/sqrt(k) over the k folds (each fold a training run), clipped to [0, 100]; pooled: every test episode of every fold as one sample, ± 1.96·s/sqrt(n) (conditional on those trained models)"}
+		tbl.Notes = []string{reports.CrossValNote}
 	}
 	if err := tbl.Render(stdout, f); err != nil {
 		return fail(stderr, "report", err)
