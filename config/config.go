@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/metabench/metabench/maml"
 )
 
 // Version is the experiment-file layout this binary reads.
@@ -21,7 +23,7 @@ const Version = 1
 // Config is one experiment file.
 type Config struct {
 	Version int    `yaml:"version"`
-	Method  string `yaml:"method"` // a name in the maml registry: maml, fomaml, reptile, protonets, anil, metasgd, mamlpp
+	Method  string `yaml:"method"` // a name in the maml registry (maml.Names: maml, fomaml, reptile, protonets, anil, metasgd, mamlpp, ...)
 	Model   Model  `yaml:"model"`
 	Data    Data   `yaml:"data"`
 
@@ -71,11 +73,14 @@ type Config struct {
 	Seed    int64 `yaml:"seed"`    // master seed: initialisation and every training episode
 	Workers int   `yaml:"workers"` // tasks run in parallel; 0 = GOMAXPROCS
 
-	Reptile    Reptile  `yaml:"reptile"`
-	MAMLPP     MAMLPP   `yaml:"mamlpp"`
 	Eval       Eval     `yaml:"eval"`
 	Checkpoint Duration `yaml:"checkpoint_every"` // wall clock between checkpoints
 	Store      string   `yaml:"store"`            // results store; --store and $METABENCH_STORE take precedence
+
+	// Blocks are the methods' own sections (reptile:, mamlpp:, ...), top-level
+	// keys of the file like the ones above, each owned by its method
+	// (MethodBlocks).
+	Blocks MethodBlocks `yaml:"-"`
 }
 
 // Model selects the network.
@@ -154,31 +159,6 @@ type Data struct {
 	Shift int `yaml:"shift"`
 }
 
-// Reptile holds the settings only Reptile reads (Nichol et al. 2018).
-type Reptile struct {
-	InnerOptimizer string  `yaml:"inner_optimizer"` // adam or sgd
-	InnerBatch     int     `yaml:"inner_batch"`     // minibatch of the task's examples per inner step; 0 = all
-	UseQuery       bool    `yaml:"use_query"`       // train on support and query (Reptile has no query split)
-	MetaStep       float64 `yaml:"meta_step"`       // epsilon at iteration 0
-	MetaStepFinal  float64 `yaml:"meta_step_final"` // epsilon at the last iteration (linear decay)
-	// CarryAdam carries the inner Adam's second moments from task to task
-	// (Nichol et al.'s code resets only the model's variables between tasks);
-	// the tasks of a meta-batch then run one after another.
-	CarryAdam bool `yaml:"carry_adam"`
-}
-
-// MAMLPP holds the settings only MAML++ reads (Antoniou et al. 2019; its
-// derivative-order annealing is first_order_iterations and its cosine
-// annealing meta_lr_schedule: cosine).
-type MAMLPP struct {
-	// MultiStepLossIterations anneals the multi-step loss (the query loss
-	// after every inner step, weighted) towards the final step's loss over
-	// this many meta-iterations; 0 = the final step's loss throughout.
-	MultiStepLossIterations int  `yaml:"multi_step_loss_iterations"`
-	PerStepBN               bool `yaml:"per_step_bn"`    // batch-norm weights per inner step, meta-learned
-	LearnInnerLR            bool `yaml:"learn_inner_lr"` // an inner learning rate per layer and step, meta-learned from inner_lr
-}
-
 // Eval is the validation and test protocol.
 type Eval struct {
 	Episodes    int      `yaml:"episodes"`     // test episodes (600)
@@ -236,10 +216,8 @@ func Default() Config {
 		MetaLRStepFactor: 0.5,
 		Iterations:       60000,
 		Budget:           Duration{30 * time.Minute},
-		Reptile: Reptile{InnerOptimizer: "adam", InnerBatch: 10, UseQuery: true,
-			MetaStep: 1, MetaStepFinal: 0, CarryAdam: true},
-		MAMLPP:     MAMLPP{PerStepBN: true, LearnInnerLR: true},
-		Eval:       Eval{Episodes: 600, Queries: 15, Seed: 2024, ValEpisodes: 100, Every: Duration{5 * time.Minute}},
+		Blocks:           defaultBlocks(),
+		Eval:             Eval{Episodes: 600, Queries: 15, Seed: 2024, ValEpisodes: 100, Every: Duration{5 * time.Minute}},
 		Checkpoint: Duration{5 * time.Minute},
 	}
 }
@@ -254,7 +232,7 @@ func Load(path string, overrides []string) (*Config, error) {
 // wrong types are errors. It does not validate.
 func Parse(b []byte) (*Config, error) {
 	c := Default()
-	if err := decodeStrict(b, &c); err != nil {
+	if err := decodeWithBlocks(b, &c, &c.Blocks); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -295,7 +273,16 @@ func ReadFile(path string) ([]byte, error) {
 
 // Set applies one override "key=value": key is the dotted YAML path of a
 // field and value is decoded as YAML into the field's type.
-func (c *Config) Set(kv string) error { return setPath(c, kv) }
+// The key of a method block's value is the block's name, a dot and the
+// key inside it ("reptile.inner_batch=4").
+func (c *Config) Set(kv string) error {
+	if key, val, ok := strings.Cut(kv, "="); ok {
+		if isBlock, err := c.setBlock(strings.TrimSpace(key), val); isBlock {
+			return err
+		}
+	}
+	return setPath(c, kv)
+}
 
 func fieldByPath(v reflect.Value, path string) (reflect.Value, error) {
 	for _, part := range strings.Split(path, ".") {
@@ -312,7 +299,12 @@ func fieldByPath(v reflect.Value, path string) (reflect.Value, error) {
 			}
 		}
 		if !found {
-			return reflect.Value{}, fmt.Errorf("unknown key %q (known here: %s)", part, strings.Join(yamlKeys(t), ", "))
+			known := yamlKeys(t)
+			if t == reflect.TypeOf(Config{}) {
+				known = append(known, defaultBlocks().names()...)
+				sort.Strings(known)
+			}
+			return reflect.Value{}, fmt.Errorf("unknown key %q (known here: %s)", part, strings.Join(known, ", "))
 		}
 	}
 	return v, nil
@@ -353,13 +345,23 @@ func (c *Config) EvalShots() int {
 	return c.Shots
 }
 
-// secondOrderMethods are the methods with an exact second-order
-// meta-gradient, whose derivative order first_order_iterations anneals.
-func secondOrderMethods() []string { return []string{"maml", "anil", "metasgd", "mamlpp"} }
+// methodsWith lists the registered methods whose capabilities pass has.
+func methodsWith(has func(maml.Caps) bool) string {
+	var n []string
+	for _, name := range maml.Names() {
+		if d, _ := maml.Lookup(name); has(d.Caps) {
+			n = append(n, name)
+		}
+	}
+	return strings.Join(n, ", ")
+}
 
-// Validate checks ranges and cross-field constraints. The error names the
-// field. The method name is checked by the caller against the registry.
+// Validate checks ranges and cross-field constraints, the method's own
+// block and the capabilities its method declares (maml.Caps). The error
+// names the field. The method name is checked by the caller against the
+// registry.
 func (c *Config) Validate() error {
+	caps := c.Caps()
 	checks := []fieldCheck{
 		{c.Version != Version, "version", fmt.Sprintf("must be %d", Version)},
 		{c.Method == "", "method", "missing"},
@@ -390,43 +392,42 @@ func (c *Config) Validate() error {
 		{c.MetaLR <= 0, "meta_lr", "must be above 0"},
 		{c.Clip < 0, "clip", "must be 0 (off) or above"},
 		{c.FirstOrderIterations < 0, "first_order_iterations", "must be 0 (second order throughout) or above"},
-		{c.FirstOrderIterations > 0 && !slices.Contains(secondOrderMethods(), c.Method), "first_order_iterations", fmt.Sprintf("anneals the derivative order of methods %s, not of %q", strings.Join(secondOrderMethods(), ", "), c.Method)},
-		{c.Method == "protonets" && c.InnerSteps > 0, "inner_steps", "protonets has no inner loop (it classifies by distance to class prototypes): must be 0"},
-		{c.Method == "protonets" && c.TestSteps > 0, "test_steps", "protonets has no inner loop (it classifies by distance to class prototypes): must be 0"},
+		{c.FirstOrderIterations > 0 && !caps.SecondOrder, "first_order_iterations", fmt.Sprintf("anneals the derivative order of methods %s, not of %q", methodsWith(func(c maml.Caps) bool { return c.SecondOrder }), c.Method)},
+		{caps.NoInnerLoop && c.InnerSteps > 0, "inner_steps", fmt.Sprintf("%s has no inner loop: must be 0", c.Method)},
+		{caps.NoInnerLoop && c.TestSteps > 0, "test_steps", fmt.Sprintf("%s has no inner loop: must be 0", c.Method)},
 		{!slices.Contains([]string{"linear", "cosine", "step"}, c.MetaLRSchedule), "meta_lr_schedule", fmt.Sprintf("%q is not linear, cosine or step", c.MetaLRSchedule)},
 		{c.MetaLRSchedule == "cosine" && c.Iterations == 0, "meta_lr_schedule", "cosine annealing needs iterations above 0"},
-		{c.MetaLRSchedule != "linear" && c.Method == "reptile", "meta_lr_schedule", "reptile's meta step has its own decay (reptile.meta_step_final); leave this at linear"},
+		{c.MetaLRSchedule != "linear" && caps.OwnOuterStep, "meta_lr_schedule", fmt.Sprintf("%s's outer step has its own decay, not the Adam of meta_lr; leave this at linear", c.Method)},
 		{c.MetaLRSchedule == "step" && c.MetaLRStepEvery < 1, "meta_lr_step_every", "the step schedule needs the iterations between steps (at least 1)"},
 		{c.MetaLRSchedule != "step" && c.MetaLRStepEvery != 0, "meta_lr_step_every", "is read by meta_lr_schedule: step only"},
 		{c.MetaLRSchedule == "step" && c.MetaLRFinal != 0, "meta_lr_final", "the step schedule has no final rate (it uses meta_lr_step_factor): must be 0"},
 		{c.MetaLRStepFactor <= 0 || c.MetaLRStepFactor > 1, "meta_lr_step_factor", "must be in (0, 1]"},
-		{c.MAMLPP.MultiStepLossIterations < 0, "mamlpp.multi_step_loss_iterations", "must be 0 (the final step's loss only) or above"},
-		{c.Method != "mamlpp" && c.MAMLPP != Default().MAMLPP, "mamlpp", fmt.Sprintf("options of method mamlpp, not of %q: remove the block or use its defaults", c.Method)},
 		{c.MetaLRFinal < 0, "meta_lr_final", "must be 0 (constant rate) or above"},
 		{c.MetaLRFinal > 0 && c.Iterations == 0, "meta_lr_final", "a decay needs iterations above 0"},
 		{c.Iterations < 0, "iterations", "must be at least 0"},
 		{c.Iterations == 0 && c.Budget.Duration == 0, "iterations", "iterations and budget are both 0: set at least one limit"},
 		{c.Workers < 0, "workers", "must be at least 0"},
-		{c.Reptile.InnerOptimizer != "adam" && c.Reptile.InnerOptimizer != "sgd", "reptile.inner_optimizer", fmt.Sprintf("%q is not adam or sgd", c.Reptile.InnerOptimizer)},
-		{c.Reptile.InnerBatch < 0, "reptile.inner_batch", "must be at least 0"},
-		{c.Reptile.MetaStep <= 0, "reptile.meta_step", "must be above 0"},
-		{c.Reptile.MetaStepFinal < 0, "reptile.meta_step_final", "must be at least 0"},
+	}
+	checks = append(checks, c.checkBlocks()...)
+	checks = append(checks, []fieldCheck{
 		{c.Eval.Episodes < 1, "eval.episodes", "must be at least 1"},
 		{c.Eval.Queries < 1, "eval.queries", "must be at least 1"},
 		{c.Eval.Shots < 0, "eval.shots", "must be at least 0 (0: the training shots)"},
 		{c.Eval.Ways < 0 || c.Eval.Ways == 1, "eval.ways", "must be 0 (the training ways) or at least 2"},
-		{c.Eval.Ways > c.Ways && c.Method != "protonets", "eval.ways", fmt.Sprintf("%d is more than the classifier's %d outputs (ways); only protonets, which has no classifier, tests at more ways than it trains", c.Eval.Ways, c.Ways)},
+		{c.Eval.Ways > c.Ways && !caps.AnyWays, "eval.ways", fmt.Sprintf("%d is more than the classifier's %d outputs (ways); only methods without a classifier (%s) test at more ways than they train", c.Eval.Ways, c.Ways, methodsWith(func(c maml.Caps) bool { return c.AnyWays }))},
 		{c.Eval.ValEpisodes < 0, "eval.val_episodes", "must be at least 0"},
-	}
+	}...)
 	return firstBad(checks)
 }
 
 // Map returns the configuration as a generic map (YAML keys), for records.
-func (c *Config) Map() map[string]any { return toMap(c) }
+func (c *Config) Map() map[string]any { return toMapWithBlocks(c, c.Blocks) }
 
-// YAML returns the configuration as an experiment file.
+// YAML returns the configuration as an experiment file (the method blocks
+// last).
 func (c *Config) YAML() ([]byte, error) {
-	b, err := yaml.Marshal(c)
+	v, _ := blockDoc(c, c.Blocks)
+	b, err := yaml.Marshal(v.Interface())
 	if err != nil {
 		return nil, fmt.Errorf("config: encoding: %w", err)
 	}

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"os"
+	"reflect"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/metabench/metabench/maml"
 )
 
 const good = `version: 1
@@ -41,7 +45,7 @@ func TestParseGood(t *testing.T) {
 		t.Fatalf("decoded %+v", c)
 	}
 	// Keys absent from the file keep their defaults.
-	if c.Reptile.InnerOptimizer != "adam" || c.Checkpoint.Duration != 5*time.Minute {
+	if c.Blocks["reptile"].(*maml.ReptileOptions).InnerOptimizer != "adam" || c.Checkpoint.Duration != 5*time.Minute {
 		t.Fatalf("defaults lost: %+v", c)
 	}
 }
@@ -149,35 +153,49 @@ func TestValidate(t *testing.T) {
 			t.Errorf("Validate after %v: %v, want error on %q", c.sets, err, c.field)
 		}
 	}
-	cfg, _ := Parse([]byte(good))
-	cfg.Method, cfg.FirstOrderIterations = "reptile", 100
-	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "first_order_iterations:") {
-		t.Fatalf("first_order_iterations with reptile: %v", err)
-	}
-	for _, m := range []string{"maml", "anil", "metasgd", "mamlpp"} {
-		cfg.Method = m
-		if err := cfg.Validate(); err != nil {
-			t.Fatalf("first_order_iterations with %s: %v", m, err)
+	// the checks that a method's capabilities decide, for every registered
+	// method
+	for _, name := range maml.Names() {
+		d, _ := maml.Lookup(name)
+		cfg, _ := Parse([]byte(good))
+		cfg.Method, cfg.FirstOrderIterations = name, 100
+		if d.Caps.NoInnerLoop {
+			cfg.InnerSteps, cfg.TestSteps = 0, 0
+		}
+		if err := cfg.Validate(); (err == nil) != d.Caps.SecondOrder || err != nil && !strings.HasPrefix(err.Error(), "first_order_iterations:") {
+			t.Errorf("first_order_iterations with %s: %v", name, err)
+		}
+		cfg.FirstOrderIterations, cfg.MetaLRSchedule = 0, "cosine"
+		if err := cfg.Validate(); (err == nil) == d.Caps.OwnOuterStep || err != nil && !strings.HasPrefix(err.Error(), "meta_lr_schedule:") {
+			t.Errorf("cosine schedule with %s: %v", name, err)
+		}
+		cfg.MetaLRSchedule, cfg.InnerSteps = "linear", 1
+		if err := cfg.Validate(); (err == nil) == d.Caps.NoInnerLoop || err != nil && !strings.HasPrefix(err.Error(), "inner_steps:") {
+			t.Errorf("an inner step with %s: %v", name, err)
+		}
+		cfg.InnerSteps = 0
+		if d.Caps.NoInnerLoop {
+			cfg.TestSteps = 0
+		}
+		cfg.Ways, cfg.Eval.Ways = 5, 20
+		if err := cfg.Validate(); (err == nil) != d.Caps.AnyWays || err != nil && !strings.HasPrefix(err.Error(), "eval.ways:") {
+			t.Errorf("eval.ways above ways with %s: %v", name, err)
+		}
+		cfg.Eval.Ways = 0
+		// another method's block is at its defaults, or the method shares it
+		for _, other := range maml.Names() {
+			od, _ := maml.Lookup(other)
+			if other == name || od.Options == nil {
+				continue
+			}
+			c := cfg.Clone()
+			changed := changeBlock(t, c, other)
+			if err := c.Validate(); (err == nil) != od.SharedBlock || err != nil && !strings.HasPrefix(err.Error(), other+":") {
+				t.Errorf("method %s with %s (%s): %v", name, changed, other, err)
+			}
 		}
 	}
-	cfg.Method = "protonets"
-	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "first_order_iterations:") {
-		t.Fatalf("first_order_iterations with protonets: %v", err)
-	}
-	cfg.Method, cfg.FirstOrderIterations, cfg.MetaLRSchedule = "reptile", 0, "cosine"
-	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "meta_lr_schedule:") {
-		t.Fatalf("cosine schedule with reptile: %v", err)
-	}
-	cfg.Method = "mamlpp"
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("cosine schedule with mamlpp: %v", err)
-	}
-	cfg.Method, cfg.MetaLRSchedule = "maml", "linear"
-	cfg.MAMLPP.PerStepBN = false
-	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "mamlpp:") {
-		t.Fatalf("mamlpp options with maml: %v", err)
-	}
-	cfg.MAMLPP.PerStepBN = true
+	cfg, _ := Parse([]byte(good))
 	cfg.Iterations, cfg.Budget.Duration = 0, 0
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "budget") {
 		t.Fatalf("no limit: %v", err)
@@ -254,7 +272,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("re-parse: %v\n%s", err, b)
 	}
-	if *c != *d {
+	if !reflect.DeepEqual(c, d) {
 		t.Fatalf("round trip:\n%+v\n%+v", c, d)
 	}
 	if m := c.Map(); m["budget"] != "30m0s" || m["ways"] != 5 {
@@ -274,7 +292,7 @@ func TestRoundTrip(t *testing.T) {
 // protocols (a split named), whose budgets are iterations only.
 func TestBenchmarks(t *testing.T) {
 	var files []string
-	for _, m := range []string{"maml", "fomaml", "reptile", "protonets", "anil", "metasgd", "mamlpp"} {
+	for _, m := range maml.Names() {
 		for _, dir := range []string{"", "30min"} {
 			f, err := filepath.Glob(filepath.Join("..", "benchmarks", dir, "*-"+m+".yaml"))
 			if err != nil {
@@ -395,4 +413,29 @@ func TestResolveOverride(t *testing.T) {
 			t.Errorf("ResolveOverride(%q) = %q, want %q", c[0], got, c[1])
 		}
 	}
+}
+
+// changeBlock sets the first key of a method block to a valid value other
+// than its default (through Set) and returns the override.
+func changeBlock(t *testing.T, c *Config, name string) string {
+	t.Helper()
+	typ := reflect.TypeOf(c.Blocks[name]).Elem()
+	v := reflect.ValueOf(c.Blocks[name]).Elem()
+	for i := 0; i < typ.NumField(); i++ {
+		var kv string
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Bool:
+			kv = fmt.Sprintf("%s.%s=%v", name, tagName(typ.Field(i)), !f.Bool())
+		case reflect.Int:
+			kv = fmt.Sprintf("%s.%s=%d", name, tagName(typ.Field(i)), f.Int()+1)
+		case reflect.Float64:
+			kv = fmt.Sprintf("%s.%s=%v", name, tagName(typ.Field(i)), f.Float()*2+1)
+		default:
+			continue
+		}
+		require.NoError(t, c.Set(kv))
+		return kv
+	}
+	t.Fatalf("block %s has no bool, int or float key", name)
+	return ""
 }

@@ -89,7 +89,11 @@ func DefaultMetatrain() MetatrainFile {
 
 // decodeStrict decodes b onto dst (pre-filled with defaults) with unknown
 // keys rejected and the version checked first.
-func decodeStrict(b []byte, dst any) error {
+func decodeStrict(b []byte, dst any) error { return decodeStrictRenamed(b, dst, nil) }
+
+// decodeStrictRenamed is decodeStrict with yaml's messages passed through
+// rename first (blockDoc), when it is set.
+func decodeStrictRenamed(b []byte, dst any, rename func(string) string) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errors.New("empty experiment file")
 	}
@@ -110,6 +114,12 @@ func decodeStrict(b []byte, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		if errors.Is(err, io.EOF) {
 			return errors.New("empty experiment file")
+		}
+		var te *yaml.TypeError
+		if rename != nil && errors.As(err, &te) {
+			for i, m := range te.Errors {
+				te.Errors[i] = rename(m)
+			}
 		}
 		return YAMLError(err)
 	}

@@ -100,7 +100,7 @@ func LoadSearch(path string, overrides []string) (*SearchFile, error) {
 // ParseSearch decodes a search file strictly onto the defaults.
 func ParseSearch(b []byte) (*SearchFile, error) {
 	c := &SearchFile{Config: Default(), Search: DefaultSearch()}
-	if err := decodeStrict(b, c); err != nil {
+	if err := decodeWithBlocks(b, c, &c.Blocks); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -173,7 +173,7 @@ func (c *SearchFile) Validate() error {
 }
 
 // Map returns the file as a generic map (YAML keys), for records.
-func (c *SearchFile) Map() map[string]any { return toMap(c) }
+func (c *SearchFile) Map() map[string]any { return toMapWithBlocks(c, c.Blocks) }
 
 // FinalTrain is the experiment that meta-trains the final network of a
 // genotype (a built-in name or a file) derived by this search: the file's

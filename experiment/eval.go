@@ -88,7 +88,7 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 			o.apply()
 		}
 	}
-	if w := cfg.EvalWays(); w > ck.Ways && ck.Method != "protonets" {
+	if w := cfg.EvalWays(); w > ck.Ways && !cfg.Caps().AnyWays {
 		return nil, fmt.Errorf("--ways %d: the checkpoint's classifier has %d outputs (trained %d-way)", w, ck.Ways, ck.Ways)
 	}
 	if w := cfg.EvalWays(); w < 2 {
@@ -102,7 +102,14 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	if err := nn.CheckShapes[float32](model, params); err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
 	}
-	meth, err := maml.New[float32](ck.Method)
+	// the method's state saved with the outer optimiser (Reptile's carried
+	// inner Adam starts every test-time adaptation); a Reptile checkpoint
+	// written before carry_adam existed holds no inner state
+	opts := cfg.Clone().Blocks[ck.Method]
+	if ro, ok := opts.(*maml.ReptileOptions); ok && ck.Outer.Kind == "sgd-decay" {
+		ro.CarryAdam = false
+	}
+	meth, err := maml.NewWith[float32](ck.Method, opts)
 	if err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
 	}
@@ -133,12 +140,6 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 		return nil, fmt.Errorf("--ways/--shots/--queries: %w", err)
 	}
 	s := Settings(cfg)
-	// the method's state saved with the outer optimiser (Reptile's carried
-	// inner Adam starts every test-time adaptation); a Reptile checkpoint
-	// written before carry_adam existed holds no inner state
-	if ck.Outer.Kind == "sgd-decay" {
-		s.ReptileCarry = false
-	}
 	if err := maml.NewOuterFor(meth, model, &s, params).SetState(ck.Outer); err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
 	}

@@ -46,8 +46,8 @@ const ExtraTestLoop = "test_loop_choice"
 // the chosen pair. An empty steps or rates list keeps s's value.
 func chooseTestLoop(meth maml.Method[float32], model nn.Model[float32], params []*tensor.Tensor[float32], s *maml.Settings,
 	cfg *config.Config, valSeed int64, stepsGrid []int, lrGrid []float64, n, workers int) (*TestLoopChoice, error) {
-	if cfg.Method == "protonets" {
-		return nil, errors.New("--steps-grid/--lr-grid: protonets has no test-time inner loop to choose")
+	if cfg.Caps().NoInnerLoop {
+		return nil, fmt.Errorf("--steps-grid/--lr-grid: %s has no test-time inner loop to choose", cfg.Method)
 	}
 	if n < 1 {
 		return nil, fmt.Errorf("--select-episodes %d: must be at least 1", n)

@@ -14,16 +14,14 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
-// Settings maps an experiment file to the settings of its method.
+// Settings maps an experiment file to the settings every method reads (a
+// method's own options are its block: config.Config.Options).
 func Settings(cfg *config.Config) maml.Settings {
 	return maml.Settings{
 		InnerLR: cfg.InnerLR, InnerSteps: cfg.InnerSteps, TestSteps: cfg.TestSteps,
 		MetaLR: cfg.MetaLR, MetaLRFinal: cfg.MetaLRFinal, Clip: cfg.Clip, Iterations: cfg.Iterations,
 		FirstOrderIterations: cfg.FirstOrderIterations,
-		ReptileOptimizer:     cfg.Reptile.InnerOptimizer, ReptileBatch: cfg.Reptile.InnerBatch,
-		ReptileUseQuery: cfg.Reptile.UseQuery, MetaStep: cfg.Reptile.MetaStep, MetaStepFinal: cfg.Reptile.MetaStepFinal,
-		MetaLRSchedule: cfg.MetaLRSchedule, MSLIterations: cfg.MAMLPP.MultiStepLossIterations, PerStepBN: cfg.MAMLPP.PerStepBN, LearnInnerLR: cfg.MAMLPP.LearnInnerLR,
-		ReptileCarry: cfg.Reptile.CarryAdam, MetaLRStepEvery: cfg.MetaLRStepEvery, MetaLRStepFactor: cfg.MetaLRStepFactor,
+		MetaLRSchedule:       cfg.MetaLRSchedule, MetaLRStepEvery: cfg.MetaLRStepEvery, MetaLRStepFactor: cfg.MetaLRStepFactor,
 		Work: tensor.NewWorkPool(),
 	}
 }
@@ -59,9 +57,9 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	if err != nil {
 		return nil, err
 	}
-	meth, err := maml.New[float32](cfg.Method)
+	meth, err := CheckMethod(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("method: %w", err)
+		return nil, err
 	}
 	if cfg.Data.Shift >= data.H {
 		return nil, fmt.Errorf("data.shift: %d pixels on %dx%d images: must be below the image size", cfg.Data.Shift, data.H, data.H)
@@ -230,9 +228,10 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	return rec, nil
 }
 
-// CheckMethod checks an experiment file's method against the registry.
+// CheckMethod checks an experiment file's method against the registry and
+// returns it, built with the file's block of its options.
 func CheckMethod(cfg *config.Config) (maml.Method[float32], error) {
-	m, err := maml.New[float32](cfg.Method)
+	m, err := maml.NewWith[float32](cfg.Method, cfg.Options())
 	if err != nil {
 		return nil, fmt.Errorf("method: %w", err)
 	}

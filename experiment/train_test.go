@@ -24,10 +24,10 @@ func tinyConfig(t *testing.T, method string, sets ...string) *config.Config {
 		"eval.episodes=4", "eval.val_episodes=2", "eval.every=1ns", "queries=5", "eval.queries=5", "workers=2",
 		"checkpoint_every=0",
 	}
-	switch method {
-	case "reptile":
+	if method == "reptile" {
 		base = append(base, "inner_lr=0.001", "inner_steps=3", "test_steps=3", "reptile.inner_batch=4", "reptile.meta_step_final=0")
-	case "protonets": // no inner loop
+	}
+	if d, _ := maml.Lookup(method); d.Caps.NoInnerLoop {
 		base = append(base, "inner_steps=0", "test_steps=0")
 	}
 	for _, kv := range append(base, sets...) {
@@ -49,7 +49,7 @@ func TestResumeExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, method := range []string{"maml", "fomaml", "reptile", "protonets", "anil", "metasgd", "mamlpp"} {
+	for _, method := range maml.Names() {
 		t.Run(method, func(t *testing.T) {
 			cfg := tinyConfig(t, method, "iterations=5")
 			full := filepath.Join(t.TempDir(), "full")

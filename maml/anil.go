@@ -9,6 +9,12 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
+func init() {
+	Register(Def{Name: "anil", Caps: Caps{SecondOrder: true},
+		New32: func(any) Method[float32] { return ANIL[float32]{} },
+		New64: func(any) Method[float64] { return ANIL[float64]{} }})
+}
+
 // ANIL is Almost No Inner Loop (Raghu et al. 2020): MAML whose inner loop
 // adapts the head only. The body's features of the support and query images
 // are computed once at θ; the head (W, b) takes s.InnerSteps steps of SGD at
@@ -47,8 +53,14 @@ func (a ANIL[T]) TaskGrad(m nn.Model[T], params []*tensor.Tensor[T], task *Task[
 	return unrolledTask(params, nil, task, s.Work, nil, b)
 }
 
-// NewOuter is the Adam of MAML.
-func (ANIL[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] { return adamOf(s, params) }
+// NewOuter is the outer Adam of the settings (MetaAdam).
+func (ANIL[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] { return MetaAdam(s, params) }
+
+// Describe names the head-only inner loop.
+func (ANIL[T]) Describe(s *Settings) map[string]any {
+	return map[string]any{"method_variant": fmt.Sprintf("anil: inner loop adapts the head (fc.w, fc.b) only, %d steps at %g (test: %d); exact second-order meta-gradient%s",
+		s.InnerSteps, s.InnerLR, s.TestSteps, FirstOrderNote(s))}
+}
 
 // EvalTask adapts the head with s.TestSteps steps at s.InnerLR.
 func (a ANIL[T]) EvalTask(m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (float64, float64, error) {

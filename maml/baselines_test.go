@@ -70,27 +70,31 @@ func checkMetaGradFD(t *testing.T, meth Method[float64], m nn.Model[float64], pa
 	}
 }
 
-// TestBaselinesMetaGradFD: the meta-gradients of ANIL, Meta-SGD and MAML++
-// (exact second order, with respect to θ and to the learned rates and
-// per-step batch-norm weights) and ProtoNets' gradient agree with central
-// finite differences of their objectives on a tiny network, in float64.
+// TestBaselinesMetaGradFD: the gradient of every registered method whose
+// gradient is exact (second order: MAML, ANIL, Meta-SGD, MAML++ with respect
+// to θ and to the learned rates and per-step batch-norm weights; no inner
+// loop: ProtoNets) agrees with central finite differences of its objective
+// on a tiny network, in float64.
 func TestBaselinesMetaGradFD(t *testing.T) {
-	cases := []struct {
-		name string
-		s    Settings
-	}{
-		{"protonets", Settings{}},
-		{"anil", Settings{InnerLR: 0.5, InnerSteps: 2}},
-		{"metasgd", Settings{InnerLR: 0.3, InnerSteps: 2}},
+	settings := map[string]Settings{
+		"anil":    {InnerLR: 0.5, InnerSteps: 2},
+		"metasgd": {InnerLR: 0.3, InnerSteps: 2},
 		// mid-way through the multi-step loss annealing: every step's loss counts
-		{"mamlpp", Settings{InnerLR: 0.3, InnerSteps: 3, PerStepBN: true, LearnInnerLR: true, MSLIterations: 10, Iteration: 4}},
+		"mamlpp": {InnerLR: 0.3, InnerSteps: 3, Iteration: 4},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	opts := map[string]any{"mamlpp": &MAMLPPOptions{PerStepBN: true, LearnInnerLR: true, MultiStepLossIterations: 10}}
+	for _, name := range Names() {
+		d, _ := Lookup(name)
+		if !d.Caps.SecondOrder && !d.Caps.NoInnerLoop {
+			continue // first order: not the gradient of its objective
+		}
+		t.Run(name, func(t *testing.T) {
 			m, p := tinyNet(11)
-			meth, err := New[float64](c.name)
-			require.NoError(t, err)
-			s := c.s
+			meth := testMethod[float64](t, name, opts)
+			s, ok := settings[name]
+			if !ok && !d.Caps.NoInnerLoop {
+				s = Settings{InnerLR: 0.4, InnerSteps: 2}
+			}
 			NewOuterFor(meth, m, &s, p)
 			jitter(metaParamsOf(meth), 0.1, 5)
 			checkMetaGradFD(t, meth, m, p, synthTask[float64](21, 3, 2, 2), &s)
@@ -108,9 +112,8 @@ func TestMetaSGDAtUniformRateIsMAML(t *testing.T) {
 	want, err := TaskMetaGrad(m, p, task, Hyper{InnerLR: 0.4, InnerSteps: 2, SecondOrder: true})
 	require.NoError(t, err)
 	for _, name := range []string{"metasgd", "mamlpp"} {
-		meth, _ := New[float64](name)
+		meth := testMethod[float64](t, name, map[string]any{"mamlpp": &MAMLPPOptions{LearnInnerLR: true}})
 		s := s
-		s.LearnInnerLR = true
 		NewOuterFor(meth, m, &s, p)
 		got, err := meth.TaskGrad(m, p, task, &s, nil)
 		require.NoError(t, err)
@@ -163,8 +166,8 @@ func TestMAMLPPPlainIsMAML(t *testing.T) {
 func TestMAMLPPPerStepBN(t *testing.T) {
 	m, p := tinyNet(14)
 	task := synthTask[float64](24, 3, 2, 2)
-	s := Settings{InnerLR: 0.4, InnerSteps: 2, TestSteps: 2, PerStepBN: true, LearnInnerLR: true}
-	pp := &MAMLPP[float64]{}
+	s := Settings{InnerLR: 0.4, InnerSteps: 2, TestSteps: 2}
+	pp := &MAMLPP[float64]{Options: MAMLPPOptions{PerStepBN: true, LearnInnerLR: true}}
 	NewOuterFor[float64](pp, m, &s, p)
 	require.Len(t, pp.bn, 8)
 	require.Len(t, pp.lrs, 10)
@@ -183,7 +186,7 @@ func TestMAMLPPPerStepBN(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, before, r2.Objective)
 	// a model without parameter names cannot use per-step batch norm
-	bare := &MAMLPP[float64]{}
+	bare := &MAMLPP[float64]{Options: pp.Options}
 	bare.NewOuter(&s, p)
 	_, err = bare.TaskGrad(m, p, task, &s, nil)
 	require.ErrorContains(t, err, "NewOuterFor")
@@ -209,15 +212,16 @@ func TestMSLWeights(t *testing.T) {
 	require.InDelta(t, 0.25+0.5*0.75, w[3], 1e-15)
 }
 
-func TestCosineRate(t *testing.T) {
+// TestMetaAdamSchedule: the settings' schedule reaches the outer Adam.
+func TestMetaAdamSchedule(t *testing.T) {
 	s := Settings{MetaLR: 1e-3, MetaLRFinal: 1e-5, Iterations: 100, MetaLRSchedule: ScheduleCosine}
-	a := adamOf[float32](&s, nil)
+	a := MetaAdam[float32](&s, nil)
 	require.InDelta(t, 1e-3, a.Rate(0), 1e-18)
 	require.InDelta(t, (1e-3+1e-5)/2, a.Rate(50), 1e-15)
 	require.InDelta(t, 1e-5, a.Rate(100), 1e-18)
 	require.InDelta(t, 1e-5, a.Rate(150), 1e-18)
 	s.MetaLRFinal = 0
-	require.InDelta(t, 0, adamOf[float32](&s, nil).Rate(100), 1e-18)
+	require.InDelta(t, 0, MetaAdam[float32](&s, nil).Rate(100), 1e-18)
 }
 
 // TestANILAdaptsTheHeadOnly: ANIL's inner loop leaves the body at θ and
@@ -326,16 +330,20 @@ func TestProtoLogits(t *testing.T) {
 	}
 }
 
-// TestBaselinesResumeExact: for every new method, with every option on, a
-// float32 run stopped after 2 meta-iterations, saved as a checkpoint, loaded
-// into a fresh method and trainer and continued, ends bit for bit where an
-// uninterrupted run ends (θ, the method's meta-parameters and the outer
-// state), and so does a run on one worker instead of two.
+// TestBaselinesResumeExact: for every registered method, with every option
+// on, a float32 run stopped after 2 meta-iterations, saved as a checkpoint,
+// loaded into a fresh method and trainer and continued, ends bit for bit
+// where an uninterrupted run ends (θ, the method's meta-parameters and the
+// outer state), and so does a run on one worker instead of two.
 func TestBaselinesResumeExact(t *testing.T) {
-	for _, name := range []string{"protonets", "anil", "metasgd", "mamlpp"} {
+	opts := map[string]any{
+		"mamlpp":  &MAMLPPOptions{PerStepBN: true, LearnInnerLR: true, MultiStepLossIterations: 3},
+		"reptile": &ReptileOptions{InnerOptimizer: "adam", InnerBatch: 4, UseQuery: true, MetaStep: 1, CarryAdam: true},
+	}
+	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			s := Settings{InnerLR: 0.3, InnerSteps: 2, TestSteps: 3, MetaLR: 3e-3, Iterations: 6, MetaLRSchedule: ScheduleCosine,
-				PerStepBN: true, LearnInnerLR: true, MSLIterations: 3, FirstOrderIterations: 1, Work: tensor.NewWorkPool()}
+				FirstOrderIterations: 1, Work: tensor.NewWorkPool()}
 			src := func(iter, k int) (*Task[float32], error) { return synthTask[float32](uint64(iter*100+k), 3, 1, 2), nil }
 			newRun := func(workers ...int) *Trainer[float32] {
 				w := 2
@@ -344,9 +352,7 @@ func TestBaselinesResumeExact(t *testing.T) {
 				}
 				m := nn.NewConv4[float32](1, 16, 4, 3)
 				p := m.Init(rand.New(rand.NewPCG(6, 6))).Tensors
-				meth, err := New[float32](name)
-				require.NoError(t, err)
-				return NewTrainer[float32](m, meth, s, p, 3, 3, w, src)
+				return NewTrainer[float32](m, testMethod[float32](t, name, opts), s, p, 3, 3, w, src)
 			}
 			steps := func(tr *Trainer[float32], from, to int) {
 				for it := from; it < to; it++ {
@@ -395,17 +401,18 @@ func TestBaselinesResumeExact(t *testing.T) {
 	}
 }
 
-// TestDescribe: the baselines name their variant for the record; MAML has
-// no options of its own.
+// TestDescribe: a method that describes itself names its variant for the
+// record; MAML++ names its switches and annealing.
 func TestDescribe(t *testing.T) {
-	s := Settings{InnerLR: 0.1, InnerSteps: 5, MSLIterations: 100, PerStepBN: true, FirstOrderIterations: 50, MetaLRSchedule: ScheduleCosine}
-	for _, name := range []string{"protonets", "anil", "metasgd", "mamlpp"} {
+	s := Settings{InnerLR: 0.1, InnerSteps: 5, FirstOrderIterations: 50, MetaLRSchedule: ScheduleCosine}
+	for _, name := range Names() {
 		meth, _ := New[float32](name)
-		d := Describe(meth, &s)
-		require.Contains(t, d["method_variant"], name+":")
+		if d := Describe(meth, &s); d != nil {
+			require.Contains(t, d["method_variant"], name+":")
+		}
 	}
-	meth, _ := New[float32]("mamlpp")
-	d := Describe(meth, &s)
+	meth := &MAMLPP[float32]{Options: MAMLPPOptions{MultiStepLossIterations: 100, PerStepBN: true}}
+	d := Describe[float32](meth, &s)
 	require.Contains(t, d["method_variant"], "annealed over 100 iterations")
 	require.Contains(t, d["method_variant"], "first order for the first 50 iterations")
 	require.Equal(t, "cosine", d["meta_lr_schedule"])

@@ -1,8 +1,11 @@
 // Package maml implements few-shot meta-learning behind one Method
 // interface: MAML with the exact second-order meta-gradient, first-order
 // MAML, Reptile, and the baselines Prototypical Networks, ANIL, Meta-SGD and
-// MAML++. A new baseline is one type that implements Method plus one entry
-// in Registry (docs/BASELINES.md walks through one).
+// MAML++. A method is one file: a type that implements Method and an init
+// function that registers it (Register) with its capabilities (Caps) and,
+// if it has options of its own, its block of an experiment file
+// (Def.Options); the file may live in any package (docs/BASELINES.md walks
+// through one).
 //
 // # MAML (Finn et al. 2017)
 //

@@ -32,3 +32,14 @@ func forwardValues[T tensor.Float](m nn.Model[T], params []*tensor.Tensor[T], x 
 	})
 	return out.Value()
 }
+
+// testMethod is the registered method name with the options a test gives
+// it (by name, where it has some) or its defaults.
+func testMethod[T tensor.Float](t testing.TB, name string, opts map[string]any) Method[T] {
+	t.Helper()
+	m, err := NewWith[T](name, opts[name])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

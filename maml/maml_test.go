@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"sort"
 	"testing"
 
 	"github.com/metabench/metabench/nn"
@@ -34,20 +35,53 @@ func synthTaskSized[T tensor.Float](seed uint64, ways, shots, queries, size int)
 	return &Task[T]{XS: xs, YS: ys, XQ: xq, YQ: yq}
 }
 
+// TestRegistry: every registered method is built under its name for both
+// element types, with its default options or options of its type; Names is
+// sorted; unknown names, options of another type and bad registrations are
+// refused.
 func TestRegistry(t *testing.T) {
-	if got := Names(); !reflect.DeepEqual(got, []string{"anil", "fomaml", "maml", "mamlpp", "metasgd", "protonets", "reptile"}) {
-		t.Fatalf("Names() = %v", got)
+	names := Names()
+	if len(names) == 0 || !sort.StringsAreSorted(names) {
+		t.Fatalf("Names() = %v", names)
 	}
-	for _, n := range Names() {
-		m, err := New[float32](n)
-		if err != nil || m.Name() != n {
-			t.Fatalf("New(%s) = %v, %v", n, m, err)
+	for _, n := range names {
+		d, _ := Lookup(n)
+		m32, err := NewWith[float32](n, d.DefaultOptions())
+		if err != nil || m32.Name() != n {
+			t.Fatalf("NewWith(%s) = %v, %v", n, m32, err)
+		}
+		m64, err := New[float64](n)
+		if err != nil || m64.Name() != n {
+			t.Fatalf("New[float64](%s) = %v, %v", n, m64, err)
+		}
+		if d.Options != nil {
+			if _, err := NewWith[float32](n, struct{}{}); err == nil {
+				t.Fatalf("%s accepted options of another type", n)
+			}
+			if _, ok := d.Options().(OptionsValidator); ok {
+				if err := d.Options().(OptionsValidator).Validate(); err != nil {
+					t.Fatalf("%s: its defaults do not validate: %v", n, err)
+				}
+			}
 		}
 	}
 	if _, err := New[float32]("maml++"); err == nil {
 		t.Fatal("unknown method accepted")
 	}
+	for _, d := range []Def{{Name: "maml", New32: MAML[float32]{}.ctor, New64: MAML[float64]{}.ctor}, {Name: "a.b"}, {Name: "x"}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Register(%+v) did not panic", d.Name)
+				}
+			}()
+			Register(d)
+		}()
+	}
 }
+
+// ctor returns m whatever the options (TestRegistry's bad registrations).
+func (m MAML[T]) ctor(any) Method[T] { return m }
 
 // TestZeroInnerSteps: with T = 0 the MAML meta-gradient is the plain query
 // gradient, and first and second order agree exactly.
@@ -148,8 +182,8 @@ func TestZeroParams(t *testing.T) {
 		for i := range p {
 			init[i] = p[i].Clone()
 		}
-		meth, _ := New[float64](name)
-		s := Settings{InnerLR: 0.4, InnerSteps: 2, MetaLR: 1e-2, ReptileOptimizer: "sgd", MetaStep: 1, MetaStepFinal: 1, Iterations: 10}
+		meth := testMethod[float64](t, name, map[string]any{"reptile": &ReptileOptions{InnerOptimizer: "sgd", MetaStep: 1, MetaStepFinal: 1}})
+		s := Settings{InnerLR: 0.4, InnerSteps: 2, MetaLR: 1e-2, Iterations: 10}
 		tr := NewTrainer[float64](m, meth, s, p, 9, 2, 1, func(iter, k int) (*Task[float64], error) {
 			return synthTask[float64](uint64(iter*100+k), 3, 1, 2), nil
 		})
@@ -205,8 +239,8 @@ func TestReptileFullStep(t *testing.T) {
 	m := nn.NewConv4[float64](1, 16, 4, 3)
 	p := m.Init(rand.New(rand.NewPCG(2, 2))).Tensors
 	task := synthTask[float64](3, 3, 2, 3)
-	s := Settings{InnerLR: 0.01, InnerSteps: 3, ReptileOptimizer: "adam", ReptileBatch: 4, ReptileUseQuery: true, MetaStep: 1, MetaStepFinal: 1}
-	meth, _ := New[float64]("reptile")
+	s := Settings{InnerLR: 0.01, InnerSteps: 3}
+	meth := &Reptile[float64]{Options: ReptileOptions{InnerOptimizer: "adam", InnerBatch: 4, UseQuery: true, MetaStep: 1, MetaStepFinal: 1}}
 	phi, err := meth.TaskGrad(m, p, task, &s, TaskRand(5, 0, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -240,9 +274,8 @@ func TestStepDeterministic(t *testing.T) {
 		for _, workers := range []int{1, 2, 5} {
 			m := nn.NewConv4[float32](1, 16, 4, 3)
 			p := m.Init(rand.New(rand.NewPCG(4, 4))).Tensors
-			meth, _ := New[float32](name)
-			s := Settings{InnerLR: 0.1, InnerSteps: 2, TestSteps: 2, MetaLR: 1e-3, Clip: 0.5,
-				ReptileOptimizer: "adam", ReptileBatch: 3, ReptileUseQuery: true, MetaStep: 1, MetaStepFinal: 0, Iterations: 10}
+			meth := testMethod[float32](t, name, map[string]any{"reptile": &ReptileOptions{InnerOptimizer: "adam", InnerBatch: 3, UseQuery: true, MetaStep: 1}})
+			s := Settings{InnerLR: 0.1, InnerSteps: 2, TestSteps: 2, MetaLR: 1e-3, Clip: 0.5, Iterations: 10}
 			tr := NewTrainer[float32](m, meth, s, p, 9, 5, workers, func(iter, k int) (*Task[float32], error) {
 				return synthTask[float32](uint64(iter*100+k), 3, 1, 2), nil
 			})
@@ -300,19 +333,6 @@ func TestAdamStateRoundTrip(t *testing.T) {
 }
 
 func TestAdamDecay(t *testing.T) {
-	a := NewAdam[float32](nil, 0.003)
-	if a.Rate(500) != 0.003 {
-		t.Fatal("constant rate changed")
-	}
-	a.Final, a.Iterations = 0.001, 1000
-	for _, c := range []struct {
-		it   int
-		want float64
-	}{{0, 0.003}, {500, 0.002}, {1000, 0.001}, {5000, 0.001}} {
-		if math.Abs(a.Rate(c.it)-c.want) > 1e-15 {
-			t.Errorf("Rate(%d) = %v, want %v", c.it, a.Rate(c.it), c.want)
-		}
-	}
 	meth, _ := New[float32]("maml")
 	o := meth.NewOuter(&Settings{MetaLR: 0.01, MetaLRFinal: 0.001, Iterations: 10}, nil).(*Adam[float32])
 	if math.Abs(o.Rate(10)-0.001) > 1e-15 {
@@ -331,14 +351,6 @@ func TestAdamStepSchedule(t *testing.T) {
 		if got := o.Rate(c.it); math.Abs(got-c.want) > 1e-18 {
 			t.Errorf("Rate(%d) = %v, want %v", c.it, got, c.want)
 		}
-	}
-}
-
-func TestClipElementwise(t *testing.T) {
-	x := []*tensor.Tensor[float32]{tensor.FromSlice([]float32{-20, 3, 11}, 3)}
-	ClipElementwise(x, 10)
-	if !reflect.DeepEqual(x[0].Data, []float32{-10, 3, 10}) {
-		t.Fatal(x[0].Data)
 	}
 }
 
@@ -366,19 +378,18 @@ func TestEvaluateOrder(t *testing.T) {
 // tasks run in order), and the state round-trips through the outer state so
 // that a resumed run ends with the same parameters.
 func TestReptileCarriedAdam(t *testing.T) {
-	s := Settings{InnerLR: 0.01, InnerSteps: 3, TestSteps: 4, ReptileOptimizer: "adam", ReptileBatch: 3, ReptileUseQuery: true,
-		MetaStep: 1, MetaStepFinal: 0, Iterations: 10, ReptileCarry: true}
+	s := Settings{InnerLR: 0.01, InnerSteps: 3, TestSteps: 4, Iterations: 10}
+	opts := ReptileOptions{InnerOptimizer: "adam", InnerBatch: 3, UseQuery: true, MetaStep: 1, MetaStepFinal: 0, CarryAdam: true}
 	src := func(iter, k int) (*Task[float64], error) { return synthTask[float64](uint64(iter*100+k), 3, 1, 2), nil }
 	newRun := func(workers int) (*Trainer[float64], nn.Model[float64]) {
 		m := nn.NewConv4[float64](1, 16, 4, 3)
 		p := m.Init(rand.New(rand.NewPCG(6, 6))).Tensors
-		meth, _ := New[float64]("reptile")
-		return NewTrainer[float64](m, meth, s, p, 3, 4, workers, src), m
+		return NewTrainer[float64](m, &Reptile[float64]{Options: opts}, s, p, 3, 4, workers, src), m
 	}
 	// the first task from a zero carried state is the fresh-Adam task
 	tr, m := newRun(1)
 	task, _ := src(0, 0)
-	fresh, err := ReptileTask(m, tr.Params, task, reptileHyper(&s, s.InnerSteps), TaskRand(3, 0, 0))
+	fresh, err := ReptileTask(m, tr.Params, task, tr.Method.(*Reptile[float64]).hyper(&s, s.InnerSteps), TaskRand(3, 0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,12 +13,39 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
+func init() {
+	Register(Def{Name: "mamlpp", Caps: Caps{SecondOrder: true},
+		Options: func() any { return &MAMLPPOptions{PerStepBN: true, LearnInnerLR: true} },
+		New32:   func(o any) Method[float32] { return &MAMLPP[float32]{Options: *o.(*MAMLPPOptions)} },
+		New64:   func(o any) Method[float64] { return &MAMLPP[float64]{Options: *o.(*MAMLPPOptions)} }})
+}
+
+// MAMLPPOptions are MAML++'s own settings, the mamlpp: block of an
+// experiment file (its derivative-order annealing is first_order_iterations
+// and its cosine annealing meta_lr_schedule: cosine).
+type MAMLPPOptions struct {
+	// MultiStepLossIterations anneals the multi-step loss (the query loss
+	// after every inner step, weighted) towards the final step's loss over
+	// this many meta-iterations; 0 = the final step's loss throughout.
+	MultiStepLossIterations int  `yaml:"multi_step_loss_iterations"`
+	PerStepBN               bool `yaml:"per_step_bn"`    // batch-norm weights per inner step, meta-learned
+	LearnInnerLR            bool `yaml:"learn_inner_lr"` // an inner learning rate per layer and step, meta-learned from inner_lr
+}
+
+// Validate checks the block's ranges.
+func (o *MAMLPPOptions) Validate() error {
+	if o.MultiStepLossIterations < 0 {
+		return errors.New("multi_step_loss_iterations: must be 0 (the final step's loss only) or above")
+	}
+	return nil
+}
+
 // MAMLPP is MAML++ (Antoniou et al. 2019, "How to train your MAML"): MAML
-// with, each switched by Settings,
+// with, each switched by Options,
 //
-//   - the multi-step loss (MSLIterations > 0): the meta-objective is
+//   - the multi-step loss (MultiStepLossIterations > 0): the meta-objective is
 //     Σ_t v_t(i) L_Q(θ_{t+1}) over the S = InnerSteps steps, with weights
-//     annealed over MSLIterations meta-iterations from uniform towards the
+//     annealed over MultiStepLossIterations meta-iterations from uniform towards the
 //     final step (mslWeights), then the final step's loss alone;
 //   - per-step batch-norm weights (PerStepBN): every batch norm has a scale
 //     and a shift per inner step, γ[t] and β[t], meta-learned and not adapted
@@ -38,6 +65,7 @@ import (
 // row. They are created by NewOuter (per-step batch norm needs the model's
 // layout: use NewOuterFor) and saved with the outer state.
 type MAMLPP[T tensor.Float] struct {
+	Options MAMLPPOptions
 	names   []string // the model's parameter names (bind)
 	bnIdx   []int    // parameters that are batch-norm weights (with PerStepBN)
 	adapt   []int    // parameters the inner loop adapts
@@ -48,8 +76,8 @@ type MAMLPP[T tensor.Float] struct {
 // Name is "mamlpp".
 func (*MAMLPP[T]) Name() string { return "mamlpp" }
 
-// bind records the model's parameter names (NewOuterFor).
-func (mp *MAMLPP[T]) bind(m nn.Model[T]) { mp.names = m.ParamNames() }
+// BindModel records the model's parameter names (NewOuterFor).
+func (mp *MAMLPP[T]) BindModel(m nn.Model[T]) { mp.names = m.ParamNames() }
 
 // MetaParams are the learned rates, then the per-step batch-norm weights.
 func (mp *MAMLPP[T]) MetaParams() []*tensor.Tensor[T] {
@@ -64,7 +92,7 @@ func perStepRows(s *Settings) int { return max(s.InnerSteps, 1) }
 func (mp *MAMLPP[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
 	rows := perStepRows(s)
 	mp.bnIdx, mp.lrs, mp.bn, mp.err = nil, nil, nil, nil
-	if s.PerStepBN {
+	if mp.Options.PerStepBN {
 		if len(mp.names) != len(params) {
 			mp.err = errors.New("maml: mamlpp's per-step batch norm needs the model's parameter names: create its outer optimiser with NewOuterFor")
 		}
@@ -83,7 +111,7 @@ func (mp *MAMLPP[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] 
 			mp.adapt = append(mp.adapt, i)
 		}
 	}
-	if s.LearnInnerLR {
+	if mp.Options.LearnInnerLR {
 		for range mp.adapt {
 			mp.lrs = append(mp.lrs, tensor.Full(T(s.InnerLR), rows))
 		}
@@ -97,7 +125,7 @@ func (mp *MAMLPP[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] 
 		mp.bn = append(mp.bn, t)
 	}
 	all := append(append([]*tensor.Tensor[T](nil), params...), mp.MetaParams()...)
-	return &withMeta[T]{Outer: adamOf(s, all), tag: mp.Name(), meta: mp.MetaParams()}
+	return WithMeta[T](MetaAdam(s, all), mp.Name(), mp.MetaParams())
 }
 
 // row returns row t (clamped to the last) of a per-step table as a tensor
@@ -149,7 +177,7 @@ func (mp *MAMLPP[T]) TaskGrad(m nn.Model[T], params []*tensor.Tensor[T], task *T
 	if err != nil {
 		return nil, err
 	}
-	return unrolledTask(params, mp.MetaParams(), task, s.Work, mslWeights(s.InnerSteps, s.Iteration, s.MSLIterations), b)
+	return unrolledTask(params, mp.MetaParams(), task, s.Work, mslWeights(s.InnerSteps, s.Iteration, mp.Options.MultiStepLossIterations), b)
 }
 
 // EvalTask adapts with s.TestSteps steps with the learned rates and the
@@ -186,16 +214,32 @@ func mslWeights(steps, iter, n int) []float64 {
 	return w
 }
 
-// modelBinder is a method that reads the model's layout (NewOuterFor).
-type modelBinder[T tensor.Float] interface{ bind(m nn.Model[T]) }
-
 // NewOuterFor is meth.NewOuter for the parameters of model m, for methods
-// whose meta-parameters depend on the model's layout (MAML++'s per-step
-// batch norm). Trainers, and evaluations that restore a checkpoint's outer
-// state, call it in place of meth.NewOuter.
+// whose meta-parameters depend on the model's layout (ModelBinder: MAML++'s
+// per-step batch norm). Trainers, and evaluations that restore a
+// checkpoint's outer state, call it in place of meth.NewOuter.
 func NewOuterFor[T tensor.Float](meth Method[T], m nn.Model[T], s *Settings, params []*tensor.Tensor[T]) Outer[T] {
-	if b, ok := meth.(modelBinder[T]); ok {
-		b.bind(m)
+	if b, ok := meth.(ModelBinder[T]); ok {
+		b.BindModel(m)
 	}
 	return meth.NewOuter(s, params)
+}
+
+// Describe names the switches, the schedule and the annealing.
+func (mp *MAMLPP[T]) Describe(s *Settings) map[string]any {
+	o := mp.Options
+	msl := "final step's loss only"
+	if o.MultiStepLossIterations > 0 {
+		msl = fmt.Sprintf("multi-step loss annealed over %d iterations", o.MultiStepLossIterations)
+	}
+	sched := s.MetaLRSchedule
+	if sched == "" {
+		sched = "linear"
+	}
+	return map[string]any{
+		"method_variant": fmt.Sprintf("mamlpp: %s; per-step BN weights %v (batch statistics of each step); learned per-layer per-step inner lr %v; meta lr schedule %s%s",
+			msl, o.PerStepBN, o.LearnInnerLR, sched, FirstOrderNote(s)),
+		"mamlpp_multi_step_loss_iterations": o.MultiStepLossIterations, "mamlpp_per_step_bn": o.PerStepBN, "mamlpp_learn_inner_lr": o.LearnInnerLR,
+		"meta_lr_schedule": sched,
+	}
 }

@@ -2,7 +2,6 @@ package maml
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/metabench/metabench/tensor"
@@ -28,12 +27,19 @@ func metaParamsOf[T tensor.Float](m Method[T]) []*tensor.Tensor[T] {
 	return nil
 }
 
-// withMeta is an outer optimiser over θ and a method's meta-parameters
-// whose state also holds the meta-parameters' values, so that a checkpoint
-// (which saves θ and the outer state) restores the method exactly.
+// WithMeta returns an outer optimiser that updates θ and a method's
+// meta-parameters meta with outer (created over both, θ first) and whose
+// state also holds the meta-parameters' values, so that a checkpoint (which
+// saves θ and the outer state) restores the method exactly. tag, the
+// method's name, is appended to the state's Kind.
+func WithMeta[T tensor.Float](outer Outer[T], tag string, meta []*tensor.Tensor[T]) Outer[T] {
+	return &withMeta[T]{Outer: outer, tag: tag, meta: meta}
+}
+
+// withMeta is WithMeta's optimiser.
 type withMeta[T tensor.Float] struct {
 	Outer[T]
-	tag  string // the method's name, part of the state's Kind
+	tag  string
 	meta []*tensor.Tensor[T]
 }
 
@@ -69,20 +75,21 @@ func (o *withMeta[T]) SetState(s OuterState[T]) error {
 	return nil
 }
 
-// adamOf is the Adam of the gradient-based methods over params at s.MetaLR
-// with s's schedule: constant; linear to s.MetaLRFinal over s.Iterations
-// when MetaLRFinal is set; or, with s.MetaLRSchedule "cosine", cosine
-// annealing to MetaLRFinal (which may be 0) over s.Iterations; or, with
-// "step", multiplied by MetaLRStepFactor every MetaLRStepEvery iterations.
-func adamOf[T tensor.Float](s *Settings, params []*tensor.Tensor[T]) *Adam[T] {
+// MetaAdam is the outer Adam of the gradient-based methods over params at
+// s.MetaLR with s's schedule: constant; linear to s.MetaLRFinal over
+// s.Iterations when MetaLRFinal is set; or, with s.MetaLRSchedule "cosine",
+// cosine annealing to MetaLRFinal (which may be 0) over s.Iterations; or,
+// with "step", multiplied by MetaLRStepFactor every MetaLRStepEvery
+// iterations.
+func MetaAdam[T tensor.Float](s *Settings, params []*tensor.Tensor[T]) *Adam[T] {
 	a := NewAdam(params, s.MetaLR)
 	switch {
 	case s.MetaLRSchedule == ScheduleStep:
-		a.StepEvery, a.StepFactor = s.MetaLRStepEvery, s.MetaLRStepFactor
+		a.Schedule.StepEvery, a.Schedule.StepFactor = s.MetaLRStepEvery, s.MetaLRStepFactor
 	case s.MetaLRSchedule == ScheduleCosine && s.Iterations > 0:
-		a.Final, a.Iterations, a.Cosine = s.MetaLRFinal, s.Iterations, true
+		a.Schedule.Final, a.Schedule.Iterations, a.Schedule.Cosine = s.MetaLRFinal, s.Iterations, true
 	case s.MetaLRFinal > 0 && s.Iterations > 0:
-		a.Final, a.Iterations = s.MetaLRFinal, s.Iterations
+		a.Schedule.Final, a.Schedule.Iterations = s.MetaLRFinal, s.Iterations
 	}
 	return a
 }
@@ -94,9 +101,3 @@ const ScheduleCosine = "cosine"
 // ScheduleStep names the step decay of the Adam rate
 // (Settings.MetaLRStepEvery, MetaLRStepFactor).
 const ScheduleStep = "step"
-
-// cosineRate is lr_final + (lr_0 - lr_final) (1 + cos(π min(i/N, 1))) / 2.
-func cosineRate(lr0, final float64, iter, n int) float64 {
-	f := math.Min(float64(iter)/float64(n), 1)
-	return final + (lr0-final)*(1+math.Cos(math.Pi*f))/2
-}

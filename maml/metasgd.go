@@ -9,6 +9,12 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
+func init() {
+	Register(Def{Name: "metasgd", Caps: Caps{SecondOrder: true},
+		New32: func(any) Method[float32] { return &MetaSGD[float32]{} },
+		New64: func(any) Method[float64] { return &MetaSGD[float64]{} }})
+}
+
 // MetaSGD is Meta-SGD (Li et al. 2017): MAML whose inner learning rate is a
 // tensor α of the shape of θ, one rate per parameter element, meta-learned
 // with θ by the same Adam:
@@ -36,7 +42,13 @@ func (ms *MetaSGD[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T]
 	for i, p := range params {
 		ms.alpha[i] = tensor.Full(T(s.InnerLR), p.Shape...)
 	}
-	return &withMeta[T]{Outer: adamOf(s, append(append([]*tensor.Tensor[T](nil), params...), ms.alpha...)), tag: ms.Name(), meta: ms.alpha}
+	return WithMeta[T](MetaAdam(s, append(append([]*tensor.Tensor[T](nil), params...), ms.alpha...)), ms.Name(), ms.alpha)
+}
+
+// Describe names the learned rates.
+func (*MetaSGD[T]) Describe(s *Settings) map[string]any {
+	return map[string]any{"method_variant": fmt.Sprintf("metasgd: per-element inner learning rates meta-learned with the weights, from %g; exact second-order meta-gradient%s",
+		s.InnerLR, FirstOrderNote(s))}
 }
 
 func (ms *MetaSGD[T]) build(m nn.Model[T], task *Task[T], params []*tensor.Tensor[T], steps int, second bool) (func(tp *autodiff.Tape[T], theta, meta []*Var[T]) (*unroll[T], *Var[T], *Var[T]), error) {

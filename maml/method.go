@@ -6,21 +6,23 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/metabench/metabench/autodiff"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/tensor"
 )
 
-// Settings are everything a method reads.
+// Settings are what every method reads: the inner loop, the outer Adam's
+// rate and its schedule, and the iteration. A method's own options (Reptile's
+// inner optimiser, MAML++'s switches) are not here: they are the method's
+// option block (Def.Options), given to its constructor.
 type Settings struct {
-	InnerLR     float64 // α (MAML) or the inner optimiser's rate (Reptile)
+	InnerLR     float64 // α (MAML), or the inner optimiser's rate (Reptile)
 	InnerSteps  int     // inner steps at meta-training
 	TestSteps   int     // inner steps at validation and test
-	MetaLR      float64 // Adam rate of the outer loop (MAML, first-order MAML)
+	MetaLR      float64 // Adam rate of the outer loop
 	MetaLRFinal float64 // Adam rate at the last iteration (linear decay over Iterations); 0 = constant MetaLR
 	// MetaLRSchedule is "" or "linear" (the decay above) or "cosine"
 	// (cosine annealing from MetaLR to MetaLRFinal, which may be 0, over
-	// Iterations; MAML++).
+	// Iterations; MAML++) or "step" (below).
 	MetaLRSchedule string
 	// MetaLRStepEvery and MetaLRStepFactor shape the "step" schedule: the
 	// rate is MetaLR · MetaLRStepFactor^⌊i / MetaLRStepEvery⌋ (Snell et
@@ -28,29 +30,14 @@ type Settings struct {
 	MetaLRStepEvery  int
 	MetaLRStepFactor float64
 	Clip             float64 // element-wise clip of the mean meta-gradient; 0 = off
-	Iterations       int     // planned meta-iterations (decays of ε and of the Adam rate; 0 = no decay)
-	// FirstOrderIterations: second-order MAML takes first-order
-	// meta-gradients at meta-iterations below this (derivative-order
-	// annealing); 0 = never.
+	Iterations       int     // planned meta-iterations (decays of the rates; 0 = no decay)
+	// FirstOrderIterations: a second-order method (Caps.SecondOrder) takes
+	// first-order meta-gradients at meta-iterations below this
+	// (derivative-order annealing); 0 = never.
 	FirstOrderIterations int
 	// Iteration is the meta-iteration being run (Trainer.Step sets it on its
 	// copy of the settings handed to TaskGrad).
 	Iteration int
-
-	ReptileOptimizer string  // "adam" or "sgd"
-	ReptileBatch     int     // inner minibatch; 0 = full
-	ReptileUseQuery  bool    // inner training on support and query
-	MetaStep         float64 // ε_0
-	MetaStepFinal    float64 // ε at the last iteration
-	// ReptileCarry carries the inner Adam's second moments and step count
-	// from task to task (Nichol et al.'s code; tasks then run one after
-	// another) instead of a fresh Adam per task.
-	ReptileCarry bool
-
-	// MAML++ (method mamlpp; see MAMLPP).
-	MSLIterations int  // multi-step loss annealed over these iterations; 0 = the final step's loss only
-	PerStepBN     bool // per-step batch-norm weights
-	LearnInnerLR  bool // learned per-layer per-step inner rates
 
 	// Work, when set, recycles the tapes' buffers from task to task (see
 	// Hyper.Work); it changes no number. Trainer sets one.
@@ -59,7 +46,9 @@ type Settings struct {
 
 // Method is a meta-learning algorithm: what one task contributes to a
 // meta-iteration, how θ is updated from the tasks' mean direction, and how a
-// test episode is adapted and scored.
+// test episode is adapted and scored. A method may also implement the
+// optional interfaces MetaParamsMethod, ModelBinder, Sequential and
+// Describer.
 type Method[T tensor.Float] interface {
 	Name() string
 	// TaskGrad returns the task's direction at params (a meta-gradient, or
@@ -72,128 +61,144 @@ type Method[T tensor.Float] interface {
 	EvalTask(m nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (acc, loss float64, err error)
 }
 
-// Registry maps method names to constructors. Adding a baseline is one type
-// plus one line here.
-func Registry[T tensor.Float]() map[string]func() Method[T] {
-	return map[string]func() Method[T]{
-		"maml":      func() Method[T] { return MAML[T]{SecondOrder: true} },
-		"fomaml":    func() Method[T] { return MAML[T]{SecondOrder: false} },
-		"reptile":   func() Method[T] { return &Reptile[T]{} },
-		"protonets": func() Method[T] { return ProtoNets[T]{} },
-		"anil":      func() Method[T] { return ANIL[T]{} },
-		"metasgd":   func() Method[T] { return &MetaSGD[T]{} },
-		"mamlpp":    func() Method[T] { return &MAMLPP[T]{} },
+// ModelBinder is a method whose state depends on the model's layout
+// (MAML++ finds the batch-norm weights by name): NewOuterFor hands it the
+// model before NewOuter.
+type ModelBinder[T tensor.Float] interface {
+	BindModel(m nn.Model[T])
+}
+
+// Sequential is a method whose tasks share state and must run one after
+// another, in task order, when Sequential() is true (Reptile carrying its
+// inner Adam); the trainer then runs them on one worker.
+type Sequential interface {
+	Sequential() bool
+}
+
+// Describer is a method that names the options it ran with, for the run's
+// record (Describe).
+type Describer interface {
+	Describe(s *Settings) map[string]any
+}
+
+// Caps are what a method declares about itself, for the checks of an
+// experiment file (package config) and of an evaluation.
+type Caps struct {
+	// SecondOrder: the meta-gradient is exact, second order, and
+	// first_order_iterations anneals its derivative order.
+	SecondOrder bool
+	// NoInnerLoop: no inner loop (inner_steps and test_steps must be 0, and
+	// there is no test-time loop to choose).
+	NoInnerLoop bool
+	// AnyWays: no classifier of `ways` outputs, so it tests at more ways
+	// than it trains (eval.ways above ways).
+	AnyWays bool
+	// OwnOuterStep: the outer step is the method's own, with its own decay,
+	// not the Adam of meta_lr (meta_lr_schedule must stay linear).
+	OwnOuterStep bool
+}
+
+// Def is a method's entry in the registry.
+type Def struct {
+	Name string // what experiment files put in method:
+	Caps Caps
+	// Options, when set, returns the method's options at their defaults:
+	// a pointer to a struct whose yaml tags are the keys of the block named
+	// Name in an experiment file (reptile:, mamlpp:). Package config decodes
+	// the block strictly onto it, applies --set NAME.KEY=VALUE, and checks
+	// it with its Validate method when it has one (OptionsValidator); the
+	// constructors receive it.
+	Options func() any
+	// SharedBlock lets the block hold values other than its defaults in the
+	// files of other methods, which do not read it (Reptile's, accepted so
+	// before blocks were checked); without it such a file is an error.
+	SharedBlock bool
+	// New32 and New64 return the method for float32 (training and
+	// evaluation) and float64 (the finite-difference tests), from options of
+	// the type Options returns (nil when it has none).
+	New32 func(opts any) Method[float32]
+	New64 func(opts any) Method[float64]
+}
+
+// OptionsValidator is a method's option block that checks its values. The
+// error names the key inside the block ("inner_batch: must be at least 0");
+// package config prefixes the block's name.
+type OptionsValidator interface {
+	Validate() error
+}
+
+// registry holds every registered method by name. It is the one
+// package-level variable of the package: each method's file fills it from
+// its init function (Register), so the set of methods is fixed before main
+// runs, and it is only read afterwards (docs/DECISIONS.md R30).
+var registry = map[string]Def{}
+
+// Register adds a method. A method's file calls it from init, in package
+// maml or in any other package that the program imports; it panics on a
+// duplicate or an incomplete Def, which is a programming error.
+func Register(d Def) {
+	switch {
+	case d.Name == "" || strings.ContainsAny(d.Name, " .=:"):
+		panic(fmt.Sprintf("maml: Register: bad method name %q", d.Name))
+	case d.New32 == nil || d.New64 == nil:
+		panic(fmt.Sprintf("maml: Register %s: New32 and New64 are both needed", d.Name))
 	}
+	if _, dup := registry[d.Name]; dup {
+		panic(fmt.Sprintf("maml: Register: method %s registered twice", d.Name))
+	}
+	registry[d.Name] = d
+}
+
+// Lookup returns the registered method of that name.
+func Lookup(name string) (Def, bool) {
+	d, ok := registry[name]
+	return d, ok
 }
 
 // Names lists the registered method names, sorted.
 func Names() []string {
-	var n []string
-	for k := range Registry[float32]() {
+	n := make([]string, 0, len(registry))
+	for k := range registry {
 		n = append(n, k)
 	}
 	sort.Strings(n)
 	return n
 }
 
-// New returns the named method.
-func New[T tensor.Float](name string) (Method[T], error) {
-	f, ok := Registry[T]()[name]
+// DefaultOptions returns the method's options at their defaults (nil for a
+// method without options).
+func (d Def) DefaultOptions() any {
+	if d.Options == nil {
+		return nil
+	}
+	return d.Options()
+}
+
+// New returns the named method with its default options.
+func New[T tensor.Float](name string) (Method[T], error) { return NewWith[T](name, nil) }
+
+// NewWith returns the named method with the given options (of the type its
+// Def.Options returns; nil = its defaults).
+func NewWith[T tensor.Float](name string, opts any) (Method[T], error) {
+	d, ok := registry[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown method %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
-	return f(), nil
-}
-
-// MAML is second-order MAML (SecondOrder) or first-order MAML.
-type MAML[T tensor.Float] struct{ SecondOrder bool }
-
-// Name is "maml" or "fomaml".
-func (m MAML[T]) Name() string {
-	if m.SecondOrder {
-		return "maml"
+	if opts == nil {
+		opts = d.DefaultOptions()
+	} else if want := d.DefaultOptions(); fmt.Sprintf("%T", opts) != fmt.Sprintf("%T", want) {
+		return nil, fmt.Errorf("maml: options of method %s are a %T, want a %T", name, opts, want)
 	}
-	return "fomaml"
-}
-
-// TaskGrad is TaskMetaGrad with the method's order; second-order MAML is
-// first-order at iterations below s.FirstOrderIterations.
-func (m MAML[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings, _ *rand.Rand) (*TaskResult[T], error) {
-	second := m.SecondOrder && s.Iteration >= s.FirstOrderIterations
-	return TaskMetaGrad(model, params, task, Hyper{InnerLR: s.InnerLR, InnerSteps: s.InnerSteps, SecondOrder: second, Work: s.Work})
-}
-
-// NewOuter is Adam at s.MetaLR, decayed linearly to s.MetaLRFinal over
-// s.Iterations when s.MetaLRFinal is set, or cosine-annealed with
-// s.MetaLRSchedule "cosine".
-func (m MAML[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
-	return adamOf(s, params)
-}
-
-// EvalTask adapts with s.TestSteps SGD steps at s.InnerLR.
-func (m MAML[T]) EvalTask(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (float64, float64, error) {
-	return AdaptEval(model, params, task, s.InnerLR, s.TestSteps, s.Work)
-}
-
-// Reptile is Reptile with its inner optimiser and a linearly decayed meta
-// step. With Settings.ReptileCarry and Adam, the inner Adam state created by
-// NewOuter is carried through the tasks in order (so they run one after
-// another), saved with the outer state, and used, as a copy, to start every
-// test-time adaptation, as in Nichol et al.'s code.
-type Reptile[T tensor.Float] struct {
-	carry *InnerAdam[T]
-}
-
-// Name is "reptile".
-func (*Reptile[T]) Name() string { return "reptile" }
-
-func reptileHyper(s *Settings, steps int) ReptileHyper {
-	return ReptileHyper{LR: s.InnerLR, Steps: steps, Optimizer: s.ReptileOptimizer, Batch: s.ReptileBatch, UseQuery: s.ReptileUseQuery}
-}
-
-// Sequential reports whether the tasks of a meta-batch must run in order
-// (they share the carried inner Adam state).
-func (r *Reptile[T]) Sequential() bool { return r.carry != nil }
-
-// TaskGrad is ReptileTask (from the carried inner Adam state, if any).
-func (r *Reptile[T]) TaskGrad(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings, rng *rand.Rand) (*TaskResult[T], error) {
-	return reptileTask(model, params, task, reptileHyper(s, s.InnerSteps), rng, r.carry)
-}
-
-// NewOuter is SGD with ε linearly decayed from s.MetaStep to s.MetaStepFinal
-// over s.Iterations (constant when s.Iterations is 0). With s.ReptileCarry
-// and Adam it also creates the carried inner state, which it checkpoints.
-func (r *Reptile[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
-	o := &DecayedSGD[T]{Start: s.MetaStep, Final: s.MetaStepFinal, Iterations: s.Iterations}
-	r.carry = nil
-	if s.ReptileCarry && s.ReptileOptimizer == "adam" {
-		r.carry = NewInnerAdam(params)
-		o.Inner = r.carry
+	var m any
+	switch any(T(0)).(type) {
+	case float32:
+		m = d.New32(opts)
+	case float64:
+		m = d.New64(opts)
 	}
-	return o
-}
-
-// EvalTask adapts on the full support set with the inner optimiser for
-// s.TestSteps steps, starting from a copy of the carried inner state.
-func (r *Reptile[T]) EvalTask(model nn.Model[T], params []*tensor.Tensor[T], task *Task[T], s *Settings) (float64, float64, error) {
-	h := reptileHyper(s, s.TestSteps)
-	h.Batch, h.UseQuery = 0, false
-	var carry *InnerAdam[T]
-	if r.carry != nil {
-		carry = r.carry.Clone()
+	mt, ok := m.(Method[T])
+	if !ok {
+		return nil, fmt.Errorf("maml: method %s has no %T version", name, T(0))
 	}
-	phi, _, err := innerTrain(model, params, task.XS, task.YS, h, nil, carry)
-	if err != nil {
-		return 0, 0, err
-	}
-	return AdaptedScore(model, phi, task)
-}
-
-// AdaptedScore returns the query accuracy and loss of the given parameters.
-func AdaptedScore[T tensor.Float](model nn.Model[T], params []*tensor.Tensor[T], task *Task[T]) (float64, float64, error) {
-	if err := task.Check(); err != nil {
-		return 0, 0, err
-	}
-	tp := autodiff.NewTape[T]()
-	return queryScore(model, nn.Vars(tp, params), task, nil)
+	return mt, nil
 }

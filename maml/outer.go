@@ -2,8 +2,8 @@ package maml
 
 import (
 	"fmt"
-	"math"
 
+	"github.com/metabench/metabench/optim"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -24,97 +24,58 @@ type OuterState[T tensor.Float] struct {
 	Slots [][]T // Adam: first moments then second moments, one slice per parameter
 }
 
-// Adam is Adam (Kingma & Ba) with β1 = 0.9, β2 = 0.999, eps = 1e-8:
+// Adam is the outer Adam of the gradient-based methods: optim.Adam in its
+// Kingma form (β1 = 0.9, β2 = 0.999, eps = 1e-8)
 //
 //	m ← β1 m + (1-β1) g;  v ← β2 v + (1-β2) g²
 //	θ ← θ - lr_i · (m / (1-β1^t)) / (√(v / (1-β2^t)) + eps)
 //
-// with lr_i = LR + (Final - LR) · min(i / Iterations, 1) at meta-iteration i
-// when Iterations > 0 (linear decay), else lr_i = LR. With Cosine the decay
-// is cosine annealing (MAML++):
-//
-//	lr_i = Final + (LR - Final) · (1 + cos(π · min(i / Iterations, 1))) / 2
-//
-// and with StepEvery > 0 a step decay (Prototypical Networks), whatever
-// Iterations says:
-//
-//	lr_i = LR · StepFactor^⌊i / StepEvery⌋
+// at the rate lr_i of its Schedule at meta-iteration i (constant, linear,
+// cosine or step decay: optim.Schedule), with its state in an OuterState of
+// kind "adam": the first moments, then the second moments.
 type Adam[T tensor.Float] struct {
-	LR, Final  float64
-	Iterations int
-	Cosine     bool
-	StepEvery  int
-	StepFactor float64
-	steps      int
-	m, v       [][]T
+	optim.Adam[T]
 }
 
-// Rate is the learning rate at meta-iteration iter.
-func (a *Adam[T]) Rate(iter int) float64 {
-	if a.StepEvery > 0 {
-		return a.LR * math.Pow(a.StepFactor, float64(iter/a.StepEvery))
-	}
-	if a.Iterations <= 0 {
-		return a.LR
-	}
-	if a.Cosine {
-		return cosineRate(a.LR, a.Final, iter, a.Iterations)
-	}
-	return a.LR + (a.Final-a.LR)*math.Min(float64(iter)/float64(a.Iterations), 1)
-}
-
-// NewAdam returns Adam for parameters of these shapes.
+// NewAdam returns the outer Adam at the constant rate lr for parameters of
+// these shapes (set Schedule for a decay).
 func NewAdam[T tensor.Float](params []*tensor.Tensor[T], lr float64) *Adam[T] {
-	a := &Adam[T]{LR: lr, m: make([][]T, len(params)), v: make([][]T, len(params))}
-	for i, p := range params {
-		a.m[i], a.v[i] = make([]T, p.Len()), make([]T, p.Len())
-	}
+	a := &Adam[T]{optim.Adam[T]{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: adamEps, Form: optim.FormKingma, Schedule: &optim.Schedule{LR: lr}}}
+	a.Alloc(params)
 	return a
 }
 
+// Rate is the learning rate at meta-iteration iter.
+func (a *Adam[T]) Rate(iter int) float64 { return a.Schedule.Rate(iter) }
+
 // Step applies one Adam update at meta-iteration iter.
-func (a *Adam[T]) Step(params, grads []*tensor.Tensor[T], iter int) {
-	const b1, b2 = 0.9, 0.999
-	a.steps++
-	t := float64(a.steps)
-	c1 := T(1 - math.Pow(b1, t))
-	c2 := T(1 - math.Pow(b2, t))
-	lr := T(a.Rate(iter))
-	for i, p := range params {
-		g, m, v, d := grads[i].Data, a.m[i], a.v[i], p.Data
-		for j := range d {
-			m[j] = T(b1)*m[j] + T(1-b1)*g[j]
-			v[j] = T(b2)*v[j] + T(1-b2)*g[j]*g[j]
-			d[j] -= lr * (m[j] / c1) / (T(math.Sqrt(float64(v[j]/c2))) + T(adamEps))
-		}
-	}
-}
+func (a *Adam[T]) Step(params, grads []*tensor.Tensor[T], iter int) { a.StepAt(params, grads, iter) }
 
 // State returns a copy of the moments and the step count.
 func (a *Adam[T]) State() OuterState[T] {
-	s := OuterState[T]{Kind: "adam", Steps: a.steps}
-	for _, m := range a.m {
-		s.Slots = append(s.Slots, append([]T(nil), m...))
+	s := OuterState[T]{Kind: "adam", Steps: a.Steps}
+	for _, m := range a.M {
+		s.Slots = append(s.Slots, append([]T(nil), m.Data...))
 	}
-	for _, v := range a.v {
-		s.Slots = append(s.Slots, append([]T(nil), v...))
+	for _, v := range a.V {
+		s.Slots = append(s.Slots, append([]T(nil), v.Data...))
 	}
 	return s
 }
 
 // SetState restores a state returned by State.
 func (a *Adam[T]) SetState(s OuterState[T]) error {
-	if s.Kind != "adam" || len(s.Slots) != 2*len(a.m) {
-		return fmt.Errorf("maml: checkpoint holds a %q optimiser with %d slots, want adam with %d", s.Kind, len(s.Slots), 2*len(a.m))
+	if s.Kind != "adam" || len(s.Slots) != 2*len(a.M) {
+		return fmt.Errorf("maml: checkpoint holds a %q optimiser with %d slots, want adam with %d", s.Kind, len(s.Slots), 2*len(a.M))
 	}
-	for i := range a.m {
-		if len(s.Slots[i]) != len(a.m[i]) || len(s.Slots[len(a.m)+i]) != len(a.v[i]) {
+	for i := range a.M {
+		if len(s.Slots[i]) != a.M[i].Len() || len(s.Slots[len(a.M)+i]) != a.V[i].Len() {
 			return fmt.Errorf("maml: checkpoint optimiser slot %d has the wrong size", i)
 		}
-		copy(a.m[i], s.Slots[i])
-		copy(a.v[i], s.Slots[len(a.m)+i])
+		copy(a.M[i].Data, s.Slots[i])
+		copy(a.V[i].Data, s.Slots[len(a.M)+i])
 	}
-	a.steps = s.Steps
+	a.Steps = s.Steps
 	return nil
 }
 
@@ -123,18 +84,14 @@ func (a *Adam[T]) SetState(s OuterState[T]) error {
 type DecayedSGD[T tensor.Float] struct {
 	Start, Final float64
 	Iterations   int
-	// Inner, when set, is Reptile's carried inner Adam state, saved and
-	// restored with this optimiser's state.
-	Inner *InnerAdam[T]
+	// Inner, when set, is Reptile's carried inner Adam: its second moments
+	// and step count are saved and restored with this optimiser's state.
+	Inner *optim.Adam[T]
 }
 
-// Epsilon is the step at iteration iter.
+// Epsilon is the step at iteration iter (optim.Schedule's linear decay).
 func (o *DecayedSGD[T]) Epsilon(iter int) float64 {
-	if o.Iterations <= 0 {
-		return o.Start
-	}
-	f := math.Min(float64(iter)/float64(o.Iterations), 1)
-	return o.Start + (o.Final-o.Start)*f
+	return optim.Schedule{LR: o.Start, Final: o.Final, Iterations: o.Iterations}.Rate(iter)
 }
 
 // Step applies θ ← θ - ε_iter g.
@@ -154,7 +111,11 @@ func (o *DecayedSGD[T]) State() OuterState[T] {
 	if o.Inner == nil {
 		return OuterState[T]{Kind: "sgd-decay"}
 	}
-	return OuterState[T]{Kind: "sgd-decay+inner-adam", Steps: o.Inner.Steps, Slots: o.Inner.Clone().V}
+	s := OuterState[T]{Kind: "sgd-decay+inner-adam", Steps: o.Inner.Steps}
+	for _, v := range o.Inner.V {
+		s.Slots = append(s.Slots, append([]T(nil), v.Data...))
+	}
+	return s
 }
 
 // SetState accepts the state of a DecayedSGD of the same kind.
@@ -173,25 +134,11 @@ func (o *DecayedSGD[T]) SetState(s OuterState[T]) error {
 		return fmt.Errorf("maml: checkpoint holds %d inner Adam slots, want %d", len(s.Slots), len(o.Inner.V))
 	}
 	for i, v := range o.Inner.V {
-		if len(s.Slots[i]) != len(v) {
+		if len(s.Slots[i]) != v.Len() {
 			return fmt.Errorf("maml: checkpoint inner Adam slot %d has the wrong size", i)
 		}
-		copy(v, s.Slots[i])
+		copy(v.Data, s.Slots[i])
 	}
 	o.Inner.Steps = s.Steps
 	return nil
-}
-
-// ClipElementwise clamps every element of ts to [-c, c] in place (c > 0).
-func ClipElementwise[T tensor.Float](ts []*tensor.Tensor[T], c float64) {
-	hi := T(c)
-	for _, t := range ts {
-		for j, v := range t.Data {
-			if v > hi {
-				t.Data[j] = hi
-			} else if v < -hi {
-				t.Data[j] = -hi
-			}
-		}
-	}
 }

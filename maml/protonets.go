@@ -9,6 +9,12 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
+func init() {
+	Register(Def{Name: "protonets", Caps: Caps{NoInnerLoop: true, AnyWays: true},
+		New32: func(any) Method[float32] { return ProtoNets[float32]{} },
+		New64: func(any) Method[float64] { return ProtoNets[float64]{} }})
+}
+
 // ProtoNets is Prototypical Networks (Snell et al. 2017): no inner loop; a
 // task's loss is the query cross-entropy of logits that are minus the
 // squared Euclidean distances from the query embeddings to the class
@@ -36,9 +42,16 @@ func (p ProtoNets[T]) TaskGrad(m nn.Model[T], params []*tensor.Tensor[T], task *
 	return res, err
 }
 
-// NewOuter is the Adam of MAML (ScheduleCosine or linear decay as set).
+// NewOuter is the outer Adam of the settings (MetaAdam; Snell et al.
+// halve the rate every 2000 episodes: meta_lr_schedule step).
 func (ProtoNets[T]) NewOuter(s *Settings, params []*tensor.Tensor[T]) Outer[T] {
-	return adamOf(s, params)
+	return MetaAdam(s, params)
+}
+
+// Describe says that there is no inner loop.
+func (ProtoNets[T]) Describe(*Settings) map[string]any {
+	return map[string]any{"method_variant": "protonets: logits = -squared Euclidean distance to the support-mean prototypes of the Conv-4 body's features; " +
+		"support and query embedded as one batch (transductive batch norm); no inner loop (inner_lr, inner_steps and test_steps unused)"}
 }
 
 // EvalTask classifies the query set by the nearest prototype.

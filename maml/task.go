@@ -208,3 +208,12 @@ func cloneAll[T tensor.Float](ts []*tensor.Tensor[T]) []*tensor.Tensor[T] {
 	}
 	return out
 }
+
+// AdaptedScore returns the query accuracy and loss of the given parameters.
+func AdaptedScore[T tensor.Float](model nn.Model[T], params []*tensor.Tensor[T], task *Task[T]) (float64, float64, error) {
+	if err := task.Check(); err != nil {
+		return 0, 0, err
+	}
+	tp := autodiff.NewTape[T]()
+	return queryScore(model, nn.Vars(tp, params), task, nil)
+}

@@ -2,9 +2,10 @@ package maml
 
 import (
 	"fmt"
-	"github.com/metabench/metabench/internal/parallel"
 
+	"github.com/metabench/metabench/internal/parallel"
 	"github.com/metabench/metabench/nn"
+	"github.com/metabench/metabench/optim"
 	"github.com/metabench/metabench/tensor"
 )
 
@@ -49,7 +50,7 @@ type StepStats struct {
 func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 	res := make([]*TaskResult[T], tr.MetaBatch)
 	workers := tr.Workers
-	if sq, ok := tr.Method.(interface{ Sequential() bool }); ok && sq.Sequential() {
+	if sq, ok := tr.Method.(Sequential); ok && sq.Sequential() {
 		workers = 1 // the tasks share state and run in task order
 	}
 	for _, i := range tr.ZeroParams {
@@ -102,7 +103,8 @@ func (tr *Trainer[T]) Step(iter int) (StepStats, error) {
 		}
 	}
 	if tr.Settings.Clip > 0 {
-		ClipElementwise(mean, tr.Settings.Clip)
+		c := T(tr.Settings.Clip)
+		optim.ClipByValue(mean, -c, c)
 	}
 	tr.Outer.Step(all, mean, iter)
 	st.Loss /= float64(tr.MetaBatch)

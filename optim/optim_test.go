@@ -155,3 +155,71 @@ func TestShapeMismatchPanics(t *testing.T) {
 	}()
 	NewSGD[float64](0.1, 0).Step(scalarParam(1), []*tensor.Tensor[float64]{tensor.New[float64](2)})
 }
+
+// TestAdamKingma: FormKingma is, bit for bit, Kingma & Ba's update with its
+// constants written as Go constants (the outer Adam of the MAML family and,
+// with β1 = 0, Reptile's inner Adam), in float32 and float64, with and
+// without a schedule.
+func TestAdamKingma(t *testing.T) {
+	testKingma[float32](t)
+	testKingma[float64](t)
+}
+
+func testKingma[T Float](t *testing.T) {
+	for _, b1 := range []float64{0.9, 0} {
+		a := &Adam[T]{LR: 3e-3, Beta1: b1, Beta2: 0.999, Eps: 1e-8, Form: FormKingma, Schedule: &Schedule{LR: 3e-3, Final: 1e-3, Iterations: 4}}
+		p := []*tensor.Tensor[T]{tensor.FromSlice([]T{1, -2, 0.5}, 3)}
+		want := append([]T(nil), p[0].Data...)
+		m, v := make([]T, 3), make([]T, 3)
+		for it := 0; it < 6; it++ {
+			g := []T{T(0.3 - 0.1*float64(it)), 2, T(-1e-3 * float64(it+1))}
+			a.StepAt(p, []*tensor.Tensor[T]{tensor.FromSlice(append([]T(nil), g...), 3)}, it)
+			lr := T(a.Schedule.Rate(it))
+			c1, c2 := T(1-math.Pow(b1, float64(it+1))), T(1-math.Pow(0.999, float64(it+1)))
+			for j := range want {
+				if b1 == 0 {
+					m[j] = T(0.0)*m[j] + T(1-0.0)*g[j]
+				} else {
+					m[j] = T(0.9)*m[j] + T(1-0.9)*g[j]
+				}
+				v[j] = T(0.999)*v[j] + T(1-0.999)*g[j]*g[j]
+				want[j] -= lr * (m[j] / c1) / (T(math.Sqrt(float64(v[j]/c2))) + T(1e-8))
+			}
+			for j := range want {
+				if p[0].Data[j] != want[j] {
+					t.Fatalf("%T β1=%v step %d: %v, want %v", want[0], b1, it, p[0].Data, want)
+				}
+			}
+		}
+	}
+	if asWritten[T](0.9, true) != T(1-0.9) || asWritten[T](0.999, true) != T(1-0.999) || asWritten[T](1e-8, false) != T(1e-8) {
+		t.Fatalf("%T: constants not as written", T(0))
+	}
+}
+
+// TestSchedule: constant, linear, cosine and step decay, and StepAt reads
+// the schedule.
+func TestSchedule(t *testing.T) {
+	for _, c := range []struct {
+		s    Schedule
+		it   int
+		want float64
+	}{
+		{Schedule{LR: 0.003}, 500, 0.003},
+		{Schedule{LR: 0.003, Final: 0.001, Iterations: 1000}, 0, 0.003},
+		{Schedule{LR: 0.003, Final: 0.001, Iterations: 1000}, 500, 0.002},
+		{Schedule{LR: 0.003, Final: 0.001, Iterations: 1000}, 5000, 0.001},
+		{Schedule{LR: 1, Iterations: 100, Cosine: true}, 50, 0.5},
+		{Schedule{LR: 1, Final: 0.2, Iterations: 100, Cosine: true}, 100, 0.2},
+		{Schedule{LR: 1e-3, StepEvery: 2000, StepFactor: 0.5, Iterations: 6000}, 1999, 1e-3},
+		{Schedule{LR: 1e-3, StepEvery: 2000, StepFactor: 0.5, Iterations: 6000}, 4000, 2.5e-4},
+		{Schedule{LR: 1e-3, StepEvery: 2000, StepFactor: 0.5, Iterations: 6000}, 9000, 6.25e-5},
+	} {
+		near(t, "rate", c.s.Rate(c.it), c.want, 1e-15)
+	}
+	a := NewAdam[float64](1)
+	a.Schedule = &Schedule{LR: 0.1}
+	p := scalarParam(1)
+	a.StepAt(p, grad1(0.5), 7)
+	near(t, "scheduled step", p[0].Data[0], 1-0.1*0.5/(0.5+1e-8), 1e-12)
+}

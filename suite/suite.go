@@ -206,10 +206,10 @@ func (s *Suite) check() error {
 			if err != nil {
 				return fmt.Errorf("%s (%s): %w", f, u.ID, err)
 			}
-			if l.train != nil && l.train.Method == "protonets" {
+			if l.train != nil && l.train.Caps().NoInnerLoop {
 				for j, e := range u.Evals {
 					if (e.Steps != nil && *e.Steps > 0) || e.LR > 0 || len(e.StepsGrid)+len(e.LRGrid) > 0 {
-						return fmt.Errorf("%s.evals[%d] (%s): steps and lr adapt an inner loop, and protonets has none", f, j, u.ID)
+						return fmt.Errorf("%s.evals[%d] (%s): steps and lr adapt an inner loop, and %s has none", f, j, u.ID, l.train.Method)
 					}
 				}
 			}
