@@ -218,7 +218,7 @@ func Default() Config {
 		Budget:           Duration{30 * time.Minute},
 		Blocks:           defaultBlocks(),
 		Eval:             Eval{Episodes: 600, Queries: 15, Seed: 2024, ValEpisodes: 100, Every: Duration{5 * time.Minute}},
-		Checkpoint: Duration{5 * time.Minute},
+		Checkpoint:       Duration{5 * time.Minute},
 	}
 }
 
