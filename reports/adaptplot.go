@@ -80,35 +80,24 @@ func addEpochCurve(p *plot.Plot, c *EpochCurve, i int, name string) error {
 	for j := range c.Epochs {
 		xys[j].X, xys[j].Y = float64(c.Epochs[j]), 100*c.Acc[j]
 	}
-	line, pts, err := plotter.NewLinePoints(xys)
-	if err != nil {
-		return fmt.Errorf("adaptation figure: %s: %w", name, err)
-	}
-	line.Color = plotutil.Color(i)
-	pts.Color = plotutil.Color(i)
-	pts.Shape = plotutil.Shape(i)
+	var dashes []vg.Length
 	switch c.Arch {
 	case ArchFrozen:
-		line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 	case ArchScratch:
-		line.Dashes = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
+		dashes = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
 	}
-	p.Add(line, pts)
-	p.Legend.Add(name, line, pts)
+	if err := addLine(p, i, name, xys, dashes); err != nil {
+		return err
+	}
 	if len(c.Lo) != len(c.Epochs) || len(c.Hi) != len(c.Epochs) {
 		return nil
 	}
-	ep := errPoints{XYs: xys, YErrors: make(plotter.YErrors, len(xys))}
+	below, above := make([]float64, len(xys)), make([]float64, len(xys))
 	for j := range xys {
-		ep.YErrors[j].Low, ep.YErrors[j].High = xys[j].Y-100*c.Lo[j], 100*c.Hi[j]-xys[j].Y
+		below[j], above[j] = xys[j].Y-100*c.Lo[j], 100*c.Hi[j]-xys[j].Y
 	}
-	bars, err := plotter.NewYErrorBars(ep)
-	if err != nil {
-		return fmt.Errorf("adaptation figure: %s: %w", name, err)
-	}
-	bars.Color = plotutil.Color(i)
-	p.Add(bars)
-	return nil
+	return addErrorBars(p, i, name, xys, below, above)
 }
 
 // Trajectory is the points of one dataset in a principal-component plane.

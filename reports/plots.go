@@ -43,34 +43,52 @@ func legendName(r *Record) string {
 }
 
 // addSeries draws one line with points and, where points carry a CI, error
-// bars, in the i-th colour and glyph.
+// bars, in the i-th colour, glyph and dashes.
 func addSeries(p *plot.Plot, i int, name string, xys plotter.XYs, ci []float64) error {
+	if err := addLine(p, i, name, xys, plotutil.Dashes(i)); err != nil {
+		return err
+	}
+	hasCI := false
+	for _, c := range ci {
+		hasCI = hasCI || c > 0
+	}
+	if !hasCI {
+		return nil
+	}
+	return addErrorBars(p, i, name, xys, ci, ci)
+}
+
+// addLine draws one line with points in the i-th colour and glyph, dashed
+// as dashes says (nil: solid), named in the legend.
+func addLine(p *plot.Plot, i int, name string, xys plotter.XYs, dashes []vg.Length) error {
 	line, pts, err := plotter.NewLinePoints(xys)
 	if err != nil {
 		return fmt.Errorf("reports: plotting %s: %w", name, err)
 	}
 	line.Color = plotutil.Color(i)
-	line.Dashes = plotutil.Dashes(i)
+	if dashes != nil {
+		line.Dashes = dashes
+	}
 	pts.Color = plotutil.Color(i)
 	pts.Shape = plotutil.Shape(i)
 	p.Add(line, pts)
 	p.Legend.Add(name, line, pts)
-	hasCI := false
-	for _, c := range ci {
-		hasCI = hasCI || c > 0
+	return nil
+}
+
+// addErrorBars draws at every point j a bar from below[j] under it to
+// above[j] over it, in the i-th colour.
+func addErrorBars(p *plot.Plot, i int, name string, xys plotter.XYs, below, above []float64) error {
+	ep := errPoints{XYs: xys, YErrors: make(plotter.YErrors, len(xys))}
+	for j := range xys {
+		ep.YErrors[j].Low, ep.YErrors[j].High = below[j], above[j]
 	}
-	if hasCI {
-		ep := errPoints{XYs: xys, YErrors: make(plotter.YErrors, len(ci))}
-		for j, c := range ci {
-			ep.YErrors[j].Low, ep.YErrors[j].High = c, c
-		}
-		bars, err := plotter.NewYErrorBars(ep)
-		if err != nil {
-			return fmt.Errorf("reports: plotting %s: %w", name, err)
-		}
-		bars.Color = plotutil.Color(i)
-		p.Add(bars)
+	bars, err := plotter.NewYErrorBars(ep)
+	if err != nil {
+		return fmt.Errorf("reports: plotting %s: %w", name, err)
 	}
+	bars.Color = plotutil.Color(i)
+	p.Add(bars)
 	return nil
 }
 
