@@ -56,10 +56,7 @@ func EpochCurvesPlot(title, scratch string, curves []EpochCurve) (*plot.Plot, er
 	if len(curves) == 0 {
 		return nil, fmt.Errorf("adaptation figure: no curves")
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "adaptation epochs"
-	p.Y.Label.Text = "test accuracy (%)"
+	p := newPlot(title, "adaptation epochs", "test accuracy (%)")
 	// bottom right: the curves rise from the prior's accuracy at epoch 0
 	p.Legend.Top = false
 	p.Legend.Left = false
@@ -116,10 +113,7 @@ func PCAPlot(title string, explained [2]float64, trajectories []Trajectory) (*pl
 	if len(trajectories) == 0 {
 		return nil, fmt.Errorf("PCA figure: no points")
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = fmt.Sprintf("PC1 (%.0f%% of variance)", 100*explained[0])
-	p.Y.Label.Text = fmt.Sprintf("PC2 (%.0f%% of variance)", 100*explained[1])
+	p := newPlot(title, fmt.Sprintf("PC1 (%.0f%% of variance)", 100*explained[0]), fmt.Sprintf("PC2 (%.0f%% of variance)", 100*explained[1]))
 	for _, g := range trajectories {
 		xys := make(plotter.XYs, len(g.X))
 		for i := range g.X {

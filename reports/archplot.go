@@ -54,10 +54,7 @@ func ArchPlot(title string, series []ArchSeries) (*plot.Plot, error) {
 	if len(series) == 0 {
 		return nil, fmt.Errorf("architecture plot: no search curves")
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "search iteration"
-	p.Y.Label.Text = "mean normalised entropy of softmax(alpha)"
+	p := newPlot(title, "search iteration", "mean normalised entropy of softmax(alpha)")
 	p.Y.Min, p.Y.Max = 0, 1
 	for i, s := range series {
 		for c, cell := range []string{"normal", "reduce"} {

@@ -42,6 +42,15 @@ func legendName(r *Record) string {
 	return name
 }
 
+// newPlot is an empty plot with its title and axis labels.
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	return p
+}
+
 // addSeries draws one line with points and, where points carry a CI, error
 // bars, in the i-th colour, glyph and dashes.
 func addSeries(p *plot.Plot, i int, name string, xys plotter.XYs, ci []float64) error {
@@ -141,10 +150,7 @@ func CurvePlot(recs []Record, axis CurveAxis) (*plot.Plot, error) {
 // AdaptationPlot draws accuracy (percent) against the number of inner
 // gradient steps at test time (Record.Adapt), the paper's Figure 4.
 func AdaptationPlot(recs []Record) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = "Adaptation: accuracy versus inner steps"
-	p.X.Label.Text = "inner gradient steps"
-	p.Y.Label.Text = "accuracy (%)"
+	p := newPlot("Adaptation: accuracy versus inner steps", "inner gradient steps", "accuracy (%)")
 	p.Legend.Top = false
 	p.Legend.Left = false
 	n := 0
