@@ -14,6 +14,13 @@
 //
 // (a zero limit is no limit; at least one must be set).
 //
+// A method with options of its own (maml.Def.Options) owns a block named
+// after it, a top-level key like the others (reptile:, mamlpp:): decoded as
+// strictly onto the method's defaults, set with "--set reptile.inner_batch=4",
+// checked by the method's own Validate, and an error in a file of another
+// method unless it keeps its defaults (Config.Blocks). The checks that
+// depend on the method read the capabilities it declares (maml.Caps).
+//
 // Overrides: Set applies "key=value" strings (the --set flag) to a decoded
 // Config. The key is the dotted YAML path (for example "eval.episodes" or
 // "data.path"), and the value is decoded as YAML into the field's type, so
