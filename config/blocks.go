@@ -2,9 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/metabench/metabench/maml"
@@ -43,14 +43,7 @@ func defaultBlocks() MethodBlocks {
 }
 
 // names are the block names, sorted.
-func (b MethodBlocks) names() []string {
-	n := make([]string, 0, len(b))
-	for k := range b {
-		n = append(n, k)
-	}
-	sort.Strings(n)
-	return n
-}
+func (b MethodBlocks) names() []string { return slices.Sorted(maps.Keys(b)) }
 
 // Clone returns a copy of the blocks whose values are copies too.
 func (b MethodBlocks) Clone() MethodBlocks {

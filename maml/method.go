@@ -2,8 +2,9 @@ package maml
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/metabench/metabench/nn"
@@ -156,14 +157,7 @@ func Lookup(name string) (Def, bool) {
 }
 
 // Names lists the registered method names, sorted.
-func Names() []string {
-	n := make([]string, 0, len(registry))
-	for k := range registry {
-		n = append(n, k)
-	}
-	sort.Strings(n)
-	return n
-}
+func Names() []string { return slices.Sorted(maps.Keys(registry)) }
 
 // DefaultOptions returns the method's options at their defaults (nil for a
 // method without options).
