@@ -303,6 +303,12 @@ func SavePlot(p *plot.Plot, w, h vg.Length, dir, base string) ([]string, error) 
 	return paths, nil
 }
 
+// SaveFigure is SavePlot at the size of the paper-style figures (Figure 3
+// and 4, a search's convergence): 7 x 5 inches.
+func SaveFigure(p *plot.Plot, dir, base string) ([]string, error) {
+	return SavePlot(p, 7*vg.Inch, 5*vg.Inch, dir, base)
+}
+
 // WritePlots writes every plot the records have data for into dir
 // (SavePlot creates it): accuracy_vs_iteration, accuracy_vs_wallclock, adaptation and
 // methods, each as PNG and SVG. It returns the paths written; a plot without

@@ -3,8 +3,6 @@ package reports
 import (
 	"fmt"
 	"strings"
-
-	"gonum.org/v1/plot/vg"
 )
 
 // Adaptation is one adaptation of a multi-task prior to a target
@@ -147,7 +145,7 @@ func WriteAdaptFigures(dir string, runs []Adaptation) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	paths, err := SavePlot(p, 7*vg.Inch, 5*vg.Inch, dir, "adaptation")
+	paths, err := SaveFigure(p, dir, "adaptation")
 	if err != nil {
 		return nil, err
 	}
@@ -201,5 +199,5 @@ func writePCAFigure(dir, kind string, runs []Adaptation, color map[string]int) (
 	if err != nil {
 		return nil, err
 	}
-	return SavePlot(p, 7*vg.Inch, 5*vg.Inch, dir, "pca_"+kind)
+	return SaveFigure(p, dir, "pca_"+kind)
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/metabench/metabench/store"
 	"github.com/metabench/metabench/suite"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/vg"
 )
 
 const reportUsage = `usage: metabench report [--store PATH | --records DIR] [--format text|markdown|csv|json] [filters] [--plot DIR]
@@ -380,7 +379,7 @@ func savePlot(p *plot.Plot, err error, dir, base string, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "report", err)
 	}
-	paths, err := reports.SavePlot(p, 7*vg.Inch, 5*vg.Inch, dir, base)
+	paths, err := reports.SaveFigure(p, dir, base)
 	if err != nil {
 		return fail(stderr, "report", fmt.Errorf("--plot %s: %w", dir, err))
 	}
