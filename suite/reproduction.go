@@ -20,10 +20,10 @@ import (
 // planned is a unit's budget from its experiment file (seed of the suite's
 // first).
 type planned struct {
-	Tasks    float64 // iterations x meta-batch (episodes for meta-batch 1)
-	Kind     string  // method and test ways and shots, "protonets 5w1s": what a measured rate applies to
-	Ref      reports.Reference
-	HasRef   bool
+	Tasks  float64 // iterations x meta-batch (episodes for meta-batch 1)
+	Kind   string  // method and test ways and shots, "protonets 5w1s": what a measured rate applies to
+	Ref    reports.Reference
+	HasRef bool
 }
 
 // plan reads a train unit's budget and published number from its file.
