@@ -15,6 +15,16 @@ type Task struct {
 	seen    []int
 }
 
+// Labels returns a copy of the labels as ints, the form the learners'
+// batches take.
+func (t *Task) Labels() []int {
+	out := make([]int, len(t.Y))
+	for i, v := range t.Y {
+		out[i] = int(v)
+	}
+	return out
+}
+
 func (t *Task) shape(n, c, h, w int) {
 	t.N, t.C, t.H, t.W = n, c, h, w
 	if cap(t.X) < n*c*h*w {

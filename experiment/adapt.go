@@ -57,11 +57,8 @@ func subsetRange(ds *datasets.Dataset, from, n, size int, seed uint64) *multitas
 	}
 	var t episodes.Task
 	episodes.MaterializeResized(&t, ds, idx, labels, size)
-	im := multitask.Images{N: t.N, C: 3, H: t.H, W: t.W, Y: make([]int, len(idx)), X: toRGB(t.X, t.N, t.C, t.H*t.W)}
-	for j, i := range idx {
-		im.Y[j] = int(ds.Labels[i])
-	}
-	return &im
+	// the dataset's own labels (t.Y ranks them in order of appearance)
+	return &multitask.Images{N: t.N, C: 3, H: t.H, W: t.W, Y: labels, X: toRGB(t.X, t.N, t.C, t.H*t.W)}
 }
 
 func loadTarget(t config.AdaptTarget, i int, seed int64, finalN int) (*targetData, error) {

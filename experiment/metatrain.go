@@ -40,12 +40,7 @@ func metaNetConfig(n config.MetaNetwork) multitask.NetConfig {
 // taskImages converts a materialised task to RGB multitask images (grey
 // images are replicated to three channels).
 func taskImages(t *episodes.Task) multitask.Images {
-	im := multitask.Images{N: t.N, C: 3, H: t.H, W: t.W, Y: make([]int, t.N)}
-	for j, y := range t.Y {
-		im.Y[j] = int(y)
-	}
-	im.X = toRGB(t.X, t.N, t.C, t.H*t.W)
-	return im
+	return multitask.Images{N: t.N, C: 3, H: t.H, W: t.W, Y: t.Labels(), X: toRGB(t.X, t.N, t.C, t.H*t.W)}
 }
 
 // toRGB copies N images of c channels (1 or 3) and hw pixels to 3 channels.

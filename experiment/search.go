@@ -12,11 +12,11 @@ import (
 	"github.com/metabench/metabench/episodes"
 	"github.com/metabench/metabench/internal/atomicfile"
 	"github.com/metabench/metabench/internal/gemm"
+	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/search/genotype"
-	"github.com/metabench/metabench/tensor"
 )
 
 // searchSettings maps the search section to the search package's settings.
@@ -44,16 +44,8 @@ func searchMethod(s config.Search) string {
 // episodeBatch materialises episode i of a sampler as float32 batches.
 func episodeBatch(s *episodes.Sampler, i int) (sup, qry search.Batch[float32]) {
 	ep := s.Episode(i)
-	var st, qt episodes.Task
-	episodes.MaterializeEpisode(&st, &qt, s.Source(), &ep)
-	conv := func(t *episodes.Task) search.Batch[float32] {
-		y := make([]int, len(t.Y))
-		for j, v := range t.Y {
-			y[j] = int(v)
-		}
-		return search.Batch[float32]{X: tensor.FromSlice(t.X, t.N, t.C, t.H, t.W), Y: y}
-	}
-	return conv(&st), conv(&qt)
+	t := maml.EpisodeTask(s.Source(), &ep)
+	return search.Batch[float32]{X: t.XS, Y: t.YS}, search.Batch[float32]{X: t.XQ, Y: t.YQ}
 }
 
 // Search runs a BASE architecture search from a search experiment file in

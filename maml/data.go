@@ -13,17 +13,9 @@ func EpisodeTask(src episodes.Source, ep *episodes.Episode) *Task[float32] {
 	var s, q episodes.Task
 	episodes.MaterializeEpisode(&s, &q, src, ep)
 	return &Task[float32]{
-		XS: tensor.FromSlice(s.X, s.N, s.C, s.H, s.W), YS: labelsOf(s.Y),
-		XQ: tensor.FromSlice(q.X, q.N, q.C, q.H, q.W), YQ: labelsOf(q.Y),
+		XS: tensor.FromSlice(s.X, s.N, s.C, s.H, s.W), YS: s.Labels(),
+		XQ: tensor.FromSlice(q.X, q.N, q.C, q.H, q.W), YQ: q.Labels(),
 	}
-}
-
-func labelsOf(y []int32) []int {
-	out := make([]int, len(y))
-	for i, v := range y {
-		out[i] = int(v)
-	}
-	return out
 }
 
 // SamplerTasks is the training task stream of a sampler: task k of
