@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/internal/checkpoint"
 	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/multitask"
 	"github.com/metabench/metabench/search"
@@ -98,5 +99,94 @@ func TestCheckpointsV1(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 3, rec.Iters)
 		require.Len(t, rec.Curve, 3)
+	})
+}
+
+// asV1 rewrites the checkpoint at path as the metabench before the generic
+// payload wrote it: the kind's own struct, view, in an envelope of layout
+// version 1.
+func asV1(t *testing.T, path, kind string, view any, iter int, trainSec float64) {
+	t.Helper()
+	require.NoError(t, checkpoint.Write(path, checkpoint.Header{Kind: kind, Version: 1, Iter: iter, TrainSec: trainSec}, view))
+	h, err := checkpoint.ReadHeader(path)
+	require.NoError(t, err)
+	require.Equal(t, 1, h.Version)
+}
+
+// TestResumeExactFromV1: a run interrupted, its checkpoint rewritten in
+// layout version 1, and resumed ends exactly where an uninterrupted run
+// does, for each kind with a checkpoint.
+func TestResumeExactFromV1(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Run("train", func(t *testing.T) {
+		cfg := tinyConfig(t, "maml", "iterations=5")
+		whole, part := filepath.Join(dir, "train-whole"), filepath.Join(dir, "train-part")
+		_, err := Train(ctx, cfg, Options{Out: whole})
+		require.NoError(t, err)
+		_, err = Train(ctx, cfg, Options{Out: part, StopAfter: 2})
+		require.ErrorIs(t, err, ErrInterrupted)
+		path := filepath.Join(part, maml.CheckpointFile)
+		mid, err := maml.LoadCheckpoint(path)
+		require.NoError(t, err)
+		asV1(t, path, "train", mid, mid.Iter, mid.TrainSec)
+		_, err = Train(ctx, cfg, Options{Out: part, Resume: true})
+		require.NoError(t, err)
+		a, err := maml.LoadCheckpoint(filepath.Join(whole, maml.CheckpointFile))
+		require.NoError(t, err)
+		b, err := maml.LoadCheckpoint(path)
+		require.NoError(t, err)
+		require.Equal(t, a.Params, b.Params)
+		require.Equal(t, a.Outer, b.Outer)
+		require.Len(t, b.Curve, 5)
+	})
+	t.Run("search", func(t *testing.T) {
+		cfg, err := config.LoadSearch("testdata/tiny-search.yaml", nil)
+		require.NoError(t, err)
+		whole, part := filepath.Join(dir, "search-whole"), filepath.Join(dir, "search-part")
+		_, err = Search(ctx, cfg, Options{Out: whole})
+		require.NoError(t, err)
+		_, err = Search(ctx, cfg, Options{Out: part, StopAfter: 1})
+		require.ErrorIs(t, err, ErrInterrupted)
+		path := filepath.Join(part, search.CheckpointFile)
+		mid, err := search.LoadCheckpoint(path)
+		require.NoError(t, err)
+		mid.Names = nil // version 1 named no tensors
+		asV1(t, path, "search", mid, mid.Iter, mid.TrainSec)
+		_, err = Search(ctx, cfg, Options{Out: part, Resume: true})
+		require.NoError(t, err)
+		a, err := search.LoadCheckpoint(filepath.Join(whole, search.CheckpointFile))
+		require.NoError(t, err)
+		b, err := search.LoadCheckpoint(path)
+		require.NoError(t, err)
+		require.Equal(t, a.Theta, b.Theta)
+		require.Equal(t, a.OptW, b.OptW)
+		require.Equal(t, a.OptA, b.OptA)
+		for i := range a.Curve {
+			require.Equal(t, a.Curve[i].Arch, b.Curve[i].Arch, "point %d", i)
+		}
+	})
+	t.Run("metatrain", func(t *testing.T) {
+		cfg, err := config.LoadMetatrain("testdata/tiny-metatrain.yaml", []string{"sources=[{name: om8, path: embedded, size: 8}]", "network.heads=[{size: 8, stride: 2}]"})
+		require.NoError(t, err)
+		whole, part := filepath.Join(dir, "metatrain-whole"), filepath.Join(dir, "metatrain-part")
+		_, err = Metatrain(ctx, cfg, Options{Out: whole})
+		require.NoError(t, err)
+		_, err = Metatrain(ctx, cfg, Options{Out: part, StopAfter: 1})
+		require.ErrorIs(t, err, ErrInterrupted)
+		path := filepath.Join(part, multitask.CheckpointFile)
+		mid, err := multitask.LoadCheckpoint(path)
+		require.NoError(t, err)
+		mid.Names = nil
+		asV1(t, path, "metatrain", mid, mid.Iter, mid.TrainSec)
+		_, err = Metatrain(ctx, cfg, Options{Out: part, Resume: true})
+		require.NoError(t, err)
+		a, err := multitask.LoadCheckpoint(filepath.Join(whole, multitask.CheckpointFile))
+		require.NoError(t, err)
+		b, err := multitask.LoadCheckpoint(path)
+		require.NoError(t, err)
+		require.Equal(t, a.Theta, b.Theta)
+		require.Equal(t, a.Tau, b.Tau)
+		require.Equal(t, a.Curve[len(a.Curve)-1].HeadAcc, b.Curve[len(b.Curve)-1].HeadAcc)
 	})
 }

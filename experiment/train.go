@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/internal/checkpoint"
 	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"
@@ -133,7 +134,7 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 			return fmt.Errorf("validation: %w", err)
 		}
 		sum := reports.Summarize(accs)
-		ck.Curve = append(ck.Curve, maml.CurvePoint{Iter: ck.Iter, TrainSec: ck.TrainSec, Acc: sum.Mean, CI95: sum.CI95, Loss: loss})
+		ck.Curve = append(ck.Curve, checkpoint.Point{Iter: ck.Iter, TrainSec: ck.TrainSec, Acc: sum.Mean, CI95: sum.CI95, Loss: loss})
 		return nil
 	}
 	lastVal := ck.TrainSec

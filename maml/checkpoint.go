@@ -7,13 +7,16 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
-// CheckpointVersion is the layout version of Checkpoint files.
+// CheckpointVersion is the version of the Checkpoint struct, the whole
+// payload of layout-1 files (files now hold a checkpoint.State).
 const CheckpointVersion = 1
 
-// Checkpoint is the complete state of a training run: enough to resume it
-// exactly (all randomness derives from the seed, the iteration and the task
-// index, so the iteration is the generator's position) and to evaluate the
-// parameters.
+// Checkpoint is the complete state of a training run as its readers see it:
+// enough to resume it exactly (all randomness derives from the seed, the
+// iteration and the task index, so the iteration is the generator's
+// position) and to evaluate the parameters. On disk it is a
+// checkpoint.State (State, CheckpointOf); its fields are also the layout of
+// version-1 files, so they keep their names.
 type Checkpoint struct {
 	Version    int
 	Method     string
@@ -29,17 +32,8 @@ type Checkpoint struct {
 	Iter       int     // meta-iterations done
 	TrainSec   float64 // training wall clock so far (validation excluded)
 	Seed       int64
-	Curve      []CurvePoint
-	Done       bool // training finished (limit reached)
-}
-
-// CurvePoint is one validation measurement.
-type CurvePoint struct {
-	Iter     int
-	TrainSec float64
-	Acc      float64
-	CI95     float64
-	Loss     float64 // mean training query loss over the last iterations
+	Curve      []checkpoint.Point // validation accuracy with its CI95, mean training query loss since the previous point
+	Done       bool               // training finished (limit reached)
 }
 
 // Tensors returns the parameters as tensors (copies).
@@ -53,50 +47,69 @@ func (c *Checkpoint) Tensors() []*tensor.Tensor[float32] {
 
 // SetTensors stores copies of params.
 func (c *Checkpoint) SetTensors(names []string, params []*tensor.Tensor[float32]) {
-	c.ParamNames = append([]string(nil), names...)
-	c.Shapes = make([][]int, len(params))
-	c.Params = make([][]float32, len(params))
-	for i, p := range params {
-		c.Shapes[i] = append([]int(nil), p.Shape...)
-		c.Params[i] = append([]float32(nil), p.Data...)
-	}
+	c.ParamNames, c.Shapes, c.Params = checkpoint.Flatten(checkpoint.Named(names, params))
 }
 
 // CheckpointFile is the file name of the checkpoint inside a run folder.
 const CheckpointFile = "checkpoint.gob"
 
-// SaveCheckpoint writes c to path atomically in the checkpoint envelope
-// (internal/checkpoint), kind "train".
+// CheckpointFormat is the checkpoint file of a training run: kind "train",
+// CheckpointFile, and the reader of version-1 files.
+func CheckpointFormat() checkpoint.Format {
+	return checkpoint.NewFormat[Checkpoint]("train", CheckpointFile, func(c *Checkpoint) error {
+		if c.Version != CheckpointVersion {
+			return fmt.Errorf("version %d, this binary reads %d", c.Version, CheckpointVersion)
+		}
+		if len(c.Params) != len(c.Shapes) || len(c.Params) != len(c.ParamNames) {
+			return fmt.Errorf("inconsistent parameter lists")
+		}
+		return nil
+	})
+}
+
+// ownFields are a training checkpoint's own fields (checkpoint.State.Own).
+type ownFields struct {
+	Method, Model           string
+	ImageC, ImageSize, Ways int
+}
+
+// State returns the checkpoint as the generic payload (sharing its slices)
+// and the header's counters.
+func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
+	st := &checkpoint.State{Config: c.ConfigYAML, Seed: c.Seed, Curve: c.Curve,
+		Optim: []checkpoint.Optimiser{checkpoint.Optimiser(c.Outer)}}
+	st.Tensors = checkpoint.Unflatten(c.ParamNames, c.Shapes, c.Params)
+	err := st.SetOwn(ownFields{Method: c.Method, Model: c.Model, ImageC: c.ImageC, ImageSize: c.ImageSize, Ways: c.Ways})
+	return checkpoint.Header{Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}, st, err
+}
+
+// CheckpointOf is the checkpoint of a training run's generic payload
+// (sharing its slices).
+func CheckpointOf(h checkpoint.Header, st *checkpoint.State) (*Checkpoint, error) {
+	var own ownFields
+	if err := st.DecodeOwn(&own); err != nil {
+		return nil, err
+	}
+	if len(st.Optim) != 1 {
+		return nil, fmt.Errorf("%d optimiser states, a training run has 1", len(st.Optim))
+	}
+	c := &Checkpoint{Version: CheckpointVersion, Method: own.Method, Model: own.Model, ImageC: own.ImageC, ImageSize: own.ImageSize,
+		Ways: own.Ways, ConfigYAML: st.Config, Outer: OuterState[float32](st.Optim[0]), Iter: h.Iter, TrainSec: h.TrainSec,
+		Seed: st.Seed, Curve: st.Curve, Done: h.Done}
+	c.ParamNames, c.Shapes, c.Params = checkpoint.Flatten(st.Tensors)
+	return c, nil
+}
+
+// SaveCheckpoint writes c to path atomically (CheckpointFormat).
 func SaveCheckpoint(path string, c *Checkpoint) error {
-	h := checkpoint.Header{Kind: "train", Version: c.Version, Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}
-	if err := checkpoint.Write(path, h, c); err != nil {
+	if err := CheckpointFormat().SaveView(path, c); err != nil {
 		return fmt.Errorf("maml: %w", err)
 	}
 	return nil
 }
 
-// LoadCheckpoint reads a checkpoint written by SaveCheckpoint (or, without
-// the envelope, by an earlier metabench).
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint, or by an
+// earlier metabench (layout version 1, with or without the envelope).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	var c Checkpoint
-	if _, err := checkpoint.Read(path, "train", &c); err != nil {
-		return nil, err
-	}
-	if c.Version != CheckpointVersion {
-		return nil, fmt.Errorf("checkpoint %s: version %d, this binary reads %d", path, c.Version, CheckpointVersion)
-	}
-	if len(c.Params) != len(c.Shapes) || len(c.Params) != len(c.ParamNames) {
-		return nil, fmt.Errorf("checkpoint %s: inconsistent parameter lists", path)
-	}
-	for i, p := range c.Params {
-		for _, d := range c.Shapes[i] {
-			if d < 0 {
-				return nil, fmt.Errorf("checkpoint %s: parameter %s has a negative dimension", path, c.ParamNames[i])
-			}
-		}
-		if tensor.Numel(c.Shapes[i]) != len(p) {
-			return nil, fmt.Errorf("checkpoint %s: parameter %s has %d values for shape %v", path, c.ParamNames[i], len(p), c.Shapes[i])
-		}
-	}
-	return &c, nil
+	return checkpoint.LoadView(CheckpointFormat(), path, CheckpointOf)
 }

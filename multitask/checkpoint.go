@@ -2,13 +2,16 @@ package multitask
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/metabench/metabench/internal/checkpoint"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/tensor"
 )
 
-// CheckpointVersion is the layout version of meta-training checkpoints.
+// CheckpointVersion is the version of the Checkpoint struct, the whole
+// payload of layout-1 files (files now hold a checkpoint.State).
 const CheckpointVersion = 1
 
 // CheckpointFile is the checkpoint's file name in a meta-training folder.
@@ -25,9 +28,41 @@ type CurvePoint struct {
 	HeadAcc  map[int]float64
 }
 
-// Checkpoint is the complete state of a meta-training run: Θ and the number
-// of meta-iterations done (Trainer has no other state), the network
-// configuration, and the curve so far.
+// The names of a meta-training curve's further measures
+// (checkpoint.Point); a head's accuracy is curveHeadAcc and its image size.
+const (
+	curveTau     = "tau"
+	curveBeta    = "beta"
+	curveHeadAcc = "acc@"
+)
+
+// Point is p as a generic curve point.
+func (p CurvePoint) Point() checkpoint.Point {
+	g := checkpoint.Point{Iter: p.Iter, TrainSec: p.TrainSec, Acc: p.QueryAcc, Loss: p.Loss, Values: map[string]float64{curveTau: p.Tau, curveBeta: p.Beta}}
+	for size, a := range p.HeadAcc {
+		g.Values[curveHeadAcc+strconv.Itoa(size)] = a
+	}
+	return g
+}
+
+// CurvePointOf is the meta-training curve point of a generic one.
+func CurvePointOf(g checkpoint.Point) CurvePoint {
+	p := CurvePoint{Iter: g.Iter, TrainSec: g.TrainSec, Loss: g.Loss, QueryAcc: g.Acc, Tau: g.Values[curveTau], Beta: g.Values[curveBeta], HeadAcc: map[int]float64{}}
+	for k, v := range g.Values {
+		if s, ok := strings.CutPrefix(k, curveHeadAcc); ok {
+			if size, err := strconv.Atoi(s); err == nil {
+				p.HeadAcc[size] = v
+			}
+		}
+	}
+	return p
+}
+
+// Checkpoint is the complete state of a meta-training run as its readers
+// see it: Θ and the number of meta-iterations done (Trainer has no other
+// state), the network configuration, and the curve so far. On disk it is a
+// checkpoint.State (State, CheckpointOf); its fields are also the layout of
+// version-1 files, so they keep their names.
 type Checkpoint struct {
 	Version    int
 	ConfigYAML []byte
@@ -37,6 +72,7 @@ type Checkpoint struct {
 	Seed       int64
 	Iter       int
 	TrainSec   float64
+	Names      []string // Θ's tensor names (none in version-1 files)
 	Shapes     [][]int
 	Theta      [][]float32
 	Curve      []CurvePoint
@@ -50,12 +86,11 @@ func (c *Checkpoint) Capture(tr *Trainer) {
 	c.Net = tr.Net.Config()
 	c.Relax = tr.Settings.Inner.Relax
 	c.Tau = tr.Settings.Tau(max(c.Iter-1, 0))
-	c.Shapes = make([][]int, len(tr.Theta))
-	c.Theta = make([][]float32, len(tr.Theta))
-	for i, t := range tr.Theta {
-		c.Shapes[i] = append([]int(nil), t.Shape...)
-		c.Theta[i] = append([]float32(nil), t.Data...)
+	var names []string
+	for _, s := range tr.Net.Specs() {
+		names = append(names, s.Name)
 	}
+	c.Names, c.Shapes, c.Theta = checkpoint.Flatten(checkpoint.Named(names, tr.Theta))
 }
 
 // Tensors returns the checkpoint's Θ as tensors, checked against net.
@@ -92,22 +127,63 @@ func (c *Checkpoint) Restore(tr *Trainer) error {
 	return nil
 }
 
-// SaveCheckpoint writes c to path atomically in the checkpoint envelope
-// (internal/checkpoint), kind "metatrain".
+// CheckpointFormat is the checkpoint file of a meta-training run: kind "metatrain",
+// CheckpointFile, and the reader of version-1 files.
+func CheckpointFormat() checkpoint.Format {
+	return checkpoint.NewFormat[Checkpoint]("metatrain", CheckpointFile, func(c *Checkpoint) error {
+		if len(c.Shapes) != len(c.Theta) {
+			return fmt.Errorf("inconsistent tensor lists")
+		}
+		return nil
+	})
+}
+
+// ownFields are a meta-training checkpoint's own fields
+// (checkpoint.State.Own).
+type ownFields struct {
+	Net   NetConfig
+	Relax search.Relaxation
+	Tau   float64
+}
+
+// State returns the checkpoint as the generic payload (sharing its slices)
+// and the header's counters. A meta-training run has no optimiser state.
+func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
+	st := &checkpoint.State{Config: c.ConfigYAML, Seed: c.Seed}
+	st.Tensors = checkpoint.Unflatten(c.Names, c.Shapes, c.Theta)
+	for _, p := range c.Curve {
+		st.Curve = append(st.Curve, p.Point())
+	}
+	err := st.SetOwn(ownFields{Net: c.Net, Relax: c.Relax, Tau: c.Tau})
+	return checkpoint.Header{Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}, st, err
+}
+
+// CheckpointOf is the checkpoint of a meta-training run's generic payload
+// (sharing its slices).
+func CheckpointOf(h checkpoint.Header, st *checkpoint.State) (*Checkpoint, error) {
+	var own ownFields
+	if err := st.DecodeOwn(&own); err != nil {
+		return nil, err
+	}
+	c := &Checkpoint{Version: CheckpointVersion, ConfigYAML: st.Config, Net: own.Net, Relax: own.Relax, Tau: own.Tau, Seed: st.Seed,
+		Iter: h.Iter, TrainSec: h.TrainSec, Done: h.Done}
+	c.Names, c.Shapes, c.Theta = checkpoint.Flatten(st.Tensors)
+	for _, p := range st.Curve {
+		c.Curve = append(c.Curve, CurvePointOf(p))
+	}
+	return c, nil
+}
+
+// SaveCheckpoint writes c to path atomically (CheckpointFormat).
 func SaveCheckpoint(path string, c *Checkpoint) error {
-	h := checkpoint.Header{Kind: "metatrain", Version: c.Version, Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}
-	if err := checkpoint.Write(path, h, c); err != nil {
+	if err := CheckpointFormat().SaveView(path, c); err != nil {
 		return fmt.Errorf("meta-training: %w", err)
 	}
 	return nil
 }
 
-// LoadCheckpoint reads a checkpoint written by SaveCheckpoint (or, without
-// the envelope, by an earlier metabench).
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint, or by an
+// earlier metabench (layout version 1, with or without the envelope).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	var c Checkpoint
-	if _, err := checkpoint.Read(path, "metatrain", &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return checkpoint.LoadView(CheckpointFormat(), path, CheckpointOf)
 }

@@ -7,7 +7,8 @@ import (
 	"github.com/metabench/metabench/tensor"
 )
 
-// CheckpointVersion is the layout version of search checkpoints.
+// CheckpointVersion is the version of the Checkpoint struct, the whole
+// payload of layout-1 files (files now hold a checkpoint.State).
 const CheckpointVersion = 1
 
 // CheckpointFile is the checkpoint's file name inside a search folder.
@@ -23,15 +24,44 @@ type CurvePoint struct {
 	Arch      ArchPoint // the architecture parameters at Iter (ArchStats)
 }
 
-// Checkpoint is the complete state of a search: with every random draw a
-// function of (seed, iteration, task), Θ, the optimiser state and the
-// iteration are enough to resume it exactly.
+// The names of a search curve's further measures (checkpoint.Point).
+const (
+	curveTau           = "tau"
+	curveEntropyNormal = "entropy_normal"
+	curveEntropyReduce = "entropy_reduce"
+	curveMaxDelta      = "max_dalpha"
+	curveGenotype      = "genotype"
+)
+
+// Point is p as a generic curve point.
+func (p CurvePoint) Point() checkpoint.Point {
+	g := checkpoint.Point{Iter: p.Iter, TrainSec: p.TrainSec, Acc: p.QueryAcc, Loss: p.QueryLoss, Values: map[string]float64{curveTau: p.Tau}}
+	if a := p.Arch; a.Genotype != "" { // none in a point of a checkpoint written before the diagnostics existed
+		g.Values[curveEntropyNormal], g.Values[curveEntropyReduce], g.Values[curveMaxDelta] = a.EntropyNormal, a.EntropyReduce, a.MaxDelta
+		g.Text = map[string]string{curveGenotype: a.Genotype}
+	}
+	return g
+}
+
+// CurvePointOf is the search curve point of a generic one.
+func CurvePointOf(g checkpoint.Point) CurvePoint {
+	v := g.Values
+	return CurvePoint{Iter: g.Iter, TrainSec: g.TrainSec, QueryLoss: g.Loss, QueryAcc: g.Acc, Tau: v[curveTau],
+		Arch: ArchPoint{EntropyNormal: v[curveEntropyNormal], EntropyReduce: v[curveEntropyReduce], MaxDelta: v[curveMaxDelta], Genotype: g.Text[curveGenotype]}}
+}
+
+// Checkpoint is the complete state of a search as its readers see it: with
+// every random draw a function of (seed, iteration, task), Θ, the optimiser
+// state and the iteration are enough to resume it exactly. On disk it is a
+// checkpoint.State (State, CheckpointOf); its fields are also the layout of
+// version-1 files, so they keep their names.
 type Checkpoint struct {
 	Version    int
 	ConfigYAML []byte
 	Seed       int64
 	Iter       int
 	TrainSec   float64
+	Names      []string // Θ's tensor names (none in version-1 files)
 	Shapes     [][]int
 	Theta      [][]float32
 	OptW, OptA AdamState
@@ -47,12 +77,7 @@ type Checkpoint struct {
 func (c *Checkpoint) Capture(sr *Searcher) {
 	c.Version = CheckpointVersion
 	c.Seed = sr.Seed
-	c.Shapes = make([][]int, len(sr.Theta))
-	c.Theta = make([][]float32, len(sr.Theta))
-	for i, t := range sr.Theta {
-		c.Shapes[i] = append([]int(nil), t.Shape...)
-		c.Theta[i] = append([]float32(nil), t.Data...)
-	}
+	c.Names, c.Shapes, c.Theta = checkpoint.Flatten(checkpoint.Named(sr.Names(), sr.Theta))
 	c.OptW, c.OptA = sr.OptState()
 }
 
@@ -81,22 +106,78 @@ func (c *Checkpoint) Restore(sr *Searcher) error {
 	return nil
 }
 
-// SaveCheckpoint writes c to path atomically in the checkpoint envelope
-// (internal/checkpoint), kind "search".
+// CheckpointFormat is the checkpoint file of a search: kind "search",
+// CheckpointFile, and the reader of version-1 files.
+func CheckpointFormat() checkpoint.Format {
+	return checkpoint.NewFormat[Checkpoint]("search", CheckpointFile, func(c *Checkpoint) error {
+		if len(c.Shapes) != len(c.Theta) {
+			return fmt.Errorf("inconsistent tensor lists")
+		}
+		return nil
+	})
+}
+
+// ownFields are a search checkpoint's own fields (checkpoint.State.Own).
+type ownFields struct {
+	ArchPrev [2][][]float64
+}
+
+// State returns the checkpoint as the generic payload (sharing its slices)
+// and the header's counters.
+func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
+	st := &checkpoint.State{Config: c.ConfigYAML, Seed: c.Seed, Optim: []checkpoint.Optimiser{c.OptW.optimiser(), c.OptA.optimiser()}}
+	st.Tensors = checkpoint.Unflatten(c.Names, c.Shapes, c.Theta)
+	for _, p := range c.Curve {
+		st.Curve = append(st.Curve, p.Point())
+	}
+	err := st.SetOwn(ownFields{ArchPrev: c.ArchPrev})
+	return checkpoint.Header{Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}, st, err
+}
+
+// CheckpointOf is the checkpoint of a search's generic payload (sharing its
+// slices).
+func CheckpointOf(h checkpoint.Header, st *checkpoint.State) (*Checkpoint, error) {
+	var own ownFields
+	if err := st.DecodeOwn(&own); err != nil {
+		return nil, err
+	}
+	if len(st.Optim) != 2 {
+		return nil, fmt.Errorf("%d optimiser states, a search has 2", len(st.Optim))
+	}
+	c := &Checkpoint{Version: CheckpointVersion, ConfigYAML: st.Config, Seed: st.Seed, Iter: h.Iter, TrainSec: h.TrainSec,
+		OptW: adamStateOf(st.Optim[0]), OptA: adamStateOf(st.Optim[1]), ArchPrev: own.ArchPrev, Done: h.Done}
+	c.Names, c.Shapes, c.Theta = checkpoint.Flatten(st.Tensors)
+	for _, p := range st.Curve {
+		c.Curve = append(c.Curve, CurvePointOf(p))
+	}
+	return c, nil
+}
+
+// optimiser is s as a generic optimiser state: its first moments, then its
+// second moments (none before the first step).
+func (s AdamState) optimiser() checkpoint.Optimiser {
+	return checkpoint.Optimiser{Kind: "adam", Steps: s.Steps, Slots: append(append([][]float32(nil), s.M...), s.V...)}
+}
+
+// adamStateOf is the AdamState of a generic optimiser state.
+func adamStateOf(o checkpoint.Optimiser) AdamState {
+	s := AdamState{Steps: o.Steps}
+	if n := len(o.Slots) / 2; n > 0 {
+		s.M, s.V = o.Slots[:n], o.Slots[n:]
+	}
+	return s
+}
+
+// SaveCheckpoint writes c to path atomically (CheckpointFormat).
 func SaveCheckpoint(path string, c *Checkpoint) error {
-	h := checkpoint.Header{Kind: "search", Version: c.Version, Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}
-	if err := checkpoint.Write(path, h, c); err != nil {
+	if err := CheckpointFormat().SaveView(path, c); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
 	return nil
 }
 
-// LoadCheckpoint reads a checkpoint written by SaveCheckpoint (or, without
-// the envelope, by an earlier metabench).
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint, or by an
+// earlier metabench (layout version 1, with or without the envelope).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	var c Checkpoint
-	if _, err := checkpoint.Read(path, "search", &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return checkpoint.LoadView(CheckpointFormat(), path, CheckpointOf)
 }

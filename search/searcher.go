@@ -163,6 +163,16 @@ func (sr *Searcher) SetOptState(w, a AdamState) error {
 	return setAdamState(sr.optA, a, sr.Theta[nW:])
 }
 
+// Names are the names of Θ's tensors: the weights', then alpha_normal and
+// alpha_reduce.
+func (sr *Searcher) Names() []string {
+	var out []string
+	for _, s := range sr.Net.layout.Specs {
+		out = append(out, s.Name)
+	}
+	return append(out, "alpha_normal", "alpha_reduce")
+}
+
 // Tau is the temperature of meta-iteration iter.
 func (sr *Searcher) Tau(iter int) float64 {
 	if sr.Settings.Relax.Kind == RelaxSoftmax {
