@@ -5,6 +5,8 @@ package gemm
 import (
 	"simd/archsimd"
 	"unsafe"
+
+	"github.com/metabench/metabench/internal/gemm/asmkern"
 )
 
 // The microkernels are written out in full: Go's register allocator keeps
@@ -14,12 +16,14 @@ import (
 // Measured on one Zen 5 core with kc=256 in L1: AVX-512 4x32 ~112 GFLOP/s
 // (5x32 79, 6x32 72, 3x48 92, 6x16 85), AVX2 4x16 ~73 (6x16 53).
 //
-// Each computes the 4 x NR tile  acc = Apanel * Bpanel  over kc steps, with
-// Apanel packed as kc groups of 4 values and Bpanel as kc rows of NR values
+// Each computes the MR x NR tile  acc = Apanel * Bpanel  over kc steps, with
+// Apanel packed as kc groups of MR values and Bpanel as kc rows of NR values
 // ldb floats apart (NR for a packed sliver, the matrix's own ldb when B is
 // read in place), then stores C = acc (add false) or C += acc (add true).
 
-// kernelAVX512x4x32 is the AVX-512 microkernel, a 4x32 tile of C.
+// kernelAVX512x4x32 is the AVX-512 microkernel in Go, a 4x32 tile of C: the
+// reference the assembly 8x32 kernel (the one the SIMD path runs) is
+// tested against bit for bit.
 func kernelAVX512x4x32(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool) {
 	var c00, c01 archsimd.Float32x16
 	var c10, c11 archsimd.Float32x16
@@ -161,4 +165,15 @@ func kernelAVX2x4x16(kc int, a, b []float32, ldb int, c []float32, ldc int, add 
 	c30.StoreSlice(r3[0:8])
 	c31.StoreSlice(r3[8:16])
 	archsimd.ClearAVXUpperBits() // the scalar Go code that follows uses SSE encodings
+}
+
+// kernelAVX512x8x32 is the AVX-512 microkernel of the SIMD path, an 8x32
+// tile of C, in assembly (package asmkern): 16 accumulators, which Go's
+// register allocator (16 vector registers) cannot hold beside the B
+// vectors. Its arithmetic is kernelAVX512x4x32's, element by element.
+func kernelAVX512x8x32(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool) {
+	_ = a[kc*8-1] // bounds: the kernel reads a[:8kc], b[:(kc-1)ldb+32] and 8 rows of c
+	_ = b[(kc-1)*ldb+31]
+	_ = c[7*ldc+31]
+	asmkern.AVX512x8x32(kc, a, b, ldb, c, ldc, add)
 }

@@ -11,15 +11,15 @@ import (
 // only one that changes rounding is kcMax (how the k reduction is cut), and
 // it depends on nothing but k.
 const (
-	mr    = 4   // rows of a microkernel tile (both kernels)
-	kcMax = 256 // depth of one packed block: a 4 x kc A sliver + a kc x NR B sliver stay in L1
+	kcMax = 256 // depth of one packed block: an MR x kc A sliver + a kc x NR B sliver stay in L1
 )
 
-// kernel is one register-blocked microkernel and its tile width.
+// kernel is one register-blocked microkernel and its tile: mr rows by nr
+// columns of C.
 type kernel struct {
-	name string
-	nr   int
-	fn   func(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool)
+	name   string
+	mr, nr int
+	fn     func(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool)
 }
 
 // simdKernel picks the microkernel for this CPU. archsimd.X86 reads flags the
@@ -28,9 +28,9 @@ type kernel struct {
 func simdKernel() (kernel, bool) {
 	switch {
 	case archsimd.X86.AVX512():
-		return kernel{"simd-avx512", 32, kernelAVX512x4x32}, true
+		return kernel{"simd-avx512", 8, 32, kernelAVX512x8x32}, true
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
-		return kernel{"simd-avx2", 16, kernelAVX2x4x16}, true
+		return kernel{"simd-avx2", 4, 16, kernelAVX2x4x16}, true
 	}
 	return kernel{}, false
 }
@@ -52,7 +52,7 @@ func simdF32(kern kernel, transA, transB bool, m, n, k int, alpha float32, a []f
 		return
 	}
 	kc := kBlocks(k)
-	tm, tn, _, colTiles := tileGrid(m, n, mr, kern.nr, flops(m, n, k))
+	tm, tn, _, colTiles := tileGrid(m, n, kern.mr, kern.nr, flops(m, n, k))
 	g := &gemmJob{
 		kern: kern, transA: transA, transB: transB, m: m, n: n, k: k, kc: kc, tm: tm, tn: tn, colTiles: colTiles,
 		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
@@ -85,13 +85,13 @@ type gemmJob struct {
 
 // workspace is one worker's packing buffers, sized for this call.
 type workspace struct {
-	pa   []float32 // packed A block: tm x kc, in mr-row slivers
-	pb   []float32 // one packed B sliver: kc x nr
-	edge []float32 // one mr x nr tile for the ragged edges of C
+	pa   []float32 // packed A block: tm x kc, in MR-row slivers
+	pb   []float32 // one packed B sliver: kc x NR
+	edge []float32 // one MR x NR tile for the ragged edges of C
 }
 
 func (g *gemmJob) newWorkspace() *workspace {
-	nr := g.kern.nr
+	mr, nr := g.kern.mr, g.kern.nr
 	n := g.tm*g.kc + g.kc*nr + mr*nr
 	pb := packPool.Get().(*[]float32)
 	if cap(*pb) < n {
@@ -110,7 +110,7 @@ func (g *gemmJob) newWorkspace() *workspace {
 
 // tile computes tile t of C (row-major over the tile grid) over all of k.
 func (g *gemmJob) tile(w *workspace, t int) {
-	nr := g.kern.nr
+	mr, nr := g.kern.mr, g.kern.nr
 	i0 := (t / g.colTiles) * g.tm
 	j0 := (t % g.colTiles) * g.tn
 	mb := min(g.tm, g.m-i0)
@@ -128,7 +128,7 @@ func (g *gemmJob) tile(w *workspace, t int) {
 	direct := !g.transB && mb <= 64 && g.ldb%64 != 0
 	for p0 := 0; p0 < g.k; p0 += g.kc {
 		kb := min(g.kc, g.k-p0)
-		packA(w.pa, g.a, g.lda, g.transA, i0, mb, p0, kb, g.alpha)
+		packA(w.pa, g.a, g.lda, g.transA, i0, mb, p0, kb, mr, g.alpha)
 		// One B sliver at a time (it stays in L1), A slivers inside (from L2).
 		for jr := 0; jr < nb; jr += nr {
 			ncols := min(nr, nb-jr)
@@ -166,7 +166,7 @@ func (g *gemmJob) tile(w *workspace, t int) {
 
 // packA copies alpha*op(A)[i0:i0+mb, p0:p0+kb] into dst as ceil(mb/mr)
 // slivers, each kb groups of mr consecutive rows (zero past row mb).
-func packA(dst, a []float32, lda int, trans bool, i0, mb, p0, kb int, alpha float32) {
+func packA(dst, a []float32, lda int, trans bool, i0, mb, p0, kb, mr int, alpha float32) {
 	for ir := 0; ir < mb; ir += mr {
 		s := dst[ir*kb : (ir+mr)*kb]
 		rows := min(mr, mb-ir)
@@ -184,23 +184,10 @@ func packA(dst, a []float32, lda int, trans bool, i0, mb, p0, kb int, alpha floa
 			}
 			continue
 		}
-		if rows == mr {
-			// Four rows of A side by side.
-			base := (i0+ir)*lda + p0
-			r0 := a[base : base+kb]
-			r1 := a[base+lda : base+lda+kb]
-			r2 := a[base+2*lda : base+2*lda+kb]
-			r3 := a[base+3*lda : base+3*lda+kb]
-			if alpha == 1 {
-				for p := range r0 {
-					d := s[p*mr : p*mr+mr : p*mr+mr]
-					d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
-				}
-			} else {
-				for p := range r0 {
-					d := s[p*mr : p*mr+mr : p*mr+mr]
-					d[0], d[1], d[2], d[3] = alpha*r0[p], alpha*r1[p], alpha*r2[p], alpha*r3[p]
-				}
+		if rows == mr && mr%4 == 0 {
+			// Four rows of A side by side at a time.
+			for q := 0; q < mr; q += 4 {
+				pack4Rows(s, mr, q, a, (i0+ir+q)*lda+p0, lda, kb, alpha)
 			}
 			continue
 		}
@@ -216,6 +203,27 @@ func packA(dst, a []float32, lda int, trans bool, i0, mb, p0, kb int, alpha floa
 				s[p*mr+r] = alpha * v
 			}
 		}
+	}
+}
+
+// pack4Rows interleaves the kb values of four rows of A (the first at
+// a[base:], the others lda apart), times alpha, into s at columns q..q+3 of
+// rows of mr values: s[p*mr+q+r] = alpha*row_r[p].
+func pack4Rows(s []float32, mr, q int, a []float32, base, lda, kb int, alpha float32) {
+	r0 := a[base : base+kb]
+	r1 := a[base+lda : base+lda+kb]
+	r2 := a[base+2*lda : base+2*lda+kb]
+	r3 := a[base+3*lda : base+3*lda+kb]
+	if alpha == 1 {
+		for p := range r0 {
+			d := s[p*mr+q : p*mr+q+4 : p*mr+q+4]
+			d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		}
+		return
+	}
+	for p := range r0 {
+		d := s[p*mr+q : p*mr+q+4 : p*mr+q+4]
+		d[0], d[1], d[2], d[3] = alpha*r0[p], alpha*r1[p], alpha*r2[p], alpha*r3[p]
 	}
 }
 

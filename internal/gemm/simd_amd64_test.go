@@ -4,6 +4,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"simd/archsimd"
 	"strings"
@@ -15,10 +16,10 @@ import (
 func simdKernels() []kernel {
 	var ks []kernel
 	if archsimd.X86.AVX512() {
-		ks = append(ks, kernel{"simd-avx512", 32, kernelAVX512x4x32})
+		ks = append(ks, kernel{"simd-avx512", 8, 32, kernelAVX512x8x32}, kernel{"simd-avx512-4x32", 4, 32, kernelAVX512x4x32})
 	}
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		ks = append(ks, kernel{"simd-avx2", 16, kernelAVX2x4x16})
+		ks = append(ks, kernel{"simd-avx2", 4, 16, kernelAVX2x4x16})
 	}
 	return ks
 }
@@ -104,5 +105,50 @@ func BenchmarkComparePaths(b *testing.B) {
 				b.ReportMetric(flops(tc.m, tc.n, tc.k)/best[i].Seconds()/1e9, p.name+"-GFLOP/s")
 			}
 		})
+	}
+}
+
+// TestAVX512TilesAgreeBitForBit: the 8x32 assembly kernel gives every
+// element of C bit for bit what the 4x32 Go kernel gives (the same FMA
+// chain over k), for ragged shapes, every transposition, k over one packed
+// block, alpha and beta, so switching kernels moves no committed result.
+func TestAVX512TilesAgreeBitForBit(t *testing.T) {
+	if !archsimd.X86.AVX512() {
+		t.Skip("no AVX-512")
+	}
+	k8, k4 := kernel{"8x32", 8, 32, kernelAVX512x8x32}, kernel{"4x32", 4, 32, kernelAVX512x4x32}
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sh := range [][3]int{{1, 1, 1}, {8, 32, 1}, {64, 576, 49}, {13, 70, 300}, {576, 100, 64}, {9, 33, 513}, {64, 64, 1000}, {130, 530, 27}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {1, 0.25}} {
+				a, b := make([]float32, m*k), make([]float32, k*n)
+				for i := range a {
+					a[i] = float32(r.NormFloat64())
+				}
+				for i := range b {
+					b[i] = float32(r.NormFloat64())
+				}
+				c8, c4 := make([]float32, m*n), make([]float32, m*n)
+				for i := range c8 {
+					c8[i] = float32(r.NormFloat64())
+					c4[i] = c8[i]
+				}
+				lda, ldb := k, n
+				if tr[0] {
+					lda = m
+				}
+				if tr[1] {
+					ldb = k
+				}
+				simdF32(k8, tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], c8, n)
+				simdF32(k4, tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], c4, n)
+				for i := range c8 {
+					if math.Float32bits(c8[i]) != math.Float32bits(c4[i]) {
+						t.Fatalf("%dx%dx%d trans %v alpha/beta %v: element %d: 8x32 %v, 4x32 %v", m, n, k, tr, ab, i, c8[i], c4[i])
+					}
+				}
+			}
+		}
 	}
 }
