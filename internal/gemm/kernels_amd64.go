@@ -95,7 +95,8 @@ func kernelAVX512x4x32(kc int, a, b []float32, ldb int, c []float32, ldc int, ad
 	archsimd.ClearAVXUpperBits() // the scalar Go code that follows uses SSE encodings
 }
 
-// kernelAVX2x4x16 is the AVX2+FMA microkernel, a 4x16 tile of C.
+// kernelAVX2x4x16 is the AVX2+FMA microkernel in Go, a 4x16 tile of C: the
+// reference the assembly 6x16 kernel is tested against bit for bit.
 func kernelAVX2x4x16(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool) {
 	var c00, c01 archsimd.Float32x8
 	var c10, c11 archsimd.Float32x8
@@ -176,4 +177,16 @@ func kernelAVX512x8x32(kc int, a, b []float32, ldb int, c []float32, ldc int, ad
 	_ = b[(kc-1)*ldb+31]
 	_ = c[7*ldc+31]
 	asmkern.AVX512x8x32(kc, a, b, ldb, c, ldc, add)
+}
+
+// kernelAVX2x6x16 is the AVX2+FMA microkernel of the SIMD path, a 6x16 tile
+// of C in assembly (package asmkern): 12 accumulators, 2 B vectors and a
+// broadcast fill the 16 ymm registers, which Go's allocator cannot do
+// without spilling. Its arithmetic is kernelAVX2x4x16's, element by
+// element.
+func kernelAVX2x6x16(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool) {
+	_ = a[kc*6-1] // bounds: the kernel reads a[:6kc], b[:(kc-1)ldb+16] and 6 rows of c
+	_ = b[(kc-1)*ldb+15]
+	_ = c[5*ldc+15]
+	asmkern.AVX2x6x16(kc, a, b, ldb, c, ldc, add)
 }

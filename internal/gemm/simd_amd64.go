@@ -30,7 +30,7 @@ func simdKernel() (kernel, bool) {
 	case archsimd.X86.AVX512():
 		return kernel{"simd-avx512", 8, 32, kernelAVX512x8x32}, true
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
-		return kernel{"simd-avx2", 4, 16, kernelAVX2x4x16}, true
+		return kernel{"simd-avx2", 6, 16, kernelAVX2x6x16}, true
 	}
 	return kernel{}, false
 }
@@ -184,10 +184,16 @@ func packA(dst, a []float32, lda int, trans bool, i0, mb, p0, kb, mr int, alpha 
 			}
 			continue
 		}
-		if rows == mr && mr%4 == 0 {
-			// Four rows of A side by side at a time.
-			for q := 0; q < mr; q += 4 {
+		if rows == mr {
+			// Four rows of A side by side at a time, then any left one by one.
+			q := 0
+			for ; q+4 <= mr; q += 4 {
 				pack4Rows(s, mr, q, a, (i0+ir+q)*lda+p0, lda, kb, alpha)
+			}
+			for ; q < mr; q++ {
+				for p, v := range a[(i0+ir+q)*lda+p0 : (i0+ir+q)*lda+p0+kb] {
+					s[p*mr+q] = alpha * v
+				}
 			}
 			continue
 		}

@@ -19,7 +19,7 @@ func simdKernels() []kernel {
 		ks = append(ks, kernel{"simd-avx512", 8, 32, kernelAVX512x8x32}, kernel{"simd-avx512-4x32", 4, 32, kernelAVX512x4x32})
 	}
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		ks = append(ks, kernel{"simd-avx2", 4, 16, kernelAVX2x4x16})
+		ks = append(ks, kernel{"simd-avx2", 6, 16, kernelAVX2x6x16}, kernel{"simd-avx2-4x16", 4, 16, kernelAVX2x4x16})
 	}
 	return ks
 }
@@ -116,7 +116,22 @@ func TestAVX512TilesAgreeBitForBit(t *testing.T) {
 	if !archsimd.X86.AVX512() {
 		t.Skip("no AVX-512")
 	}
-	k8, k4 := kernel{"8x32", 8, 32, kernelAVX512x8x32}, kernel{"4x32", 4, 32, kernelAVX512x4x32}
+	tilesAgree(t, kernel{"8x32", 8, 32, kernelAVX512x8x32}, kernel{"4x32", 4, 32, kernelAVX512x4x32})
+}
+
+// TestAVX2TilesAgreeBitForBit: the 6x16 assembly kernel against the 4x16
+// Go kernel, as above.
+func TestAVX2TilesAgreeBitForBit(t *testing.T) {
+	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
+		t.Skip("no AVX2 with FMA")
+	}
+	tilesAgree(t, kernel{"6x16", 6, 16, kernelAVX2x6x16}, kernel{"4x16", 4, 16, kernelAVX2x4x16})
+}
+
+// tilesAgree checks that kernels k8 and k4 give every element of C bit for
+// bit the same through the driver.
+func tilesAgree(t *testing.T, k8, k4 kernel) {
+	t.Helper()
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, sh := range [][3]int{{1, 1, 1}, {8, 32, 1}, {64, 576, 49}, {13, 70, 300}, {576, 100, 64}, {9, 33, 513}, {64, 64, 1000}, {130, 530, 27}} {
 		m, n, k := sh[0], sh[1], sh[2]
@@ -145,7 +160,7 @@ func TestAVX512TilesAgreeBitForBit(t *testing.T) {
 				simdF32(k4, tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], c4, n)
 				for i := range c8 {
 					if math.Float32bits(c8[i]) != math.Float32bits(c4[i]) {
-						t.Fatalf("%dx%dx%d trans %v alpha/beta %v: element %d: 8x32 %v, 4x32 %v", m, n, k, tr, ab, i, c8[i], c4[i])
+						t.Fatalf("%dx%dx%d trans %v alpha/beta %v: element %d: %s %v, %s %v", m, n, k, tr, ab, i, k8.name, c8[i], k4.name, c4[i])
 					}
 				}
 			}
