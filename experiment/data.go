@@ -10,12 +10,10 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/datasets"
 	"github.com/metabench/metabench/episodes"
-	"github.com/metabench/metabench/internal/gemm"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"
 )
@@ -181,36 +179,22 @@ func (e *expData) samplers(cfg *config.Config) (train, val, test *episodes.Sampl
 	return train, val, test, nil
 }
 
-// newRecord fills the parts of a record common to train and eval.
-func newRecord(kind string, cfg *config.Config, model nn.Model[float32], data *expData, accs []float64, started time.Time) *reports.Record {
-	env := reports.NewEnv()
-	env.GemmPath = gemm.Path()
+// fewShot fills the parts of a record common to train and eval: the test
+// data, the protocol, the test episodes' accuracies and their summary, and
+// the parameter count.
+func fewShot(rec *reports.Record, cfg *config.Config, model nn.Model[float32], data *expData, accs []float64) {
 	testClasses := len(data.testClasses)
 	if data.testClasses == nil {
 		testClasses = data.testDS.NumClasses()
 	}
-	rec := &reports.Record{
-		Schema:  reports.SchemaVersion,
-		RunID:   reports.NewRunID(kind, cfg.Method, started, cfg.Seed),
-		Kind:    kind,
-		Method:  cfg.Method,
-		Model:   model.Name(),
-		Started: started.UTC(),
-		Config:  cfg.Map(),
-		Seed:    cfg.Seed,
-		Dataset: datasetOf(data.testDS, data.split+":test", testClasses),
-		Proto: reports.Protocol{
-			Ways: cfg.EvalWays(), TrainWays: trainWays(cfg), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries,
-			StepsTrain: cfg.InnerSteps, StepsTest: cfg.TestSteps, InnerLR: cfg.InnerLR,
-			BNMode: "transductive", EvalEpisode: len(accs), EvalSeed: cfg.Eval.Seed, Rotations: cfg.Data.Rotations,
-			EvalRotations: cfg.Data.EvalRotations,
-		},
-		Episodes: accs,
-		Summary:  reports.Summarize(accs),
-		Params:   model.ParamCount(),
-		Env:      env,
+	rec.Dataset = datasetOf(data.testDS, data.split+":test", testClasses)
+	rec.Proto = reports.Protocol{
+		Ways: cfg.EvalWays(), TrainWays: trainWays(cfg), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries,
+		StepsTrain: cfg.InnerSteps, StepsTest: cfg.TestSteps, InnerLR: cfg.InnerLR,
+		BNMode: "transductive", EvalEpisode: len(accs), EvalSeed: cfg.Eval.Seed, Rotations: cfg.Data.Rotations,
+		EvalRotations: cfg.Data.EvalRotations,
 	}
-	return rec
+	rec.Episodes, rec.Summary, rec.Params = accs, reports.Summarize(accs), model.ParamCount()
 }
 
 // trainWays is the protocol's training ways when they differ from the test

@@ -168,7 +168,8 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 		nClasses = src.NumClasses()
 	}
 	data := &expData{testDS: ds, testClasses: classes, split: split}
-	rec := newRecord("eval", cfg, model, data, accs, started)
+	rec := newRecord(KindEval, cfg.Method, cfg.Method, model.Name(), started, cfg.Map(), cfg.Seed)
+	fewShot(rec, cfg, model, data, accs)
 	rec.Dataset = datasetOf(ds, split, nClasses)
 	rec.Method = ck.Method
 	rec.Iters = ck.Iter

@@ -28,12 +28,14 @@ type loop struct {
 	// Step runs iteration iter and returns the status line.
 	Step func(iter int) (string, error)
 	// After, when set, runs after each iteration once the counters have
-	// advanced; it returns true when it saved a checkpoint itself.
-	After func() (saved bool, err error)
+	// advanced; it returns true when a checkpoint is due now (train saves
+	// one after each validation).
+	After func() (save bool, err error)
 	// Last, when set, runs once the loop has ended, before the final
 	// checkpoint.
 	Last func() error
-	// Save writes the checkpoint; done is true once the loop has ended.
+	// Save writes the checkpoint; done is true once the loop has ended
+	// (resumable.run sets it, and Iter and TrainSec).
 	Save func(done bool) error
 }
 
@@ -81,11 +83,14 @@ func (l *loop) run(ctx context.Context, opt *Options) error {
 		ran++
 		p.Step(*l.Iter, status)
 		if l.After != nil {
-			saved, err := l.After()
+			save, err := l.After()
 			if err != nil {
 				return err
 			}
-			if saved {
+			if save {
+				if err := l.Save(false); err != nil {
+					return err
+				}
 				lastCk = time.Now()
 				continue
 			}

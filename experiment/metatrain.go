@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sort"
-	"time"
 
 	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/datasets"
 	"github.com/metabench/metabench/episodes"
 	"github.com/metabench/metabench/internal/atomicfile"
-	"github.com/metabench/metabench/internal/gemm"
+	"github.com/metabench/metabench/internal/checkpoint"
 	"github.com/metabench/metabench/multitask"
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/search"
@@ -98,22 +96,63 @@ func Metatrain(ctx context.Context, cfg *config.MetatrainFile, opt Options) (*re
 }
 
 func metatrain(ctx context.Context, cfg *config.MetatrainFile, opt *Options) (*reports.Record, error) {
-	mc := cfg.Metatrain
-	started := time.Now()
-	cpu0 := cpuSeconds()
-	ckPath, err := opt.prepareOut(multitask.CheckpointFile, "meta-training")
+	r, err := begin(kindNamed(KindMetatrain), opt)
 	if err != nil {
 		return nil, err
 	}
+	m, err := newMetatrainRun(r, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.resume(m.restore); err != nil {
+		return nil, err
+	}
+	if err := r.run(ctx, m.loop(), m.capture); err != nil {
+		return nil, err
+	}
+	g, err := m.net.Genotype("multitask-prior", m.tr.Theta, genotype.RuleBASE)
+	if err != nil {
+		return nil, fmt.Errorf("deriving the prior's genotype: %w", err)
+	}
+	if err := writeGenotypeFiles(opt.Out, "genotype", g); err != nil {
+		return nil, err
+	}
+	pn, pr := m.net.ArchTables(m.tr.Theta)
+	if err := atomicfile.WriteJSON(filepath.Join(opt.Out, "arch.json"), map[string]any{
+		"ops": m.net.Ops(), "rule": "base", "prior_logits_normal": pn, "prior_logits_reduce": pr,
+		"prior_probs_normal": genotype.Softmax(pn), "prior_probs_reduce": genotype.Softmax(pr),
+	}); err != nil {
+		return nil, err
+	}
+	return r.finish(m.record(g))
+}
+
+// metatrainRun is a meta-training run's own part: its task stream, network
+// and trainer, and what its loop measures (resumable does the rest).
+type metatrainRun struct {
+	*resumable
+	cfg    *config.MetatrainFile
+	dss    []*datasets.Dataset
+	net    *multitask.Net
+	tr     *multitask.Trainer
+	method string
+	ck     *multitask.Checkpoint // the state saved: Θ, the network, the temperature
+	means  stretch[string]       // the training statistics since the last curve point
+	heads  stretch[int]          // the query accuracy per head (image size), weighted by its tasks
+	last   multitask.IterStats
+}
+
+// newMetatrainRun opens the sources and builds the network and the trainer.
+func newMetatrainRun(r *resumable, cfg *config.MetatrainFile) (*metatrainRun, error) {
 	stream, dss, err := metatrainData(cfg)
 	if err != nil {
 		return nil, err
 	}
-	net, err := multitask.NewNet(metaNetConfig(cfg.Network))
-	if err != nil {
+	m := &metatrainRun{resumable: r, cfg: cfg, dss: dss, method: "base-" + cfg.Metatrain.Relaxation + "-multitask"}
+	if m.net, err = multitask.NewNet(metaNetConfig(cfg.Network)); err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
-	K := mc.MetaBatch
+	K := cfg.Metatrain.MetaBatch
 	tasks := func(iter, k int) (*multitask.Task, error) {
 		t := stream.Task(iter*K + k)
 		var st, qt episodes.Task
@@ -121,93 +160,64 @@ func metatrain(ctx context.Context, cfg *config.MetatrainFile, opt *Options) (*r
 		size := stream.Components()[t.Component].Size
 		return &multitask.Task{Size: size, Support: taskImages(&st), Query: taskImages(&qt)}, nil
 	}
-	tr, err := multitask.NewTrainer(net, metatrainSettings(cfg), cfg.Seed, tasks)
-	if err != nil {
+	if m.tr, err = multitask.NewTrainer(m.net, metatrainSettings(cfg), cfg.Seed, tasks); err != nil {
 		return nil, fmt.Errorf("metatrain: %w", err)
 	}
 	cfgYAML, err := cfg.YAML()
 	if err != nil {
 		return nil, fmt.Errorf("config: encoding: %w", err)
 	}
-	ck := &multitask.Checkpoint{ConfigYAML: cfgYAML}
-	if opt.Resume {
-		old, err := multitask.LoadCheckpoint(ckPath)
-		if err != nil {
-			return nil, fmt.Errorf("--resume: %w", err)
-		}
-		if err := old.Restore(tr); err != nil {
-			return nil, fmt.Errorf("--resume: %s: %w", ckPath, err)
-		}
-		ck.Iter, ck.TrainSec, ck.Curve = old.Iter, old.TrainSec, old.Curve
+	m.ck = &multitask.Checkpoint{ConfigYAML: cfgYAML}
+	return m, nil
+}
+
+// restore loads a checkpoint of the same seed and network.
+func (m *metatrainRun) restore(h checkpoint.Header, st *checkpoint.State) error {
+	old, err := multitask.CheckpointOf(h, st)
+	if err != nil {
+		return err
 	}
-	method := "base-" + mc.Relaxation + "-multitask"
-	curveEvery := max(1, mc.Iterations/50)
-	var pt multitask.CurvePoint
-	var last multitask.IterStats
-	headSum, headN := map[int]float64{}, map[int]int{}
-	nPt := 0
+	return old.Restore(m.tr)
+}
+
+// capture is the run's state: Θ, the network's configuration and the
+// temperature of the last meta-iteration done.
+func (m *metatrainRun) capture() (*checkpoint.State, error) {
+	m.ck.Iter = m.hdr.Iter
+	m.ck.Capture(m.tr)
+	_, st, err := m.ck.State()
+	return st, err
+}
+
+// loop is the meta-training loop: a curve point (the mean training
+// statistics, per head too) every 2% of the iterations and at the end.
+func (m *metatrainRun) loop() *loop {
+	mc := m.cfg.Metatrain
+	every := max(1, mc.Iterations/50)
 	var l *loop
-	l = &loop{Iter: &ck.Iter, TrainSec: &ck.TrainSec, Limit: mc.Iterations, Budget: mc.Budget.Duration,
-		CheckpointEvery: cfg.Checkpoint.Duration, Name: method, Unit: "meta-iteration",
-		Save: func(done bool) error {
-			ck.Capture(tr)
-			ck.Done = done
-			return multitask.SaveCheckpoint(ckPath, ck)
-		},
+	l = &loop{Limit: mc.Iterations, Budget: mc.Budget.Duration, CheckpointEvery: m.cfg.Checkpoint.Duration, Name: m.method, Unit: "meta-iteration",
 		Step: func(iter int) (string, error) {
-			st, err := tr.Step(iter)
+			st, err := m.tr.Step(iter)
 			if err != nil {
 				return "", fmt.Errorf("metatrain: %w", err)
 			}
-			last = st
-			return fmt.Sprintf("%s loss %.3f acc %5.1f%% tau %.2f beta %.2f", method, st.Loss, 100*st.QueryAcc, st.Tau, st.Beta), nil
+			m.last = st
+			m.means.add("loss", st.Loss, 1)
+			m.means.add("acc", st.QueryAcc, 1)
+			for sz, a := range st.HeadAcc {
+				m.heads.add(sz, a, float64(st.HeadTasks[sz]))
+			}
+			return fmt.Sprintf("%s loss %.3f acc %5.1f%% tau %.2f beta %.2f", m.method, st.Loss, 100*st.QueryAcc, st.Tau, st.Beta), nil
 		},
 		After: func() (bool, error) {
-			st := last
-			pt.Loss += st.Loss
-			pt.QueryAcc += st.QueryAcc
-			for sz, a := range st.HeadAcc {
-				headSum[sz] += a * float64(st.HeadTasks[sz])
-				headN[sz] += st.HeadTasks[sz]
-			}
-			nPt++
-			if nPt == curveEvery || !l.more() {
-				p := multitask.CurvePoint{Iter: ck.Iter, TrainSec: ck.TrainSec, Loss: pt.Loss / float64(nPt),
-					QueryAcc: pt.QueryAcc / float64(nPt), Tau: st.Tau, Beta: st.Beta, HeadAcc: map[int]float64{}}
-				for sz, s := range headSum {
-					p.HeadAcc[sz] = s / float64(headN[sz])
-				}
-				ck.Curve = append(ck.Curve, p)
-				pt, nPt = multitask.CurvePoint{}, 0
-				headSum, headN = map[int]float64{}, map[int]int{}
+			if pointDue(m.hdr.Iter, every, l) {
+				mean := m.means.take()
+				m.add(multitask.CurvePoint{Loss: mean["loss"], QueryAcc: mean["acc"], Tau: m.last.Tau, Beta: m.last.Beta, HeadAcc: m.heads.take()}.Point())
 			}
 			return false, nil
 		},
 	}
-	if err := l.run(ctx, opt); err != nil {
-		return nil, err
-	}
-	g, err := net.Genotype("multitask-prior", tr.Theta, genotype.RuleBASE)
-	if err != nil {
-		return nil, fmt.Errorf("deriving the prior's genotype: %w", err)
-	}
-	if err := writeGenotypeFiles(opt.Out, "genotype", g); err != nil {
-		return nil, err
-	}
-	pn, pr := net.ArchTables(tr.Theta)
-	if err := atomicfile.WriteJSON(filepath.Join(opt.Out, "arch.json"), map[string]any{
-		"ops": net.Ops(), "rule": "base", "prior_logits_normal": pn, "prior_logits_reduce": pr,
-		"prior_probs_normal": genotype.Softmax(pn), "prior_probs_reduce": genotype.Softmax(pr),
-	}); err != nil {
-		return nil, err
-	}
-	rec := metatrainRecord(cfg, net, dss, ck, g, started)
-	rec.WallSec = time.Since(started).Seconds()
-	rec.CPUSec = cpuSeconds() - cpu0
-	if err := opt.finish(rec, RecordFile(opt.Out)); err != nil {
-		return nil, err
-	}
-	return rec, nil
+	return l
 }
 
 // writeGenotypeFiles writes dir/base.yaml and dir/base.json.
@@ -226,29 +236,23 @@ func writeGenotypeFiles(dir, base string, g *genotype.Genotype) error {
 	return atomicfile.Write(filepath.Join(dir, base+".json"), append(j, '\n'))
 }
 
-// metatrainRecord is the reports.Record of a meta-training run. Its summary
-// is the mean held-out accuracy of the adapted task copies over the last
-// curve point (monitoring, not a test result).
-func metatrainRecord(cfg *config.MetatrainFile, net *multitask.Net, dss []*datasets.Dataset, ck *multitask.Checkpoint, g *genotype.Genotype, started time.Time) *reports.Record {
-	env := reports.NewEnv()
-	env.GemmPath = gemm.Path()
-	mc := cfg.Metatrain
-	method := "base-" + mc.Relaxation + "-multitask"
-	nc := net.Config()
-	rec := &reports.Record{
-		Schema: reports.SchemaVersion, RunID: reports.NewRunID("metatrain", method, started, cfg.Seed),
-		Kind: "metatrain", Method: method, Model: fmt.Sprintf("multitask-net-L%d-C%d", nc.Cells, nc.Channels),
-		Started: started.UTC(), Config: cfg.Map(), Seed: cfg.Seed,
-		Dataset: datasetOf(dss[0], "all classes", dss[0].NumClasses()),
-		Proto: reports.Protocol{Ways: 10, Shots: mc.Shots, Queries: mc.Queries, StepsTrain: mc.InnerSteps,
-			InnerLR: mc.InnerLR, BNMode: "transductive"},
-		Params: net.ParamCount(), TrainSec: ck.TrainSec, Iters: ck.Iter, Env: env,
-	}
-	for _, p := range ck.Curve {
-		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.QueryAcc, Loss: p.Loss})
-	}
-	if n := len(ck.Curve); n > 0 {
-		rec.Summary = reports.Summary{Mean: ck.Curve[n-1].QueryAcc, N: 1}
+// record is the run's record with the prior's genotype g. Its summary is
+// the mean held-out accuracy of the adapted task copies over the last curve
+// point (monitoring, not a test result).
+func (m *metatrainRun) record(g *genotype.Genotype) *reports.Record {
+	cfg, dss, mc := m.cfg, m.dss, m.cfg.Metatrain
+	nc := m.net.Config()
+	rec := m.resumable.record(m.method, fmt.Sprintf("multitask-net-L%d-C%d", nc.Cells, nc.Channels), cfg.Map(), cfg.Seed)
+	rec.Dataset = datasetOf(dss[0], "all classes", dss[0].NumClasses())
+	rec.Proto = reports.Protocol{Ways: 10, Shots: mc.Shots, Queries: mc.Queries, StepsTrain: mc.InnerSteps,
+		InnerLR: mc.InnerLR, BNMode: "transductive"}
+	rec.Params = m.net.ParamCount()
+	headAcc := map[string]float64{}
+	if p, ok := m.lastPoint(); ok {
+		rec.Summary = reports.Summary{Mean: p.Acc, N: 1}
+		for k, a := range multitask.CurvePointOf(p).HeadAcc {
+			headAcc[fmt.Sprint(k)] = a
+		}
 	}
 	var srcs []string
 	for i, s := range cfg.Sources {
@@ -258,19 +262,8 @@ func metatrainRecord(cfg *config.MetatrainFile, net *multitask.Net, dss []*datas
 	for _, h := range nc.Heads {
 		heads = append(heads, fmt.Sprintf("%d px: stride %d", h.Size, h.Stride))
 	}
-	headAcc := map[string]float64{}
-	if n := len(ck.Curve); n > 0 {
-		keys := make([]int, 0)
-		for k := range ck.Curve[n-1].HeadAcc {
-			keys = append(keys, k)
-		}
-		sort.Ints(keys)
-		for _, k := range keys {
-			headAcc[fmt.Sprint(k)] = ck.Curve[n-1].HeadAcc[k]
-		}
-	}
 	rec.Extra = map[string]any{
-		"genotype": g.String(), "genotype_file": "genotype.yaml", "tau_final": ck.Tau,
+		"genotype": g.String(), "genotype_file": "genotype.yaml", "tau_final": m.ck.Tau,
 		"relaxation": mc.Relaxation, "sources": srcs, "heads": heads, "meta_batch": mc.MetaBatch,
 		"last_query_acc_per_head": headAcc,
 		"choices": []string{

@@ -11,7 +11,7 @@ import (
 	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/episodes"
 	"github.com/metabench/metabench/internal/atomicfile"
-	"github.com/metabench/metabench/internal/gemm"
+	"github.com/metabench/metabench/internal/checkpoint"
 	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"
@@ -62,33 +62,83 @@ func Search(ctx context.Context, cfg *config.SearchFile, opt Options) (*reports.
 }
 
 func runSearch(ctx context.Context, cfg *config.SearchFile, opt *Options) (*reports.Record, error) {
-	sc := cfg.Search
-	started := time.Now()
-	cpu0 := cpuSeconds()
-	ckPath, err := opt.prepareOut(search.CheckpointFile, "search")
+	r, err := begin(kindNamed(KindSearch), opt)
 	if err != nil {
 		return nil, err
 	}
+	s, err := newSearchRun(r, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.resume(s.restore); err != nil {
+		return nil, err
+	}
+	if err := r.run(ctx, s.loop(), s.capture); err != nil {
+		return nil, err
+	}
+	progressOf(opt).Log(fmt.Sprintf("%s: deriving the genotype", s.method))
+	t0 := time.Now()
+	tau := s.sr.Tau(max(r.hdr.Iter-1, 0))
+	name := s.method
+	if opt.Label != "" {
+		name = opt.Label
+	}
+	der, err := s.sr.Derive(name, s.rule, cfg.Search.Derive.Tasks, tau, func(i int) (search.Batch[float32], error) {
+		s, _ := episodeBatch(s.deriveS, i)
+		return s, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("deriving the genotype: %w", err)
+	}
+	deriveSec := time.Since(t0).Seconds()
+	if err := writeSearchOutputs(opt.Out, cfg, s.sr, der); err != nil {
+		return nil, err
+	}
+	rec := s.record(der)
+	rec.Extra["derive_sec"] = deriveSec
+	rec.Extra["tau_final"] = tau
+	return r.finish(rec)
+}
+
+// searchRun is a search's own part: its data, search network and searcher,
+// and what its loop measures (resumable does the rest).
+type searchRun struct {
+	*resumable
+	cfg             *config.SearchFile
+	data            *expData
+	trainS, deriveS *episodes.Sampler
+	net             *search.SearchNet
+	sr              *search.Searcher
+	rule            genotype.Rule
+	method          string
+	ck              *search.Checkpoint // the state saved: Θ, the optimisers, the last point's logits
+	means           stretch[string]    // the training statistics since the last curve point
+	last            search.IterStats
+}
+
+// newSearchRun opens the file's data and builds the search network and
+// the searcher.
+func newSearchRun(r *resumable, cfg *config.SearchFile) (*searchRun, error) {
+	sc := cfg.Search
 	data, err := openExperimentData(&cfg.Config)
 	if err != nil {
 		return nil, err
 	}
+	s := &searchRun{resumable: r, cfg: cfg, data: data, method: searchMethod(sc)}
 	spec := episodes.Spec{Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Queries}
-	trainS, err := episodes.NewSampler(data.train, data.trainClasses, spec, uint64(cfg.Seed))
-	if err != nil {
+	if s.trainS, err = episodes.NewSampler(data.train, data.trainClasses, spec, uint64(cfg.Seed)); err != nil {
 		return nil, fmt.Errorf("ways/shots/queries: training classes: %w", err)
 	}
-	deriveS, err := episodes.NewSampler(data.train, data.trainClasses, spec, uint64(cfg.Seed)^0x64657269)
-	if err != nil {
+	if s.deriveS, err = episodes.NewSampler(data.train, data.trainClasses, spec, uint64(cfg.Seed)^0x64657269); err != nil {
 		return nil, fmt.Errorf("derivation episodes: %w", err)
 	}
-	net, err := search.NewSearchNet(search.SearchNetConfig{
+	s.net, err = search.NewSearchNet(search.SearchNetConfig{
 		Cells: sc.Network.Cells, Channels: sc.Network.Channels, Classes: cfg.Ways, InChannels: data.C,
 		StemStride: sc.Network.StemStride, Reductions: sc.Network.Reductions, Ops: sc.Network.Ops})
 	if err != nil {
 		return nil, fmt.Errorf("search.network: %w", err)
 	}
-	if err := net.CheckInput(data.H); err != nil {
+	if err := s.net.CheckInput(data.H); err != nil {
 		return nil, fmt.Errorf("search.network: %w", err)
 	}
 	fc := sc.Final
@@ -97,100 +147,76 @@ func runSearch(ctx context.Context, cfg *config.SearchFile, opt *Options) (*repo
 	}
 	K := sc.MetaBatch
 	tasks := func(iter, k int) (search.Batch[float32], search.Batch[float32], error) {
-		s, q := episodeBatch(trainS, iter*K+k)
+		s, q := episodeBatch(s.trainS, iter*K+k)
 		return s, q, nil
 	}
-	sr, err := search.NewSearcher(net, searchSettings(cfg), cfg.Seed, tasks)
-	if err != nil {
+	if s.sr, err = search.NewSearcher(s.net, searchSettings(cfg), cfg.Seed, tasks); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	cfgYAML, err := yamlOf(cfg)
 	if err != nil {
 		return nil, err
 	}
-	ck := &search.Checkpoint{ConfigYAML: cfgYAML}
-	if opt.Resume {
-		old, err := search.LoadCheckpoint(ckPath)
-		if err != nil {
-			return nil, fmt.Errorf("--resume: %w", err)
-		}
-		if err := old.Restore(sr); err != nil {
-			return nil, fmt.Errorf("--resume: %s: %w", ckPath, err)
-		}
-		ck.Iter, ck.TrainSec, ck.Curve, ck.ArchPrev = old.Iter, old.TrainSec, old.Curve, old.ArchPrev
-	}
-	method := searchMethod(sc)
-	rule, err := genotype.ParseRule(sc.Derive.Rule)
-	if err != nil {
+	s.ck = &search.Checkpoint{ConfigYAML: cfgYAML}
+	if s.rule, err = genotype.ParseRule(sc.Derive.Rule); err != nil {
 		return nil, fmt.Errorf("search.derive.rule: %w", err)
 	}
-	curveEvery := max(1, sc.Iterations/100)
-	var pt search.CurvePoint
-	var last search.IterStats
-	nPt := 0
+	return s, nil
+}
+
+// restore loads a checkpoint of the same seed and network.
+func (s *searchRun) restore(h checkpoint.Header, st *checkpoint.State) error {
+	old, err := search.CheckpointOf(h, st)
+	if err != nil {
+		return err
+	}
+	if err := old.Restore(s.sr); err != nil {
+		return err
+	}
+	s.ck.ArchPrev = old.ArchPrev
+	return nil
+}
+
+// capture is the search's state: Θ, the optimisers' and the logits of the
+// last curve point.
+func (s *searchRun) capture() (*checkpoint.State, error) {
+	s.ck.Capture(s.sr)
+	_, st, err := s.ck.State()
+	return st, err
+}
+
+// loop is the search loop: a curve point (the mean training statistics and
+// the architecture's) every 1% of the iterations and at the end.
+func (s *searchRun) loop() *loop {
+	sc := s.cfg.Search
+	every := max(1, sc.Iterations/100)
 	var l *loop
-	l = &loop{Iter: &ck.Iter, TrainSec: &ck.TrainSec, Limit: sc.Iterations, Budget: sc.Budget.Duration,
-		CheckpointEvery: cfg.Checkpoint.Duration, Name: method, Unit: "iteration",
-		Save: func(done bool) error {
-			ck.Capture(sr)
-			ck.Done = done
-			return search.SaveCheckpoint(ckPath, ck)
-		},
+	l = &loop{Limit: sc.Iterations, Budget: sc.Budget.Duration, CheckpointEvery: s.cfg.Checkpoint.Duration, Name: s.method, Unit: "iteration",
 		Step: func(iter int) (string, error) {
-			st, err := sr.Step(iter)
+			st, err := s.sr.Step(iter)
 			if err != nil {
 				return "", fmt.Errorf("search: %w", err)
 			}
-			last = st
-			return fmt.Sprintf("%s loss %.3f acc %5.1f%% tau %.2f", method, st.QueryLoss, 100*st.QueryAcc, st.Tau), nil
+			s.last = st
+			s.means.add("loss", st.QueryLoss, 1)
+			s.means.add("acc", st.QueryAcc, 1)
+			return fmt.Sprintf("%s loss %.3f acc %5.1f%% tau %.2f", s.method, st.QueryLoss, 100*st.QueryAcc, st.Tau), nil
 		},
 		After: func() (bool, error) {
-			pt.QueryLoss += last.QueryLoss
-			pt.QueryAcc += last.QueryAcc
-			nPt++
-			if nPt == curveEvery || !l.more() {
-				arch, cur, err := search.ArchStats(sr.Net, sr.Theta, rule, ck.ArchPrev)
-				if err != nil {
-					return false, fmt.Errorf("search: architecture at iteration %d: %w", ck.Iter, err)
-				}
-				ck.ArchPrev = cur
-				ck.Curve = append(ck.Curve, search.CurvePoint{Iter: ck.Iter, TrainSec: ck.TrainSec,
-					QueryLoss: pt.QueryLoss / float64(nPt), QueryAcc: pt.QueryAcc / float64(nPt), Tau: last.Tau, Arch: arch})
-				pt, nPt = search.CurvePoint{}, 0
+			if !pointDue(s.hdr.Iter, every, l) {
+				return false, nil
 			}
+			arch, cur, err := search.ArchStats(s.sr.Net, s.sr.Theta, s.rule, s.ck.ArchPrev)
+			if err != nil {
+				return false, fmt.Errorf("search: architecture at iteration %d: %w", s.hdr.Iter, err)
+			}
+			s.ck.ArchPrev = cur
+			m := s.means.take()
+			s.add(search.CurvePoint{QueryLoss: m["loss"], QueryAcc: m["acc"], Tau: s.last.Tau, Arch: arch}.Point())
 			return false, nil
 		},
 	}
-	if err := l.run(ctx, opt); err != nil {
-		return nil, err
-	}
-	progressOf(opt).Log(fmt.Sprintf("%s: deriving the genotype", method))
-	t0 := time.Now()
-	tau := sr.Tau(max(ck.Iter-1, 0))
-	name := method
-	if opt.Label != "" {
-		name = opt.Label
-	}
-	der, err := sr.Derive(name, rule, sc.Derive.Tasks, tau, func(i int) (search.Batch[float32], error) {
-		s, _ := episodeBatch(deriveS, i)
-		return s, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("deriving the genotype: %w", err)
-	}
-	deriveSec := time.Since(t0).Seconds()
-	if err := writeSearchOutputs(opt.Out, cfg, sr, der); err != nil {
-		return nil, err
-	}
-	rec := searchRecord(cfg, net, data, ck, der, started)
-	rec.WallSec = time.Since(started).Seconds()
-	rec.CPUSec = cpuSeconds() - cpu0
-	rec.Extra["derive_sec"] = deriveSec
-	rec.Extra["tau_final"] = tau
-	if err := opt.finish(rec, RecordFile(opt.Out)); err != nil {
-		return nil, err
-	}
-	return rec, nil
+	return l
 }
 
 func yamlOf(c *config.SearchFile) ([]byte, error) {
@@ -247,37 +273,22 @@ func DefaultConvergence() search.Convergence {
 	return search.Convergence{StableShare: 0.25, MaxEntropy: 0.9}
 }
 
-// searchRecord is the reports.Record of a search.
-func searchRecord(cfg *config.SearchFile, net *search.SearchNet, data *expData, ck *search.Checkpoint, der *search.Derived, started time.Time) *reports.Record {
-	env := reports.NewEnv()
-	env.GemmPath = gemm.Path()
-	sc := cfg.Search
-	method := searchMethod(sc)
-	nc := net.Config()
-	rec := &reports.Record{
-		Schema:  reports.SchemaVersion,
-		RunID:   reports.NewRunID("search", method, started, cfg.Seed),
-		Kind:    "search",
-		Method:  method,
-		Model:   fmt.Sprintf("search-net-L%d-C%d", nc.Cells, nc.Channels),
-		Started: started.UTC(),
-		Config:  cfg.Map(),
-		Seed:    cfg.Seed,
-		Dataset: datasetOf(data.ds, data.split+":train", len(data.trainClasses)),
-		Proto: reports.Protocol{
-			Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Queries, StepsTrain: sc.InnerSteps,
-			InnerLR: sc.InnerLR, BNMode: "transductive", Rotations: cfg.Data.Rotations,
-		},
-		Params:   net.Layout().Count() + 2*14*net.NumOps(),
-		TrainSec: ck.TrainSec,
-		Iters:    ck.Iter,
-		Env:      env,
+// record is the search's record with the genotype it derived.
+func (s *searchRun) record(der *search.Derived) *reports.Record {
+	cfg, data, sc := s.cfg, s.data, s.cfg.Search
+	nc := s.net.Config()
+	rec := s.resumable.record(s.method, fmt.Sprintf("search-net-L%d-C%d", nc.Cells, nc.Channels), cfg.Map(), cfg.Seed)
+	rec.Dataset = datasetOf(data.ds, data.split+":train", len(data.trainClasses))
+	rec.Proto = reports.Protocol{
+		Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Queries, StepsTrain: sc.InnerSteps,
+		InnerLR: sc.InnerLR, BNMode: "transductive", Rotations: cfg.Data.Rotations,
 	}
+	rec.Params = s.net.Layout().Count() + 2*14*s.net.NumOps()
 	var iters []int
 	var arch []search.ArchPoint
 	var archCurve []map[string]any
-	for _, p := range ck.Curve {
-		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.QueryAcc, Loss: p.QueryLoss})
+	for _, g := range s.curve {
+		p := search.CurvePointOf(g)
 		if p.Arch.Genotype == "" {
 			continue // a point of a checkpoint written before the diagnostics existed
 		}

@@ -3,12 +3,13 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"github.com/metabench/metabench/internal/gemm"
 	"math/rand/v2"
 	"time"
 
 	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/episodes"
 	"github.com/metabench/metabench/internal/checkpoint"
+	"github.com/metabench/metabench/internal/gemm"
 	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"
@@ -43,23 +44,62 @@ func Train(ctx context.Context, cfg *config.Config, opt Options) (*reports.Recor
 // train is Train; data, when set, is used instead of opening cfg's data
 // (tests share one opened dataset between runs).
 func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData) (*reports.Record, error) {
-	started := time.Now()
-	cpu0 := cpuSeconds()
-	ckPath, err := opt.prepareOut(maml.CheckpointFile, "training")
+	r, err := begin(kindNamed(KindTrain), opt)
 	if err != nil {
 		return nil, err
 	}
+	t, err := newTrainRun(r, cfg, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.resume(t.restore); err != nil {
+		return nil, err
+	}
+	if err := r.run(ctx, t.loop(), t.capture); err != nil {
+		return nil, err
+	}
+	// Test: the fixed evaluation set on classes never seen in training.
+	progressOf(opt).Log(fmt.Sprintf("%s: testing on %d episodes", t.name, t.cfg.Eval.Episodes))
+	t0 := time.Now()
+	accs, err := maml.Evaluate(t.meth, t.model, t.params, &t.s, t.cfg.Eval.Episodes, t.cfg.Workers, maml.SamplerEpisodes(t.testS))
+	if err != nil {
+		return nil, fmt.Errorf("test evaluation: %w", err)
+	}
+	return r.finish(t.record(accs, time.Since(t0).Seconds()))
+}
+
+// trainRun is a training run's own part: its data, model, method and
+// trainer, and what its loop measures (resumable does the rest).
+type trainRun struct {
+	*resumable
+	cfg                 *config.Config
+	data                *expData
+	trainS, valS, testS *episodes.Sampler
+	meth                maml.Method[float32]
+	model               nn.Model[float32]
+	params              []*tensor.Tensor[float32]
+	s                   maml.Settings
+	tr                  *maml.Trainer[float32]
+	ck                  *maml.Checkpoint // the model's description, saved with its parameters
+	name                string
+	loss                stretch[string] // the training loss since the last validation
+	stepFLOPs, stepsRun int64           // matrix-product operations of this process's iterations
+}
+
+// newTrainRun opens cfg's data (unless given), checks the file against it
+// and builds the model, the method and the trainer.
+func newTrainRun(r *resumable, cfg *config.Config, data *expData) (*trainRun, error) {
+	var err error
 	if data == nil {
 		if data, err = openExperimentData(cfg); err != nil {
 			return nil, err
 		}
 	}
-	trainS, valS, testS, err := data.samplers(cfg)
-	if err != nil {
+	t := &trainRun{resumable: r, data: data, name: fmt.Sprintf("%s %dw%ds", cfg.Method, cfg.Ways, cfg.Shots)}
+	if t.trainS, t.valS, t.testS, err = data.samplers(cfg); err != nil {
 		return nil, err
 	}
-	meth, err := CheckMethod(cfg)
-	if err != nil {
+	if t.meth, err = CheckMethod(cfg); err != nil {
 		return nil, err
 	}
 	if cfg.Data.Shift >= data.H {
@@ -68,140 +108,127 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	if cfg.Model.Name == "conv4" && data.H < 16 {
 		return nil, fmt.Errorf("model.name: conv4's four poolings need images of at least 16 pixels, have %d (set data.image_size)", data.H)
 	}
-	if cfg, err = matchedConfig(cfg, data.C, data.H); err != nil {
+	if t.cfg, err = matchedConfig(cfg, data.C, data.H); err != nil {
 		return nil, err
 	}
-	model, err := Model(cfg.Model.Name, cfg.Model.Filters, data.C, data.H, cfg.Ways)
-	if err != nil {
+	cfg = t.cfg
+	if t.model, err = Model(cfg.Model.Name, cfg.Model.Filters, data.C, data.H, cfg.Ways); err != nil {
 		return nil, err
 	}
 	cfgYAML, err := cfg.YAML()
 	if err != nil {
 		return nil, err
 	}
-	ck := &maml.Checkpoint{Version: maml.CheckpointVersion, Method: cfg.Method, Model: model.Name(), ConfigYAML: cfgYAML, Seed: cfg.Seed,
+	t.ck = &maml.Checkpoint{Version: maml.CheckpointVersion, Method: cfg.Method, Model: t.model.Name(), ConfigYAML: cfgYAML, Seed: cfg.Seed,
 		ImageC: data.C, ImageSize: data.H, Ways: cfg.Ways}
-	params := model.Init(initRand(cfg.Seed)).Tensors
-	s := Settings(cfg)
-	tr := maml.NewTrainer(model, meth, s, params, cfg.Seed, cfg.MetaBatch, cfg.Workers, maml.ShiftedSamplerTasks(trainS, cfg.MetaBatch, cfg.Data.Shift, uint64(cfg.Seed)))
+	t.params = t.model.Init(initRand(cfg.Seed)).Tensors
+	t.s = Settings(cfg)
+	t.tr = maml.NewTrainer(t.model, t.meth, t.s, t.params, cfg.Seed, cfg.MetaBatch, cfg.Workers, maml.ShiftedSamplerTasks(t.trainS, cfg.MetaBatch, cfg.Data.Shift, uint64(cfg.Seed)))
 	if cfg.ZeroHead {
-		h, ok := model.(nn.Headed)
+		h, ok := t.model.(nn.Headed)
 		if !ok {
-			return nil, fmt.Errorf("zero_head: model %s has no known classifier head (conv4 has)", model.Name())
+			return nil, fmt.Errorf("zero_head: model %s has no known classifier head (conv4 has)", t.model.Name())
 		}
-		tr.ZeroParams = h.HeadParams()
-		for _, i := range tr.ZeroParams {
-			clear(params[i].Data) // also before the first step (a resumed run loads its own, already zero)
+		t.tr.ZeroParams = h.HeadParams()
+		for _, i := range t.tr.ZeroParams {
+			clear(t.params[i].Data) // also before the first step (a resumed run loads its own, already zero)
 		}
 	}
-	if opt.Resume {
-		old, err := maml.LoadCheckpoint(ckPath)
-		if err != nil {
-			return nil, err
-		}
-		if old.Method != cfg.Method || old.Model != model.Name() || old.Seed != cfg.Seed {
-			return nil, fmt.Errorf("--resume: %s holds a %s %s run with seed %d, the experiment file asks for %s %s with seed %d",
-				ckPath, old.Method, old.Model, old.Seed, cfg.Method, model.Name(), cfg.Seed)
-		}
-		restored := old.Tensors()
-		if err := nn.CheckShapes[float32](model, restored); err != nil {
-			return nil, fmt.Errorf("--resume: %s: %w", ckPath, err)
-		}
-		for i := range params {
-			copy(params[i].Data, restored[i].Data)
-		}
-		if err := tr.Outer.SetState(old.Outer); err != nil {
-			return nil, fmt.Errorf("--resume: %w", err)
-		}
-		ck.Iter, ck.TrainSec, ck.Curve = old.Iter, old.TrainSec, old.Curve
+	return t, nil
+}
+
+// restore loads a checkpoint of the same method, model and seed.
+func (t *trainRun) restore(h checkpoint.Header, st *checkpoint.State) error {
+	old, err := maml.CheckpointOf(h, st)
+	if err != nil {
+		return err
 	}
-	save := func(done bool) error {
-		ck.SetTensors(model.ParamNames(), params)
-		ck.Outer = tr.Outer.State()
-		ck.Done = done
-		return maml.SaveCheckpoint(ckPath, ck)
+	if old.Method != t.cfg.Method || old.Model != t.model.Name() || old.Seed != t.cfg.Seed {
+		return fmt.Errorf("a %s %s run with seed %d, the experiment file asks for %s %s with seed %d",
+			old.Method, old.Model, old.Seed, t.cfg.Method, t.model.Name(), t.cfg.Seed)
 	}
-	var lossSum float64
-	var nSince int
-	validate := func() error {
-		loss := 0.0
-		if nSince > 0 {
-			loss = lossSum / float64(nSince)
-		}
-		lossSum, nSince = 0, 0
-		accs, err := maml.Evaluate(meth, model, params, &s, cfg.Eval.ValEpisodes, cfg.Workers, maml.SamplerEpisodes(valS))
-		if err != nil {
-			return fmt.Errorf("validation: %w", err)
-		}
-		sum := reports.Summarize(accs)
-		ck.Curve = append(ck.Curve, checkpoint.Point{Iter: ck.Iter, TrainSec: ck.TrainSec, Acc: sum.Mean, CI95: sum.CI95, Loss: loss})
-		return nil
+	if err := nn.CheckShapes[float32](t.model, old.Tensors()); err != nil {
+		return err
 	}
-	lastVal := ck.TrainSec
-	if n := len(ck.Curve); n > 0 {
-		lastVal = ck.Curve[n-1].TrainSec
+	if err := checkpoint.CopyTensors(t.params, st.Tensors); err != nil {
+		return err
 	}
-	name := fmt.Sprintf("%s %dw%ds", cfg.Method, cfg.Ways, cfg.Shots)
-	var stepFLOPs, stepsRun int64 // matrix-product operations of this process's iterations
-	l := &loop{Iter: &ck.Iter, TrainSec: &ck.TrainSec, Limit: cfg.Iterations, Budget: cfg.Budget.Duration,
-		CheckpointEvery: cfg.Checkpoint.Duration, Name: name, Unit: "iteration", Save: save,
-		Step: func(iter int) (string, error) {
-			f0 := gemm.FLOPs()
-			st, err := tr.Step(iter)
-			if err != nil {
-				return "", fmt.Errorf("training: %w", err)
-			}
-			stepFLOPs += gemm.FLOPs() - f0
-			stepsRun++
-			lossSum += st.Loss
-			nSince++
-			return fmt.Sprintf("%s loss %.3f acc %5.1f%%", name, st.Loss, 100*st.Acc), nil
-		},
+	return t.tr.Outer.SetState(old.Outer)
+}
+
+// capture is the run's state: the parameters and the outer optimiser's.
+func (t *trainRun) capture() (*checkpoint.State, error) {
+	t.ck.SetTensors(t.model.ParamNames(), t.params)
+	t.ck.Outer = t.tr.Outer.State()
+	_, st, err := t.ck.State()
+	return st, err
+}
+
+// loop is the training loop: a validation point every eval.every of
+// training wall clock (each followed by a checkpoint) and one at the end.
+func (t *trainRun) loop() *loop {
+	cfg := t.cfg
+	lastVal := t.hdr.TrainSec
+	if p, ok := t.lastPoint(); ok {
+		lastVal = p.TrainSec
+	}
+	return &loop{Limit: cfg.Iterations, Budget: cfg.Budget.Duration, CheckpointEvery: cfg.Checkpoint.Duration,
+		Name: t.name, Unit: "iteration", Step: t.step,
 		After: func() (bool, error) {
-			if valS == nil || cfg.Eval.Every.Seconds() <= 0 || ck.TrainSec-lastVal < cfg.Eval.Every.Seconds() {
+			if t.valS == nil || cfg.Eval.Every.Seconds() <= 0 || t.hdr.TrainSec-lastVal < cfg.Eval.Every.Seconds() {
 				return false, nil
 			}
-			if err := validate(); err != nil {
-				return false, err
-			}
-			lastVal = ck.TrainSec
-			return true, save(false)
+			lastVal = t.hdr.TrainSec
+			return true, t.validate()
 		},
 		Last: func() error {
-			if valS != nil && (len(ck.Curve) == 0 || ck.Curve[len(ck.Curve)-1].Iter != ck.Iter) {
-				return validate()
+			if p, ok := t.lastPoint(); t.valS != nil && (!ok || p.Iter != t.hdr.Iter) {
+				return t.validate()
 			}
 			return nil
 		},
 	}
-	if err := l.run(ctx, opt); err != nil {
-		return nil, err
-	}
+}
 
-	// Test: the fixed evaluation set on classes never seen in training.
-	progressOf(opt).Log(fmt.Sprintf("%s: testing on %d episodes", name, cfg.Eval.Episodes))
-	t0 := time.Now()
-	accs, err := maml.Evaluate(meth, model, params, &s, cfg.Eval.Episodes, cfg.Workers, maml.SamplerEpisodes(testS))
+// step runs meta-iteration iter.
+func (t *trainRun) step(iter int) (string, error) {
+	f0 := gemm.FLOPs()
+	st, err := t.tr.Step(iter)
 	if err != nil {
-		return nil, fmt.Errorf("test evaluation: %w", err)
+		return "", fmt.Errorf("training: %w", err)
 	}
-	evalSec := time.Since(t0).Seconds()
-	rec := newRecord("train", cfg, model, data, accs, started)
-	rec.Iters = ck.Iter
-	rec.WallSec = time.Since(started).Seconds()
-	rec.CPUSec = cpuSeconds() - cpu0
-	rec.TrainSec = ck.TrainSec
-	for _, p := range ck.Curve {
-		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.Acc, CI95: p.CI95, Loss: p.Loss})
+	t.stepFLOPs += gemm.FLOPs() - f0
+	t.stepsRun++
+	t.loss.add("loss", st.Loss, 1)
+	return fmt.Sprintf("%s loss %.3f acc %5.1f%%", t.name, st.Loss, 100*st.Acc), nil
+}
+
+// validate adds a curve point: the accuracy on the validation episodes and
+// the mean training loss since the last point.
+func (t *trainRun) validate() error {
+	loss := t.loss.take()["loss"]
+	accs, err := maml.Evaluate(t.meth, t.model, t.params, &t.s, t.cfg.Eval.ValEpisodes, t.cfg.Workers, maml.SamplerEpisodes(t.valS))
+	if err != nil {
+		return fmt.Errorf("validation: %w", err)
 	}
+	sum := reports.Summarize(accs)
+	t.add(checkpoint.Point{Acc: sum.Mean, CI95: sum.CI95, Loss: loss})
+	return nil
+}
+
+// record is the record of the run with its test accuracies accs.
+func (t *trainRun) record(accs []float64, evalSec float64) *reports.Record {
+	cfg, data := t.cfg, t.data
+	rec := t.resumable.record(cfg.Method, t.model.Name(), cfg.Map(), cfg.Seed)
+	fewShot(rec, cfg, t.model, data, accs)
 	rec.Extra = map[string]any{
 		"test_eval_sec": evalSec, "meta_batch": cfg.MetaBatch, "meta_lr": cfg.MetaLR,
-		"resumed": opt.Resume, "curve_wall": "training wall clock (validation and checkpoints excluded)",
+		"resumed": t.opt.Resume, "curve_wall": "training wall clock (validation and checkpoints excluded)",
 		"train_classes": len(data.trainClasses), "val_classes": len(data.valClasses), "split": data.split,
 	}
-	if stepsRun > 0 {
+	if t.stepsRun > 0 {
 		// throughput: iterations x this per-iteration count over train_sec
-		rec.Extra["mat_gflop_per_iter"] = float64(stepFLOPs) / float64(stepsRun) / 1e9
+		rec.Extra["mat_gflop_per_iter"] = float64(t.stepFLOPs) / float64(t.stepsRun) / 1e9
 	}
 	if data.curveOnTest {
 		rec.Extra["val_classes"] = 0
@@ -219,14 +246,11 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	if cfg.FirstOrderIterations > 0 {
 		rec.Extra["first_order_iterations"] = cfg.FirstOrderIterations
 	}
-	for k, v := range maml.Describe(meth, &s) {
+	for k, v := range maml.Describe(t.meth, &t.s) {
 		rec.Extra[k] = v
 	}
-	recordMACs(rec, model)
-	if err := opt.finish(rec, RecordFile(opt.Out)); err != nil {
-		return nil, err
-	}
-	return rec, nil
+	recordMACs(rec, t.model)
+	return rec
 }
 
 // CheckMethod checks an experiment file's method against the registry and
