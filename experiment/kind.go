@@ -75,7 +75,7 @@ var kinds []*Kind
 func init() {
 	trainCk, searchCk, metatrainCk := maml.CheckpointFormat(), search.CheckpointFormat(), multitask.CheckpointFormat()
 	kinds = []*Kind{
-		newKind(KindTrain, "training", &trainCk, loadTrain, func(ctx context.Context, c *config.Config, opt *Options) (*reports.Record, error) {
+		newKind(KindTrain, "training", &trainCk, LoadTrain, func(ctx context.Context, c *config.Config, opt *Options) (*reports.Record, error) {
 			return train(ctx, c, opt, nil)
 		}),
 		newKind[EvalConfig](KindEval, "evaluation", nil, nil, eval),
@@ -174,9 +174,9 @@ func HasCheckpoint(dir string) bool {
 	return false
 }
 
-// loadTrain reads an experiment file with overrides and checks its method
-// against the registry.
-func loadTrain(path string, sets []string) (*config.Config, error) {
+// LoadTrain reads an experiment file of a training run with overrides and
+// checks its method against the registry (the train kind's Load).
+func LoadTrain(path string, sets []string) (*config.Config, error) {
 	cfg, err := config.Load(path, sets)
 	if err != nil {
 		return nil, err

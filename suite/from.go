@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/metabench/metabench/config"
+	"github.com/metabench/metabench/experiment"
 )
 
 // A train unit with From meta-trains the network a search unit listed
@@ -95,9 +96,13 @@ func (r *runner) load(u *Unit, sd int64) (*loaded, error) {
 	if u.From == "" {
 		return r.s.load(u, sd)
 	}
+	k, err := experiment.LookupKind(u.Kind)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := r.derived(u.From, sd, r.s.sets(u, sd))
 	if err != nil {
 		return nil, fmt.Errorf("from %s: %w", u.From, err)
 	}
-	return &loaded{train: cfg}, nil
+	return &loaded{kind: k, file: cfg}, nil
 }

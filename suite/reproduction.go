@@ -32,10 +32,10 @@ func (s *Suite) plan(u *Unit) (planned, error) {
 	if err != nil {
 		return planned{}, err
 	}
-	if l.train == nil {
+	c := l.train()
+	if c == nil {
 		return planned{}, fmt.Errorf("unit %s: a reproduction unit is a train unit", u.ID)
 	}
-	c := l.train
 	rec := &reports.Record{Method: c.Method, Model: c.Model.Name, Dataset: reports.Dataset{Format: "omniglot", Path: c.Data.Path},
 		Proto: reports.Protocol{Ways: c.EvalWays(), Shots: c.EvalShots()}}
 	if c.Data.Path == "embedded" {

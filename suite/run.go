@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
@@ -349,19 +350,11 @@ func (r *runner) main(ctx context.Context, u *Unit, sd int64, needFolder bool) e
 	if err != nil {
 		return err
 	}
+	if a, ok := l.file.(*config.AdaptFile); ok {
+		a.Prior = r.dir(u.Prior, sd, StepRun) // the run of the prior unit with this seed
+	}
 	return r.step(ctx, u, sd, StepRun, needFolder || u.Kind == KindMetatrain, func(opt experiment.Options) error {
-		var err error
-		switch u.Kind {
-		case KindTrain:
-			_, err = experiment.Train(ctx, l.train, opt)
-		case KindSearch:
-			_, err = experiment.Search(ctx, l.search, opt)
-		case KindMetatrain:
-			_, err = experiment.Metatrain(ctx, l.metatrain, opt)
-		case KindAdapt:
-			l.adapt.Prior = r.dir(u.Prior, sd, StepRun)
-			_, err = experiment.Adapt(ctx, l.adapt, opt)
-		}
+		_, err := l.kind.Run(ctx, l.file, opt)
 		return err
 	})
 }
@@ -389,20 +382,6 @@ func (r *runner) step(ctx context.Context, u *Unit, sd int64, step string, needF
 		}
 		return opt.Save(rec)
 	}
-	opt.Resume = hasCheckpoint(out)
+	opt.Resume = experiment.HasCheckpoint(out)
 	return run(opt)
-}
-
-// hasCheckpoint reports whether a run folder holds a checkpoint of any kind.
-func hasCheckpoint(dir string) bool {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".gob") {
-			return true
-		}
-	}
-	return false
 }

@@ -16,12 +16,13 @@ import (
 	"github.com/metabench/metabench/experiment"
 )
 
-// The kinds of unit: what experiment entry point a unit runs.
+// The kinds of unit a suite treats apart (a unit's kind is any kind of the
+// experiment registry that runs from a file: experiment.FileKinds).
 const (
-	KindTrain     = "train"
-	KindSearch    = "search"
-	KindMetatrain = "metatrain"
-	KindAdapt     = "adapt"
+	KindTrain     = experiment.KindTrain
+	KindSearch    = experiment.KindSearch
+	KindMetatrain = experiment.KindMetatrain
+	KindAdapt     = experiment.KindAdapt
 )
 
 // Suite is a suite file: a named, versioned list of units.
@@ -54,7 +55,7 @@ type Suite struct {
 // Unit is one experiment of a suite, run once per seed.
 type Unit struct {
 	ID   string `yaml:"id"`
-	Kind string `yaml:"kind"` // train (default), search, metatrain, adapt
+	Kind string `yaml:"kind"` // a kind of experiment.FileKinds: train (default), search, metatrain, adapt
 	// File is the experiment file, relative to the suite file.
 	File  string   `yaml:"file"`
 	Set   []string `yaml:"set"`
@@ -174,8 +175,8 @@ func (s *Suite) check() error {
 			return fmt.Errorf("%s.id: %q: want lower-case letters, digits, '.', '_' or '-'", f, u.ID)
 		case ids[u.ID].ID != "":
 			return fmt.Errorf("%s.id: %q used twice", f, u.ID)
-		case u.Kind != KindTrain && u.Kind != KindSearch && u.Kind != KindMetatrain && u.Kind != KindAdapt:
-			return fmt.Errorf("%s.kind: %q: want train, search, metatrain or adapt", f, u.Kind)
+		case !isFileKind(u.Kind):
+			return fmt.Errorf("%s.kind: %q: want %s", f, u.Kind, experiment.KindNames(experiment.FileKinds()))
 		case u.File == "" && u.From == "":
 			return fmt.Errorf("%s.file: missing", f)
 		case len(u.Seeds) == 0:
@@ -206,10 +207,10 @@ func (s *Suite) check() error {
 			if err != nil {
 				return fmt.Errorf("%s (%s): %w", f, u.ID, err)
 			}
-			if l.train != nil && l.train.Caps().NoInnerLoop {
+			if cfg := l.train(); cfg != nil && cfg.Caps().NoInnerLoop {
 				for j, e := range u.Evals {
 					if (e.Steps != nil && *e.Steps > 0) || e.LR > 0 || len(e.StepsGrid)+len(e.LRGrid) > 0 {
-						return fmt.Errorf("%s.evals[%d] (%s): steps and lr adapt an inner loop, and %s has none", f, j, u.ID, l.train.Method)
+						return fmt.Errorf("%s.evals[%d] (%s): steps and lr adapt an inner loop, and %s has none", f, j, u.ID, cfg.Method)
 					}
 				}
 			}
@@ -256,41 +257,45 @@ func (s *Suite) sets(u *Unit, sd int64) []string {
 	return append(out, fmt.Sprintf("seed=%d", sd))
 }
 
-// loaded is a unit's experiment file decoded for one seed.
+// isFileKind reports whether name is a kind that runs from an experiment
+// file.
+func isFileKind(name string) bool {
+	k, err := experiment.LookupKind(name)
+	return err == nil && k.HasFile()
+}
+
+// loaded is a unit's experiment file decoded for one seed, and its kind.
 type loaded struct {
-	train     *config.Config
-	search    *config.SearchFile
-	metatrain *config.MetatrainFile
-	adapt     *config.AdaptFile
+	kind *experiment.Kind
+	file experiment.File
+}
+
+// train is a train unit's experiment (nil for another kind).
+func (l *loaded) train() *config.Config {
+	c, _ := l.file.(*config.Config)
+	return c
 }
 
 // load decodes the unit's experiment file with the suite's, the unit's and
 // the seed's overrides.
 func (s *Suite) load(u *Unit, sd int64) (*loaded, error) {
-	path, sets := s.FilePath(u), s.sets(u, sd)
-	var l loaded
-	var err error
-	switch u.Kind {
-	case KindTrain:
-		if u.From != "" {
-			l.train, err = s.loadFrom(u, sd)
-		} else {
-			l.train, err = config.Load(path, sets)
-		}
-		if err == nil {
-			_, err = experiment.CheckMethod(l.train)
-		}
-	case KindSearch:
-		l.search, err = config.LoadSearch(path, sets)
-	case KindMetatrain:
-		l.metatrain, err = config.LoadMetatrain(path, sets)
-	case KindAdapt:
-		l.adapt, err = config.LoadAdapt(path, sets)
+	k, err := experiment.LookupKind(u.Kind)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{kind: k}
+	if u.From == "" {
+		l.file, err = k.Load(s.FilePath(u), s.sets(u, sd))
+	} else if cfg, ferr := s.loadFrom(u, sd); ferr != nil {
+		err = ferr
+	} else {
+		l.file = cfg
+		_, err = experiment.CheckMethod(cfg)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &l, nil
+	return l, nil
 }
 
 // Only keeps the units named by ids, in that order (metabench run

@@ -76,6 +76,29 @@ func parseExperimentArgs(cmd, usageText, outHelp, what string, args []string, st
 	return experimentArgs{File: pos[0], Out: *out, Sets: sets, Resume: *resume, Quiet: *quiet, Store: sf, CPUProfile: *prof}, 0, true
 }
 
+// runKind is what the commands of the kinds that run from an experiment
+// file and resume (train, search, metatrain) do: parse the experiment
+// flags, load the file with the kind's loader and run it (experimentRun).
+// It returns the record with the flags, or a nil record and the exit code.
+func runKind(name, usageText, outHelp, what string, args []string, stderr io.Writer) (*reports.Record, experimentArgs, int) {
+	k, err := experiment.LookupKind(name)
+	if err != nil {
+		return nil, experimentArgs{}, fail(stderr, name, err)
+	}
+	ea, code, ok := parseExperimentArgs(name, usageText, outHelp, what, args, stderr)
+	if !ok {
+		return nil, ea, code
+	}
+	f, err := k.Load(ea.File, ea.Sets)
+	if err != nil {
+		return nil, ea, fail(stderr, name, err)
+	}
+	rec, code := experimentRun(name, ea, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
+		return k.Run(ctx, f, opt)
+	})
+	return rec, ea, code
+}
+
 // experimentRun is what every experiment command does around its entry
 // point: a CPU profile when asked, a context cancelled by Ctrl-C or
 // SIGTERM, the progress bar, and every record saved to the results store.

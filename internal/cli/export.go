@@ -83,7 +83,7 @@ func writableFolder(dir string) error {
 // runExport exports the experiment's data; usage errors (the file, its
 // keys) exit 2, failures to open the data or write the archive exit 1.
 func (f *exportFlags) runExport(stdout, stderr io.Writer) int {
-	cfg, err := loadExperiment(*f.experiment, f.sets)
+	cfg, err := experiment.LoadTrain(*f.experiment, f.sets)
 	if err != nil {
 		return misuse(stderr, "episodes", "", err)
 	}

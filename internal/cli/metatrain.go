@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"path/filepath"
 
-	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 )
@@ -30,17 +28,7 @@ flags:
 `
 
 func cmdMetatrain(args []string, stdout, stderr io.Writer) int {
-	ea, code, ok := parseExperimentArgs("metatrain", metatrainUsage, "output `DIR` (required)", "meta-training", args, stderr)
-	if !ok {
-		return code
-	}
-	cfg, err := config.LoadMetatrain(ea.File, ea.Sets)
-	if err != nil {
-		return fail(stderr, "metatrain", err)
-	}
-	rec, code := experimentRun("metatrain", ea, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
-		return experiment.Metatrain(ctx, cfg, opt)
-	})
+	rec, ea, code := runKind(experiment.KindMetatrain, metatrainUsage, "output `DIR` (required)", "meta-training", args, stderr)
 	if rec == nil {
 		return code
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 	"github.com/metabench/metabench/suite"
@@ -89,7 +90,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output format: text, markdown, csv or json")
 	method := fs.String("method", "", "only runs of this method")
 	label := fs.String("label", "", "only runs with this label")
-	kind := fs.String("kind", "", "only runs of this kind: train, eval or search")
+	kind := fs.String("kind", "", "only runs of this kind: "+experiment.KindNames(experiment.Kinds()))
 	dataset := fs.String("dataset", "", "only runs on this dataset (omniglot, miniimagenet, ...)")
 	ways := fs.Int("ways", 0, "only N-way runs")
 	shots := fs.Int("shots", 0, "only K-shot runs")
@@ -132,10 +133,10 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	if *suiteName != "" && *plotDir != "" && !*curves && !*genotypes {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--plot with --suite needs --curves or --genotypes"))
 	}
-	switch *kind {
-	case "", "train", "eval", "search", "metatrain", "adapt":
-	default:
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--kind %q: want train, eval, search, metatrain or adapt", *kind))
+	if *kind != "" {
+		if _, err := experiment.LookupKind(*kind); err != nil {
+			return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--kind %w", err))
+		}
 	}
 	filter := store.Filter{Method: *method, Label: *label, Kind: *kind, Dataset: *dataset, Ways: *ways, Shots: *shots, Limit: *limit}
 	if *recordsDir != "" || *page {

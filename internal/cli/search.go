@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"path/filepath"
 
-	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 )
@@ -30,17 +28,7 @@ flags:
 `
 
 func cmdSearch(args []string, stdout, stderr io.Writer) int {
-	ea, code, ok := parseExperimentArgs("search", searchUsage, "output `DIR` (required)", "search", args, stderr)
-	if !ok {
-		return code
-	}
-	cfg, err := config.LoadSearch(ea.File, ea.Sets)
-	if err != nil {
-		return fail(stderr, "search", err)
-	}
-	rec, code := experimentRun("search", ea, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
-		return experiment.Search(ctx, cfg, opt)
-	})
+	rec, ea, code := runKind(experiment.KindSearch, searchUsage, "output `DIR` (required)", "search", args, stderr)
 	if rec == nil {
 		return code
 	}

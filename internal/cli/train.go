@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 
-	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
 )
@@ -25,17 +23,7 @@ flags:
 `
 
 func cmdTrain(args []string, stdout, stderr io.Writer) int {
-	ea, code, ok := parseExperimentArgs("train", trainUsage, "output `DIR` for the checkpoint and record.json (required)", "run", args, stderr)
-	if !ok {
-		return code
-	}
-	cfg, err := loadExperiment(ea.File, ea.Sets)
-	if err != nil {
-		return fail(stderr, "train", err)
-	}
-	rec, code := experimentRun("train", ea, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
-		return experiment.Train(ctx, cfg, opt)
-	})
+	rec, ea, code := runKind(experiment.KindTrain, trainUsage, "output `DIR` for the checkpoint and record.json (required)", "run", args, stderr)
 	if rec == nil {
 		return code
 	}
@@ -50,17 +38,4 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 			float64(rec.Iters)/sec, float64(rec.Iters*mb)/sec, g*float64(rec.Iters)/sec, g)
 	}
 	return 0
-}
-
-// loadExperiment reads an experiment file with overrides and checks the
-// method name against the registry.
-func loadExperiment(path string, sets []string) (*config.Config, error) {
-	cfg, err := config.Load(path, sets)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := experiment.CheckMethod(cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
 }
