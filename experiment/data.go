@@ -45,19 +45,9 @@ func openData(path, subset string, size int, field string) (*datasets.Dataset, e
 // openExperimentData opens the sources of cfg and splits the classes.
 func openExperimentData(cfg *config.Config) (*expData, error) {
 	d := cfg.Data
-	ds, err := openData(d.Path, d.Subset, d.ImageSize, "data.path")
+	ds, err := openPooled(d)
 	if err != nil {
 		return nil, err
-	}
-	if d.PoolPath != "" {
-		_, ph, _ := ds.ImageShape()
-		pds, err := openData(d.PoolPath, "", ph, "data.pool_path")
-		if err != nil {
-			return nil, err
-		}
-		if ds, err = datasets.Concat(ds, pds); err != nil {
-			return nil, fmt.Errorf("data.pool_path: %w", err)
-		}
 	}
 	c, h, w := ds.ImageShape()
 	if h != w {
@@ -93,42 +83,12 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 		}
 		e.train, e.trainClasses = rot, episodes.RotatedClasses(sp.Train)
 	}
-	e.test, e.testClasses, e.testDS = ds, sp.Test, ds
-	var rotated episodes.Source
-	if d.EvalRotations {
-		if rotated, err = episodes.NewRotated(ds); err != nil {
-			return nil, fmt.Errorf("data.eval_rotations: %w", err)
-		}
-		e.test, e.testClasses = rotated, episodes.RotatedClasses(sp.Test)
-		e.split += ",eval-rotations"
+	rotated, err := e.setTest(d, sp)
+	if err != nil {
+		return nil, err
 	}
-	if d.TestPath != "" {
-		tds, err := openData(d.TestPath, d.TestSubset, h, "data.test_path")
-		if err != nil {
-			return nil, err
-		}
-		e.test, e.testClasses, e.testDS = tds, nil, tds
-		e.split += ";test=" + d.TestPath
-	}
-	if cfg.Eval.ValEpisodes > 0 && d.TrainOnVal {
-		// the validation groups are training groups now: the curve runs
-		// on test classes (its own episode set; no selection is made on it)
-		e.val, e.valClasses, e.curveOnTest = e.test, e.testClasses, true
-	} else if cfg.Eval.ValEpisodes > 0 {
-		e.val, e.valClasses = ds, sp.Val
-		if rotated != nil {
-			e.val, e.valClasses = rotated, episodes.RotatedClasses(sp.Val)
-		}
-		if d.ValPath != "" {
-			vds, err := openData(d.ValPath, d.ValSubset, h, "data.val_path")
-			if err != nil {
-				return nil, err
-			}
-			e.val, e.valClasses = vds, nil
-		}
-		if d.ValPath == "" && len(sp.Val) == 0 { // nil classes would mean all of them, test classes included
-			return nil, errors.New("eval.val_episodes: validation needs held-out classes: set data.val_fraction above 0, data.val_path, or eval.val_episodes: 0")
-		}
+	if err := e.setVal(cfg, sp, rotated); err != nil {
+		return nil, err
 	}
 	if _, tc, _ := e.testDS.ImageShape(); e.testDS != ds && tc != h {
 		return nil, fmt.Errorf("data.test_path: images are %d pixels, training images %d", tc, h)
@@ -137,6 +97,76 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 		return nil, fmt.Errorf("data.test_path: images have %d channels, training images %d", tc, c)
 	}
 	return e, nil
+}
+
+// openPooled opens data.path, with data.pool_path's classes added when set.
+func openPooled(d config.Data) (*datasets.Dataset, error) {
+	ds, err := openData(d.Path, d.Subset, d.ImageSize, "data.path")
+	if err != nil || d.PoolPath == "" {
+		return ds, err
+	}
+	_, ph, _ := ds.ImageShape()
+	pds, err := openData(d.PoolPath, "", ph, "data.pool_path")
+	if err != nil {
+		return nil, err
+	}
+	if ds, err = datasets.Concat(ds, pds); err != nil {
+		return nil, fmt.Errorf("data.pool_path: %w", err)
+	}
+	return ds, nil
+}
+
+// setTest sets the test source and classes: the split's test classes
+// (rotated copies as classes of their own with data.eval_rotations, whose
+// source it returns), or every class of data.test_path.
+func (e *expData) setTest(d config.Data, sp episodes.Split) (rotated episodes.Source, err error) {
+	e.test, e.testClasses, e.testDS = e.ds, sp.Test, e.ds
+	if d.EvalRotations {
+		if rotated, err = episodes.NewRotated(e.ds); err != nil {
+			return nil, fmt.Errorf("data.eval_rotations: %w", err)
+		}
+		e.test, e.testClasses = rotated, episodes.RotatedClasses(sp.Test)
+		e.split += ",eval-rotations"
+	}
+	if d.TestPath != "" {
+		tds, err := openData(d.TestPath, d.TestSubset, e.H, "data.test_path")
+		if err != nil {
+			return nil, err
+		}
+		e.test, e.testClasses, e.testDS = tds, nil, tds
+		e.split += ";test=" + d.TestPath
+	}
+	return rotated, nil
+}
+
+// setVal sets the validation source and classes when eval.val_episodes asks
+// for a curve: the test classes with data.train_on_val (the validation
+// groups train), else the split's validation classes (rotated as the test
+// classes are) or every class of data.val_path.
+func (e *expData) setVal(cfg *config.Config, sp episodes.Split, rotated episodes.Source) error {
+	d := cfg.Data
+	switch {
+	case cfg.Eval.ValEpisodes <= 0:
+		return nil
+	case d.TrainOnVal:
+		// its own episode set; no selection is made on it
+		e.val, e.valClasses, e.curveOnTest = e.test, e.testClasses, true
+		return nil
+	case d.ValPath != "":
+		vds, err := openData(d.ValPath, d.ValSubset, e.H, "data.val_path")
+		if err != nil {
+			return err
+		}
+		e.val, e.valClasses = vds, nil
+		return nil
+	case len(sp.Val) == 0: // nil classes would mean all of them, test classes included
+		return errors.New("eval.val_episodes: validation needs held-out classes: set data.val_fraction above 0, data.val_path, or eval.val_episodes: 0")
+	case rotated != nil:
+		e.val, e.valClasses = rotated, episodes.RotatedClasses(sp.Val)
+	default:
+		e.val, e.valClasses = e.ds, sp.Val
+	}
+	return nil
 }
 
 // splitClasses splits the classes of ds: data.val_classes and

@@ -14,6 +14,7 @@ import (
 	"github.com/metabench/metabench/maml"
 	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/tensor"
 )
 
 // EvalConfig is an evaluation of a trained run on a fixed set of test
@@ -54,8 +55,83 @@ func Eval(ctx context.Context, ec EvalConfig, opt Options) (*reports.Record, err
 func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, error) {
 	started := time.Now()
 	cpu0 := cpuSeconds()
+	if err := ec.check(); err != nil {
+		return nil, err
+	}
+	ck, cfg, err := LoadRun(ec.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	valSeed := cfg.Eval.Seed + 1 // the run's validation episodes, whatever --seed picks for test
+	if err := ec.override(cfg, ck); err != nil {
+		return nil, err
+	}
+	e, err := newEvaluation(ec, ck, cfg)
+	if err != nil {
+		return nil, err
+	}
+	src, classes, ds, split, err := evalSource(ec, ck, cfg)
+	if err != nil {
+		return nil, err
+	}
+	spec := episodes.Spec{Ways: cfg.EvalWays(), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
+	sampler, err := episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(src, classes, spec)
+	if err != nil {
+		return nil, fmt.Errorf("--ways/--shots/--queries: %w", err)
+	}
+	var choice *TestLoopChoice
+	if len(ec.StepsGrid)+len(ec.LRGrid) > 0 {
+		if ec.Steps >= 0 && len(ec.StepsGrid) > 0 || ec.LR > 0 && len(ec.LRGrid) > 0 {
+			return nil, errors.New("--steps/--lr and --steps-grid/--lr-grid exclude each other: the grid chooses them")
+		}
+		progressOf(opt).Log(fmt.Sprintf("eval: choosing the test-time loop on %d validation episodes", ec.SelectEpisodes))
+		if choice, err = chooseTestLoop(e.meth, e.model, e.params, &e.s, cfg, valSeed, ec.StepsGrid, ec.LRGrid, ec.SelectEpisodes, ec.Workers); err != nil {
+			return nil, err
+		}
+		cfg.TestSteps, cfg.InnerLR = choice.Steps, choice.LR
+		progressOf(opt).Log("eval: chose " + choice.Describe())
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w before the evaluation started", ErrInterrupted)
+	}
+	progressOf(opt).Log(fmt.Sprintf("eval: %d episodes of %s", cfg.Eval.Episodes, split))
+	accs, err := maml.Evaluate(e.meth, e.model, e.params, &e.s, cfg.Eval.Episodes, ec.Workers, maml.SamplerEpisodes(sampler))
+	if err != nil {
+		return nil, err
+	}
+	nClasses := len(classes)
+	if classes == nil {
+		nClasses = src.NumClasses()
+	}
+	rec := newRecord(KindEval, cfg.Method, cfg.Method, e.model.Name(), started, cfg.Map(), cfg.Seed)
+	fewShot(rec, cfg, e.model, &expData{testDS: ds, testClasses: classes, split: split}, accs)
+	rec.Dataset = datasetOf(ds, split, nClasses)
+	rec.Method = ck.Method
+	rec.Iters = ck.Iter
+	rec.WallSec = time.Since(started).Seconds()
+	rec.CPUSec = cpuSeconds() - cpu0
+	rec.Extra = map[string]any{"checkpoint": ec.Checkpoint}
+	if choice != nil {
+		rec.Extra[ExtraTestLoop] = choice
+	}
+	recordMACs(rec, e.model)
+	path := ""
+	if opt.Out != "" {
+		if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+			return nil, fmt.Errorf("--out: %w", err)
+		}
+		path = RecordFile(opt.Out)
+	}
+	if err := opt.finish(rec, path); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// check refuses negative counts.
+func (ec *EvalConfig) check() error {
 	if ec.Checkpoint == "" {
-		return nil, errors.New("--checkpoint: a run folder is required")
+		return errors.New("--checkpoint: a run folder is required")
 	}
 	for _, c := range []struct {
 		bad  bool
@@ -63,15 +139,15 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 		v    int
 	}{{ec.Ways < 0, "--ways", ec.Ways}, {ec.Shots < 0, "--shots", ec.Shots}, {ec.Queries < 0, "--queries", ec.Queries}, {ec.Episodes < 0, "--episodes", ec.Episodes}} {
 		if c.bad {
-			return nil, fmt.Errorf("%s %d: must be positive", c.flag, c.v)
+			return fmt.Errorf("%s %d: must be positive", c.flag, c.v)
 		}
 	}
-	ck, cfg, err := LoadRun(ec.Checkpoint)
-	if err != nil {
-		return nil, err
-	}
-	valSeed := cfg.Eval.Seed + 1 // the run's validation episodes, whatever --seed picks for test
-	// The evaluation's settings override the run's protocol.
+	return nil
+}
+
+// override sets the evaluation's settings over the run's protocol cfg and
+// checks the ways against the checkpoint's classifier.
+func (ec *EvalConfig) override(cfg *config.Config, ck *maml.Checkpoint) error {
 	for _, o := range []struct {
 		set   bool
 		apply func()
@@ -89,17 +165,31 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 		}
 	}
 	if w := cfg.EvalWays(); w > ck.Ways && !cfg.Caps().AnyWays {
-		return nil, fmt.Errorf("--ways %d: the checkpoint's classifier has %d outputs (trained %d-way)", w, ck.Ways, ck.Ways)
+		return fmt.Errorf("--ways %d: the checkpoint's classifier has %d outputs (trained %d-way)", w, ck.Ways, ck.Ways)
 	}
 	if w := cfg.EvalWays(); w < 2 {
-		return nil, fmt.Errorf("--ways %d: must be at least 2", w)
+		return fmt.Errorf("--ways %d: must be at least 2", w)
 	}
+	return nil
+}
+
+// evaluation is a trained run as an evaluation adapts it: its model,
+// parameters, method and settings (the outer optimiser's state restored).
+type evaluation struct {
+	model  nn.Model[float32]
+	params []*tensor.Tensor[float32]
+	meth   maml.Method[float32]
+	s      maml.Settings
+}
+
+// newEvaluation rebuilds the run's model and method from its checkpoint.
+func newEvaluation(ec EvalConfig, ck *maml.Checkpoint, cfg *config.Config) (*evaluation, error) {
 	model, err := Model(cfg.Model.Name, cfg.Model.Filters, ck.ImageC, ck.ImageSize, ck.Ways)
 	if err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
 	}
-	params := ck.Tensors()
-	if err := nn.CheckShapes[float32](model, params); err != nil {
+	e := &evaluation{model: model, params: ck.Tensors(), s: Settings(cfg)}
+	if err := nn.CheckShapes[float32](model, e.params); err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
 	}
 	// the method's state saved with the outer optimiser (Reptile's carried
@@ -109,88 +199,34 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	if ro, ok := opts.(*maml.ReptileOptions); ok && ck.Outer.Kind == "sgd-decay" {
 		ro.CarryAdam = false
 	}
-	meth, err := maml.NewWith[float32](ck.Method, opts)
-	if err != nil {
+	if e.meth, err = maml.NewWith[float32](ck.Method, opts); err != nil {
 		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
 	}
-	var src episodes.Source
-	var classes []int
-	var ds *datasets.Dataset
-	var split string
-	if ec.Data != "" {
-		ds, err = datasets.Open(ec.Data, datasets.Options{Size: ck.ImageSize, Subset: ec.Subset})
-		if err != nil {
-			return nil, fmt.Errorf("--data: %w", err)
-		}
-		if c, h, w := ds.ImageShape(); c != ck.ImageC || h != ck.ImageSize || w != ck.ImageSize {
-			return nil, fmt.Errorf("--data %s: images are %dx%dx%d, the checkpoint's model takes %dx%dx%d",
-				ec.Data, c, h, w, ck.ImageC, ck.ImageSize, ck.ImageSize)
-		}
-		src, split = ds, "all"
-	} else {
+	if err := maml.NewOuterFor(e.meth, model, &e.s, e.params).SetState(ck.Outer); err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+	}
+	return e, nil
+}
+
+// evalSource is where the episodes come from: every class of ec.Data, or
+// the run's held-out test classes.
+func evalSource(ec EvalConfig, ck *maml.Checkpoint, cfg *config.Config) (src episodes.Source, classes []int, ds *datasets.Dataset, split string, err error) {
+	if ec.Data == "" {
 		data, err := openExperimentData(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("the run's data: %w", err)
+			return nil, nil, nil, "", fmt.Errorf("the run's data: %w", err)
 		}
-		src, classes, ds, split = data.test, data.testClasses, data.testDS, data.split+":test"
+		return data.test, data.testClasses, data.testDS, data.split + ":test", nil
 	}
-	spec := episodes.Spec{Ways: cfg.EvalWays(), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
-	sampler, err := episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(src, classes, spec)
+	ds, err = datasets.Open(ec.Data, datasets.Options{Size: ck.ImageSize, Subset: ec.Subset})
 	if err != nil {
-		return nil, fmt.Errorf("--ways/--shots/--queries: %w", err)
+		return nil, nil, nil, "", fmt.Errorf("--data: %w", err)
 	}
-	s := Settings(cfg)
-	if err := maml.NewOuterFor(meth, model, &s, params).SetState(ck.Outer); err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+	if c, h, w := ds.ImageShape(); c != ck.ImageC || h != ck.ImageSize || w != ck.ImageSize {
+		return nil, nil, nil, "", fmt.Errorf("--data %s: images are %dx%dx%d, the checkpoint's model takes %dx%dx%d",
+			ec.Data, c, h, w, ck.ImageC, ck.ImageSize, ck.ImageSize)
 	}
-	var choice *TestLoopChoice
-	if len(ec.StepsGrid)+len(ec.LRGrid) > 0 {
-		if ec.Steps >= 0 && len(ec.StepsGrid) > 0 || ec.LR > 0 && len(ec.LRGrid) > 0 {
-			return nil, errors.New("--steps/--lr and --steps-grid/--lr-grid exclude each other: the grid chooses them")
-		}
-		progressOf(opt).Log(fmt.Sprintf("eval: choosing the test-time loop on %d validation episodes", ec.SelectEpisodes))
-		if choice, err = chooseTestLoop(meth, model, params, &s, cfg, valSeed, ec.StepsGrid, ec.LRGrid, ec.SelectEpisodes, ec.Workers); err != nil {
-			return nil, err
-		}
-		cfg.TestSteps, cfg.InnerLR = choice.Steps, choice.LR
-		progressOf(opt).Log("eval: chose " + choice.Describe())
-	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%w before the evaluation started", ErrInterrupted)
-	}
-	progressOf(opt).Log(fmt.Sprintf("eval: %d episodes of %s", cfg.Eval.Episodes, split))
-	accs, err := maml.Evaluate(meth, model, params, &s, cfg.Eval.Episodes, ec.Workers, maml.SamplerEpisodes(sampler))
-	if err != nil {
-		return nil, err
-	}
-	nClasses := len(classes)
-	if classes == nil {
-		nClasses = src.NumClasses()
-	}
-	data := &expData{testDS: ds, testClasses: classes, split: split}
-	rec := newRecord(KindEval, cfg.Method, cfg.Method, model.Name(), started, cfg.Map(), cfg.Seed)
-	fewShot(rec, cfg, model, data, accs)
-	rec.Dataset = datasetOf(ds, split, nClasses)
-	rec.Method = ck.Method
-	rec.Iters = ck.Iter
-	rec.WallSec = time.Since(started).Seconds()
-	rec.CPUSec = cpuSeconds() - cpu0
-	rec.Extra = map[string]any{"checkpoint": ec.Checkpoint}
-	if choice != nil {
-		rec.Extra[ExtraTestLoop] = choice
-	}
-	recordMACs(rec, model)
-	path := ""
-	if opt.Out != "" {
-		if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-			return nil, fmt.Errorf("--out: %w", err)
-		}
-		path = RecordFile(opt.Out)
-	}
-	if err := opt.finish(rec, path); err != nil {
-		return nil, err
-	}
-	return rec, nil
+	return ds, nil, ds, "all", nil
 }
 
 // LoadRun reads the checkpoint of a Train run folder (or a checkpoint file)
