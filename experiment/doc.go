@@ -7,13 +7,23 @@
 //	Metatrain(ctx, *config.MetatrainFile, ...) the multi-task meta-network over 10-class task streams
 //	Adapt(ctx, *config.AdaptFile, Options)     its adaptation to unseen datasets and their final networks
 //
-// Every iterative kind runs through one loop: it stops after the file's
+// Each kind of run is one Kind value of one registry (Kinds, LookupKind):
+// its name, its loader (Kind.Load), its run function (Kind.Run) and its
+// checkpoint; suites and the command line read it instead of listing the
+// kinds.
+//
+// Every kind with a checkpoint (train, search, metatrain) runs through one
+// helper (resumable.go) and one loop (loop.go): it stops after the file's
 // iterations or its training budget, whichever comes first; it writes a
-// checkpoint (one envelope for every kind, internal/checkpoint: kind,
-// version, iterations, training seconds, done, then the kind's state)
-// atomically every checkpoint_every of wall clock, at the end,
-// and when the context is cancelled (then the entry point returns
+// checkpoint (one envelope and one payload for every kind,
+// internal/checkpoint: kind, version, iterations, training seconds, done,
+// then the named tensors, the optimisers' state, the curve and the kind's
+// few own fields) atomically every checkpoint_every of wall clock, at the
+// end, and when the context is cancelled (then the entry point returns
 // ErrInterrupted); Options.Resume continues the checkpoint in Options.Out.
+// The helper also owns the curve and the record's common fields; each kind
+// keeps its data, model, step, state, outputs and record fields
+// (trainRun, searchRun, metatrainRun).
 // Every random draw of an iteration is a function of (seed, iteration,
 // task), and the optimiser state is saved with the parameters, so a resumed
 // run ends bit for bit where an uninterrupted one does.
