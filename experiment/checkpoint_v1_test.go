@@ -102,15 +102,32 @@ func TestCheckpointsV1(t *testing.T) {
 	})
 }
 
-// asV1 rewrites the checkpoint at path as the metabench before the generic
-// payload wrote it: the kind's own struct, view, in an envelope of layout
-// version 1.
-func asV1(t *testing.T, path, kind string, view any, iter int, trainSec float64) {
+// resumedFromV1 runs a kind (run) uninterrupted into one folder and, into
+// another, interrupted after stop iterations, its checkpoint file rewritten
+// as the metabench before the generic payload wrote it (the kind's own
+// struct, read with load and made a layout-1 one by v1, in an envelope of
+// layout version 1) and resumed to the end. It returns the two final
+// checkpoints.
+func resumedFromV1[V checkpoint.View](t *testing.T, kind, file string, stop int, run func(Options) error, load func(string) (V, error), v1 func(V)) (whole, resumed V) {
 	t.Helper()
-	require.NoError(t, checkpoint.Write(path, checkpoint.Header{Kind: kind, Version: 1, Iter: iter, TrainSec: trainSec}, view))
-	h, err := checkpoint.ReadHeader(path)
+	dir := t.TempDir()
+	require.NoError(t, run(Options{Out: filepath.Join(dir, "whole")}))
+	require.ErrorIs(t, run(Options{Out: filepath.Join(dir, "part"), StopAfter: stop}), ErrInterrupted)
+	path := filepath.Join(dir, "part", file)
+	mid, err := load(path)
 	require.NoError(t, err)
-	require.Equal(t, 1, h.Version)
+	h, _, err := mid.State()
+	require.NoError(t, err)
+	if v1 != nil {
+		v1(mid)
+	}
+	require.NoError(t, checkpoint.Write(path, checkpoint.Header{Kind: kind, Version: 1, Iter: h.Iter, TrainSec: h.TrainSec}, mid))
+	require.NoError(t, run(Options{Out: filepath.Join(dir, "part"), Resume: true}))
+	whole, err = load(filepath.Join(dir, "whole", file))
+	require.NoError(t, err)
+	resumed, err = load(path)
+	require.NoError(t, err)
+	return whole, resumed
 }
 
 // TestResumeExactFromV1: a run interrupted, its checkpoint rewritten in
@@ -118,24 +135,9 @@ func asV1(t *testing.T, path, kind string, view any, iter int, trainSec float64)
 // does, for each kind with a checkpoint.
 func TestResumeExactFromV1(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
 	t.Run("train", func(t *testing.T) {
 		cfg := tinyConfig(t, "maml", "iterations=5")
-		whole, part := filepath.Join(dir, "train-whole"), filepath.Join(dir, "train-part")
-		_, err := Train(ctx, cfg, Options{Out: whole})
-		require.NoError(t, err)
-		_, err = Train(ctx, cfg, Options{Out: part, StopAfter: 2})
-		require.ErrorIs(t, err, ErrInterrupted)
-		path := filepath.Join(part, maml.CheckpointFile)
-		mid, err := maml.LoadCheckpoint(path)
-		require.NoError(t, err)
-		asV1(t, path, "train", mid, mid.Iter, mid.TrainSec)
-		_, err = Train(ctx, cfg, Options{Out: part, Resume: true})
-		require.NoError(t, err)
-		a, err := maml.LoadCheckpoint(filepath.Join(whole, maml.CheckpointFile))
-		require.NoError(t, err)
-		b, err := maml.LoadCheckpoint(path)
-		require.NoError(t, err)
+		a, b := resumedFromV1(t, "train", maml.CheckpointFile, 2, func(opt Options) error { _, err := Train(ctx, cfg, opt); return err }, maml.LoadCheckpoint, nil)
 		require.Equal(t, a.Params, b.Params)
 		require.Equal(t, a.Outer, b.Outer)
 		require.Len(t, b.Curve, 5)
@@ -143,22 +145,8 @@ func TestResumeExactFromV1(t *testing.T) {
 	t.Run("search", func(t *testing.T) {
 		cfg, err := config.LoadSearch("testdata/tiny-search.yaml", nil)
 		require.NoError(t, err)
-		whole, part := filepath.Join(dir, "search-whole"), filepath.Join(dir, "search-part")
-		_, err = Search(ctx, cfg, Options{Out: whole})
-		require.NoError(t, err)
-		_, err = Search(ctx, cfg, Options{Out: part, StopAfter: 1})
-		require.ErrorIs(t, err, ErrInterrupted)
-		path := filepath.Join(part, search.CheckpointFile)
-		mid, err := search.LoadCheckpoint(path)
-		require.NoError(t, err)
-		mid.Names = nil // version 1 named no tensors
-		asV1(t, path, "search", mid, mid.Iter, mid.TrainSec)
-		_, err = Search(ctx, cfg, Options{Out: part, Resume: true})
-		require.NoError(t, err)
-		a, err := search.LoadCheckpoint(filepath.Join(whole, search.CheckpointFile))
-		require.NoError(t, err)
-		b, err := search.LoadCheckpoint(path)
-		require.NoError(t, err)
+		a, b := resumedFromV1(t, "search", search.CheckpointFile, 1, func(opt Options) error { _, err := Search(ctx, cfg, opt); return err },
+			search.LoadCheckpoint, func(c *search.Checkpoint) { c.Names = nil }) // version 1 named no tensors
 		require.Equal(t, a.Theta, b.Theta)
 		require.Equal(t, a.OptW, b.OptW)
 		require.Equal(t, a.OptA, b.OptA)
@@ -169,22 +157,8 @@ func TestResumeExactFromV1(t *testing.T) {
 	t.Run("metatrain", func(t *testing.T) {
 		cfg, err := config.LoadMetatrain("testdata/tiny-metatrain.yaml", []string{"sources=[{name: om8, path: embedded, size: 8}]", "network.heads=[{size: 8, stride: 2}]"})
 		require.NoError(t, err)
-		whole, part := filepath.Join(dir, "metatrain-whole"), filepath.Join(dir, "metatrain-part")
-		_, err = Metatrain(ctx, cfg, Options{Out: whole})
-		require.NoError(t, err)
-		_, err = Metatrain(ctx, cfg, Options{Out: part, StopAfter: 1})
-		require.ErrorIs(t, err, ErrInterrupted)
-		path := filepath.Join(part, multitask.CheckpointFile)
-		mid, err := multitask.LoadCheckpoint(path)
-		require.NoError(t, err)
-		mid.Names = nil
-		asV1(t, path, "metatrain", mid, mid.Iter, mid.TrainSec)
-		_, err = Metatrain(ctx, cfg, Options{Out: part, Resume: true})
-		require.NoError(t, err)
-		a, err := multitask.LoadCheckpoint(filepath.Join(whole, multitask.CheckpointFile))
-		require.NoError(t, err)
-		b, err := multitask.LoadCheckpoint(path)
-		require.NoError(t, err)
+		a, b := resumedFromV1(t, "metatrain", multitask.CheckpointFile, 1, func(opt Options) error { _, err := Metatrain(ctx, cfg, opt); return err },
+			multitask.LoadCheckpoint, func(c *multitask.Checkpoint) { c.Names = nil })
 		require.Equal(t, a.Theta, b.Theta)
 		require.Equal(t, a.Tau, b.Tau)
 		require.Equal(t, a.Curve[len(a.Curve)-1].HeadAcc, b.Curve[len(b.Curve)-1].HeadAcc)

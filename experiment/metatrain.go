@@ -96,18 +96,8 @@ func Metatrain(ctx context.Context, cfg *config.MetatrainFile, opt Options) (*re
 }
 
 func metatrain(ctx context.Context, cfg *config.MetatrainFile, opt *Options) (*reports.Record, error) {
-	r, err := begin(kindNamed(KindMetatrain), opt)
+	m, err := runToEnd(ctx, KindMetatrain, opt, func(r *resumable) (*metatrainRun, error) { return newMetatrainRun(r, cfg) })
 	if err != nil {
-		return nil, err
-	}
-	m, err := newMetatrainRun(r, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.resume(m.restore); err != nil {
-		return nil, err
-	}
-	if err := r.run(ctx, m.loop(), m.capture); err != nil {
 		return nil, err
 	}
 	g, err := m.net.Genotype("multitask-prior", m.tr.Theta, genotype.RuleBASE)
@@ -124,7 +114,7 @@ func metatrain(ctx context.Context, cfg *config.MetatrainFile, opt *Options) (*r
 	}); err != nil {
 		return nil, err
 	}
-	return r.finish(m.record(g))
+	return m.finish(m.record(g))
 }
 
 // metatrainRun is a meta-training run's own part: its task stream, network

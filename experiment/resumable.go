@@ -28,6 +28,37 @@ type resumable struct {
 	curve   []checkpoint.Point
 }
 
+// ownPart is what a kind with a checkpoint does itself (trainRun,
+// searchRun, metatrainRun): restore and capture its state, and its loop.
+type ownPart interface {
+	restore(checkpoint.Header, *checkpoint.State) error
+	capture() (*checkpoint.State, error)
+	loop() *loop
+}
+
+// runToEnd runs the kind called name in opt.Out: begins the run, builds the
+// kind's own part with build, resumes it with Options.Resume and runs its
+// loop to the end. It returns the own part for the kind's outputs and
+// record.
+func runToEnd[P ownPart](ctx context.Context, name string, opt *Options, build func(*resumable) (P, error)) (P, error) {
+	var zero P
+	r, err := begin(kindNamed(name), opt)
+	if err != nil {
+		return zero, err
+	}
+	p, err := build(r)
+	if err != nil {
+		return zero, err
+	}
+	if err := r.resume(p.restore); err != nil {
+		return zero, err
+	}
+	if err := r.run(ctx, p.loop(), p.capture); err != nil {
+		return zero, err
+	}
+	return p, nil
+}
+
 // begin starts a run of kind k in opt.Out: the folder is created, and a
 // checkpoint in it is an error unless opt.Resume (and missing one an error
 // if it is).

@@ -62,23 +62,13 @@ func Search(ctx context.Context, cfg *config.SearchFile, opt Options) (*reports.
 }
 
 func runSearch(ctx context.Context, cfg *config.SearchFile, opt *Options) (*reports.Record, error) {
-	r, err := begin(kindNamed(KindSearch), opt)
+	s, err := runToEnd(ctx, KindSearch, opt, func(r *resumable) (*searchRun, error) { return newSearchRun(r, cfg) })
 	if err != nil {
-		return nil, err
-	}
-	s, err := newSearchRun(r, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.resume(s.restore); err != nil {
-		return nil, err
-	}
-	if err := r.run(ctx, s.loop(), s.capture); err != nil {
 		return nil, err
 	}
 	progressOf(opt).Log(fmt.Sprintf("%s: deriving the genotype", s.method))
 	t0 := time.Now()
-	tau := s.sr.Tau(max(r.hdr.Iter-1, 0))
+	tau := s.sr.Tau(max(s.hdr.Iter-1, 0))
 	name := s.method
 	if opt.Label != "" {
 		name = opt.Label
@@ -97,7 +87,7 @@ func runSearch(ctx context.Context, cfg *config.SearchFile, opt *Options) (*repo
 	rec := s.record(der)
 	rec.Extra["derive_sec"] = deriveSec
 	rec.Extra["tau_final"] = tau
-	return r.finish(rec)
+	return s.finish(rec)
 }
 
 // searchRun is a search's own part: its data, search network and searcher,

@@ -44,18 +44,8 @@ func Train(ctx context.Context, cfg *config.Config, opt Options) (*reports.Recor
 // train is Train; data, when set, is used instead of opening cfg's data
 // (tests share one opened dataset between runs).
 func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData) (*reports.Record, error) {
-	r, err := begin(kindNamed(KindTrain), opt)
+	t, err := runToEnd(ctx, KindTrain, opt, func(r *resumable) (*trainRun, error) { return newTrainRun(r, cfg, data) })
 	if err != nil {
-		return nil, err
-	}
-	t, err := newTrainRun(r, cfg, data)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.resume(t.restore); err != nil {
-		return nil, err
-	}
-	if err := r.run(ctx, t.loop(), t.capture); err != nil {
 		return nil, err
 	}
 	// Test: the fixed evaluation set on classes never seen in training.
@@ -65,7 +55,7 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	if err != nil {
 		return nil, fmt.Errorf("test evaluation: %w", err)
 	}
-	return r.finish(t.record(accs, time.Since(t0).Seconds()))
+	return t.finish(t.record(accs, time.Since(t0).Seconds()))
 }
 
 // trainRun is a training run's own part: its data, model, method and

@@ -60,7 +60,7 @@ func CheckpointFormat() checkpoint.Format {
 		if c.Version != CheckpointVersion {
 			return fmt.Errorf("version %d, this binary reads %d", c.Version, CheckpointVersion)
 		}
-		if len(c.Params) != len(c.Shapes) || len(c.Params) != len(c.ParamNames) {
+		if len(c.Params) != len(c.ParamNames) {
 			return fmt.Errorf("inconsistent parameter lists")
 		}
 		return nil
@@ -78,8 +78,10 @@ type ownFields struct {
 func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
 	st := &checkpoint.State{Config: c.ConfigYAML, Seed: c.Seed, Curve: c.Curve,
 		Optim: []checkpoint.Optimiser{checkpoint.Optimiser(c.Outer)}}
-	st.Tensors = checkpoint.Unflatten(c.ParamNames, c.Shapes, c.Params)
-	err := st.SetOwn(ownFields{Method: c.Method, Model: c.Model, ImageC: c.ImageC, ImageSize: c.ImageSize, Ways: c.Ways})
+	var err error
+	if st.Tensors, err = checkpoint.Unflatten(c.ParamNames, c.Shapes, c.Params); err == nil {
+		err = st.SetOwn(ownFields{Method: c.Method, Model: c.Model, ImageC: c.ImageC, ImageSize: c.ImageSize, Ways: c.Ways})
+	}
 	return checkpoint.Header{Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}, st, err
 }
 
@@ -87,11 +89,8 @@ func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
 // (sharing its slices).
 func CheckpointOf(h checkpoint.Header, st *checkpoint.State) (*Checkpoint, error) {
 	var own ownFields
-	if err := st.DecodeOwn(&own); err != nil {
+	if err := st.Unpack(&own, 1); err != nil {
 		return nil, err
-	}
-	if len(st.Optim) != 1 {
-		return nil, fmt.Errorf("%d optimiser states, a training run has 1", len(st.Optim))
 	}
 	c := &Checkpoint{Version: CheckpointVersion, Method: own.Method, Model: own.Model, ImageC: own.ImageC, ImageSize: own.ImageSize,
 		Ways: own.Ways, ConfigYAML: st.Config, Outer: OuterState[float32](st.Optim[0]), Iter: h.Iter, TrainSec: h.TrainSec,

@@ -130,12 +130,7 @@ func (c *Checkpoint) Restore(tr *Trainer) error {
 // CheckpointFormat is the checkpoint file of a meta-training run: kind "metatrain",
 // CheckpointFile, and the reader of version-1 files.
 func CheckpointFormat() checkpoint.Format {
-	return checkpoint.NewFormat[Checkpoint]("metatrain", CheckpointFile, func(c *Checkpoint) error {
-		if len(c.Shapes) != len(c.Theta) {
-			return fmt.Errorf("inconsistent tensor lists")
-		}
-		return nil
-	})
+	return checkpoint.NewFormat[Checkpoint]("metatrain", CheckpointFile, nil)
 }
 
 // ownFields are a meta-training checkpoint's own fields
@@ -150,11 +145,14 @@ type ownFields struct {
 // and the header's counters. A meta-training run has no optimiser state.
 func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
 	st := &checkpoint.State{Config: c.ConfigYAML, Seed: c.Seed}
-	st.Tensors = checkpoint.Unflatten(c.Names, c.Shapes, c.Theta)
+	var err error
+	if st.Tensors, err = checkpoint.Unflatten(c.Names, c.Shapes, c.Theta); err != nil {
+		return checkpoint.Header{}, nil, err
+	}
 	for _, p := range c.Curve {
 		st.Curve = append(st.Curve, p.Point())
 	}
-	err := st.SetOwn(ownFields{Net: c.Net, Relax: c.Relax, Tau: c.Tau})
+	err = st.SetOwn(ownFields{Net: c.Net, Relax: c.Relax, Tau: c.Tau})
 	return checkpoint.Header{Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}, st, err
 }
 
@@ -162,7 +160,7 @@ func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
 // (sharing its slices).
 func CheckpointOf(h checkpoint.Header, st *checkpoint.State) (*Checkpoint, error) {
 	var own ownFields
-	if err := st.DecodeOwn(&own); err != nil {
+	if err := st.Unpack(&own, 0); err != nil {
 		return nil, err
 	}
 	c := &Checkpoint{Version: CheckpointVersion, ConfigYAML: st.Config, Net: own.Net, Relax: own.Relax, Tau: own.Tau, Seed: st.Seed,

@@ -109,12 +109,7 @@ func (c *Checkpoint) Restore(sr *Searcher) error {
 // CheckpointFormat is the checkpoint file of a search: kind "search",
 // CheckpointFile, and the reader of version-1 files.
 func CheckpointFormat() checkpoint.Format {
-	return checkpoint.NewFormat[Checkpoint]("search", CheckpointFile, func(c *Checkpoint) error {
-		if len(c.Shapes) != len(c.Theta) {
-			return fmt.Errorf("inconsistent tensor lists")
-		}
-		return nil
-	})
+	return checkpoint.NewFormat[Checkpoint]("search", CheckpointFile, nil)
 }
 
 // ownFields are a search checkpoint's own fields (checkpoint.State.Own).
@@ -126,11 +121,14 @@ type ownFields struct {
 // and the header's counters.
 func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
 	st := &checkpoint.State{Config: c.ConfigYAML, Seed: c.Seed, Optim: []checkpoint.Optimiser{c.OptW.optimiser(), c.OptA.optimiser()}}
-	st.Tensors = checkpoint.Unflatten(c.Names, c.Shapes, c.Theta)
+	var err error
+	if st.Tensors, err = checkpoint.Unflatten(c.Names, c.Shapes, c.Theta); err != nil {
+		return checkpoint.Header{}, nil, err
+	}
 	for _, p := range c.Curve {
 		st.Curve = append(st.Curve, p.Point())
 	}
-	err := st.SetOwn(ownFields{ArchPrev: c.ArchPrev})
+	err = st.SetOwn(ownFields{ArchPrev: c.ArchPrev})
 	return checkpoint.Header{Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}, st, err
 }
 
@@ -138,11 +136,8 @@ func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
 // slices).
 func CheckpointOf(h checkpoint.Header, st *checkpoint.State) (*Checkpoint, error) {
 	var own ownFields
-	if err := st.DecodeOwn(&own); err != nil {
+	if err := st.Unpack(&own, 2); err != nil {
 		return nil, err
-	}
-	if len(st.Optim) != 2 {
-		return nil, fmt.Errorf("%d optimiser states, a search has 2", len(st.Optim))
 	}
 	c := &Checkpoint{Version: CheckpointVersion, ConfigYAML: st.Config, Seed: st.Seed, Iter: h.Iter, TrainSec: h.TrainSec,
 		OptW: adamStateOf(st.Optim[0]), OptA: adamStateOf(st.Optim[1]), ArchPrev: own.ArchPrev, Done: h.Done}

@@ -123,6 +123,15 @@ func (s *State) DecodeOwn(v any) error {
 	return nil
 }
 
+// Unpack decodes the kind's own fields into own and checks that the state
+// holds the kind's number of optimisers.
+func (s *State) Unpack(own any, optimisers int) error {
+	if len(s.Optim) != optimisers {
+		return fmt.Errorf("%d optimiser states, the kind has %d", len(s.Optim), optimisers)
+	}
+	return s.DecodeOwn(own)
+}
+
 // Format is a kind's checkpoint file: the kind its header names, its file
 // name in a run folder, and the reader of its layout-1 payload. The package
 // that owns a kind's state declares it (maml, search, multitask); the
@@ -237,7 +246,10 @@ func Flatten(ts []Tensor) (names []string, shapes [][]int, data [][]float32) {
 
 // Unflatten is the reverse of Flatten; names may be fewer (layout-1 files
 // of search and meta-training runs named none): the rest are unnamed.
-func Unflatten(names []string, shapes [][]int, data [][]float32) []Tensor {
+func Unflatten(names []string, shapes [][]int, data [][]float32) ([]Tensor, error) {
+	if len(shapes) != len(data) || len(names) > len(data) {
+		return nil, fmt.Errorf("inconsistent tensor lists: %d names, %d shapes, %d tensors", len(names), len(shapes), len(data))
+	}
 	out := make([]Tensor, len(data))
 	for i := range data {
 		out[i] = Tensor{Shape: shapes[i], Data: data[i]}
@@ -245,5 +257,5 @@ func Unflatten(names []string, shapes [][]int, data [][]float32) []Tensor {
 			out[i].Name = names[i]
 		}
 	}
-	return out
+	return out, nil
 }

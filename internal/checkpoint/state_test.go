@@ -79,3 +79,23 @@ func TestStateChecksTensors(t *testing.T) {
 }
 
 var errTest = errors.New("refused")
+
+// TestUnflattenAndUnpack: lists of another length and a state with another
+// number of optimisers are refused.
+func TestUnflattenAndUnpack(t *testing.T) {
+	ts, err := Unflatten([]string{"w"}, [][]int{{1}, {2}}, [][]float32{{1}, {2, 3}})
+	require.NoError(t, err)
+	require.Equal(t, []Tensor{{Name: "w", Shape: []int{1}, Data: []float32{1}}, {Shape: []int{2}, Data: []float32{2, 3}}}, ts)
+	names, shapes, data := Flatten(ts)
+	require.Equal(t, []string{"w", ""}, names)
+	require.Len(t, shapes, 2)
+	require.Len(t, data, 2)
+	_, err = Unflatten(nil, [][]int{{1}}, nil)
+	require.ErrorContains(t, err, "inconsistent tensor lists")
+	st := &State{Optim: []Optimiser{{Kind: "adam"}}}
+	require.NoError(t, st.SetOwn(3))
+	var own int
+	require.ErrorContains(t, st.Unpack(&own, 2), "1 optimiser states, the kind has 2")
+	require.NoError(t, st.Unpack(&own, 1))
+	require.Equal(t, 3, own)
+}
