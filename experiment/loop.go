@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// loop is the run loop shared by every kind of run: it steps until the
+// loop is the run loop of every kind with a checkpoint: it steps until the
 // iteration limit or the training budget (whichever comes first), writes a
 // checkpoint every CheckpointEvery of wall clock, and on a cancelled context
 // (Ctrl-C, SIGTERM) or Options.StopAfter writes one and returns
