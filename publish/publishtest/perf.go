@@ -68,10 +68,4 @@ func PerfNights(labels []string) *Perf {
 }
 
 // Values are the runs as values (the store's ListPerf returns them so).
-func (p *Perf) Values() []reports.PerfRun {
-	out := make([]reports.PerfRun, len(p.Runs))
-	for i, r := range p.Runs {
-		out[i] = *r
-	}
-	return out
-}
+func (p *Perf) Values() []reports.PerfRun { return values(p.Runs) }

@@ -140,10 +140,13 @@ func Nights() *Synthetic {
 }
 
 // Values are the records as values (the store's List returns them so).
-func (s *Synthetic) Values() []reports.Record {
-	out := make([]reports.Record, len(s.Records))
-	for i, r := range s.Records {
-		out[i] = *r
+func (s *Synthetic) Values() []reports.Record { return values(s.Records) }
+
+// values copies what ptrs point to into a slice of values.
+func values[T any](ptrs []*T) []T {
+	out := make([]T, len(ptrs))
+	for i, p := range ptrs {
+		out[i] = *p
 	}
 	return out
 }
