@@ -185,11 +185,7 @@ func median(xs []float64) float64 {
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return quantileSorted(s, 0.5)
 }
 
 // mad is the median absolute deviation from the median.

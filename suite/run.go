@@ -65,18 +65,27 @@ func (s *Suite) Shard(i, n int) ([]Job, error) {
 	return out, nil
 }
 
-// only keeps the jobs of the given units and seeds (all when a list is
-// empty); a unit or seed the suite does not have is an error.
-func (s *Suite) only(jobs []Job, units []string, seeds []int64) ([]Job, error) {
+// CheckSelection says whether every unit id and seed of a partial run
+// (Options.Units, Options.Seeds) is in the suite.
+func (s *Suite) CheckSelection(units []string, seeds []int64) error {
 	for _, id := range units {
 		if !slices.ContainsFunc(s.Units, func(u Unit) bool { return u.ID == id }) {
-			return nil, fmt.Errorf("unit %q is not in suite %s", id, s.Name)
+			return fmt.Errorf("unit %q is not in suite %s", id, s.Name)
 		}
 	}
 	for _, sd := range seeds {
 		if !slices.ContainsFunc(s.Units, func(u Unit) bool { return slices.Contains(u.Seeds, sd) }) {
-			return nil, fmt.Errorf("seed %d is not in suite %s", sd, s.Name)
+			return fmt.Errorf("seed %d is not in suite %s", sd, s.Name)
 		}
+	}
+	return nil
+}
+
+// only keeps the jobs of the given units and seeds (all when a list is
+// empty); a unit or seed the suite does not have is an error.
+func (s *Suite) only(jobs []Job, units []string, seeds []int64) ([]Job, error) {
+	if err := s.CheckSelection(units, seeds); err != nil {
+		return nil, err
 	}
 	return slices.DeleteFunc(jobs, func(j Job) bool {
 		return len(units) > 0 && !slices.Contains(units, j.Unit.ID) || len(seeds) > 0 && !slices.Contains(seeds, j.Seed)

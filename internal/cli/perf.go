@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/metabench/metabench/internal/perf"
-	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 )
 
@@ -52,29 +50,21 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "metabench perf: --reps must be at least 1, got %d\n", *reps)
 		return 2
 	}
-	var steps []int
-	for _, f := range strings.Split(*searchSteps, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		t, err := strconv.Atoi(f)
-		if err != nil || t < 1 {
-			fmt.Fprintf(stderr, "metabench perf: --search-steps: %q is not a positive integer\n", f)
-			return 2
-		}
-		steps = append(steps, t)
+	steps, err := parseInts("--search-steps", *searchSteps)
+	if err == nil && slices.ContainsFunc(steps, func(t int) bool { return t < 1 }) {
+		err = fmt.Errorf("--search-steps: %s: steps must be at least 1", *searchSteps)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "metabench perf: %v\n", err)
+		return 2
 	}
 	known := perf.NamesFor(steps)
-	var names []string
-	for _, n := range strings.Split(*only, ",") {
-		if n = strings.TrimSpace(n); n == "" {
-			continue
-		}
+	names := splitList(*only)
+	for _, n := range names {
 		if !slices.Contains(known, n) {
 			fmt.Fprintf(stderr, "metabench perf: --only: unknown workload %q (have %s)\n", n, strings.Join(known, ", "))
 			return 2
 		}
-		names = append(names, n)
 	}
 	stopProf, err := startProfile(*cpuProfile)
 	if err != nil {
@@ -85,15 +75,24 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "metabench perf: --store and --label name where --save writes: add --save")
 		return 2
 	}
+	var st *store.Store
+	if *save { // open the store first: a bad one fails before minutes of timing
+		if st, err = store.Open(ResolveStorePath(sf.Path, "")); err != nil {
+			return badInput(stderr, "perf", err)
+		}
+		defer st.Close()
+	}
 	started := time.Now()
 	rep, err := perf.Run(perf.Options{Reps: *reps, Only: names, SearchSteps: steps})
 	if err != nil {
 		return fail(stderr, "perf", err)
 	}
-	if *save {
-		if err := savePerf(rep.PerfRun(sf.Label, started), sf.Path, stderr); err != nil {
+	if st != nil {
+		run := rep.PerfRun(sf.Label, started)
+		if err := st.PutPerf(context.Background(), run); err != nil {
 			return fail(stderr, "perf", err)
 		}
+		fmt.Fprintf(stderr, "saved perf run %s (%s) to %s\n", run.RunID, run.Machine(), st.Path())
 	}
 	if *format == "json" {
 		b, err := rep.JSON()
@@ -109,20 +108,4 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "perf", err)
 	}
 	return 0
-}
-
-// savePerf writes a perf run to the resolved results store and says where
-// on stderr (stdout keeps the report alone, for --format json).
-func savePerf(run *reports.PerfRun, storeFlag string, stderr io.Writer) error {
-	path := ResolveStorePath(storeFlag, "")
-	st, err := store.Open(path)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.PutPerf(context.Background(), run); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "saved perf run %s (%s) to %s\n", run.RunID, run.Machine(), st.Path())
-	return nil
 }

@@ -24,6 +24,8 @@ func TestPerfUsageErrors(t *testing.T) {
 		{"extra"},
 		{"--store", "x.db"},
 		{"--label", "nightly"},
+		{"--save", "--store", "/nonexistent/dir/x.db"}, // refused before any timing
+		{"--search-steps", "0"},
 	} {
 		code, _, stderr := perfRun(args...)
 		if code != 2 || !strings.Contains(stderr, "perf") {

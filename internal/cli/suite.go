@@ -99,6 +99,9 @@ func cmdSuite(args []string, stdout, stderr io.Writer) int {
 	if opt.Seeds, err = parseInt64s("--seeds", *seeds); err != nil {
 		return misuse(stderr, "suite", usage, err)
 	}
+	if err := s.CheckSelection(opt.Units, opt.Seeds); err != nil {
+		return badInput(stderr, "suite", fmt.Errorf("--units/--seeds: %w", err))
+	}
 	if *requireIdentical && *baseline == "" {
 		return misuse(stderr, "suite", usage, errors.New("--require-identical needs --baseline"))
 	}
