@@ -87,7 +87,7 @@ func (c *Config) setBlock(key, val string) (ok bool, err error) {
 		return false, nil
 	}
 	if rest == "" {
-		return true, fmt.Errorf("--set %s: is a section; set one of its keys (%s)", key, strings.Join(yamlKeys(reflect.TypeOf(opts).Elem()), ", "))
+		return true, fmt.Errorf("override %s: is a section; set one of its keys (%s)", key, strings.Join(yamlKeys(reflect.TypeOf(opts).Elem()), ", "))
 	}
 	fresh := cloneBlock(opts)
 	if err := setAt(fresh, key, rest, val); err != nil {

@@ -135,7 +135,7 @@ func setPath(root any, kv string) error {
 	key, val, ok := strings.Cut(kv, "=")
 	key = strings.TrimSpace(key)
 	if !ok || key == "" {
-		return fmt.Errorf("--set %q: want key=value", kv)
+		return fmt.Errorf("override %q: want key=value", kv)
 	}
 	return setAt(root, key, key, val)
 }
@@ -145,14 +145,14 @@ func setPath(root any, kv string) error {
 func setAt(root any, key, path, val string) error {
 	f, err := fieldByPath(reflect.ValueOf(root).Elem(), path)
 	if err != nil {
-		return fmt.Errorf("--set %s: %w", key, err)
+		return fmt.Errorf("override %s: %w", key, err)
 	}
 	if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(Duration{}) {
-		return fmt.Errorf("--set %s: is a section; set one of its keys (%s)", key, strings.Join(yamlKeys(f.Type()), ", "))
+		return fmt.Errorf("override %s: is a section; set one of its keys (%s)", key, strings.Join(yamlKeys(f.Type()), ", "))
 	}
 	nv := reflect.New(f.Type())
 	if err := yaml.Unmarshal([]byte(val), nv.Interface()); err != nil {
-		return fmt.Errorf("--set %s=%s: %v", key, val, YAMLError(err))
+		return fmt.Errorf("override %s=%s: %v", key, val, YAMLError(err))
 	}
 	f.Set(nv.Elem())
 	return nil

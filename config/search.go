@@ -112,12 +112,12 @@ func (c *SearchFile) Set(kv string) error {
 	key, val, ok := strings.Cut(kv, "=")
 	key = strings.TrimSpace(key)
 	if !ok || key == "" {
-		return fmt.Errorf("--set %q: want key=value", kv)
+		return fmt.Errorf("override %q: want key=value", kv)
 	}
 	rest, isSearch := strings.CutPrefix(key, "search.")
 	if !isSearch {
 		if key == "search" {
-			return fmt.Errorf("--set search: is a section; set one of its keys (%s)", strings.Join(yamlKeys(reflect.TypeOf(Search{})), ", "))
+			return fmt.Errorf("override search: is a section; set one of its keys (%s)", strings.Join(yamlKeys(reflect.TypeOf(Search{})), ", "))
 		}
 		return c.Config.Set(kv)
 	}

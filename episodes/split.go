@@ -435,15 +435,11 @@ func (s Selection) Classes(classNames, classGroups []string) ([]int, error) {
 	default:
 		sp, _, err = SplitAuto(classGroups, len(classNames), s.ValFrac, s.TestFrac, s.SplitSeed, s.Fold)
 		if err != nil {
-			err = fmt.Errorf("--val-frac/--test-frac/--fold: %w", err)
+			err = fmt.Errorf("split by fractions (val %g, test %g, fold %d): %w", s.ValFrac, s.TestFrac, s.Fold, err)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	classes, err := sp.Subset(s.Split)
-	if err != nil {
-		return nil, fmt.Errorf("--split: %w", err)
-	}
-	return classes, nil
+	return sp.Subset(s.Split)
 }

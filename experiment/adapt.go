@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -146,7 +145,7 @@ type adaptation struct {
 // folder.
 func newAdaptation(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*adaptation, error) {
 	if opt.Out == "" {
-		return nil, errors.New("--out: a run folder is required")
+		return nil, errNoRunFolder
 	}
 	a := &adaptation{cfg: cfg, opt: opt, prog: progressOf(opt), started: time.Now(), cpu0: cpuSeconds(), byName: map[string]*targetData{}}
 	a.stop = func() error {
@@ -157,16 +156,16 @@ func newAdaptation(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*a
 	}
 	var err error
 	if a.ck, err = multitask.LoadCheckpoint(filepath.Join(cfg.Prior, multitask.CheckpointFile)); err != nil {
-		return nil, fmt.Errorf("--prior: %w", err)
+		return nil, fmt.Errorf("prior %s: %w", cfg.Prior, err)
 	}
 	if a.net, err = multitask.NewNet(a.ck.Net); err != nil {
-		return nil, fmt.Errorf("--prior: %w", err)
+		return nil, fmt.Errorf("prior %s: %w", cfg.Prior, err)
 	}
 	if a.theta, err = a.ck.Tensors(a.net); err != nil {
-		return nil, fmt.Errorf("--prior: %w", err)
+		return nil, fmt.Errorf("prior %s: %w", cfg.Prior, err)
 	}
 	if err := a.ck.Relax.Validate(); err != nil {
-		return nil, fmt.Errorf("--prior: %w", err)
+		return nil, fmt.Errorf("prior %s: %w", cfg.Prior, err)
 	}
 	for i, t := range cfg.Targets {
 		if _, err := a.net.HeadFor(t.Size); err != nil {
@@ -175,7 +174,7 @@ func newAdaptation(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*a
 	}
 	for _, dir := range []string{opt.Out, filepath.Join(opt.Out, "genotypes"), filepath.Join(opt.Out, "records")} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("--out: %w", err)
+			return nil, fmt.Errorf("run folder: %w", err)
 		}
 	}
 	if a.rule, err = genotype.ParseRule(cfg.Adapt.Rule); err != nil {

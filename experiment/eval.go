@@ -77,12 +77,12 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	spec := episodes.Spec{Ways: cfg.EvalWays(), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
 	sampler, err := episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(src, classes, spec)
 	if err != nil {
-		return nil, fmt.Errorf("--ways/--shots/--queries: %w", err)
+		return nil, fmt.Errorf("eval.ways/eval.shots/eval.queries: %w", err)
 	}
 	var choice *TestLoopChoice
 	if len(ec.StepsGrid)+len(ec.LRGrid) > 0 {
 		if ec.Steps >= 0 && len(ec.StepsGrid) > 0 || ec.LR > 0 && len(ec.LRGrid) > 0 {
-			return nil, errors.New("--steps/--lr and --steps-grid/--lr-grid exclude each other: the grid chooses them")
+			return nil, errors.New("test_steps/inner_lr and steps_grid/lr_grid exclude each other: the grid chooses them")
 		}
 		progressOf(opt).Log(fmt.Sprintf("eval: choosing the test-time loop on %d validation episodes", ec.SelectEpisodes))
 		if choice, err = chooseTestLoop(e.meth, e.model, e.params, &e.s, cfg, valSeed, ec.StepsGrid, ec.LRGrid, ec.SelectEpisodes, ec.Workers); err != nil {
@@ -118,7 +118,7 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 	path := ""
 	if opt.Out != "" {
 		if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-			return nil, fmt.Errorf("--out: %w", err)
+			return nil, fmt.Errorf("run folder: %w", err)
 		}
 		path = RecordFile(opt.Out)
 	}
@@ -131,15 +131,15 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 // check refuses negative counts.
 func (ec *EvalConfig) check() error {
 	if ec.Checkpoint == "" {
-		return errors.New("--checkpoint: a run folder is required")
+		return errors.New("no run folder to evaluate (EvalConfig.Checkpoint)")
 	}
 	for _, c := range []struct {
-		bad  bool
-		flag string
-		v    int
-	}{{ec.Ways < 0, "--ways", ec.Ways}, {ec.Shots < 0, "--shots", ec.Shots}, {ec.Queries < 0, "--queries", ec.Queries}, {ec.Episodes < 0, "--episodes", ec.Episodes}} {
+		bad bool
+		key string
+		v   int
+	}{{ec.Ways < 0, "eval.ways", ec.Ways}, {ec.Shots < 0, "eval.shots", ec.Shots}, {ec.Queries < 0, "eval.queries", ec.Queries}, {ec.Episodes < 0, "eval.episodes", ec.Episodes}} {
 		if c.bad {
-			return fmt.Errorf("%s %d: must be positive", c.flag, c.v)
+			return fmt.Errorf("%s %d: must be positive", c.key, c.v)
 		}
 	}
 	return nil
@@ -165,10 +165,10 @@ func (ec *EvalConfig) override(cfg *config.Config, ck *maml.Checkpoint) error {
 		}
 	}
 	if w := cfg.EvalWays(); w > ck.Ways && !cfg.Caps().AnyWays {
-		return fmt.Errorf("--ways %d: the checkpoint's classifier has %d outputs (trained %d-way)", w, ck.Ways, ck.Ways)
+		return fmt.Errorf("eval.ways %d: the checkpoint's classifier has %d outputs (trained %d-way)", w, ck.Ways, ck.Ways)
 	}
 	if w := cfg.EvalWays(); w < 2 {
-		return fmt.Errorf("--ways %d: must be at least 2", w)
+		return fmt.Errorf("eval.ways %d: must be at least 2", w)
 	}
 	return nil
 }
@@ -186,11 +186,11 @@ type evaluation struct {
 func newEvaluation(ec EvalConfig, ck *maml.Checkpoint, cfg *config.Config) (*evaluation, error) {
 	model, err := Model(cfg.Model.Name, cfg.Model.Filters, ck.ImageC, ck.ImageSize, ck.Ways)
 	if err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+		return nil, fmt.Errorf("checkpoint %s: %w", ec.Checkpoint, err)
 	}
 	e := &evaluation{model: model, params: ck.Tensors(), s: Settings(cfg)}
 	if err := nn.CheckShapes[float32](model, e.params); err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+		return nil, fmt.Errorf("checkpoint %s: %w", ec.Checkpoint, err)
 	}
 	// the method's state saved with the outer optimiser (Reptile's carried
 	// inner Adam starts every test-time adaptation); a Reptile checkpoint
@@ -200,10 +200,10 @@ func newEvaluation(ec EvalConfig, ck *maml.Checkpoint, cfg *config.Config) (*eva
 		ro.CarryAdam = false
 	}
 	if e.meth, err = maml.NewWith[float32](ck.Method, opts); err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+		return nil, fmt.Errorf("checkpoint %s: %w", ec.Checkpoint, err)
 	}
 	if err := maml.NewOuterFor(e.meth, model, &e.s, e.params).SetState(ck.Outer); err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: %w", ec.Checkpoint, err)
+		return nil, fmt.Errorf("checkpoint %s: %w", ec.Checkpoint, err)
 	}
 	return e, nil
 }
@@ -220,10 +220,10 @@ func evalSource(ec EvalConfig, ck *maml.Checkpoint, cfg *config.Config) (src epi
 	}
 	ds, err = datasets.Open(ec.Data, datasets.Options{Size: ck.ImageSize, Subset: ec.Subset})
 	if err != nil {
-		return nil, nil, nil, "", fmt.Errorf("--data: %w", err)
+		return nil, nil, nil, "", fmt.Errorf("evaluation data: %w", err)
 	}
 	if c, h, w := ds.ImageShape(); c != ck.ImageC || h != ck.ImageSize || w != ck.ImageSize {
-		return nil, nil, nil, "", fmt.Errorf("--data %s: images are %dx%dx%d, the checkpoint's model takes %dx%dx%d",
+		return nil, nil, nil, "", fmt.Errorf("evaluation data %s: images are %dx%dx%d, the checkpoint's model takes %dx%dx%d",
 			ec.Data, c, h, w, ck.ImageC, ck.ImageSize, ck.ImageSize)
 	}
 	return ds, nil, ds, "all", nil
@@ -234,21 +234,21 @@ func evalSource(ec EvalConfig, ck *maml.Checkpoint, cfg *config.Config) (src epi
 func LoadRun(path string) (*maml.Checkpoint, *config.Config, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	if st.IsDir() {
 		path = filepath.Join(path, maml.CheckpointFile)
 	}
 	ck, err := maml.LoadCheckpoint(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	cfg, err := config.Parse(ck.ConfigYAML)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--checkpoint %s: its configuration: %w", path, err)
+		return nil, nil, fmt.Errorf("checkpoint %s: its configuration: %w", path, err)
 	}
 	if ck.ImageC < 1 || ck.ImageSize < 16 || ck.Ways < 2 {
-		return nil, nil, fmt.Errorf("--checkpoint %s: bad model sizes %dx%d, %d ways", path, ck.ImageC, ck.ImageSize, ck.Ways)
+		return nil, nil, fmt.Errorf("checkpoint %s: bad model sizes %dx%d, %d ways", path, ck.ImageC, ck.ImageSize, ck.Ways)
 	}
 	return ck, cfg, nil
 }

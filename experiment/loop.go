@@ -71,7 +71,7 @@ func (l *loop) run(ctx context.Context, opt *Options) error {
 				return err
 			}
 			end()
-			return fmt.Errorf("%w at %s %d; checkpoint saved in %s, continue with --resume", ErrInterrupted, l.Unit, *l.Iter, opt.Out)
+			return fmt.Errorf("%w at %s %d; checkpoint saved in %s, from which the run resumes", ErrInterrupted, l.Unit, *l.Iter, opt.Out)
 		}
 		t0 := time.Now()
 		status, err := l.Step(*l.Iter)

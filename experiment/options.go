@@ -42,6 +42,16 @@ type Options struct {
 // continues it.
 var ErrInterrupted = errors.New("interrupted")
 
+// ErrCheckpointExists is returned (wrapped) when Options.Out already holds
+// the kind's checkpoint and Options.Resume is off; ErrNoCheckpoint when
+// Options.Resume is on and it holds none. Errors of this package name the
+// options and the experiment file's keys, not a command line's flags: a
+// command line adds its flag where it wraps them.
+var (
+	ErrCheckpointExists = errors.New("holds a checkpoint already")
+	ErrNoCheckpoint     = errors.New("no checkpoint to resume")
+)
+
 // Progress is how a run reports what it is doing; nothing in this package
 // prints. The command line fills it with a progress bar.
 type Progress interface {
@@ -85,23 +95,26 @@ func (opt *Options) finish(rec *reports.Record, path string) error {
 	return nil
 }
 
+// errNoRunFolder is the error of a run without Options.Out.
+var errNoRunFolder = errors.New("no run folder (Options.Out)")
+
 // prepareOut creates opt.Out and checks the checkpoint ckFile in it against
 // opt.Resume. It returns the checkpoint's path.
 func (opt *Options) prepareOut(ckFile, what string) (string, error) {
 	if opt.Out == "" {
-		return "", errors.New("--out: a run folder is required")
+		return "", errNoRunFolder
 	}
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return "", fmt.Errorf("--out: %w", err)
+		return "", fmt.Errorf("run folder: %w", err)
 	}
 	ckPath := filepath.Join(opt.Out, ckFile)
 	_, statErr := os.Stat(ckPath)
 	haveCk := statErr == nil
 	if opt.Resume && !haveCk {
-		return "", fmt.Errorf("--resume: %s: no checkpoint to resume", ckPath)
+		return "", fmt.Errorf("%s: %w", ckPath, ErrNoCheckpoint)
 	}
 	if !opt.Resume && haveCk {
-		return "", fmt.Errorf("--out: %s already holds a %s checkpoint: pass --resume to continue it, or choose another folder", opt.Out, what)
+		return "", fmt.Errorf("run folder %s %w: resume the %s, or choose another folder", opt.Out, ErrCheckpointExists, what)
 	}
 	return ckPath, nil
 }

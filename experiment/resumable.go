@@ -78,10 +78,10 @@ func (r *resumable) resume(restore func(checkpoint.Header, *checkpoint.State) er
 	}
 	h, st, err := r.kind.format.Load(r.path)
 	if err != nil {
-		return fmt.Errorf("--resume: %w", err)
+		return fmt.Errorf("resume: %w", err)
 	}
 	if err := restore(h, st); err != nil {
-		return fmt.Errorf("--resume: %s: %w", r.path, err)
+		return fmt.Errorf("resume: %s: %w", r.path, err)
 	}
 	r.hdr.Iter, r.hdr.TrainSec, r.curve = h.Iter, h.TrainSec, st.Curve
 	return nil

@@ -47,10 +47,10 @@ const ExtraTestLoop = "test_loop_choice"
 func chooseTestLoop(meth maml.Method[float32], model nn.Model[float32], params []*tensor.Tensor[float32], s *maml.Settings,
 	cfg *config.Config, valSeed int64, stepsGrid []int, lrGrid []float64, n, workers int) (*TestLoopChoice, error) {
 	if cfg.Caps().NoInnerLoop {
-		return nil, fmt.Errorf("--steps-grid/--lr-grid: %s has no test-time inner loop to choose", cfg.Method)
+		return nil, fmt.Errorf("steps_grid/lr_grid: %s has no test-time inner loop to choose", cfg.Method)
 	}
 	if n < 1 {
-		return nil, fmt.Errorf("--select-episodes %d: must be at least 1", n)
+		return nil, fmt.Errorf("select_episodes %d: must be at least 1", n)
 	}
 	if len(stepsGrid) == 0 {
 		stepsGrid = []int{s.TestSteps}
@@ -60,7 +60,7 @@ func chooseTestLoop(meth maml.Method[float32], model nn.Model[float32], params [
 	}
 	stepsGrid, lrGrid = sortedUnique(stepsGrid), sortedUnique(lrGrid)
 	if stepsGrid[0] < 0 || !(lrGrid[0] > 0) {
-		return nil, fmt.Errorf("--steps-grid/--lr-grid: steps must be >= 0 and rates > 0 (have %v, %v)", stepsGrid, lrGrid)
+		return nil, fmt.Errorf("steps_grid/lr_grid: steps must be >= 0 and rates > 0 (have %v, %v)", stepsGrid, lrGrid)
 	}
 	val := *cfg
 	val.Eval.ValEpisodes, val.Eval.Seed = n, valSeed-1 // samplers draws validation episodes from eval.seed+1
@@ -69,7 +69,7 @@ func chooseTestLoop(meth maml.Method[float32], model nn.Model[float32], params [
 		return nil, fmt.Errorf("the run's validation data: %w", err)
 	}
 	if data.val == nil || data.curveOnTest {
-		return nil, errors.New("--steps-grid/--lr-grid: the run has no held-out validation classes (data.val_fraction 0, or data.train_on_val): the test-time loop cannot be chosen without touching test classes")
+		return nil, errors.New("steps_grid/lr_grid: the run has no held-out validation classes (data.val_fraction 0, or data.train_on_val): the test-time loop cannot be chosen without touching test classes")
 	}
 	_, sampler, _, err := data.samplers(&val)
 	if err != nil {

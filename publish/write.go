@@ -20,19 +20,19 @@ func CheckOut(dir string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return fmt.Errorf("site folder %s: %w", dir, err)
 	case !fi.IsDir():
-		return fmt.Errorf("--out %s exists and is not a folder", dir)
+		return fmt.Errorf("site folder %s exists and is not a folder", dir)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return fmt.Errorf("site folder %s: %w", dir, err)
 	}
 	if len(entries) == 0 {
 		return nil
 	}
 	if _, err := os.Lstat(filepath.Join(dir, MarkerFile)); err != nil {
-		return fmt.Errorf("--out %s is a folder that holds no site of metabench publish (no %s): refusing to replace it", dir, MarkerFile)
+		return fmt.Errorf("site folder %s is a folder that holds no site of metabench publish (no %s): refusing to replace it", dir, MarkerFile)
 	}
 	return nil
 }
@@ -51,11 +51,11 @@ func Write(dir string, files map[string][]byte) (err error) {
 		parent = "."
 	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return fmt.Errorf("site folder %s: %w", dir, err)
 	}
 	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-")
 	if err != nil {
-		return fmt.Errorf("--out %s: a temporary folder: %w", dir, err)
+		return fmt.Errorf("site folder %s: a temporary folder: %w", dir, err)
 	}
 	defer func() {
 		if err != nil {
@@ -63,7 +63,7 @@ func Write(dir string, files map[string][]byte) (err error) {
 		}
 	}()
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return fmt.Errorf("site folder %s: %w", dir, err)
 	}
 	names := make([]string, 0, len(files))
 	for n := range files {
@@ -72,15 +72,15 @@ func Write(dir string, files map[string][]byte) (err error) {
 	sort.Strings(names)
 	for _, n := range names {
 		if n == "" || strings.ContainsAny(n, `/\`) || n == "." || n == ".." {
-			return fmt.Errorf("--out %s: bad file name %q", dir, n)
+			return fmt.Errorf("site folder %s: bad file name %q", dir, n)
 		}
 		if err := os.WriteFile(filepath.Join(tmp, n), files[n], 0o644); err != nil {
-			return fmt.Errorf("--out %s: writing %s: %w", dir, n, err)
+			return fmt.Errorf("site folder %s: writing %s: %w", dir, n, err)
 		}
 	}
 	if _, statErr := os.Lstat(dir); statErr != nil {
 		if err := os.Rename(tmp, dir); err != nil {
-			return fmt.Errorf("--out %s: %w", dir, err)
+			return fmt.Errorf("site folder %s: %w", dir, err)
 		}
 		return nil
 	}
@@ -88,22 +88,22 @@ func Write(dir string, files map[string][]byte) (err error) {
 	// in place, then remove the old one
 	old, err := os.MkdirTemp(parent, "."+base+".old-")
 	if err != nil {
-		return fmt.Errorf("--out %s: a temporary folder: %w", dir, err)
+		return fmt.Errorf("site folder %s: a temporary folder: %w", dir, err)
 	}
 	if err := os.Remove(old); err != nil {
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return fmt.Errorf("site folder %s: %w", dir, err)
 	}
 	if err := os.Rename(dir, old); err != nil {
-		return fmt.Errorf("--out %s: moving the previous site aside: %w", dir, err)
+		return fmt.Errorf("site folder %s: moving the previous site aside: %w", dir, err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		if back := os.Rename(old, dir); back != nil {
-			return fmt.Errorf("--out %s: %w (and putting the previous site back: %v; it is in %s)", dir, err, back, old)
+			return fmt.Errorf("site folder %s: %w (and putting the previous site back: %v; it is in %s)", dir, err, back, old)
 		}
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return fmt.Errorf("site folder %s: %w", dir, err)
 	}
 	if err := os.RemoveAll(old); err != nil {
-		return fmt.Errorf("--out %s: removing the previous site %s: %w", dir, old, err)
+		return fmt.Errorf("site folder %s: removing the previous site %s: %w", dir, old, err)
 	}
 	return nil
 }

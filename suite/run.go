@@ -181,7 +181,7 @@ func Run(ctx context.Context, s *Suite, opt Options) (*Result, error) {
 	if len(opt.Set) > 0 {
 		for i := range s.Units {
 			if _, err := s.load(&s.Units[i], s.Units[i].Seeds[0]); err != nil {
-				return nil, fmt.Errorf("--set: unit %s: %w", s.Units[i].ID, err)
+				return nil, fmt.Errorf("overrides: unit %s: %w", s.Units[i].ID, err)
 			}
 		}
 	}

@@ -162,7 +162,7 @@ func TestEpisodesBadInputs(t *testing.T) {
 		{[]string{"--bogus"}, 2, []string{"-bogus"}},
 		{[]string{"--ways", "x"}, 2, []string{"-ways"}},
 		{[]string{"--format", "xml"}, 2, []string{"--format"}},
-		{[]string{"--data", idxDir, "--split", "sideways"}, 1, []string{"--split"}},
+		{[]string{"--data", idxDir, "--split", "sideways"}, 1, []string{`split "sideways"`}},
 		{[]string{"--data", idxDir, "--split-file", filepath.Join(dir, "nosplit.txt")}, 1, []string{"nosplit.txt"}},
 		{[]string{"--data", "idx:" + junk}, 1, []string{"junk.dat"}},
 	}

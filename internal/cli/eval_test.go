@@ -60,7 +60,7 @@ func TestEvalCommand(t *testing.T) {
 	}{
 		{"missing checkpoint", []string{"--checkpoint", filepath.Join(dir, "none")}, 1, "none"},
 		{"corrupt checkpoint", []string{"--checkpoint", bad}, 1, "not a metabench train checkpoint"},
-		{"too many ways for the head", []string{"--checkpoint", run, "--ways", "20"}, 1, "--ways 20"},
+		{"too many ways for the head", []string{"--checkpoint", run, "--ways", "20"}, 1, "eval.ways 20"},
 		{"missing data", []string{"--checkpoint", run, "--data", filepath.Join(dir, "x.npz")}, 1, "x.npz"},
 		{"too many shots", []string{"--checkpoint", run, "--shots", "19", "--queries", "5"}, 1, "shots"},
 		{"no checkpoint flag", []string{"--episodes", "3"}, 2, "--checkpoint"},

@@ -94,9 +94,22 @@ func runKind(name, usageText, outHelp, what string, args []string, stderr io.Wri
 		return nil, ea, fail(stderr, name, err)
 	}
 	rec, code := experimentRun(name, ea, stderr, func(ctx context.Context, opt experiment.Options) (*reports.Record, error) {
-		return k.Run(ctx, f, opt)
+		rec, err := k.Run(ctx, f, opt)
+		return rec, resumeFlag(err)
 	})
 	return rec, ea, code
+}
+
+// resumeFlag names --resume in the errors of a run that has the flag: the
+// library's errors say "resume" (Options.Resume), not the flag.
+func resumeFlag(err error) error {
+	switch {
+	case errors.Is(err, experiment.ErrNoCheckpoint):
+		return fmt.Errorf("--resume: %w", err)
+	case errors.Is(err, experiment.ErrCheckpointExists), errors.Is(err, experiment.ErrInterrupted):
+		return fmt.Errorf("%w (--resume)", err)
+	}
+	return err
 }
 
 // experimentRun is what every experiment command does around its entry

@@ -89,5 +89,5 @@ func TestTrainBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr = mamlRunCLI("train", good, "--out", out, "--store", store, "--quiet")
-	mamlCheckOneLine(t, code, 1, stderr, "already holds a training checkpoint")
+	mamlCheckOneLine(t, code, 1, stderr, "holds a checkpoint already: resume the training, or choose another folder (--resume)")
 }
