@@ -51,17 +51,17 @@ func (r *adaptRun) arch() string {
 	return reports.ArchAdapted
 }
 
-// finalRow is one row of a transfer table with the genotype it trains
+// finalRow is one row of a final-network table with the genotype it trains
 // (adapt.json keeps the table row).
 type finalRow struct {
-	reports.TransferRow
+	reports.FinalRow
 	g *genotype.Genotype
 }
 
 // newFinalRow is a row of target's table, the final network of g at the
 // cost written.
 func newFinalRow(target, row string, g *genotype.Genotype, cost string, costSec float64) *finalRow {
-	return &finalRow{TransferRow: reports.TransferRow{Target: target, Row: row, Cost: cost, CostSec: costSec}, g: g}
+	return &finalRow{FinalRow: reports.FinalRow{Target: target, Row: row, Cost: cost, CostSec: costSec}, g: g}
 }
 
 func logf(p Progress, format string, args ...any) {
@@ -112,7 +112,7 @@ func adapt(ctx context.Context, cfg *config.AdaptFile, opt *Options) (*reports.R
 			return nil, err
 		}
 	}
-	table := transferOf(cfg, a.data, views, a.rows, a.priorG).Markdown()
+	table := adaptTablesOf(cfg, a.data, views, a.rows, a.priorG).Markdown()
 	if err := atomicfile.Write(filepath.Join(opt.Out, "table.md"), []byte(table)); err != nil {
 		return nil, err
 	}

@@ -37,19 +37,19 @@ func (r *adaptRun) view() reports.Adaptation {
 	return v
 }
 
-// transferOf is what table.md shows: the adaptations, the prior's genotype
+// adaptTablesOf is what table.md shows: the adaptations, the prior's genotype
 // and the final networks of the targets with a table.
-func transferOf(cfg *config.AdaptFile, data []*targetData, views []reports.Adaptation, rows []*finalRow, priorG *genotype.Genotype) *reports.Transfer {
+func adaptTablesOf(cfg *config.AdaptFile, data []*targetData, views []reports.Adaptation, rows []*finalRow, priorG *genotype.Genotype) *reports.AdaptTables {
 	f := cfg.Final
-	t := &reports.Transfer{Rule: cfg.Adapt.Rule, PriorGenotype: priorG.String(), Adaptations: views,
+	t := &reports.AdaptTables{Rule: cfg.Adapt.Rule, PriorGenotype: priorG.String(), Adaptations: views,
 		Final: reports.FinalSetup{Cells: f.Cells, Channels: f.Channels, StemStride: f.StemStride, Epochs: f.Epochs, Batch: f.Batch, LR: f.LR}}
 	for _, d := range data {
 		if d.cfg.Table {
-			t.Targets = append(t.Targets, reports.TransferTarget{Name: d.cfg.Name, TrainImages: d.finalTrain.N, TrainOf: d.trainTotal, Tests: d.test.N, Size: d.cfg.Size})
+			t.Targets = append(t.Targets, reports.FinalTarget{Name: d.cfg.Name, TrainImages: d.finalTrain.N, TrainOf: d.trainTotal, Tests: d.test.N, Size: d.cfg.Size})
 		}
 	}
 	for _, r := range rows {
-		t.Rows = append(t.Rows, r.TransferRow)
+		t.Rows = append(t.Rows, r.FinalRow)
 	}
 	return t
 }

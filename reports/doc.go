@@ -58,7 +58,7 @@
 // margin)/se). Power
 // gives the difference k seeds detect, (t_{1-alpha/2} + t_{0.8}) se. Wilson
 // is the score interval of a proportion (per-image outcomes; a final
-// network's error rate p̂ = e/n in a transfer table),
+// network's error rate p̂ = e/n in a final-network table),
 //
 //	(p̂ + z²/2n ± z sqrt(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n),   z = 1.96 at 95%,
 //
@@ -105,7 +105,7 @@
 // meta-iteration and versus wall-clock time (Record.Curve), accuracy versus
 // inner steps (Record.Adapt, the paper's Figure 4) and the methods side by
 // side, bars of the mean with 95% CI error bars next to the published number.
-// An adaptation run (experiment.Adapt) is shown by Transfer: its Markdown
+// An adaptation run (experiment.Adapt) is shown by AdaptTables: its Markdown
 // tables and WriteAdaptFigures' Figure 4 (EpochCurvesPlot, which suites
 // draw too) and Figure 3, the PCA of the adapted shared weights (or the two
 // α matrices) after each epoch of every dataset: those are the rows of X,
@@ -120,7 +120,8 @@
 //
 // # Reference numbers
 //
-// References holds the published accuracies of docs/TARGETS.md (Finn et al.
-// 2017, Nichol et al. 2018, BASE, T-NAS) keyed by method, dataset, ways and
-// shots, so every table row can show the paper's number beside the run's.
+// References holds the published accuracies (Finn et al. 2017, Nichol et
+// al. 2018, BASE, T-NAS and the baselines' papers) keyed by method, dataset,
+// ways and shots, so every table row can show the paper's number beside the
+// run's; docs/TARGETS.md gives the protocols behind them.
 package reports

@@ -86,7 +86,7 @@ type SuiteID struct {
 type Target struct {
 	Name string `json:"name"`           // the target dataset, e.g. "mnist"
 	Arch string `json:"arch,omitempty"` // adaptations: ArchAdapted, ArchFrozen or ArchScratch; "" for final networks
-	Row  string `json:"row,omitempty"`  // final networks: the row of the transfer table, e.g. "multi-task prior"
+	Row  string `json:"row,omitempty"`  // final networks: the row of the final-network table, e.g. "multi-task prior"
 }
 
 // How an adaptation trained the architecture (Target.Arch).

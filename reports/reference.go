@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// Reference is one published accuracy from docs/TARGETS.md. Accuracy and CI95
+// Reference is one published accuracy and its source (docs/TARGETS.md says
+// how runs are compared with it). Accuracy and CI95
 // are fractions (0.987 for 98.7%); CI95 is 0 when the source gives none, and
 // Accuracy is 0 with a Note when the source gives only an ordering.
 type Reference struct {
@@ -46,8 +47,8 @@ func trimPct(x float64) string {
 	return s
 }
 
-// References returns the published few-shot numbers of docs/TARGETS.md, in the
-// order of that file. The slice is new on every call.
+// References returns the published few-shot numbers, each with the paper
+// and table it comes from, in a fixed order. The slice is new on every call.
 func References() []Reference {
 	const (
 		finn   = "Finn et al. 2017"
@@ -71,7 +72,7 @@ func References() []Reference {
 		// Reptile + transduction: every Reptile unit here uses the
 		// episode's batch statistics at test (transductive), so the
 		// comparable row; the 20-way rows are the non-transductive ones
-		// (docs/TARGETS.md lists only those).
+		// (the transductive 20-way numbers are not entered).
 		{"reptile", o, 5, 1, 0.9768, 0.0004, nichol + " (transductive)", ""},
 		{"reptile", o, 5, 5, 0.9948, 0.0006, nichol + " (transductive)", ""},
 		{"reptile", o, 20, 1, 0.8814, 0, nichol + " (non-transductive)", ""},

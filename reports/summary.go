@@ -7,7 +7,7 @@ import (
 )
 
 // z95 is the two-sided 95% quantile of the standard normal distribution used
-// by the summaries of TARGETS.md: ci95 = 1.96 * s / sqrt(n).
+// by the summaries of docs/TARGETS.md: ci95 = 1.96 * s / sqrt(n).
 const z95 = 1.96
 
 // Summarize returns the mean of xs and its 95% confidence half-width

@@ -21,7 +21,11 @@ import (
 //
 // and splits a commit's "-dirty" suffix (what schema 1 wrote for a modified
 // tree) into Env.Modified.
+//
+// A record of any schema that names a renamed suite (renamedSuites) is
+// read under the suite's name (r.Suite is replaced, never modified).
 func Upgrade(r *Record) {
+	defer renameSuite(r)
 	if r.Schema == 0 || r.Schema >= SchemaVersion {
 		return
 	}
@@ -38,6 +42,25 @@ func Upgrade(r *Record) {
 		extra = nil
 	}
 	r.Extra, r.Schema = extra, SchemaVersion
+}
+
+// renamedSuites maps the former names of suites to their names (old ->
+// new): the suite transfer-2core is adapt-2core since the adapt kind took
+// one name (docs/DECISIONS.md R32). The records keep what they were
+// written with; readers see the new name, so a suite's report and its
+// resume from a store find the records of either.
+var renamedSuites = map[string]string{"transfer-2core": "adapt-2core"}
+
+// renameSuite reads r's suite under its current name.
+func renameSuite(r *Record) {
+	if r.Suite == nil {
+		return
+	}
+	if name, ok := renamedSuites[r.Suite.Name]; ok {
+		id := *r.Suite
+		id.Name = name
+		r.Suite = &id
+	}
 }
 
 // Schema 1's Extra keys of a suite step.

@@ -103,6 +103,9 @@ func assertSuite(t *testing.T, path string, extra map[string]any, got *SuiteID) 
 		return
 	}
 	require.NotNil(t, got, path)
+	if renamed, ok := renamedSuites[name]; ok {
+		name = renamed
+	}
 	want := SuiteID{Name: name, Version: int(extra["suite_version"].(float64)), Unit: extra["suite_unit"].(string),
 		Seed: int64(extra["suite_seed"].(float64)), Step: extra["suite_step"].(string)}
 	assert.Equal(t, want, *got, path)
@@ -171,6 +174,21 @@ func TestUpgradeInMemory(t *testing.T) {
 		Upgrade(&cur)
 		assert.Equal(t, want, cur, "schema %d", schema)
 	}
+}
+
+// TestRenamedSuite: a record of schema 1 or 2 that names a renamed suite
+// reads under its new name; a shallow copy's original keeps the old one.
+func TestRenamedSuite(t *testing.T) {
+	v1 := Record{Schema: 1, Kind: "adapt", Extra: map[string]any{"suite": "transfer-2core", "suite_version": 2.0}}
+	Upgrade(&v1)
+	require.NotNil(t, v1.Suite)
+	assert.Equal(t, SuiteID{Name: "adapt-2core", Version: 2}, *v1.Suite)
+
+	orig := Record{Schema: SchemaVersion, Suite: &SuiteID{Name: "transfer-2core", Unit: "prior"}}
+	r := orig
+	Upgrade(&r)
+	assert.Equal(t, SuiteID{Name: "adapt-2core", Unit: "prior"}, *r.Suite)
+	assert.Equal(t, "transfer-2core", orig.Suite.Name, "the original's SuiteID is not modified")
 }
 
 // TestSchema2JSON: the typed fields round-trip through JSON under their

@@ -11,7 +11,7 @@ import (
 // adaptRow is one way of training on one target over seeds: each seed's
 // accuracy per epoch and its per-image outcomes after the last.
 func adaptRow(target, arch string, curves [][]float64, correct [][]float64) *Row {
-	r := &Row{Unit: "transfer", Step: "run " + target}
+	r := &Row{Unit: "adapt", Step: "run " + target}
 	for i := range curves {
 		rec := &reports.Record{Kind: "adapt", Proto: reports.Protocol{Ways: 10, EvalEpisode: len(correct[i])}, Episodes: correct[i],
 			Target: &reports.Target{Name: target, Arch: arch}}
@@ -32,7 +32,7 @@ func TestCurvesAndContrasts(t *testing.T) {
 	ad := adaptRow("mnist", reports.ArchAdapted, [][]float64{{0.1, 0.5, 0.75}, {0.1, 0.7, 0.75}}, [][]float64{{1, 1, 1, 0}, {1, 1, 0, 1}})
 	fr := adaptRow("mnist", reports.ArchFrozen, [][]float64{{0.1, 0.4, 0.5}, {0.1, 0.6, 0.5}}, [][]float64{{1, 0, 1, 0}, {1, 0, 0, 1}})
 	sc := adaptRow("mnist", reports.ArchScratch, [][]float64{{0.2, 0.3, 0.75}}, [][]float64{{1, 1, 1, 0}})
-	final := &Row{Unit: "transfer", Step: "final", Seeds: []int64{0}, Records: []*reports.Record{{Kind: "adapt"}}}
+	final := &Row{Unit: "adapt", Step: "final", Seeds: []int64{0}, Records: []*reports.Record{{Kind: "adapt"}}}
 	curves := Curves([]*Row{ad, fr, final, sc})
 	require.Len(t, curves, 3, "the final network's row has no curve")
 	require.Equal(t, []string{reports.ArchAdapted, reports.ArchFrozen, reports.ArchScratch}, []string{curves[0].Arch, curves[1].Arch, curves[2].Arch})
@@ -60,9 +60,9 @@ func TestCurvesAndContrasts(t *testing.T) {
 	require.InDelta(t, 0, cs[1].Pair.Contrast.Mean, 1e-12)
 
 	var buf bytes.Buffer
-	require.NoError(t, CurvesTable("transfer", 1, "x", curves, cs).Render(&buf, reports.FormatText))
+	require.NoError(t, CurvesTable("adapt", 1, "x", curves, cs).Render(&buf, reports.FormatText))
 	out := buf.String()
-	for _, s := range []string{"epoch 2", "60.0 [0.0, 100.0]*", "75.0", "transfer, mnist: adapted - frozen", "+25.00 points [", "over 2 seeds",
+	for _, s := range []string{"epoch 2", "60.0 [0.0, 100.0]*", "75.0", "adapt, mnist: adapted - frozen", "+25.00 points [", "over 2 seeds",
 		"seed 0: 1 vs 0 images, p=1", "one family for Holm"} {
 		require.Contains(t, out, s)
 	}

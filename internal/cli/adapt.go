@@ -15,7 +15,7 @@ import (
 	"github.com/metabench/metabench/reports"
 )
 
-const adaptUsage = `usage: metabench adapt TRANSFER.yaml --prior DIR --out DIR [--set key=value ...] [--store PATH] [--label NAME] [--quiet]
+const adaptUsage = `usage: metabench adapt CONFIG.yaml --prior DIR --out DIR [--set key=value ...] [--store PATH] [--label NAME] [--quiet]
        metabench adapt --prior DIR --data PATH --out DIR [--size N] [--epochs N] [--train-images N] [--test-images N] [--freeze]
 
 Adapts a multi-task prior (the folder of ` + "`metabench metatrain`" + `) to unseen
@@ -47,16 +47,16 @@ flags:
 
 func cmdAdapt(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("adapt")
-	prior := fs.String("prior", "", "meta-training `DIR` holding "+multitask.CheckpointFile+" (required unless the file names prior)")
+	prior := fs.String("prior", "", "the prior: the metatrain run `DIR` holding "+multitask.CheckpointFile+" (required unless the file names prior)")
 	out := fs.String("out", "", "output `DIR` (required)")
-	data := fs.String("data", "", "single target dataset `PATH` (instead of a transfer file)")
+	data := fs.String("data", "", "single target dataset `PATH` (instead of an adapt file)")
 	size := fs.Int("size", 32, "image size of --data (selects the head)")
 	epochs := fs.Int("epochs", 4, "adaptation epochs with --data")
 	trainN := fs.Int("train-images", 500, "training images of --data used for adaptation (0 = all)")
 	testN := fs.Int("test-images", 500, "test images of --data (0 = all)")
 	freeze := fs.Bool("freeze", false, "with --data: also adapt with the architecture logits frozen")
 	var sets setFlags
-	fs.Var(&sets, "set", "override `key=value` of the transfer file (repeatable)")
+	fs.Var(&sets, "set", "override `key=value` of the adapt file (repeatable)")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	prof := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to `FILE`")
 	sf := AddStoreFlags(fs)
@@ -79,7 +79,7 @@ func cmdAdapt(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "adapt", err)
 		}
 	default:
-		return misuse(stderr, "adapt", usage, errors.New("give either one transfer file or --data PATH"))
+		return misuse(stderr, "adapt", usage, errors.New("give either one adapt file or --data PATH"))
 	}
 	if *prior != "" {
 		cfg.Prior = *prior

@@ -12,7 +12,7 @@ import (
 const metatrainUsage = `usage: metabench metatrain CONFIG.yaml --out DIR [--set key=value ...] [--resume] [--store PATH] [--label NAME] [--quiet]
 
 Multi-task meta-training of the BASE meta-network (variant B, SPEC 1.6.1 and
-3.4) from a meta-training file (see benchmarks/multitask-base-*.yaml): 10-class
+3.4) from a metatrain file (see benchmarks/metatrain-base-*.yaml): 10-class
 tasks are drawn from the mixture of sources (each at its image size, each
 size with its own head, the cells shared), adapted in parallel from Θ, and Θ
 moves by β times the mean adapted difference (head tensors averaged over the
@@ -22,7 +22,7 @@ metatrain-checkpoint.gob (written atomically every checkpoint_every, on
 Ctrl-C and at the end; --resume continues it bit for bit), genotype.yaml
 (the prior's own genotype: softmax of Θ's α, BASE rule), arch.json and
 record.json (also saved to the results store). Adapt the prior with
-` + "`metabench adapt TRANSFER.yaml --prior DIR --out RUN`" + `.
+` + "`metabench adapt CONFIG.yaml --prior DIR --out RUN`" + `.
 
 flags:
 `

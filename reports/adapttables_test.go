@@ -8,11 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// A transfer's Markdown: one row per adaptation (the prior's genotype for a
+// An adapt run's Markdown: one row per adaptation (the prior's genotype for a
 // frozen one), then per target with a table its final networks with the
 // Wilson interval of their error.
-func TestTransferMarkdown(t *testing.T) {
-	tr := &Transfer{Rule: "base", PriorGenotype: "p",
+func TestAdaptTablesMarkdown(t *testing.T) {
+	tr := &AdaptTables{Rule: "base", PriorGenotype: "p",
 		Adaptations: []Adaptation{
 			{EpochCurve: EpochCurve{Target: "a", Arch: ArchAdapted, Epochs: []int{0, 1}, Acc: []float64{0.1, 0.5}}, TrainSec: 2, Genotype: "g"},
 			{EpochCurve: EpochCurve{Target: "a", Arch: ArchFrozen, Epochs: []int{0, 1}, Acc: []float64{0.1, 0.4}}, TrainSec: 2, Genotype: "p"},
@@ -23,10 +23,10 @@ func TestTransferMarkdown(t *testing.T) {
 	require.NotContains(t, md, "Final networks", "no rows, no table")
 
 	tr.Final = FinalSetup{Cells: 2, Channels: 4, StemStride: 2, Epochs: 1, Batch: 20, LR: 0.05}
-	tr.Targets = []TransferTarget{{Name: "a", TrainImages: 40, TrainOf: 50, Tests: 10, Size: 16}}
-	row := TransferRow{Target: "a", Row: "tuned on the target", Genotype: "g", Params: 5700, Cost: "adaptation 2.0s"}
+	tr.Targets = []FinalTarget{{Name: "a", TrainImages: 40, TrainOf: 50, Tests: 10, Size: 16}}
+	row := FinalRow{Target: "a", Row: "tuned on the target", Genotype: "g", Params: 5700, Cost: "adaptation 2.0s"}
 	row.SetScore(5, 10)
-	tr.Rows = []TransferRow{row}
+	tr.Rows = []FinalRow{row}
 	md = tr.Markdown()
 	require.Contains(t, md, "### a (40 training images of 50, 10 test images, 16x16)")
 	require.Contains(t, md, "| tuned on the target | 50.0 [23.7, 76.3] | 5.7 k | adaptation 2.0s | `g` |")

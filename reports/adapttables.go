@@ -19,10 +19,10 @@ type Adaptation struct {
 	Weights, Logits [][]float64
 }
 
-// TransferRow is one row of a transfer table (the paper's Tables 1-2): a
+// FinalRow is one row of a final-network table (the paper's Tables 1-2): a
 // final network trained on a target and scored on its test images, with
 // the Wilson 95% interval of its error rate.
-type TransferRow struct {
+type FinalRow struct {
 	Target   string  `json:"target"`
 	Row      string  `json:"row"`
 	Genotype string  `json:"genotype"`
@@ -38,34 +38,34 @@ type TransferRow struct {
 
 // SetScore sets the row's test error from wrong of n test images, with its
 // Wilson 95% interval.
-func (r *TransferRow) SetScore(wrong, n int) {
+func (r *FinalRow) SetScore(wrong, n int) {
 	iv := Wilson(wrong, n, 0.95)
 	r.Error, r.Lo, r.Hi, r.N = float64(wrong)/float64(n), iv.Lo, iv.Hi, n
 }
 
-// TransferTarget is a target that has a table of final networks: the
+// FinalTarget is a target that has a table of final networks: the
 // images its final networks trained on (of how many) and were scored on.
-type TransferTarget struct {
+type FinalTarget struct {
 	Name                        string
 	TrainImages, TrainOf, Tests int
 	Size                        int // images are Size x Size
 }
 
-// FinalSetup is how the final networks of a transfer table were trained.
+// FinalSetup is how the final networks of an adapt run were trained.
 type FinalSetup struct {
 	Cells, Channels, StemStride, Epochs, Batch int
 	LR                                         float64
 }
 
-// Transfer is what an adaptation run shows: every adaptation, the prior's
+// AdaptTables is what an adaptation run shows: every adaptation, the prior's
 // own genotype (derived by Rule) and, when final networks were trained,
 // their table per target.
-type Transfer struct {
+type AdaptTables struct {
 	Rule, PriorGenotype string
 	Adaptations         []Adaptation
 	Final               FinalSetup
-	Targets             []TransferTarget
-	Rows                []TransferRow
+	Targets             []FinalTarget
+	Rows                []FinalRow
 }
 
 // pct is a fraction in percent with one decimal.
@@ -80,7 +80,7 @@ func paramsString(n int) string {
 }
 
 // Markdown renders the adaptations and the Tables 1-2 rows.
-func (t *Transfer) Markdown() string {
+func (t *AdaptTables) Markdown() string {
 	var b strings.Builder
 	t.writeAdaptations(&b)
 	if len(t.Rows) == 0 {
@@ -99,7 +99,7 @@ func (t *Transfer) Markdown() string {
 // writeAdaptations writes the table of adaptations (one row per
 // adaptation: accuracy before and after each epoch, time, genotype) and
 // the prior's genotype.
-func (t *Transfer) writeAdaptations(b *strings.Builder) {
+func (t *AdaptTables) writeAdaptations(b *strings.Builder) {
 	b.WriteString("## Adaptation of the multi-task prior (test accuracy %, Figure 4)\n\n")
 	b.WriteString("| target | architecture | epoch 0 (prior) | after each epoch | adaptation time | derived genotype |\n|---|---|---|---|---|---|\n")
 	for _, a := range t.Adaptations {
@@ -118,7 +118,7 @@ func (t *Transfer) writeAdaptations(b *strings.Builder) {
 }
 
 // writeTarget writes the table of target d's final networks.
-func (t *Transfer) writeTarget(b *strings.Builder, d TransferTarget) {
+func (t *AdaptTables) writeTarget(b *strings.Builder, d FinalTarget) {
 	fmt.Fprintf(b, "\n### %s (%d training images of %d, %d test images, %dx%d)\n\n", d.Name, d.TrainImages, d.TrainOf, d.Tests, d.Size, d.Size)
 	b.WriteString("| architecture | test error % [95% Wilson CI] | params | search / adaptation cost | genotype |\n|---|---|---|---|---|\n")
 	for _, r := range t.Rows {

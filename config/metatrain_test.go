@@ -6,7 +6,7 @@ import (
 )
 
 func TestMetatrainShippedFilesLoad(t *testing.T) {
-	for _, f := range []string{"../benchmarks/multitask-base-omniglot-2core.yaml", "../benchmarks/multitask-base-imagenet-paper.yaml"} {
+	for _, f := range []string{"../benchmarks/metatrain-base-omniglot-2core.yaml", "../benchmarks/metatrain-base-imagenet-paper.yaml"} {
 		c, err := LoadMetatrain(f, []string{"metatrain.iterations=3", "network.channels=4"})
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -78,7 +78,7 @@ func TestMetatrainStrict(t *testing.T) {
 	}
 }
 
-const goodTransfer = `version: 1
+const goodAdapt = `version: 1
 targets:
   - {name: a, path: x, size: 32, related: b, table: true}
   - {name: b, path: y, size: 32}
@@ -88,15 +88,15 @@ final:
   epochs: 1
 `
 
-func TestTransferStrict(t *testing.T) {
-	c, err := ParseAdapt([]byte(goodTransfer))
+func TestAdaptStrict(t *testing.T) {
+	c, err := ParseAdapt([]byte(goodAdapt))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ParseAdapt([]byte(goodTransfer + "adapt:\n  epoch: 3\n")); err == nil || !strings.Contains(err.Error(), "unknown key") {
+	if _, err := ParseAdapt([]byte(goodAdapt + "adapt:\n  epoch: 3\n")); err == nil || !strings.Contains(err.Error(), "unknown key") {
 		t.Errorf("unknown adapt key: %v", err)
 	}
 	for _, tc := range []struct{ set, want string }{
@@ -110,7 +110,7 @@ func TestTransferStrict(t *testing.T) {
 		{"final.drop_path=1", "final.drop_path"},
 		{"final.reductions=[4]", "final.reductions"},
 	} {
-		c, _ := ParseAdapt([]byte(goodTransfer))
+		c, _ := ParseAdapt([]byte(goodAdapt))
 		if err := c.Set(tc.set); err != nil {
 			t.Fatalf("--set %s: %v", tc.set, err)
 		}
