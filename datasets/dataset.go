@@ -3,6 +3,7 @@ package datasets
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Dataset is a labelled image source held in memory as uint8 pixels.
@@ -106,6 +107,12 @@ func (d *Dataset) Image(dst []float32, i int) {
 		dst[j] = lut[p]
 	}
 }
+
+// RotatesByDefault reports whether the source's classes are by convention
+// extended with their rotations by 90, 180 and 270 degrees as classes of
+// their own: Omniglot's characters (Santoro et al. 2016, Vinyals et al.
+// 2016), whatever the file format.
+func (d *Dataset) RotatesByDefault() bool { return strings.HasPrefix(d.Format, "omniglot") }
 
 // Info summarises a Dataset.
 type Info struct {

@@ -326,6 +326,37 @@ func writeFile(t testing.TB, p string, b []byte) {
 	}
 }
 
+// TestRotatesByDefault: Omniglot in any of its formats takes its rotations
+// as classes by default; other sources do not.
+func TestRotatesByDefault(t *testing.T) {
+	def, err := OpenDefault(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := t.TempDir()
+	writeOmniglotTree(t, tree)
+	dir, err := Open(tree, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := t.TempDir()
+	img, lbl := idxFixture(9)
+	writeFile(t, filepath.Join(idx, "train-images-idx3-ubyte"), img)
+	writeFile(t, filepath.Join(idx, "train-labels-idx1-ubyte"), lbl)
+	digits, err := Open(idx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ds   *Dataset
+		want bool
+	}{{def, true}, {dir, true}, {digits, false}} {
+		if got := c.ds.RotatesByDefault(); got != c.want {
+			t.Errorf("%s (%s): RotatesByDefault %v, want %v", c.ds.Path, c.ds.Format, got, c.want)
+		}
+	}
+}
+
 func TestIDXFixture(t *testing.T) {
 	for _, gz := range []bool{false, true} {
 		dir := t.TempDir()

@@ -40,26 +40,9 @@ those of "metabench datasets info" (Omniglot: Alphabet/characterNN).
 flags:
 `
 
-// isStructuredSplit reports whether a split file is JSON or YAML.
 func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("episodes", flag.ContinueOnError)
-	data := fs.String("data", "default", "dataset PATH, FORMAT:PATH, or default (the embedded Omniglot)")
-	ways := fs.Int("ways", 5, "classes per episode (N)")
-	shots := fs.Int("shots", 1, "support images per class (K)")
-	queries := fs.Int("queries", 15, "query images per class (Q)")
-	seed := fs.Uint64("seed", 0, "sampling seed")
-	count := fs.Int("count", 10, "number of episodes")
-	start := fs.Int("start", 0, "index of the first episode")
-	format := fs.String("format", "json", "output format: json or text")
-	split := fs.String("split", "all", "class split: train, val, test or all")
-	splitSeed := fs.Uint64("split-seed", 0, "seed of the class split")
-	fold := fs.Int("fold", 0, "fold `K` of a k-fold split: the seeded order rotated by K test sets (0: the plain split)")
-	splitFile := fs.String("split-file", "", "named split file: JSON/YAML {train,val,test} lists, or text with one class name per line")
-	valFrac := fs.Float64("val-frac", 0.15, "fraction of groups (or classes) held back for val")
-	testFrac := fs.Float64("test-frac", 0.15, "fraction of groups (or classes) held back for test")
-	rotations := fs.Bool("rotations", false, "add 90/180/270-degree rotations as classes (default true for Omniglot)")
-	size := fs.Int("size", 0, "resize images to SIZE x SIZE (0 = the format's default)")
-	subset := fs.String("subset", "", "which files of the source: train/test (IDX, CIFAR), train/val/test (mini-ImageNet)")
+	ef := addEpisodesFlags(fs)
 	export := addExportFlags(fs)
 	usage := func() string {
 		var b strings.Builder
@@ -81,59 +64,19 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 	if *export.experiment != "" {
 		return export.runExport(stdout, stderr)
 	}
-	switch {
-	case *format != "json" && *format != "text":
-		return misuse(stderr, "episodes", usage(), fmt.Errorf("--format %q: want json or text", *format))
-	case *count < 0:
-		return misuse(stderr, "episodes", usage(), fmt.Errorf("--count %d: want >= 0", *count))
-	case *start < 0:
-		return misuse(stderr, "episodes", usage(), fmt.Errorf("--start %d: want >= 0", *start))
-	case *size < 0:
-		return misuse(stderr, "episodes", usage(), fmt.Errorf("--size %d: want >= 0", *size))
-	case *fold != 0 && *splitFile != "":
-		return misuse(stderr, "episodes", usage(), fmt.Errorf("--fold %d: a --split-file names its own classes; there is nothing to fold", *fold))
+	if err := ef.check(); err != nil {
+		return misuse(stderr, "episodes", usage(), err)
 	}
-	rotSet := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "rotations" {
-			rotSet = true
-		}
-	})
-
-	ds, err := datasets.Open(*data, datasets.Options{Size: *size, Subset: *subset})
+	fs.Visit(func(f *flag.Flag) { ef.rotationsSet = ef.rotationsSet || f.Name == "rotations" })
+	sampler, err := ef.sampler()
 	if err != nil {
 		return fail(stderr, "episodes", err)
 	}
-	rot := *rotations
-	if !rotSet {
-		rot = strings.HasPrefix(ds.Format, "omniglot")
-	}
-
-	sel := episodes.Selection{SplitFile: *splitFile, Split: *split, ValFrac: *valFrac, TestFrac: *testFrac, SplitSeed: *splitSeed, Fold: *fold}
-	classes, err := sel.Classes(ds.ClassNames, ds.ClassGroups)
-	if err != nil {
-		return fail(stderr, "episodes", err)
-	}
-
-	var src episodes.Source = ds
-	if rot {
-		r, err := episodes.NewRotated(ds)
-		if err != nil {
-			return fail(stderr, "episodes", fmt.Errorf("--rotations on %s: %w", *data, err))
-		}
-		src, classes = r, episodes.RotatedClasses(classes)
-	}
-	spec := episodes.Spec{Ways: *ways, Shots: *shots, Queries: *queries}
-	sampler, err := episodes.NewSampler(src, classes, spec, *seed)
-	if err != nil {
-		return fail(stderr, "episodes", fmt.Errorf("--ways/--shots/--queries on %s (split %s): %w", *data, *split, err))
-	}
-
 	w := bufio.NewWriter(stdout)
 	var ep episodes.Episode
-	for i := *start; i < *start+*count; i++ {
+	for i := ef.start; i < ef.start+ef.count; i++ {
 		sampler.EpisodeInto(&ep, i)
-		if *format == "json" {
+		if ef.format == "json" {
 			b, err := json.Marshal(&ep)
 			if err != nil {
 				return fail(stderr, "episodes", err)
@@ -148,4 +91,88 @@ func cmdEpisodes(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "episodes", fmt.Errorf("writing output: %w", err))
 	}
 	return 0
+}
+
+// episodesFlags are the sampling flags of episodes; rotationsSet says
+// whether --rotations was given (else the source's convention holds).
+type episodesFlags struct {
+	data, format, split, splitFile, subset string
+	ways, shots, queries, count, start     int
+	fold, size                             int
+	seed, splitSeed                        uint64
+	valFrac, testFrac                      float64
+	rotations, rotationsSet                bool
+}
+
+// addEpisodesFlags registers the sampling flags on fs.
+func addEpisodesFlags(fs *flag.FlagSet) *episodesFlags {
+	ef := &episodesFlags{}
+	fs.StringVar(&ef.data, "data", "default", "dataset PATH, FORMAT:PATH, or default (the embedded Omniglot)")
+	fs.IntVar(&ef.ways, "ways", 5, "classes per episode (N)")
+	fs.IntVar(&ef.shots, "shots", 1, "support images per class (K)")
+	fs.IntVar(&ef.queries, "queries", 15, "query images per class (Q)")
+	fs.Uint64Var(&ef.seed, "seed", 0, "sampling seed")
+	fs.IntVar(&ef.count, "count", 10, "number of episodes")
+	fs.IntVar(&ef.start, "start", 0, "index of the first episode")
+	fs.StringVar(&ef.format, "format", "json", "output format: json or text")
+	fs.StringVar(&ef.split, "split", "all", "class split: train, val, test or all")
+	fs.Uint64Var(&ef.splitSeed, "split-seed", 0, "seed of the class split")
+	fs.IntVar(&ef.fold, "fold", 0, "fold `K` of a k-fold split: the seeded order rotated by K test sets (0: the plain split)")
+	fs.StringVar(&ef.splitFile, "split-file", "", "named split file: JSON/YAML {train,val,test} lists, or text with one class name per line")
+	fs.Float64Var(&ef.valFrac, "val-frac", 0.15, "fraction of groups (or classes) held back for val")
+	fs.Float64Var(&ef.testFrac, "test-frac", 0.15, "fraction of groups (or classes) held back for test")
+	fs.BoolVar(&ef.rotations, "rotations", false, "add 90/180/270-degree rotations as classes (default true for Omniglot)")
+	fs.IntVar(&ef.size, "size", 0, "resize images to SIZE x SIZE (0 = the format's default)")
+	fs.StringVar(&ef.subset, "subset", "", "which files of the source: train/test (IDX, CIFAR), train/val/test (mini-ImageNet)")
+	return ef
+}
+
+// check returns the usage error of flags out of range or not together.
+func (ef *episodesFlags) check() error {
+	switch {
+	case ef.format != "json" && ef.format != "text":
+		return fmt.Errorf("--format %q: want json or text", ef.format)
+	case ef.count < 0:
+		return fmt.Errorf("--count %d: want >= 0", ef.count)
+	case ef.start < 0:
+		return fmt.Errorf("--start %d: want >= 0", ef.start)
+	case ef.size < 0:
+		return fmt.Errorf("--size %d: want >= 0", ef.size)
+	case ef.fold != 0 && ef.splitFile != "":
+		return fmt.Errorf("--fold %d: a --split-file names its own classes; there is nothing to fold", ef.fold)
+	}
+	return nil
+}
+
+// sampler opens --data and returns the sampler of the selected classes,
+// with rotations as classes when --rotations says so (by default when the
+// source's convention has them, datasets.Dataset.RotatesByDefault).
+func (ef *episodesFlags) sampler() (*episodes.Sampler, error) {
+	ds, err := datasets.Open(ef.data, datasets.Options{Size: ef.size, Subset: ef.subset})
+	if err != nil {
+		return nil, err
+	}
+	rot := ef.rotations
+	if !ef.rotationsSet {
+		rot = ds.RotatesByDefault()
+	}
+	sel := episodes.Selection{SplitFile: ef.splitFile, Split: ef.split, ValFrac: ef.valFrac, TestFrac: ef.testFrac, SplitSeed: ef.splitSeed, Fold: ef.fold}
+	classes, err := sel.Classes(ds.ClassNames, ds.ClassGroups)
+	if err != nil {
+		return nil, err
+	}
+	var src episodes.Source = ds
+	if rot {
+		r, err := episodes.NewRotated(ds)
+		if err != nil {
+			return nil, fmt.Errorf("--rotations on %s: %w", ef.data, err)
+		}
+		src, classes = r, episodes.RotatedClasses(classes)
+	}
+	spec := episodes.Spec{Ways: ef.ways, Shots: ef.shots, Queries: ef.queries}
+	sampler, err := episodes.NewSampler(src, classes, spec, ef.seed)
+	if err != nil {
+		return nil, fmt.Errorf("--ways/--shots/--queries on %s (split %s): %w", ef.data, ef.split, err)
+	}
+	return sampler, nil
 }
