@@ -196,6 +196,25 @@ func ComparePaired(base, cand []float64, opt CompareOptions) (*Comparison, error
 	return c, nil
 }
 
+// RunComparison is the paired comparison of two runs with whether the
+// candidate reproduced the baseline bit for bit (`metabench compare`'s
+// output; in JSON the comparison's fields and "reproduction").
+type RunComparison struct {
+	*Comparison
+	Reproduction Reproduction `json:"reproduction"`
+}
+
+// CompareRuns compares candidate with baseline episode by episode (Compare,
+// whose errors it returns) and says whether it reproduced it (Reproduce).
+func CompareRuns(baseline, candidate *Record, opt CompareOptions) (*RunComparison, error) {
+	c, err := Compare(baseline, candidate, opt)
+	if err != nil {
+		return nil, err
+	}
+	repro := Reproduce(Run{Seed: baseline.Seed, Episodes: baseline.Episodes}, Run{Seed: candidate.Seed, Episodes: candidate.Episodes})
+	return &RunComparison{Comparison: c, Reproduction: repro}, nil
+}
+
 // Table renders the comparison as a two-column table for text or Markdown.
 func (c *Comparison) Table() *Table {
 	pts := func(x float64) string { return fmt.Sprintf("%+.2f", 100*x) }

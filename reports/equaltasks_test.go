@@ -1,6 +1,14 @@
 package reports
 
-import "testing"
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
 
 // TestCompareAtTasks: rows only at task counts both sides have, in order;
 // the verdict holds 0 in the interval or not, and is untested with one
@@ -32,5 +40,65 @@ func TestCompareAtTasks(t *testing.T) {
 	}
 	if _, err := CompareAtTasks(ref, []TaskRun{run(64, 0, 0.5)}); err == nil {
 		t.Fatal("no shared count: no error")
+	}
+}
+
+// TestReadTaskRuns: train records give one run at iterations x meta_batch
+// tasks, reference files one run per point; patterns expand in name order,
+// and a pattern matching nothing, a record of another kind or a reference
+// file without points are errors naming the file.
+func TestReadTaskRuns(t *testing.T) {
+	dir := t.TempDir()
+	for i, seed := range []int64{1, 0} {
+		rec := &Record{Schema: SchemaVersion, RunID: fmt.Sprint("r", i), Kind: "train", Method: "maml", Seed: seed,
+			Iters: 3 + i, TrainSec: 10, Episodes: []float64{0.5, 0.75}, Extra: map[string]any{"meta_batch": 4}}
+		if err := WriteJSON(filepath.Join(dir, fmt.Sprintf("rec%d.json", i)), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, err := ReadTaskRuns([]string{filepath.Join(dir, "rec*.json")}, RecordTaskRuns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []TaskRun{{Tasks: 12, Seed: 1, TrainSec: 10, Episodes: []float64{0.5, 0.75}}, {Tasks: 16, Seed: 0, TrainSec: 10, Episodes: []float64{0.5, 0.75}}}
+	if !reflect.DeepEqual(runs, want) {
+		t.Fatalf("records: %+v, want %+v", runs, want)
+	}
+
+	ref := ReferenceResults{Seed: 7, Points: []ReferencePoint{{Tasks: 0, TrainSeconds: 0, Episodes: []float64{0.2}}, {Tasks: 8, TrainSeconds: 3, Episodes: []float64{0.6}}}}
+	b, _ := json.Marshal(ref)
+	refPath := filepath.Join(dir, "ref.json")
+	if err := os.WriteFile(refPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs, err = ReadTaskRuns([]string{refPath}, ReferenceTaskRuns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []TaskRun{{Tasks: 0, Seed: 7, Episodes: []float64{0.2}}, {Tasks: 8, Seed: 7, TrainSec: 3, Episodes: []float64{0.6}}}
+	if !reflect.DeepEqual(runs, want) {
+		t.Fatalf("reference: %+v, want %+v", runs, want)
+	}
+
+	empty := filepath.Join(dir, "empty.json")
+	if err := os.WriteFile(empty, []byte(`{"seed": 1, "points": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evalRec := &Record{Schema: SchemaVersion, RunID: "e", Kind: "eval", Episodes: []float64{0.5}, Extra: map[string]any{"meta_batch": 4}}
+	evalPath := filepath.Join(dir, "eval.json")
+	if err := WriteJSON(evalPath, evalRec); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pattern, want string
+		read          func(string) ([]TaskRun, error)
+	}{
+		{filepath.Join(dir, "none*.json"), "no such file", RecordTaskRuns},
+		{empty, "empty.json: no evaluation points", ReferenceTaskRuns},
+		{evalPath, "eval.json: not a train record", RecordTaskRuns},
+	} {
+		if _, err := ReadTaskRuns([]string{c.pattern}, c.read); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.pattern, err, c.want)
+		}
 	}
 }

@@ -83,6 +83,29 @@ func TestReadRecordSet(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// TestRecordSetOf: a store's records as a set, in their order, each named
+// by its run id, with the same cross-validations as the records read from
+// files.
+func TestRecordSetOf(t *testing.T) {
+	dir := t.TempDir()
+	writeRecordFolder(t, dir)
+	files, err := ReadRecordSet(dir)
+	require.NoError(t, err)
+	s := RecordSetOf(files.All())
+	require.Len(t, s.Records, 3)
+	for i, r := range s.Records {
+		assert.Equal(t, files.Records[i].Record.RunID, r.Name)
+		assert.Equal(t, files.Records[i].Record, r.Record)
+	}
+	assert.Empty(t, s.CrossVals)
+	assert.Empty(t, s.Skipped)
+	cvs, err := s.CrossValidations()
+	require.NoError(t, err)
+	require.Len(t, cvs, 1)
+	assert.Equal(t, "", cvs[0].Source)
+	assert.Empty(t, RecordSetOf(nil).Records)
+}
+
 // TestWriteResultsPage: the page names its command, has a row per record
 // ordered by shots then start time with the paper's number, shows only the
 // settings that differ, the cross-validations with their source and the

@@ -42,6 +42,16 @@ func (s *RecordSet) All() []Record {
 	return out
 }
 
+// RecordSetOf is the set of records that were not read from files (a
+// store's), in their order, each named by its run id.
+func RecordSetOf(recs []Record) *RecordSet {
+	s := &RecordSet{}
+	for _, r := range recs {
+		s.Records = append(s.Records, NamedRecord{Name: r.RunID, Record: r})
+	}
+	return s
+}
+
 // ReadRecordSet reads path: a folder, whose *.json files (not those of its
 // subfolders) are read, or one JSON file. A JSON object is decoded as a
 // Record and a JSON array as a list of CrossVal, both strictly (an unknown

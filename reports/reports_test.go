@@ -176,6 +176,38 @@ func TestCompareRefusesDifferentProtocols(t *testing.T) {
 	assert.Contains(t, buf.String(), "| verdict")
 }
 
+// TestCompareRuns: the comparison with the reproduction of the baseline,
+// whose JSON holds the comparison's fields and "reproduction"; a protocol
+// mismatch is Compare's error.
+func TestCompareRuns(t *testing.T) {
+	base, cand := pairedRuns(5, 0)
+	a := testRecord("a", base)
+	same, err := CompareRuns(a, testRecord("b", base), DefaultCompareOptions())
+	require.NoError(t, err)
+	assert.True(t, same.Reproduction.Identical)
+	assert.Equal(t, VerdictNoChange, same.Verdict)
+
+	rc, err := CompareRuns(a, testRecord("c", cand), DefaultCompareOptions())
+	require.NoError(t, err)
+	c, err := Compare(a, testRecord("c", cand), DefaultCompareOptions())
+	require.NoError(t, err)
+	assert.Equal(t, c, rc.Comparison)
+	assert.Equal(t, Reproduce(Run{Seed: a.Seed, Episodes: base}, Run{Seed: a.Seed, Episodes: cand}), rc.Reproduction)
+	assert.False(t, rc.Reproduction.Identical)
+	b, err := json.Marshal(rc)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	assert.Contains(t, m, "reproduction")
+	assert.Contains(t, m, "verdict")
+
+	other := testRecord("d", cand)
+	other.Proto.Ways = 20
+	_, err = CompareRuns(a, other, DefaultCompareOptions())
+	var pm *ProtocolMismatchError
+	require.ErrorAs(t, err, &pm)
+}
+
 func TestReferences(t *testing.T) {
 	r := testRecord("a", []float64{0.9, 1})
 	ref, ok := LookupReference(r)

@@ -15,6 +15,20 @@ import (
 // file that produced them (read for its reference unit only).
 const File = "suite.yaml"
 
+// WritePage writes the whole results page of set, the records read from
+// path (reports.ReadRecordSet): reports.WriteResultsPage, then, when path
+// is a folder, the sections of the suites whose records are in its
+// subfolders (WritePageSections).
+func WritePage(w io.Writer, set *reports.RecordSet, src reports.PageSource, path string) error {
+	if err := reports.WriteResultsPage(w, set, src); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return WritePageSections(w, path)
+	}
+	return nil
+}
+
 // WritePageSections writes to a results page (Markdown) one section per
 // subfolder of dir that holds records of a suite, in name order: the
 // suite's table (each row paired with the reference unit that the folder's

@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/store"
 )
 
 const compareUsage = `usage: metabench compare [--store PATH] --baseline RUN|LABEL --candidate RUN|LABEL
@@ -64,7 +65,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	case !(*alpha > 0 && *alpha < 1):
 		return misuse(stderr, "compare", usage(), fmt.Errorf("--alpha %v: want 0 < alpha < 1", *alpha))
 	}
-	path := ResolveStorePath(*storePath, "")
+	path := store.ResolvePath(*storePath, "")
 	s, err := openExistingStore(path)
 	if err != nil {
 		return fail(stderr, "compare", err)
@@ -79,7 +80,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "compare", fmt.Errorf("candidate: %w", err))
 	}
-	c, err := reports.Compare(base, cand, reports.CompareOptions{Margin: *margin, Alpha: *alpha})
+	c, err := reports.CompareRuns(base, cand, reports.CompareOptions{Margin: *margin, Alpha: *alpha})
 	var pm *reports.ProtocolMismatchError
 	if errors.As(err, &pm) {
 		fmt.Fprintf(stderr, "metabench compare: refused: %v\n", err)
@@ -88,19 +89,14 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "compare", err)
 	}
-	repro := reports.Reproduce(reports.Run{Seed: base.Seed, Episodes: base.Episodes}, reports.Run{Seed: cand.Seed, Episodes: cand.Episodes})
 	if f == reports.FormatJSON {
-		out := struct {
-			*reports.Comparison
-			Reproduction reports.Reproduction `json:"reproduction"`
-		}{c, repro}
-		if err := writeIndentedJSON(stdout, out); err != nil {
+		if err := writeIndentedJSON(stdout, c); err != nil {
 			return fail(stderr, "compare", err)
 		}
 	} else {
 		tbl := c.Table()
 		tbl.Title = "metabench compare: " + string(c.Verdict)
-		tbl.Rows = append([][]string{{"reproduction", repro.String()}}, tbl.Rows...)
+		tbl.Rows = append([][]string{{"reproduction", c.Reproduction.String()}}, tbl.Rows...)
 		tbl.Notes = []string{c.Sentence(), "conditional on these two trained networks: a test over training runs needs seeds (metabench suite --baseline)"}
 		if err := tbl.Render(stdout, f); err != nil {
 			return fail(stderr, "compare", err)
@@ -109,8 +105,8 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	if c.Regression() {
 		return fail(stderr, "compare", errors.New(c.Sentence()))
 	}
-	if *requireIdentical && !repro.Identical {
-		return fail(stderr, "compare", fmt.Errorf("--require-identical: the candidate %s", repro))
+	if *requireIdentical && !c.Reproduction.Identical {
+		return fail(stderr, "compare", fmt.Errorf("--require-identical: the candidate %s", c.Reproduction))
 	}
 	return 0
 }

@@ -5,48 +5,29 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/store"
 )
 
-// StoreEnv is the environment variable that names the default results store.
-const StoreEnv = "METABENCH_STORE"
-
-// DefaultStorePath is the results store used when neither --store, StoreEnv
-// nor the experiment file names one: results.db in the current folder.
-const DefaultStorePath = "results.db"
+// StoreEnv is the environment variable that names the default results
+// store (store.EnvVar; the deploy manifests set it).
+const StoreEnv = store.EnvVar
 
 // StoreFlags are the --store and --label flags shared by train, eval and
 // search.
 type StoreFlags struct {
-	Path  string // --store; empty means "resolve with ResolveStorePath"
+	Path  string // --store; empty means "resolve with store.ResolvePath"
 	Label string // --label
 }
 
 // AddStoreFlags registers --store and --label on fs.
 func AddStoreFlags(fs *flag.FlagSet) *StoreFlags {
 	f := &StoreFlags{}
-	fs.StringVar(&f.Path, "store", "", "results store: a SQLite file `PATH` or a postgres:// DSN (default: $"+StoreEnv+", then the experiment file's store, then "+DefaultStorePath+")")
+	fs.StringVar(&f.Path, "store", "", "results store: a SQLite file `PATH` or a postgres:// DSN (default: $"+StoreEnv+", then the experiment file's store, then "+store.DefaultPath+")")
 	fs.StringVar(&f.Label, "label", "", "label `NAME` recorded with the run (compare and report select runs by it)")
 	return f
-}
-
-// ResolveStorePath picks the results store: the --store flag, then
-// $METABENCH_STORE, then the experiment file's store field, then results.db.
-func ResolveStorePath(flagValue, experimentValue string) string {
-	if flagValue != "" {
-		return flagValue
-	}
-	if v, ok := os.LookupEnv(StoreEnv); ok && v != "" {
-		return v
-	}
-	if experimentValue != "" {
-		return experimentValue
-	}
-	return DefaultStorePath
 }
 
 // Save labels rec with --label (when given and rec has none) and writes it to
@@ -57,7 +38,7 @@ func (f *StoreFlags) Save(rec *reports.Record, experimentStore string) (string, 
 	if f.Label != "" && rec.Label == "" {
 		rec.Label = f.Label
 	}
-	path := ResolveStorePath(f.Path, experimentStore)
+	path := store.ResolvePath(f.Path, experimentStore)
 	err := store.SaveRecord(path, rec)
 	return store.Redact(path), err
 }
@@ -75,20 +56,21 @@ func (f *StoreFlags) saver() func(*reports.Record) error {
 	}
 }
 
-// openExistingStore opens a store for reading, refusing to create one: a
+// openExistingStore opens a store for reading (store.OpenForReading): a
 // report or a comparison on a missing file (or a database without a store)
 // is a mistake, not a new store.
 func openExistingStore(path string) (*store.Store, error) {
-	if store.IsDSN(path) {
-		return store.OpenExisting(path)
+	s, err := store.OpenForReading(path)
+	return s, missingStoreHint(err)
+}
+
+// missingStoreHint adds to the error of a missing store file where stores
+// come from.
+func missingStoreHint(err error) error {
+	if errors.Is(err, store.ErrMissing) {
+		return fmt.Errorf("%w (train, eval and search write it; see --store and $%s)", err, StoreEnv)
 	}
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("store %s does not exist (train, eval and search write it; see --store and $%s)", path, StoreEnv)
-		}
-		return nil, fmt.Errorf("store %s: %w", path, err)
-	}
-	return store.Open(path)
+	return err
 }
 
 // parseFlagsOnly parses args into fs, silencing the flag package's own output,

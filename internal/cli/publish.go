@@ -63,7 +63,7 @@ func (l *listFlag) Set(v string) error {
 
 func cmdPublish(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("publish")
-	storePath := fs.String("store", "", "results store: a SQLite file `PATH` or a postgres:// DSN (default: $"+StoreEnv+", then "+DefaultStorePath+")")
+	storePath := fs.String("store", "", "results store: a SQLite file `PATH` or a postgres:// DSN (default: $"+StoreEnv+", then "+store.DefaultPath+")")
 	out := fs.String("out", "", "the site's folder `DIR` (required)")
 	var suites listFlag
 	fs.Var(&suites, "suite", "publish suite `NAME` only (repeatable, or a comma list)")
@@ -86,7 +86,7 @@ func cmdPublish(args []string, stdout, stderr io.Writer) int {
 	if err := publish.CheckOut(*out); err != nil {
 		return badInput(stderr, "publish", err)
 	}
-	path := ResolveStorePath(*storePath, "")
+	path := store.ResolvePath(*storePath, "")
 	st, err := openExistingStore(path)
 	if err != nil {
 		return badInput(stderr, "publish", err)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -86,110 +87,132 @@ flags:
 
 func cmdReport(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("report")
-	storePath := fs.String("store", "", "results store `PATH`")
-	format := fs.String("format", "text", "output format: text, markdown, csv or json")
-	method := fs.String("method", "", "only runs of this method")
-	label := fs.String("label", "", "only runs with this label")
-	kind := fs.String("kind", "", "only runs of this kind: "+experiment.KindNames(experiment.Kinds()))
-	dataset := fs.String("dataset", "", "only runs on this dataset (omniglot, miniimagenet, ...)")
-	ways := fs.Int("ways", 0, "only N-way runs")
-	shots := fs.Int("shots", 0, "only K-shot runs")
-	limit := fs.Int("limit", 0, "only the latest N matching runs (0: all)")
-	plotDir := fs.String("plot", "", "write plots to `DIR`")
-	crossval := fs.Bool("crossval", false, "summarise runs over the folds of a k-fold split (data.fold)")
-	recordsDir := fs.String("records", "", "read the records from the JSON files in `DIR` (or one file) instead of a store")
-	page := fs.Bool("page", false, "print the whole results page (with --records and --format markdown)")
-	suiteName := fs.String("suite", "", "the table of suite `NAME`: one row per unit, mean and 95% CI over seeds (with --label, that run; default: the latest label)")
-	genotypes := fs.Bool("genotypes", false, "with --suite: instead of the table, how the search units' derived genotypes agree across seeds (per edge)")
-	against := fs.String("against", "", "with --suite: a paired test of every row against unit `UNIT`'s row on the same test episodes")
-	power := fs.Bool("power", false, "with --suite: instead of the table, per row the smallest difference its seeds detect (alpha 0.05, power 0.8) and the seeds --power-diff needs")
-	powerDiff := fs.Float64("power-diff", 0.01, "with --power: the difference (fraction, 0.01 = one point) whose needed seeds are printed")
-	curves := fs.Bool("curves", false, "with --suite: instead of the table, the adaptation curves over seeds (Figure 4) and adapted-against-frozen/scratch paired tests")
+	rf := addReportFlags(fs)
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
 	}
-	f, err := reports.ParseFormat(*format)
+	f, err := rf.check()
 	if err != nil {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--format: %w", err))
+		return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
 	}
-	if *ways < 0 || *shots < 0 || *limit < 0 {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--ways, --shots and --limit must be >= 0"))
+	set, path, err := rf.records(stderr)
+	if err != nil {
+		return fail(stderr, "report", err)
 	}
-	if (*against != "" || *genotypes || *curves) && *suiteName == "" {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--against, --genotypes and --curves need --suite NAME"))
-	}
-	if *power && *suiteName == "" {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--power needs --suite NAME"))
-	}
-	if *power && (*curves || *genotypes) {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--power: not with --curves or --genotypes"))
-	}
-	if !(*powerDiff > 0 && *powerDiff < 1) {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--power-diff %v: want a fraction in (0, 1)", *powerDiff))
-	}
-	if *curves && (*genotypes || *against != "") {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--curves: not with --genotypes or --against"))
-	}
-	if *suiteName != "" && *plotDir != "" && !*curves && !*genotypes {
-		return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--plot with --suite needs --curves or --genotypes"))
-	}
-	if *kind != "" {
-		if _, err := experiment.LookupKind(*kind); err != nil {
-			return misuse(stderr, "report", flagUsage(reportUsage, fs), fmt.Errorf("--kind %w", err))
-		}
-	}
-	filter := store.Filter{Method: *method, Label: *label, Kind: *kind, Dataset: *dataset, Ways: *ways, Shots: *shots, Limit: *limit}
-	if *recordsDir != "" || *page {
-		if err := checkRecordsFlags(*recordsDir, *storePath, *page, f, filter); err != nil {
-			return misuse(stderr, "report", flagUsage(reportUsage, fs), err)
-		}
-	}
-	var recs []reports.Record
-	var set *reports.RecordSet
-	path := *recordsDir
-	if path != "" {
-		if set, err = reports.ReadRecordSet(path); err != nil {
+	recs := set.All()
+	switch {
+	case rf.suiteName != "":
+		sr := suiteReport{name: rf.suiteName, label: rf.filter.Label, against: rf.against, genotypes: rf.genotypes, curves: rf.curves, plotDir: rf.plotDir, power: rf.power, powerDiff: rf.powerDiff}
+		return reportSuite(recs, sr, path, f, stdout, stderr)
+	case rf.page:
+		dir := relativeDir(path)
+		src := reports.PageSource{Dir: dir, Command: "metabench report --records " + dir + " --format markdown --page"}
+		if err := suite.WritePage(stdout, set, src, path); err != nil {
 			return fail(stderr, "report", err)
+		}
+		return 0
+	case rf.crossval:
+		return reportCrossVal(set, path, f, stdout, stderr)
+	}
+	return reportRuns(recs, path, f, rf.plotDir, stdout, stderr)
+}
+
+// reportFlags are report's flags; filter holds the store's filters.
+type reportFlags struct {
+	storePath, format, recordsDir, plotDir, suiteName, against string
+	crossval, page, genotypes, power, curves                   bool
+	powerDiff                                                  float64
+	filter                                                     store.Filter
+}
+
+// addReportFlags registers report's flags on fs.
+func addReportFlags(fs *flag.FlagSet) *reportFlags {
+	rf := &reportFlags{}
+	fl := &rf.filter
+	fs.StringVar(&rf.storePath, "store", "", "results store `PATH`")
+	fs.StringVar(&rf.format, "format", "text", "output format: text, markdown, csv or json")
+	fs.StringVar(&fl.Method, "method", "", "only runs of this method")
+	fs.StringVar(&fl.Label, "label", "", "only runs with this label")
+	fs.StringVar(&fl.Kind, "kind", "", "only runs of this kind: "+experiment.KindNames(experiment.Kinds()))
+	fs.StringVar(&fl.Dataset, "dataset", "", "only runs on this dataset (omniglot, miniimagenet, ...)")
+	fs.IntVar(&fl.Ways, "ways", 0, "only N-way runs")
+	fs.IntVar(&fl.Shots, "shots", 0, "only K-shot runs")
+	fs.IntVar(&fl.Limit, "limit", 0, "only the latest N matching runs (0: all)")
+	fs.StringVar(&rf.plotDir, "plot", "", "write plots to `DIR`")
+	fs.BoolVar(&rf.crossval, "crossval", false, "summarise runs over the folds of a k-fold split (data.fold)")
+	fs.StringVar(&rf.recordsDir, "records", "", "read the records from the JSON files in `DIR` (or one file) instead of a store")
+	fs.BoolVar(&rf.page, "page", false, "print the whole results page (with --records and --format markdown)")
+	fs.StringVar(&rf.suiteName, "suite", "", "the table of suite `NAME`: one row per unit, mean and 95% CI over seeds (with --label, that run; default: the latest label)")
+	fs.BoolVar(&rf.genotypes, "genotypes", false, "with --suite: instead of the table, how the search units' derived genotypes agree across seeds (per edge)")
+	fs.StringVar(&rf.against, "against", "", "with --suite: a paired test of every row against unit `UNIT`'s row on the same test episodes")
+	fs.BoolVar(&rf.power, "power", false, "with --suite: instead of the table, per row the smallest difference its seeds detect (alpha 0.05, power 0.8) and the seeds --power-diff needs")
+	fs.Float64Var(&rf.powerDiff, "power-diff", 0.01, "with --power: the difference (fraction, 0.01 = one point) whose needed seeds are printed")
+	fs.BoolVar(&rf.curves, "curves", false, "with --suite: instead of the table, the adaptation curves over seeds (Figure 4) and adapted-against-frozen/scratch paired tests")
+	return rf
+}
+
+// check returns the output format, or the usage error of flags that do
+// not go together.
+func (rf *reportFlags) check() (reports.Format, error) {
+	f, err := reports.ParseFormat(rf.format)
+	if err != nil {
+		return f, fmt.Errorf("--format: %w", err)
+	}
+	fl := rf.filter
+	switch {
+	case fl.Ways < 0 || fl.Shots < 0 || fl.Limit < 0:
+		return f, fmt.Errorf("--ways, --shots and --limit must be >= 0")
+	case (rf.against != "" || rf.genotypes || rf.curves) && rf.suiteName == "":
+		return f, fmt.Errorf("--against, --genotypes and --curves need --suite NAME")
+	case rf.power && rf.suiteName == "":
+		return f, fmt.Errorf("--power needs --suite NAME")
+	case rf.power && (rf.curves || rf.genotypes):
+		return f, fmt.Errorf("--power: not with --curves or --genotypes")
+	case !(rf.powerDiff > 0 && rf.powerDiff < 1):
+		return f, fmt.Errorf("--power-diff %v: want a fraction in (0, 1)", rf.powerDiff)
+	case rf.curves && (rf.genotypes || rf.against != ""):
+		return f, fmt.Errorf("--curves: not with --genotypes or --against")
+	case rf.suiteName != "" && rf.plotDir != "" && !rf.curves && !rf.genotypes:
+		return f, fmt.Errorf("--plot with --suite needs --curves or --genotypes")
+	}
+	if fl.Kind != "" {
+		if _, err := experiment.LookupKind(fl.Kind); err != nil {
+			return f, fmt.Errorf("--kind %w", err)
+		}
+	}
+	if rf.recordsDir != "" || rf.page {
+		return f, checkRecordsFlags(rf.recordsDir, rf.storePath, rf.page, f, fl)
+	}
+	return f, nil
+}
+
+// records reads what report works on: the files of --records (naming on
+// stderr those it skips), else the records of the store that pass the
+// filters. path names the source in messages (a DSN's password masked).
+func (rf *reportFlags) records(stderr io.Writer) (set *reports.RecordSet, path string, err error) {
+	if rf.recordsDir != "" {
+		if set, err = reports.ReadRecordSet(rf.recordsDir); err != nil {
+			return nil, "", err
 		}
 		for _, name := range set.Skipped {
 			fmt.Fprintf(stderr, "metabench report: %s: neither a record nor a cross-validation summary, skipped\n", name)
 		}
-		recs = set.All()
-	} else {
-		s, err := openExistingStore(ResolveStorePath(*storePath, ""))
-		if err != nil {
-			return fail(stderr, "report", err)
-		}
-		defer s.Close()
-		path = s.Path() // a DSN's password masked
-		if recs, err = s.List(context.Background(), filter); err != nil {
-			return fail(stderr, "report", err)
-		}
-		set = &reports.RecordSet{}
-		for _, r := range recs {
-			set.Records = append(set.Records, reports.NamedRecord{Name: r.RunID, Record: r})
-		}
+		return set, rf.recordsDir, nil
 	}
-	if *suiteName != "" {
-		sr := suiteReport{name: *suiteName, label: *label, against: *against, genotypes: *genotypes, curves: *curves, plotDir: *plotDir, power: *power, powerDiff: *powerDiff}
-		return reportSuite(recs, sr, path, f, stdout, stderr)
+	s, err := openExistingStore(store.ResolvePath(rf.storePath, ""))
+	if err != nil {
+		return nil, "", err
 	}
-	if *page {
-		dir := relativeDir(path)
-		src := reports.PageSource{Dir: dir, Command: "metabench report --records " + dir + " --format markdown --page"}
-		if err := reports.WriteResultsPage(stdout, set, src); err != nil {
-			return fail(stderr, "report", err)
-		}
-		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-			if err := suite.WritePageSections(stdout, path); err != nil {
-				return fail(stderr, "report", err)
-			}
-		}
-		return 0
+	defer s.Close()
+	recs, err := s.List(context.Background(), rf.filter)
+	if err != nil {
+		return nil, "", err
 	}
-	if *crossval {
-		return reportCrossVal(set, path, f, stdout, stderr)
-	}
+	return reports.RecordSetOf(recs), s.Path(), nil
+}
+
+// reportRuns prints one row per record (and with --plot writes the plots).
+func reportRuns(recs []reports.Record, path string, f reports.Format, plotDir string, stdout, stderr io.Writer) int {
 	rows := reports.NewRunRows(recs)
 	if len(rows) == 0 {
 		fmt.Fprintf(stderr, "metabench report: no runs in %s match the filters\n", path)
@@ -211,12 +234,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "report", err)
 		}
 	}
-	if *plotDir != "" {
-		paths, err := reports.WritePlots(*plotDir, recs)
+	if plotDir != "" {
+		paths, err := reports.WritePlots(plotDir, recs)
 		if err != nil {
-			return fail(stderr, "report", fmt.Errorf("plots in %s: %w", *plotDir, err))
+			return fail(stderr, "report", fmt.Errorf("plots in %s: %w", plotDir, err))
 		}
-		fmt.Fprintf(stderr, "metabench report: wrote %d plot files to %s\n", len(paths), *plotDir)
+		fmt.Fprintf(stderr, "metabench report: wrote %d plot files to %s\n", len(paths), plotDir)
 	}
 	return 0
 }
@@ -310,13 +333,8 @@ type suiteReport struct {
 // reportSuite prints the table of suite name's run with label (the latest
 // label when empty).
 func reportSuite(recs []reports.Record, sr suiteReport, path string, f reports.Format, stdout, stderr io.Writer) int {
-	name, label, against := sr.name, sr.label, sr.against
-	if label == "" {
-		if labels := suite.Labels(recs, name); len(labels) > 0 {
-			label = labels[0]
-		}
-	}
-	sel, version := suite.Select(recs, name, label)
+	name, against := sr.name, sr.against
+	sel, label, version := suite.SelectLatest(recs, name, sr.label)
 	if len(sel) == 0 {
 		return fail(stderr, "report", fmt.Errorf("--suite %s: no records of that suite in %s", name, path))
 	}

@@ -155,14 +155,10 @@ func TestReportErrors(t *testing.T) {
 	assert.Contains(t, errOut, "usage: metabench report")
 }
 
-func TestResolveStorePathAndSave(t *testing.T) {
-	t.Setenv(StoreEnv, "")
-	assert.Equal(t, DefaultStorePath, ResolveStorePath("", ""))
-	assert.Equal(t, "exp.db", ResolveStorePath("", "exp.db"))
-	t.Setenv(StoreEnv, "env.db")
-	assert.Equal(t, "env.db", ResolveStorePath("", "exp.db"))
-	assert.Equal(t, "flag.db", ResolveStorePath("flag.db", "exp.db"))
-
+// TestStoreFlagsSave: --store and --label decide where and under which
+// label a record goes (the order of --store, $METABENCH_STORE and the
+// experiment file's store is store.TestResolvePath's).
+func TestStoreFlagsSave(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	fs := newFlagSet("train")
 	sf := AddStoreFlags(fs)

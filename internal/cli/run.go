@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -38,14 +39,15 @@ const DefaultRunSuite = "benchmarks/suites/make-run.yaml"
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run")
 	methods := fs.String("methods", "maml,fomaml,reptile,protonets", "comma-separated `LIST` of methods (units of the suite)")
-	budget := fs.Duration("budget", 60*time.Second, "training wall clock per method")
-	episodes := fs.Int("episodes", 100, "test episodes per method (the standard protocol uses 600)")
-	filters := fs.Int("filters", 64, "conv4 filters (64 is the Omniglot standard)")
-	metaBatch := fs.Int("meta-batch", 8, "tasks per meta-iteration (the paper uses 32)")
+	var o runOptions
+	fs.DurationVar(&o.budget, "budget", 60*time.Second, "training wall clock per method")
+	fs.IntVar(&o.episodes, "episodes", 100, "test episodes per method (the standard protocol uses 600)")
+	fs.IntVar(&o.filters, "filters", 64, "conv4 filters (64 is the Omniglot standard)")
+	fs.IntVar(&o.metaBatch, "meta-batch", 8, "tasks per meta-iteration (the paper uses 32)")
 	suiteFile := fs.String("suite", DefaultRunSuite, "the suite `FILE` to run")
-	out := fs.String("out", "", "output `DIR` (default: a new folder under the system temp folder)")
-	quiet := fs.Bool("quiet", false, "no progress bars")
-	sf := AddStoreFlags(fs)
+	fs.StringVar(&o.out, "out", "", "output `DIR` (default: a new folder under the system temp folder)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bars")
+	o.store = AddStoreFlags(fs)
 	usage := flagUsage(runUsage, fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -55,14 +57,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return misuse(stderr, "run", usage, fmt.Errorf("unexpected argument %q", pos[0]))
 	}
 	switch {
-	case *budget <= 0:
-		return fail(stderr, "run", fmt.Errorf("--budget %v: must be positive", *budget))
-	case *episodes < 1:
-		return fail(stderr, "run", fmt.Errorf("--episodes %d: must be at least 1", *episodes))
-	case *filters < 1:
-		return fail(stderr, "run", fmt.Errorf("--filters %d: must be at least 1", *filters))
-	case *metaBatch < 1:
-		return fail(stderr, "run", fmt.Errorf("--meta-batch %d: must be at least 1", *metaBatch))
+	case o.budget <= 0:
+		return fail(stderr, "run", fmt.Errorf("--budget %v: must be positive", o.budget))
+	case o.episodes < 1:
+		return fail(stderr, "run", fmt.Errorf("--episodes %d: must be at least 1", o.episodes))
+	case o.filters < 1:
+		return fail(stderr, "run", fmt.Errorf("--filters %d: must be at least 1", o.filters))
+	case o.metaBatch < 1:
+		return fail(stderr, "run", fmt.Errorf("--meta-batch %d: must be at least 1", o.metaBatch))
 	}
 	s, err := suite.Load(*suiteFile)
 	if err != nil {
@@ -71,50 +73,56 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err := s.Only(strings.Split(*methods, ",")); err != nil {
 		return fail(stderr, "run", fmt.Errorf("--methods %w", err))
 	}
-	var sets []string
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "budget":
-			sets = append(sets, "budget="+budget.String())
-		case "episodes":
-			sets = append(sets, fmt.Sprintf("eval.episodes=%d", *episodes))
-		case "filters":
-			sets = append(sets, fmt.Sprintf("model.filters=%d", *filters))
-		case "meta-batch":
-			sets = append(sets, fmt.Sprintf("meta_batch=%d", *metaBatch))
-		}
-	})
-	dir := *out
+	o.sets = runSets(fs)
+	return runMain(s, o, stdout, stderr)
+}
+
+// runOptions are run's flags after parsing; sets are the suite overrides
+// of those given (runSets).
+type runOptions struct {
+	budget                       time.Duration
+	episodes, filters, metaBatch int
+	out                          string
+	quiet                        bool
+	store                        *StoreFlags
+	sets                         []string
+}
+
+// runMain runs the suite of `metabench run` into its folder and store and
+// prints its table and what the numbers are; it returns the exit code.
+func runMain(s *suite.Suite, o runOptions, stdout, stderr io.Writer) int {
+	dir := o.out
 	if dir == "" {
+		var err error
 		if dir, err = os.MkdirTemp("", "metabench-run-"); err != nil {
 			return fail(stderr, "run", err)
 		}
 	}
-	label := sf.Label
+	label := o.store.Label
 	if label == "" {
 		label = "run-" + time.Now().UTC().Format("20060102T150405Z")
 	}
-	path := ResolveStorePath(sf.Path, "")
+	path := store.ResolvePath(o.store.Path, "")
 	st, err := store.Open(path)
 	if err != nil {
 		return fail(stderr, "run", fmt.Errorf("store %s: %w", path, err))
 	}
 	defer st.Close()
-	opt := suite.Options{Store: st, Shards: 1, Label: label, Out: dir, Set: sets}
-	if p := newProgress(stderr, *quiet); p != nil {
+	opt := suite.Options{Store: st, Shards: 1, Label: label, Out: dir, Set: o.sets}
+	if p := newProgress(stderr, o.quiet); p != nil {
 		opt.Progress = p
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	fmt.Fprintf(stderr, "metabench run: %d methods on the embedded Omniglot (5-way 1-shot, %v of training each); runs in %s\n", len(s.Units), *budget, dir)
+	fmt.Fprintf(stderr, "metabench run: %d methods on the embedded Omniglot (5-way 1-shot, %v of training each); runs in %s\n", len(s.Units), o.budget, dir)
 	if _, err := suite.Run(ctx, s, opt); err != nil {
 		return fail(stderr, "run", err)
 	}
-	recs, _, err := loadSuiteRecords(st, s.Name, label)
+	recs, _, err := suite.Records(context.Background(), st, s.Name, label)
 	if err != nil {
 		return fail(stderr, "run", err)
 	}
-	if err := renderRunTable(stdout, recs, s.Reference); err != nil {
+	if err := suite.MethodsTable(recs, s.Reference).Render(stdout, reports.FormatText); err != nil {
 		return fail(stderr, "run", err)
 	}
 	testClasses := 0
@@ -125,38 +133,22 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		"conv4 with %d filters, meta-batch %d, %v of training per method (suite %s). Tested on %d episodes of\n"+
 		"%d characters from held-back alphabets, never seen in training. The published numbers come from hours of\n"+
 		"training: see benchmarks/*.yaml for the full protocols. Records (label %s) and checkpoints: %s\n",
-		*filters, *metaBatch, *budget, s.Name, *episodes, testClasses, label, dir)
+		o.filters, o.metaBatch, o.budget, s.Name, o.episodes, testClasses, label, dir)
 	return 0
 }
 
-// renderRunTable writes the results table of `run` (reports.Table, text);
-// with ref (the suite's reference unit), a column of each method's paired
-// difference from it.
-func renderRunTable(w io.Writer, recs []*reports.Record, ref string) error {
-	t := &reports.Table{Header: []string{"method", "protocol", "accuracy (%)", "training", "iterations", "published (%)"}}
-	vsRec := map[*reports.Record]string{}
-	accRec := map[*reports.Record]string{}
-	rows := suite.Rows(recs)
-	for _, row := range rows {
-		accRec[row.Records[0]] = reports.AccuracyCell(row.Accuracy)
-	}
-	if ref != "" {
-		t.Header = append(t.Header, "vs "+ref+" (points)")
-		vs := suite.Against(rows, ref)
-		for _, row := range rows {
-			vsRec[row.Records[0]] = suite.VsCells(row, ref, vs)[0]
+// runFlagKeys are the experiment keys that run's flags override in every
+// unit of the suite.
+var runFlagKeys = map[string]string{"budget": "budget", "episodes": "eval.episodes", "filters": "model.filters", "meta-batch": "meta_batch"}
+
+// runSets are the suite overrides (key=value) of the flags given on the
+// command line, in flag order: a flag left out keeps the suite's value.
+func runSets(fs *flag.FlagSet) []string {
+	var sets []string
+	fs.Visit(func(f *flag.Flag) {
+		if k, ok := runFlagKeys[f.Name]; ok {
+			sets = append(sets, k+"="+f.Value.String())
 		}
-	}
-	for _, r := range recs {
-		paper := "-"
-		if ref, ok := reports.LookupReference(r); ok {
-			paper = ref.String()
-		}
-		cells := []string{r.Method, reports.ProtocolString(r.Proto), accRec[r], reports.FormatDuration(r.TrainSeconds()), fmt.Sprint(r.Iters), paper}
-		if ref != "" {
-			cells = append(cells, vsRec[r])
-		}
-		t.Rows = append(t.Rows, cells)
-	}
-	return t.Render(w, reports.FormatText)
+	})
+	return sets
 }

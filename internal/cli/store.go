@@ -66,29 +66,11 @@ func cmdStore(args []string, stdout, stderr io.Writer) int {
 	if *label != "" || *portable {
 		return misuse(stderr, "store", usage, errors.New("--label and --portable: export only"))
 	}
-	st, err := copyStore(context.Background(), *from, *to)
+	st, err := store.CopyPath(context.Background(), *from, *to)
 	if err != nil {
-		return fail(stderr, "store copy", err)
+		return fail(stderr, "store copy", missingStoreHint(err))
 	}
 	fmt.Fprintf(stdout, "copied %d records from %s to %s: %d new, %d already there\n",
 		st.Read, store.Redact(*from), store.Redact(*to), st.Added, st.Read-st.Added)
 	return 0
-}
-
-// copyStore opens both stores (the source must exist) and copies src into dst.
-func copyStore(ctx context.Context, from, to string) (store.CopyStats, error) {
-	src, err := openExistingStore(from)
-	if err != nil {
-		return store.CopyStats{}, err
-	}
-	defer src.Close()
-	dst, err := store.Open(to)
-	if err != nil {
-		return store.CopyStats{}, err
-	}
-	st, err := store.Copy(ctx, dst, src)
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	return st, err
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -45,11 +44,11 @@ fewer than 3 seeds in all), 0 otherwise.
 flags:
 `
 
-// Environment variables of a sharded suite (a Kubernetes Indexed Job sets
-// the first; the job's manifest sets the second to its completions).
+// Environment variables of a sharded suite (suite's; the deploy manifests
+// set them).
 const (
-	ShardIndexEnv = "JOB_COMPLETION_INDEX"
-	ShardCountEnv = "METABENCH_SHARDS"
+	ShardIndexEnv = suite.ShardIndexEnv
+	ShardCountEnv = suite.ShardCountEnv
 )
 
 func cmdSuite(args []string, stdout, stderr io.Writer) int {
@@ -121,7 +120,7 @@ func cmdSuite(args []string, stdout, stderr io.Writer) int {
 // runSuite opens the store, runs the suite's shard, prints its table and,
 // with baselines, the nightly check. It returns the exit code.
 func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baselines []string, nopt reports.NightlyOptions, f reports.Format, quiet bool, stdout, stderr io.Writer) int {
-	path := ResolveStorePath(sf.Path, "")
+	path := store.ResolvePath(sf.Path, "")
 	st, err := store.Open(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "metabench suite: store %s: %v\n", path, err)
@@ -135,7 +134,8 @@ func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baselines []str
 	ctx, stop := signalContext()
 	defer stop()
 	_, runErr := suite.Run(ctx, s, opt)
-	recs, version, err := loadSuiteRecords(st, s.Name, opt.Label)
+	// the table and the check read the store even after Ctrl-C stopped the run
+	recs, version, err := suite.Records(context.Background(), st, s.Name, opt.Label)
 	if err != nil {
 		return fail(stderr, "suite", err)
 	}
@@ -152,58 +152,28 @@ func runSuite(s *suite.Suite, opt suite.Options, sf *StoreFlags, baselines []str
 	if len(baselines) == 0 {
 		return 0
 	}
-	var base [][]*suite.Row
-	for _, l := range baselines {
-		b, bv, err := loadSuiteRecords(st, s.Name, l)
-		if err != nil {
-			return fail(stderr, "suite", err)
-		}
-		switch {
-		case len(b) == 0:
-			fmt.Fprintf(stderr, "metabench suite: --baseline %s: the store holds no run of suite %s with that label\n", l, s.Name)
-			return reports.NightlyNoBaseline
-		case bv != version:
-			fmt.Fprintf(stderr, "metabench suite: --baseline %s: suite %s version %d, not this run's version %d (not comparable)\n", l, s.Name, bv, version)
-			return reports.NightlyNoBaseline
-		}
-		base = append(base, suite.Rows(b))
+	base, err := suite.Baselines(context.Background(), st, s.Name, version, baselines)
+	var be *suite.BaselineError
+	if errors.As(err, &be) {
+		fmt.Fprintf(stderr, "metabench suite: --baseline %s: %v\n", be.Label, err)
+		return reports.NightlyNoBaseline
+	}
+	if err != nil {
+		return fail(stderr, "suite", err)
 	}
 	checks := suite.Nightly(base, suite.Rows(recs), nopt)
 	fmt.Fprint(stdout, reports.NightlyMarkdown(s.Name, opt.Label, baselines, checks, nopt))
 	return reports.NightlyVerdict(checks, nopt)
 }
 
-// parseShard reads "i/n" from the flag, else the Indexed Job's environment.
+// parseShard reads "i/n" from the flag, else the Indexed Job's environment
+// (suite.EnvShard).
 func parseShard(flagValue string) (i, n int, err error) {
 	if flagValue == "" {
-		idx, okI := os.LookupEnv(ShardIndexEnv)
-		cnt, okN := os.LookupEnv(ShardCountEnv)
-		switch {
-		case !okI && !okN:
-			return 0, 1, nil
-		case !okI || !okN:
-			return 0, 0, fmt.Errorf("$%s and $%s must be set together", ShardIndexEnv, ShardCountEnv)
-		}
-		flagValue = idx + "/" + cnt
-		i, n, err = splitShard(flagValue)
-		if err != nil {
-			return 0, 0, fmt.Errorf("$%s/$%s: %w", ShardIndexEnv, ShardCountEnv, err)
-		}
-		return i, n, nil
+		return suite.EnvShard()
 	}
-	i, n, err = splitShard(flagValue)
-	if err != nil {
+	if i, n, err = suite.ParseShard(flagValue); err != nil {
 		return 0, 0, fmt.Errorf("--shard: %w", err)
-	}
-	return i, n, nil
-}
-
-func splitShard(v string) (int, int, error) {
-	a, b, ok := strings.Cut(v, "/")
-	i, errI := strconv.Atoi(strings.TrimSpace(a))
-	n, errN := strconv.Atoi(strings.TrimSpace(b))
-	if !ok || errI != nil || errN != nil || n < 1 || i < 0 || i >= n {
-		return 0, 0, fmt.Errorf("%q: want i/n with 0 <= i < n", v)
 	}
 	return i, n, nil
 }
@@ -212,14 +182,4 @@ func splitShard(v string) (int, int, error) {
 // checkpoint and stops.
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
-
-// loadSuiteRecords reads the records of suite name with label from the store.
-func loadSuiteRecords(st *store.Store, name, label string) ([]*reports.Record, int, error) {
-	all, err := st.List(context.Background(), store.Filter{Label: label})
-	if err != nil {
-		return nil, 0, err
-	}
-	recs, version := suite.Select(all, name, label)
-	return recs, version, nil
 }

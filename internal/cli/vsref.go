@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 
 	"github.com/metabench/metabench/reports"
 )
@@ -34,17 +30,6 @@ against tasks and against training wall clock.
 flags:
 `
 
-// refResults is the part of a scripts/maml_reference.py result file read
-// here.
-type refResults struct {
-	Seed   int64 `json:"seed"`
-	Points []struct {
-		Tasks        int       `json:"tasks"`
-		TrainSeconds float64   `json:"train_seconds"`
-		Episodes     []float64 `json:"episodes"`
-	} `json:"points"`
-}
-
 func cmdVsRef(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("vsref")
 	var ours, refs setFlags
@@ -70,11 +55,11 @@ func cmdVsRef(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return misuse(stderr, "vsref", usage, err)
 	}
-	a, err := readRuns(refs, readReferenceRuns)
+	a, err := reports.ReadTaskRuns(refs, reports.ReferenceTaskRuns)
 	if err != nil {
 		return fail(stderr, "vsref", fmt.Errorf("--reference: %w", err))
 	}
-	b, err := readRuns(ours, readMetabenchRun)
+	b, err := reports.ReadTaskRuns(ours, reports.RecordTaskRuns)
 	if err != nil {
 		return fail(stderr, "vsref", fmt.Errorf("--metabench: %w", err))
 	}
@@ -95,62 +80,4 @@ func cmdVsRef(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
-}
-
-// readRuns expands the patterns (a pattern that matches nothing is an
-// error) and reads every file with read.
-func readRuns(patterns []string, read func(path string) ([]reports.TaskRun, error)) ([]reports.TaskRun, error) {
-	var runs []reports.TaskRun
-	for _, pat := range patterns {
-		paths, err := filepath.Glob(pat)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pat, err)
-		}
-		if len(paths) == 0 {
-			return nil, fmt.Errorf("%s: no such file", pat)
-		}
-		sort.Strings(paths)
-		for _, p := range paths {
-			rs, err := read(p)
-			if err != nil {
-				return nil, err
-			}
-			runs = append(runs, rs...)
-		}
-	}
-	return runs, nil
-}
-
-// readMetabenchRun reads a train record as one run at iterations x
-// meta_batch tasks.
-func readMetabenchRun(path string) ([]reports.TaskRun, error) {
-	rec, err := reports.ReadJSON(path)
-	if err != nil {
-		return nil, err
-	}
-	mb, ok := rec.Extra["meta_batch"].(float64)
-	if rec.Kind != "train" || !ok || mb < 1 || len(rec.Episodes) == 0 {
-		return nil, fmt.Errorf("%s: not a train record with meta_batch and per-episode accuracies", path)
-	}
-	return []reports.TaskRun{{Tasks: rec.Iters * int(mb), Seed: rec.Seed, TrainSec: rec.TrainSeconds(), Episodes: rec.Episodes}}, nil
-}
-
-// readReferenceRuns reads a reference result file: one run per point.
-func readReferenceRuns(path string) ([]reports.TaskRun, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var r refResults
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(r.Points) == 0 {
-		return nil, fmt.Errorf("%s: no evaluation points", path)
-	}
-	runs := make([]reports.TaskRun, len(r.Points))
-	for i, p := range r.Points {
-		runs[i] = reports.TaskRun{Tasks: p.Tasks, Seed: r.Seed, TrainSec: p.TrainSeconds, Episodes: p.Episodes}
-	}
-	return runs, nil
 }

@@ -28,7 +28,7 @@ func writeTrainRecord(t *testing.T, path string, seed int64, iters, mb int, eps 
 // writeRefResults writes a reference result file with points at tasks.
 func writeRefResults(t *testing.T, path string, seed int64, tasks []int, eps [][]float64) {
 	t.Helper()
-	var r refResults
+	var r reports.ReferenceResults
 	r.Seed = seed
 	for i, n := range tasks {
 		r.Points = append(r.Points, struct {
@@ -133,7 +133,7 @@ func TestReferenceScoresMetabenchModel(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("maml_reference.py: %v\n%s", err, out)
 	}
-	ref, err := readReferenceRuns(res)
+	ref, err := reports.ReferenceTaskRuns(res)
 	if err != nil {
 		t.Fatal(err)
 	}
