@@ -35,7 +35,7 @@ func (s *listStore) Put(_ context.Context, rec *reports.Record) error {
 // label and per-episode accuracies eps.
 func suiteRec(name string, version int, label, u string, sd int64, eps ...float64) reports.Record {
 	return reports.Record{RunID: name + label + u + string(rune('0'+sd)), Kind: "train", Label: label, Method: u,
-		Proto: reports.Protocol{Ways: 5, Shots: 1, Queries: 15, EvalEpisode: len(eps), EvalSeed: 1},
+		Proto:   reports.Protocol{Ways: 5, Shots: 1, Queries: 15, EvalEpisode: len(eps), EvalSeed: 1},
 		Dataset: reports.Dataset{SHA256: "abc", Split: "groups:seed=0:test"}, Episodes: eps, Summary: reports.Summarize(eps),
 		Suite: &reports.SuiteID{Name: name, Version: version, Unit: u, Seed: sd, Step: StepRun}}
 }
