@@ -9,6 +9,12 @@
 //     many workers (the shards of a Kubernetes Indexed Job, a CI matrix),
 //     through github.com/jackc/pgx/v5's database/sql driver.
 //
+// Which store a command uses is ResolvePath's choice: the one it names,
+// else $METABENCH_STORE (EnvVar), else the experiment file's store field,
+// else results.db (DefaultPath). Readers open with OpenForReading, which
+// refuses a missing file (ErrMissing) and a PostgreSQL database without a
+// store (ErrNoStore) instead of creating one.
+//
 // The queries, the schema and its migrations are written once; a small
 // dialect value (dialect.go) rewrites placeholders ('?' to $n) and type
 // names (INTEGER to BIGINT, REAL to DOUBLE PRECISION, {{rowid}} to an

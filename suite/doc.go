@@ -11,7 +11,9 @@
 // group, a from-unit's its search's), and group g runs on shard g mod n, so shards 0..n-1 of one suite
 // file run every job exactly once whatever machine runs them, and the
 // records of n shards are exactly those of one shard (training is a pure
-// function of the seeds when the budget is in iterations).
+// function of the seeds when the budget is in iterations). A shard is
+// written "i/n" (ParseShard), or comes from a Kubernetes Indexed Job's
+// $JOB_COMPLETION_INDEX of $METABENCH_SHARDS (EnvShard).
 //
 // Resumption: before running, a shard reads which of its records the store
 // holds; a job whose records are all there is skipped, a run folder with a
@@ -31,6 +33,10 @@
 // test of those two trained networks. Powers says what a row's seeds can
 // detect. Contrasts does the same for the adaptation curves, one Holm family
 // per figure, with per-seed McNemar tests as a diagnostic within each seed.
+// Records reads one run (a label) of a suite from a store, SelectLatest
+// picks the latest run among records, and Baselines reads the rows of the
+// baseline labels of a nightly check, refusing (BaselineError) a label
+// with no run of the suite or one of another version.
 // Nightly checks each row of a run against one or more baseline labels: (a)
 // reproduction, whether each seed gave the first label's per-episode results
 // bit for bit; (b) regression, a one-sided pooled-variance t test of the
