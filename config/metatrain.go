@@ -81,7 +81,7 @@ func DefaultMetatrain() MetatrainFile {
 	}
 }
 
-// ParseMetatrain decodes a meta-training file strictly onto the defaults.
+// ParseMetatrain decodes a metatrain file strictly onto the defaults.
 func ParseMetatrain(b []byte) (*MetatrainFile, error) {
 	c := DefaultMetatrain()
 	if err := decodeStrict(b, &c); err != nil {
@@ -91,7 +91,7 @@ func ParseMetatrain(b []byte) (*MetatrainFile, error) {
 }
 
 // LoadMetatrain reads, decodes, overrides ("key=value", in order) and
-// validates a meta-training file.
+// validates a metatrain file.
 func LoadMetatrain(path string, overrides []string) (*MetatrainFile, error) {
 	return load(path, overrides, ParseMetatrain)
 }

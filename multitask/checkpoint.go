@@ -14,7 +14,8 @@ import (
 // payload of layout-1 files (files now hold a checkpoint.State).
 const CheckpointVersion = 1
 
-// CheckpointFile is the checkpoint's file name in a meta-training folder.
+// CheckpointFile is the checkpoint's file name in a metatrain run folder
+// (the prior).
 const CheckpointFile = "metatrain-checkpoint.gob"
 
 // CurvePoint is the mean training statistics over a stretch of iterations.

@@ -2,7 +2,9 @@
 // SPEC 1.6.1, 2.2, 3.4, 3.6, 4.1): a meta-network trained over a
 // distribution of 10-class tasks at several image sizes, adapted in a few
 // epochs to a dataset it never saw, from which an architecture is decoded
-// and trained.
+// and trained. The runs are the metatrain kind (experiment.Metatrain,
+// `metabench metatrain`: its run folder is the prior) and the adapt kind
+// (experiment.Adapt); the package is named after the network they share.
 //
 // # The meta-network
 //
