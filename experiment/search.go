@@ -13,7 +13,6 @@ import (
 	"github.com/metabench/metabench/internal/atomicfile"
 	"github.com/metabench/metabench/internal/checkpoint"
 	"github.com/metabench/metabench/maml"
-	"github.com/metabench/metabench/nn"
 	"github.com/metabench/metabench/reports"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/search/genotype"
@@ -316,21 +315,4 @@ func searchChoices(s config.Search) []string {
 		"search network BN affine=false everywhere (stem included); PyTorch default init",
 		fmt.Sprintf("fd radius numerator %g (0 = DARTS 0.01)", s.FDEps),
 	}
-}
-
-// Model builds the network an experiment file names: "conv4"
-// (Finn et al.) or a genotype network
-// "genotype:NAME|FILE[,cells=L][,channels=C][,stem_stride=S]" whose
-// channels default to model.filters (search.NewModelFromName). It is the
-// hook through which train and eval meta-train and evaluate the final
-// networks of searched genotypes.
-func Model(name string, filters, channels, size, ways int) (nn.Model[float32], error) {
-	if search.IsGenotypeModel(name) {
-		m, err := search.NewModelFromName[float32](name, filters, channels, size, ways)
-		if err != nil {
-			return nil, fmt.Errorf("model.name: %w", err)
-		}
-		return m, nil
-	}
-	return nn.NewConv4[float32](channels, size, filters, ways), nil
 }

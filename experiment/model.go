@@ -9,6 +9,23 @@ import (
 	"github.com/metabench/metabench/search"
 )
 
+// Model builds the network an experiment file names: "conv4"
+// (Finn et al.) or a genotype network
+// "genotype:NAME|FILE[,cells=L][,channels=C][,stem_stride=S]" whose
+// channels default to model.filters (search.NewModelFromName). It is the
+// hook through which train and eval meta-train and evaluate the final
+// networks of searched genotypes.
+func Model(name string, filters, channels, size, ways int) (nn.Model[float32], error) {
+	if search.IsGenotypeModel(name) {
+		m, err := search.NewModelFromName[float32](name, filters, channels, size, ways)
+		if err != nil {
+			return nil, fmt.Errorf("model.name: %w", err)
+		}
+		return m, nil
+	}
+	return nn.NewConv4[float32](channels, size, filters, ways), nil
+}
+
 // ExtraMACs is the Extra key of train and eval records that holds the
 // network's multiply-accumulates per forward pass of one image
 // (nn.Costed; search.Cost says what is counted).
