@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -172,6 +173,38 @@ func HasCheckpoint(dir string) bool {
 		}
 	}
 	return false
+}
+
+// CheckpointStatus is what the checkpoint of a run folder says of its run,
+// read from its header alone (its tensors are not decoded).
+type CheckpointStatus struct {
+	Kind string // the run kind whose checkpoint file it is
+	// Header is false for a checkpoint written before checkpoints had a
+	// header: only Kind is known.
+	Header   bool
+	Iter     int     // iterations done
+	TrainSec float64 // training wall clock spent
+	Done     bool    // the run reached its end (its record may be missing)
+}
+
+// ReadCheckpointStatus reads the header of run folder dir's checkpoint (of
+// any kind, HasCheckpoint); ok is false when dir holds none.
+func ReadCheckpointStatus(dir string) (st CheckpointStatus, ok bool, err error) {
+	for _, k := range kinds {
+		f := k.CheckpointFile()
+		if f == "" || !exists(filepath.Join(dir, f)) {
+			continue
+		}
+		h, err := checkpoint.ReadHeader(filepath.Join(dir, f))
+		switch {
+		case errors.Is(err, checkpoint.ErrNoEnvelope):
+			return CheckpointStatus{Kind: k.Name}, true, nil
+		case err != nil:
+			return CheckpointStatus{}, true, err
+		}
+		return CheckpointStatus{Kind: k.Name, Header: true, Iter: h.Iter, TrainSec: h.TrainSec, Done: h.Done}, true, nil
+	}
+	return CheckpointStatus{}, false, nil
 }
 
 // LoadTrain reads an experiment file of a training run with overrides and

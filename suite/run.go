@@ -161,14 +161,8 @@ func (r *Result) Failed() []string {
 // cancelled context stops the suite. The error is non-nil when a job failed
 // or the suite was cancelled.
 func Run(ctx context.Context, s *Suite, opt Options) (*Result, error) {
-	if opt.Shards == 0 {
-		opt.Shards = 1
-	}
-	jobs, err := s.Shard(opt.Shard, opt.Shards)
+	jobs, err := s.jobs(opt)
 	if err != nil {
-		return nil, err
-	}
-	if jobs, err = s.only(jobs, opt.Units, opt.Seeds); err != nil {
 		return nil, err
 	}
 	if opt.Store == nil {
@@ -177,13 +171,8 @@ func Run(ctx context.Context, s *Suite, opt Options) (*Result, error) {
 	if opt.Out == "" {
 		return nil, errors.New("suite: no output folder")
 	}
-	s.override = opt.Set
-	if len(opt.Set) > 0 {
-		for i := range s.Units {
-			if _, err := s.load(&s.Units[i], s.Units[i].Seeds[0]); err != nil {
-				return nil, fmt.Errorf("overrides: unit %s: %w", s.Units[i].ID, err)
-			}
-		}
+	if err := s.setOverrides(opt.Set); err != nil {
+		return nil, err
 	}
 	r := &runner{s: s, opt: opt}
 	if err := r.scan(ctx); err != nil {
@@ -208,6 +197,33 @@ func Run(ctx context.Context, s *Suite, opt Options) (*Result, error) {
 		return res, fmt.Errorf("%d of %d jobs failed: %s", len(f), len(res.Jobs), strings.Join(f, "; "))
 	}
 	return res, nil
+}
+
+// jobs are the jobs an invocation with opt runs, in order: its shard's,
+// kept to opt.Units and opt.Seeds.
+func (s *Suite) jobs(opt Options) ([]Job, error) {
+	if opt.Shards == 0 {
+		opt.Shards = 1
+	}
+	jobs, err := s.Shard(opt.Shard, opt.Shards)
+	if err != nil {
+		return nil, err
+	}
+	return s.only(jobs, opt.Units, opt.Seeds)
+}
+
+// setOverrides sets the caller's overrides (Options.Set) of every unit
+// and checks them on each unit's file.
+func (s *Suite) setOverrides(set []string) error {
+	s.override = set
+	if len(set) > 0 {
+		for i := range s.Units {
+			if _, err := s.load(&s.Units[i], s.Units[i].Seeds[0]); err != nil {
+				return fmt.Errorf("overrides: unit %s: %w", s.Units[i].ID, err)
+			}
+		}
+	}
+	return nil
 }
 
 // runner runs the jobs of one invocation.
