@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/metabench/metabench/config"
@@ -423,7 +424,9 @@ func (pl *SuitePlan) Table() *reports.Table {
 	for i := range pl.Rows {
 		r := &pl.Rows[i]
 		cpu, wall, basis := "-", "-", "-"
-		if c, w, ok := r.Estimate(); ok {
+		if r.State == StateDone {
+			cpu, wall = "0", "0"
+		} else if c, w, ok := r.Estimate(); ok {
 			cpu, wall = fmt.Sprintf("%.2f", c/3600), fmt.Sprintf("%.2f", w/3600)
 		}
 		if r.State != StateDone && r.Cost != nil {
@@ -438,10 +441,10 @@ func (pl *SuitePlan) Table() *reports.Table {
 			if l == "" {
 				l = "(none)"
 			}
-			ls = append(ls, fmt.Sprintf("%s (%d)", l, n))
+			ls = append(ls, fmt.Sprintf("%s (%d record%s)", l, n, plural(n)))
 		}
 		slices.Sort(ls)
-		t.Notes = append(t.Notes, fmt.Sprintf("records of this suite version under other labels, not counted as done (--label selects a run): %v", ls))
+		t.Notes = append(t.Notes, fmt.Sprintf("records of this suite version under other labels, another run's, not counted as done here (give its label to plan that run): %s", strings.Join(ls, ", ")))
 	}
 	t.Notes = append(t.Notes, "CPU-h and wall-h left: a whole step's cost, the mean over the seeds with records of the same suite version, unit and step (any label), times the share of its iterations left; - when there is none")
 	return t

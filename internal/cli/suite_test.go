@@ -312,3 +312,56 @@ func TestSuiteBadInput(t *testing.T) {
 	require.Equal(t, 2, Run([]string{"suite", smokeSuite, "--store", db}, &so, &se))
 	require.Contains(t, se.String(), ShardCountEnv)
 }
+
+// TestSuitePlan: --plan runs nothing and prints per step whether it is
+// done (the store's record of the seed that ran), or to run, priced from
+// that seed's record; its bad input exits 2 with one line naming the flag,
+// and a plan on a missing store does not create it.
+func TestSuitePlan(t *testing.T) {
+	dir := t.TempDir()
+	mamlWriteFile(t, dir, "exp.yaml", cliGood)
+	p := mamlWriteFile(t, dir, "s.yaml", "name: s\nversion: 1\nseeds: [0, 1]\nunits: [{id: a, file: exp.yaml}]\n")
+	db, out := filepath.Join(dir, "r.db"), filepath.Join(dir, "runs")
+	var so, se bytes.Buffer
+	require.Equal(t, 0, Run([]string{"suite", p, "--store", db, "--out", out, "--seeds", "0", "--quiet"}, &so, &se), se.String())
+
+	so.Reset()
+	require.Equal(t, 0, Run([]string{"suite", p, "--plan", "--store", db, "--out", out, "--format", "json"}, &so, &se), se.String())
+	var tab struct {
+		Rows  [][]string `json:"rows"`
+		Notes []string   `json:"notes"`
+	}
+	require.NoError(t, json.Unmarshal(so.Bytes(), &tab), so.String())
+	require.Len(t, tab.Rows, 2)
+	require.Equal(t, []string{"a", "0", "run", "done", "record in store"}, tab.Rows[0][:5])
+	require.Equal(t, []string{"a", "1", "run", "to run"}, tab.Rows[1][:4])
+	require.NotEqual(t, "-", tab.Rows[1][5], "seed 0's record prices seed 1")
+	require.Contains(t, tab.Notes[0], "2 steps of 2 jobs: 1 done, 0 in progress, 1 to run; about")
+	_, err := os.Stat(filepath.Join(out, "a", "seed-1"))
+	require.True(t, os.IsNotExist(err), "the plan ran seed 1")
+
+	absent := filepath.Join(dir, "absent.db")
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--plan", "--store", absent}, 0, "absent.db does not exist"},
+		{[]string{"--plan", "--store", db, "--records", filepath.Join(dir, "nope")}, 2, "--records"},
+		{[]string{"--plan", "--store", db, "--units", "b"}, 2, `--units/--seeds: unit "b"`},
+		{[]string{"--plan", "--store", db, "--baseline", "x"}, 2, "--plan runs nothing"},
+		{[]string{"--store", db, "--records", dir}, 2, "--records goes with --plan"},
+	} {
+		so.Reset()
+		se.Reset()
+		require.Equal(t, c.code, Run(append([]string{"suite", p}, c.args...), &so, &se), se.String())
+		if c.code == 0 {
+			require.Contains(t, so.String(), c.want)
+			continue
+		}
+		require.Equal(t, 1, strings.Count(se.String(), "\n"), se.String())
+		require.Contains(t, se.String(), c.want)
+	}
+	_, err = os.Stat(absent)
+	require.True(t, os.IsNotExist(err), "a plan created the store")
+}
