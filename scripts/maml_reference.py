@@ -42,21 +42,62 @@ and writes --out (JSON, atomically, after every point): per point the tasks,
 iterations, training seconds (meta-iterations only, evaluation excluded),
 mean accuracy, the accuracy of every test episode (in the archive's order,
 so that metabench's seed statistics apply) and the evaluation seconds.
-A checkpoint (--out + ".ckpt") is saved at every point; --resume continues
-from it.
+A checkpoint (--out + ".ckpt": parameters, Adam state, the task generator's
+and torch's random state, the results so far) is saved atomically at every
+point, every --checkpoint-every seconds, and on SIGTERM or Ctrl-C: the
+signal is noted, the meta-iteration under way finishes (an evaluation under
+way is abandoned and redone on resume), the checkpoint is written and the
+script exits with 128 + the signal number. --resume continues from it and
+ends exactly where an uninterrupted run does (same parameters, same
+accuracies); it refuses a checkpoint of another seed, method, start or
+archive (the archive's digest: the SHA-256 of its members' names and
+uncompressed bytes, which scripts/maml_vs_torch.sh also records).
 """
 import argparse
+import hashlib
 import json
 import math
 import os
 import platform
+import signal
 import sys
 import time
+import zipfile
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+def archive_digest(path):
+    """SHA-256 of the archive's members (name, length, uncompressed bytes,
+    in name order): the identity of an export, whatever its compression.
+    scripts/maml_vs_torch.sh computes the same."""
+    h = hashlib.sha256()
+    with zipfile.ZipFile(path) as z:
+        for name in sorted(z.namelist()):
+            b = z.read(name)
+            h.update(b"%s\0%d\0" % (name.encode(), len(b)))
+            h.update(b)
+    return h.hexdigest()
+
+
+class Stop:
+    """Notes SIGTERM and SIGINT (Ctrl-C): the training loop checks it at
+    safe points, saves its checkpoint and exits."""
+
+    signum = 0
+
+    @classmethod
+    def install(cls):
+        for s in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(s, cls.note)
+
+    @classmethod
+    def note(cls, signum, frame):
+        # no printing here: the handler may interrupt a print of the loop
+        cls.signum = cls.signum or signum
 
 
 def load_export(path):
@@ -247,7 +288,8 @@ def meta_iteration(params, opt, sampler, images, proto, it, first_order):
 
 
 def evaluate(params, proto, data):
-    """Accuracy on every test episode of the archive, in its order."""
+    """Accuracy on every test episode of the archive, in its order; None
+    when a signal stops it (Stop)."""
     p = proto
     eps = p["bn_eps"]
     ys = torch.arange(p["eval_ways"]).repeat_interleave(p["eval_shots"])
@@ -255,6 +297,8 @@ def evaluate(params, proto, data):
     theta = [w.detach().requires_grad_(True) for w in params]
     accs = []
     for e in range(data["test_support"].shape[0]):
+        if Stop.signum:
+            return None
         xs = gather(data["images"], data["test_support"][e], data["test_support_rot"][e])
         xq = gather(data["images"], data["test_query"][e], data["test_query_rot"][e])
         fast = adapt(theta, xs, ys, p["test_steps"], p["inner_lr"], eps, False)
@@ -282,22 +326,34 @@ def parse_points(text, meta_batch):
     return pts
 
 
-def save_checkpoint(path, params, opt, sampler, state):
-    """Parameters, Adam state, the task generator and the results so far."""
+def save_checkpoint(path, params, opt, sampler, state, run):
+    """Parameters, Adam state, the task generator's and torch's random
+    state, the results so far and what identifies the run (run: seed,
+    method, start, archive digest), written atomically."""
     tmp = path + ".tmp"
-    torch.save({"params": [w.detach() for w in params], "opt": opt.state_dict(),
-                "rng": sampler.rng.bit_generator.state, "state": state}, tmp)
+    with open(tmp, "wb") as f:
+        torch.save({"params": [w.detach() for w in params], "opt": opt.state_dict(),
+                    "rng": sampler.rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                    "state": state, "run": run}, f)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-def load_checkpoint(path, params, opt, sampler):
-    """Restores save_checkpoint's state and returns the results so far."""
+def load_checkpoint(path, params, opt, sampler, run):
+    """Restores save_checkpoint's state and returns the results so far;
+    exits when the checkpoint is another run's (run differs)."""
     ck = torch.load(path)
+    theirs = ck.get("run", {})
+    diff = ["%s %r (now %r)" % (k, theirs.get(k), v) for k, v in run.items() if theirs.get(k) != v]
+    if diff:
+        sys.exit("--resume: %s is another run's checkpoint: %s" % (path, "; ".join(diff)))
     with torch.no_grad():
         for w, v in zip(params, ck["params"]):
             w.copy_(v)
     opt.load_state_dict(ck["opt"])
     sampler.rng.bit_generator.state = ck["rng"]
+    torch.set_rng_state(ck["torch_rng"])
     return ck["state"]
 
 
@@ -314,7 +370,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     ap.add_argument("--log-every", type=int, default=100, help="print a training line every N iterations")
     ap.add_argument("--resume", action="store_true", help="continue from --out.ckpt")
+    ap.add_argument("--checkpoint-every", type=float, default=600,
+                    help="also save the checkpoint every so many seconds of wall clock (0: only at points and signals)")
     a = ap.parse_args()
+    Stop.install()
 
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
@@ -328,12 +387,14 @@ def main():
     opt = torch.optim.Adam(params, lr=proto["meta_lr"], betas=(0.9, 0.999), eps=1e-8)
     sampler = TaskSampler(proto, data, a.seed)
     ck_path = a.out + ".ckpt"
+    digest = archive_digest(a.data)
+    run = {"seed": a.seed, "first_order": first_order, "init": a.init, "data_sha256": digest}
     state = {"iterations": 0, "train_seconds": 0.0, "points": [], "log": []}
     if a.resume:
-        state = load_checkpoint(ck_path, params, opt, sampler)
+        state = load_checkpoint(ck_path, params, opt, sampler, run)
     rec = {
         "side": "pytorch", "script": "scripts/maml_reference.py", "data": os.path.abspath(a.data),
-        "experiment": proto.get("experiment", ""), "seed": a.seed, "first_order": first_order, "init": a.init,
+        "data_sha256": digest, "experiment": proto.get("experiment", ""), "seed": a.seed, "first_order": first_order, "init": a.init,
         "meta_batch": proto["meta_batch"], "eval_at_tasks": points, "argv": sys.argv,
         "env": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
                 "threads": torch.get_num_threads(), "nproc": os.cpu_count(), "platform": platform.platform()},
@@ -342,10 +403,24 @@ def main():
     mb = proto["meta_batch"]
     print("pytorch reference: seed %d, %s, meta-batch %d, evaluating at %s tasks on %d episodes" % (
         a.seed, "first order" if first_order else "second order", mb, points, data["test_support"].shape[0]), flush=True)
+
+    def stop():
+        """Saves the checkpoint and exits: a signal arrived (Stop)."""
+        save_checkpoint(ck_path, params, opt, sampler, state, run)
+        print("stopped by signal %d at iteration %d (%d tasks, %.1fs of training); checkpoint %s, --resume continues" % (
+            Stop.signum, state["iterations"], state["iterations"] * mb, state["train_seconds"], ck_path), flush=True)
+        sys.exit(128 + Stop.signum)
+
+    saved = time.monotonic()
     for target in points:
         if any(pt["tasks"] == target for pt in state["points"]):
             continue
         while state["iterations"] * mb < target:
+            if Stop.signum:
+                stop()
+            if a.checkpoint_every > 0 and time.monotonic() - saved >= a.checkpoint_every:
+                save_checkpoint(ck_path, params, opt, sampler, state, run)
+                saved = time.monotonic()
             t0 = time.perf_counter()
             loss, acc = meta_iteration(params, opt, sampler, data["images"], proto, state["iterations"], first_order)
             state["train_seconds"] += time.perf_counter() - t0
@@ -357,13 +432,16 @@ def main():
                       flush=True)
         t0 = time.perf_counter()
         accs = evaluate(params, proto, data)
+        if accs is None:
+            stop()
         pt = {"tasks": target, "iterations": state["iterations"], "train_seconds": state["train_seconds"],
               "eval_seconds": time.perf_counter() - t0, "mean_acc": float(np.mean(accs)),
               "ci95": float(1.96 * np.std(accs) / math.sqrt(len(accs))), "episodes": accs}
         state["points"].append(pt)
         rec["points"], rec["train_log"] = state["points"], state["log"]
         write_json(a.out, rec)
-        save_checkpoint(ck_path, params, opt, sampler, state)
+        save_checkpoint(ck_path, params, opt, sampler, state, run)
+        saved = time.monotonic()
         print("EVAL tasks %d (iteration %d, %.1fs of training): %.2f%% +- %.2f on %d episodes" % (
             target, state["iterations"], state["train_seconds"], 100 * pt["mean_acc"], 100 * pt["ci95"], len(accs)),
             flush=True)
