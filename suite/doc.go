@@ -20,6 +20,17 @@
 // checkpoint is resumed, and a folder with a finished run whose record is
 // missing from the store gives that record.
 //
+// Plans: Plan says what an invocation would do, running nothing (metabench
+// suite --plan): per step of the jobs Run would run with the same options
+// (shard, units, seeds, in Run's order) whether it is done (its record,
+// identified as Run identifies it, with the label, is in a Source: a
+// store, StoreSource, or a records folder, RecordsSource), in progress
+// (its run folder holds a checkpoint: the iterations done, read from the
+// header, experiment.ReadCheckpointStatus, of the run's total) or to run,
+// with what it still costs, estimated from the CPU and wall seconds of the
+// records of the same suite version, unit and step (other seeds, any
+// label); SuitePlan.Totals sums them and SuitePlan.Table prints them.
+//
 // Reports: Rows groups a suite's records by unit and step, with the training
 // run (seed) as the unit of replication: a row's Accuracy is a
 // reports.SeedSummary, each seed's mean over the shared test episodes, their

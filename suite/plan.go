@@ -464,11 +464,13 @@ func (r *PlanRow) detail() string {
 	case r.Checkpoint != nil:
 		d = r.checkpointDetail()
 	}
-	if r.Again {
+	switch {
+	case r.For != "" && r.Again:
+		d = join(d, fmt.Sprintf("again, first, for %s: it needs this run folder, which holds no finished run", r.For))
+	case r.For != "":
+		d = join(d, "first, for "+r.For)
+	case r.Again:
 		d = join(d, "again: later steps need its run folder, which holds no finished run")
-	}
-	if r.For != "" {
-		d = join(d, "run first for "+r.For)
 	}
 	if d == "" {
 		return "-"

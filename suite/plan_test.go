@@ -149,6 +149,20 @@ func TestPlanRecordsFolder(t *testing.T) {
 	require.NotNil(t, pl.Rows[0].Cost, "a record under another label still prices the step")
 	require.Equal(t, map[string]int{"L": 1}, pl.OtherLabels)
 
+	// a checkpoint written before checkpoints had a header: in progress,
+	// its iterations unknown, priced whole
+	old := filepath.Join(out, "b", "seed-0", StepRun)
+	require.NoError(t, os.MkdirAll(old, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(old, "checkpoint.gob"), []byte("a bare gob of an older metabench"), 0o644))
+	pl, err = Plan(s, Options{Out: out, Label: "L", Units: []string{"b"}}, recs)
+	require.NoError(t, err)
+	require.Equal(t, []string{"b/0/run in progress"}, rowsOf(pl))
+	require.False(t, pl.Rows[0].Checkpoint.Header)
+	require.Equal(t, 1.0, pl.Rows[0].Left())
+	b.Reset()
+	require.NoError(t, pl.Table().Render(&b, reports.FormatText))
+	require.Contains(t, b.String(), "checkpoint without a header")
+
 	_, err = RecordsSource(filepath.Join(dir, "absent"))
 	require.ErrorContains(t, err, "absent")
 }

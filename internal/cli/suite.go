@@ -39,7 +39,8 @@ folder under --out: iterations done of the total) or to run, and the
 CPU and wall hours it still needs, estimated from the records of the
 same suite version, unit and step (other seeds, any label), else "-";
 then the totals: steps done, in progress and to run, and the CPU-hours
-left where known.
+left where known. Records under another label are another run's: a note
+names their labels.
 
 With --baseline, the nightly check (docs/NIGHTLY.md, docs/STATISTICS.md)
 prints a Markdown summary of two checks per unit and step: (a)
