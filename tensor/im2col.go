@@ -331,6 +331,94 @@ func col2imPlane[T Float](dst, src []T, g *ConvGeom, i, j, oh, ow int) {
 	}
 }
 
+// shiftPlan is the "same" stride-1 case of im2colPlane and col2imPlane
+// (stride 1, OW == W) for one kernel tap, worked out once per call instead
+// of once per plane: the tap is the plane shifted by shift, valid on
+// [q0, q1) but for the columns [0, jlo) and [jhi, OW) of rows ilo+1..ihi-1
+// (left edge) and ilo..ihi-2 (right edge), which wrapped around from the
+// neighbouring row; empty: the tap reads only padding.
+type shiftPlan struct {
+	q0, q1, shift      int
+	ilo, ihi, jlo, jhi int
+	empty              bool
+}
+
+// shiftPlans returns the plans of the KH*KW taps, or nil when the geometry
+// is not the "same" stride-1 case.
+func shiftPlans(g *ConvGeom, oh, ow int) []shiftPlan {
+	if g.StrideH != 1 || g.StrideW != 1 || ow != g.W {
+		return nil
+	}
+	pl := make([]shiftPlan, g.KH*g.KW)
+	for i := 0; i < g.KH; i++ {
+		for j := 0; j < g.KW; j++ {
+			ilo, ihi := validRange(g.PadH, i*g.DilH, 1, g.H, oh)
+			jlo, jhi := validRange(g.PadW, j*g.DilW, 1, g.W, ow)
+			t := &pl[i*g.KW+j]
+			*t = shiftPlan{ilo: ilo, ihi: ihi, jlo: jlo, jhi: jhi, empty: ilo >= ihi || jlo >= jhi}
+			if !t.empty {
+				t.q0, t.q1 = ilo*ow+jlo, (ihi-1)*ow+jhi
+				t.shift = (i*g.DilH-g.PadH)*g.W + (j*g.DilW - g.PadW)
+			}
+		}
+	}
+	return pl
+}
+
+// im2colShift is im2colPlane's "same" stride-1 case with the tap's plan
+// worked out: the same values in dst.
+func im2colShift[T Float](dst, src []T, t *shiftPlan, p, ow int) {
+	dst = dst[:p]
+	if t.empty {
+		clear(dst)
+		return
+	}
+	zeroShort(dst[:t.q0])
+	zeroShort(dst[t.q1:])
+	copy(dst[t.q0:t.q1], src[t.q0+t.shift:t.q1+t.shift])
+	zeroWrapped(dst, t, ow)
+}
+
+// zeroWrapped zeroes the columns of the tap's rows that wrapped around from
+// the neighbouring row (see shiftPlan); one column, the usual padding of 1,
+// is set element by element (the compiler turns zeroShort's loop into a
+// call to the runtime's memclr).
+func zeroWrapped[T Float](dst []T, t *shiftPlan, ow int) {
+	switch {
+	case t.jlo == 1:
+		for r := t.ilo + 1; r < t.ihi; r++ {
+			dst[r*ow] = 0
+		}
+	case t.jlo > 1:
+		for r := t.ilo + 1; r < t.ihi; r++ {
+			zeroShort(dst[r*ow : r*ow+t.jlo])
+		}
+	}
+	switch {
+	case t.jhi == ow-1:
+		for r := t.ilo; r < t.ihi-1; r++ {
+			dst[r*ow+ow-1] = 0
+		}
+	case t.jhi < ow-1:
+		for r := t.ilo; r < t.ihi-1; r++ {
+			zeroShort(dst[r*ow+t.jhi : (r+1)*ow])
+		}
+	}
+}
+
+// col2imShift is col2imPlane's "same" stride-1 case with the tap's plan
+// worked out: the same additions into dst (and the same zeros written
+// into the scratch src).
+func col2imShift[T Float](dst, src []T, t *shiftPlan, ow int) {
+	if t.empty {
+		return
+	}
+	zeroWrapped(src, t, ow)
+	s := src[t.q0:t.q1]
+	d := dst[t.q0+t.shift : t.q1+t.shift]
+	addTo(d[:len(s)], s)
+}
+
 // im2col fills col, a [Cg*KH*KW, nb*P] matrix (P = OH*OW, row r = (c, i, j)
 // of group grp, column b*P + oh*OW + ow), from images n0..n0+nb-1 of x.
 func im2col[T Float](col, x []T, g *ConvGeom, n0, nb, grp int) {
@@ -349,6 +437,18 @@ func im2col[T Float](col, x []T, g *ConvGeom, n0, nb, grp int) {
 				for b := 0; b < nb; b++ {
 					src := x[((n0+b)*g.C+grp*cg+c)*hw:][:hw]
 					gatherTap(dr[b*p:(b+1)*p], src, idx)
+				}
+			}
+		}
+		return
+	}
+	if pl := shiftPlans(g, oh, ow); pl != nil {
+		for c := 0; c < cg; c++ {
+			for t := range pl {
+				dr := col[(c*len(pl)+t)*ld:][:ld]
+				for b := 0; b < nb; b++ {
+					src := x[((n0+b)*g.C+grp*cg+c)*hw:][:hw]
+					im2colShift(dr[b*p:(b+1)*p], src, &pl[t], p, ow)
 				}
 			}
 		}
@@ -389,6 +489,19 @@ func col2im[T Float](dx, col []T, g *ConvGeom, n0, nb, grp int) {
 				for b := 0; b < nb; b++ {
 					dst := dx[((n0+b)*g.C+grp*cg+c)*hw:][:hw]
 					scatterAddTap(dst, sr[b*p:(b+1)*p], idx)
+				}
+			}
+		}
+		return
+	}
+	if pl := shiftPlans(g, oh, ow); pl != nil {
+		// the same adds in the same order as below: taps in order per plane
+		for c := 0; c < cg; c++ {
+			for t := range pl {
+				sr := col[(c*len(pl)+t)*ld:][:ld]
+				for b := 0; b < nb; b++ {
+					dst := dx[((n0+b)*g.C+grp*cg+c)*hw:][:hw]
+					col2imShift(dst, sr[b*p:(b+1)*p], &pl[t], ow)
 				}
 			}
 		}

@@ -21,6 +21,9 @@ var benchShapes = []gemmCase{
 	{false, false, 64, 63, 576, 1, 0, 0},
 	{true, false, 576, 588, 64, 1, 0, 0},
 	{false, true, 64, 576, 588, 1, 0, 0},
+	{false, true, 576, 64, 588, 1, 0, 0},
+	{false, true, 9, 64, 784, 1, 0, 0},
+	{false, true, 64, 9, 784, 1, 0, 0},
 	{false, false, 32, 7056, 27, 1, 0, 0},
 	{false, false, 32, 1764, 288, 1, 0, 0},
 }

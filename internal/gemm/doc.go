@@ -92,9 +92,25 @@
 //     absorbed by the packing, so the kernels see one layout. A
 //     non-transposed B is read in place instead when a tile has at most 64
 //     rows (a sliver is used too few times to repay its packing) and its
-//     rows do not alias in L1 (ldb not a multiple of 64). Ragged edges
-//     (m % 4, n % 32) are packed with zeros, computed into a scratch tile,
-//     and only the valid part is written to C.
+//     rows do not alias in L1 (ldb not a multiple of 64). On AVX-512, with
+//     alpha 1, A is read in place too when a tile has at most 128 columns
+//     (an A sliver is then used by at most 4 B slivers): a second 8 x 32
+//     assembly kernel addresses row r, step p of the panel at r*ars + p*aps
+//     bytes, so A and A^T need no copy; only a ragged last sliver is
+//     packed. A transposed B, gathered column by column, is packed once per
+//     call instead of once per row tile when there are several row tiles,
+//     and A once per call instead of once per column tile when there are
+//     several column tiles and it is not read in place.
+//     Ragged edges (m % MR, n % 32) are packed with zeros, computed into a
+//     scratch tile, and only the valid part is written to C. None of this
+//     changes an FMA chain: the bits are those of the packed 4 x 32 Go
+//     kernel (TestAVX512TilesAgreeBitForBit).
+//   - Orientation: every element of C is the same FMA chain whichever
+//     operand plays A, and an FMA's two factors commute, so the product
+//     for C^T = op(B)^T op(A)^T gives C^T bit for bit when alpha is 1
+//     (TransposeExact). tensor's convolution weight gradient uses it to
+//     put the operand with fewer rows on the columns (gy^T, 64 columns to
+//     gather, instead of the 576 rows of the im2col block).
 //   - beta: the first k block of a tile stores its product into C when
 //     beta == 0 (C is never read, so NaNs in C do not survive), else adds it
 //     to beta*C (C scaled first when beta != 1); later blocks add.

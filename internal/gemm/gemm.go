@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 )
 
@@ -31,6 +32,13 @@ func FLOPs() int64 { return flopCount.Load() }
 // themselves; check the kernels (go test ./internal/gemm/ and the goldens)
 // with the variable set before training with it.
 func SuggestedCore() (string, bool) { return suggestedCore() }
+
+// TransposeExact reports whether F32 with alpha 1 computes every element of
+// C as the same chain of fused multiply-adds over k (in the same k blocks)
+// whichever operand plays A: then the product for C^T = op(B)^T op(A)^T
+// gives C^T bit for bit, and a caller may pick the orientation that packs
+// less (the SIMD path; not gonum's or OpenBLAS's kernels).
+func TransposeExact() bool { return strings.HasPrefix(path(), "simd-") }
 
 // F32 computes C = alpha*op(A)*op(B) + beta*C in float32.
 //

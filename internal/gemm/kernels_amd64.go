@@ -190,3 +190,13 @@ func kernelAVX2x6x16(kc int, a, b []float32, ldb int, c []float32, ldc int, add 
 	_ = c[5*ldc+15]
 	asmkern.AVX2x6x16(kc, a, b, ldb, c, ldc, add)
 }
+
+// kernelAVX512x8x32S is kernelAVX512x8x32 reading the 8 x kc A panel in
+// place: element (r, p) at byte offset r*ars + p*aps of a (ars, aps >= 4
+// and multiples of 4). The same FMAs in the same order, so the same bits.
+func kernelAVX512x8x32S(kc int, a []float32, ars, aps int, b []float32, ldb int, c []float32, ldc int, add bool) {
+	_ = a[(7*ars+(kc-1)*aps)/4] // bounds: the last element the kernel reads
+	_ = b[(kc-1)*ldb+31]
+	_ = c[7*ldc+31]
+	asmkern.AVX512x8x32S(kc, a, ars, aps, b, ldb, c, ldc, add)
+}

@@ -20,6 +20,12 @@ type kernel struct {
 	name   string
 	mr, nr int
 	fn     func(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool)
+	// fnS, when not nil, is fn reading the MR x kc A panel in place:
+	// element (r, p) at byte offset r*ars + p*aps of a. The driver uses it
+	// instead of packing A when alpha is 1 (packing would copy the values
+	// unchanged), for every full MR-row sliver; the same FMAs as fn on the
+	// packed panel, so the same bits.
+	fnS func(kc int, a []float32, ars, aps int, b []float32, ldb int, c []float32, ldc int, add bool)
 }
 
 // simdKernel picks the microkernel for this CPU. archsimd.X86 reads flags the
@@ -28,9 +34,9 @@ type kernel struct {
 func simdKernel() (kernel, bool) {
 	switch {
 	case archsimd.X86.AVX512():
-		return kernel{"simd-avx512", 8, 32, kernelAVX512x8x32}, true
+		return kernel{"simd-avx512", 8, 32, kernelAVX512x8x32, kernelAVX512x8x32S}, true
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
-		return kernel{"simd-avx2", 6, 16, kernelAVX2x6x16}, true
+		return kernel{"simd-avx2", 6, 16, kernelAVX2x6x16, nil}, true
 	}
 	return kernel{}, false
 }
@@ -52,15 +58,91 @@ func simdF32(kern kernel, transA, transB bool, m, n, k int, alpha float32, a []f
 		return
 	}
 	kc := kBlocks(k)
-	tm, tn, _, colTiles := tileGrid(m, n, kern.mr, kern.nr, flops(m, n, k))
+	tm, tn, rowTiles, colTiles := tileGrid(m, n, kern.mr, kern.nr, flops(m, n, k))
 	g := &gemmJob{
 		kern: kern, transA: transA, transB: transB, m: m, n: n, k: k, kc: kc, tm: tm, tn: tn, colTiles: colTiles,
 		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+		inPlaceA: kern.fnS != nil && alpha == 1,
+	}
+	// A transposed B is packed once for the whole call when several row
+	// tiles would each gather the same slivers (and it is small enough to
+	// stay in L2); a B packed by row copies is packed by each tile just
+	// before use, while it is in L1, which measured faster.
+	nSl := ceilDiv(n, kern.nr)
+	if transB && rowTiles > 1 && nSl*kern.nr*k <= prepackMax {
+		g.prepackB(nSl)
+	}
+	// Likewise alpha*op(A), when several column tiles would each pack it
+	// and the tiles do not read it in place (the forward convolution's
+	// weights: 4 column tiles of 64x588x576). In isolation (best of
+	// interleaved calls under load) this measured 5-15% slower on those
+	// shapes, but the Conv-4 workloads ran faster with it than without
+	// (docs/PERFORMANCE.md, History, 2026-12-07 evening); the workloads
+	// decided.
+	nMs := ceilDiv(m, kern.mr)
+	if colTiles > 1 && !(g.inPlaceA && tn <= inPlaceMaxCols) && nMs*kern.mr*k <= prepackMax {
+		g.prepackA(nMs)
 	}
 	forTiles(tileCount(m, n, tm, tn), flops(m, n, k), g.newWorkspace, g.tile)
 	for _, b := range g.bufs {
 		packPool.Put(b)
 	}
+}
+
+// inPlaceMaxCols is the widest tile whose A slivers are read in place:
+// a packed sliver is read once per B sliver of the tile, so packing pays
+// when there are many (BenchmarkComparePaths, best of 200 interleaved
+// calls, Intel Xeon family 6 model 207 under load: 64x588x576 83 GFLOP/s
+// in place against 103 packed, 576x64x588 with B transposed 121 against
+// 104).
+const inPlaceMaxCols = 128
+
+// prepackMax bounds the floats of a B packed once per call (1 MiB).
+const prepackMax = 1 << 18
+
+// directB reports whether tiles of at most tm rows read a non-transposed B
+// in place: its slivers are used by few A slivers (packing would cost as
+// much as it saves) and its rows do not alias in L1 (ldb not a multiple of
+// 64 floats).
+func (g *gemmJob) directB(tm int) bool { return !g.transB && tm <= 64 && g.ldb%64 != 0 }
+
+// prepackA packs all of alpha*op(A) into g.pa: k block kb, sliver s (rows
+// s*MR..) at g.pa[(kb*nMs+s)*kc*MR:], kb groups of MR values, zero past m.
+func (g *gemmJob) prepackA(nMs int) {
+	mr := g.kern.mr
+	nKb := ceilDiv(g.k, g.kc)
+	size := nKb * nMs * g.kc * mr
+	buf := packPool.Get().(*[]float32)
+	if cap(*buf) < size {
+		*buf = make([]float32, size)
+	}
+	g.bufs = append(g.bufs, buf)
+	g.pa, g.nMs = (*buf)[:size], nMs
+	forTiles(nKb*nMs, flops(g.m, g.n, g.k), func() struct{} { return struct{}{} }, func(_ struct{}, u int) {
+		kb, s := u/nMs, u%nMs
+		p0, i0 := kb*g.kc, s*mr
+		packA(g.pa[u*g.kc*mr:], g.a, g.lda, g.transA, i0, min(mr, g.m-i0), p0, min(g.kc, g.k-p0), mr, g.alpha)
+	})
+}
+
+// prepackB packs all of op(B) into g.pb: k block kb, sliver s (columns
+// s*NR..) at g.pb[(kb*nSl+s)*kc*NR:], kb rows of NR values, zero past n.
+// The slivers are packed in parallel when the product is.
+func (g *gemmJob) prepackB(nSl int) {
+	nr := g.kern.nr
+	nKb := ceilDiv(g.k, g.kc)
+	size := nKb * nSl * g.kc * nr
+	buf := packPool.Get().(*[]float32)
+	if cap(*buf) < size {
+		*buf = make([]float32, size)
+	}
+	g.bufs = append(g.bufs, buf)
+	g.pb, g.nSl = (*buf)[:size], nSl
+	forTiles(nKb*nSl, flops(g.m, g.n, g.k), func() struct{} { return struct{}{} }, func(_ struct{}, u int) {
+		kb, s := u/nSl, u%nSl
+		p0, j0 := kb*g.kc, s*nr
+		packB(g.pb[u*g.kc*nr:], g.b, g.ldb, g.transB, p0, min(g.kc, g.k-p0), j0, min(nr, g.n-j0), nr)
+	})
 }
 
 // packPool recycles packing buffers across calls: a fresh one per worker per
@@ -78,6 +160,12 @@ type gemmJob struct {
 	alpha, beta         float32
 	a, b, c             []float32
 	lda, ldb, ldc       int
+
+	inPlaceA bool      // full A slivers are read in place by kern.fnS (alpha 1)
+	pb       []float32 // all of op(B), packed once (prepackB), or nil
+	nSl      int       // B slivers per k block in pb
+	pa       []float32 // all of alpha*op(A), packed once (prepackA), or nil
+	nMs      int       // A slivers per k block in pa
 
 	mu   sync.Mutex
 	bufs []*[]float32 // packing buffers taken from packPool, returned after the call
@@ -122,40 +210,65 @@ func (g *gemmJob) tile(w *workspace, t int) {
 	if add && g.beta != 1 {
 		scaleF32(mb, nb, g.beta, cTile, g.ldc)
 	}
-	// A non-transposed B is read in place when its slivers are used by few A
-	// slivers (packing would cost as much as it saves) and its rows do not
-	// alias in L1 (ldb not a multiple of 64 floats).
-	direct := !g.transB && mb <= 64 && g.ldb%64 != 0
-	for p0 := 0; p0 < g.k; p0 += g.kc {
+	direct := g.directB(mb)
+	// Rows [0, full) of the tile are read in place (full slivers, alpha
+	// 1), the rest packed: with A read in place only a ragged last sliver.
+	full := 0
+	if g.inPlaceA && nb <= inPlaceMaxCols && g.pa == nil {
+		full = mb / mr * mr
+	}
+	// Byte strides of A's rows and steps, read in place.
+	ars, aps := 4*g.lda, 4
+	if g.transA {
+		ars, aps = 4, 4*g.lda
+	}
+	for p0, kbi := 0, 0; p0 < g.k; p0, kbi = p0+g.kc, kbi+1 {
 		kb := min(g.kc, g.k-p0)
-		packA(w.pa, g.a, g.lda, g.transA, i0, mb, p0, kb, mr, g.alpha)
+		if full < mb && g.pa == nil {
+			packA(w.pa[full*kb:], g.a, g.lda, g.transA, i0+full, mb-full, p0, kb, mr, g.alpha)
+		}
 		// One B sliver at a time (it stays in L1), A slivers inside (from L2).
 		for jr := 0; jr < nb; jr += nr {
 			ncols := min(nr, nb-jr)
 			bs, ldb := w.pb[:kb*nr], nr
-			if direct && ncols == nr {
+			switch {
+			case g.pb != nil:
+				bs = g.pb[(kbi*g.nSl+(j0+jr)/nr)*g.kc*nr:][:kb*nr]
+			case direct && ncols == nr:
 				bs, ldb = g.b[p0*g.ldb+j0+jr:], g.ldb
-			} else {
+			default:
 				packB(bs, g.b, g.ldb, g.transB, p0, kb, j0+jr, ncols, nr)
 			}
 			for ir := 0; ir < mb; ir += mr {
-				as := w.pa[ir*kb : (ir+mr)*kb]
 				nrows := min(mr, mb-ir)
+				dst, ldc, addHere := cTile[ir*g.ldc+jr:], g.ldc, add
+				if nrows < mr || ncols < nr {
+					// Ragged edge: the full tile into the scratch, then the valid part into C.
+					dst, ldc, addHere = w.edge, nr, false
+				}
+				if ir < full {
+					off := (i0+ir)*g.lda + p0
+					if g.transA {
+						off = p0*g.lda + i0 + ir
+					}
+					g.kern.fnS(kb, g.a[off:], ars, aps, bs, ldb, dst, ldc, addHere)
+				} else if g.pa != nil {
+					g.kern.fn(kb, g.pa[(kbi*g.nMs+(i0+ir)/mr)*g.kc*mr:][:kb*mr], bs, ldb, dst, ldc, addHere)
+				} else {
+					g.kern.fn(kb, w.pa[ir*kb:(ir+mr)*kb], bs, ldb, dst, ldc, addHere)
+				}
 				if nrows == mr && ncols == nr {
-					g.kern.fn(kb, as, bs, ldb, cTile[ir*g.ldc+jr:], g.ldc, add)
 					continue
 				}
-				// Ragged edge: the full tile into the scratch, then the valid part into C.
-				g.kern.fn(kb, as, bs, ldb, w.edge, nr, false)
 				for r := 0; r < nrows; r++ {
-					dst := cTile[(ir+r)*g.ldc+jr : (ir+r)*g.ldc+jr+ncols]
+					d := cTile[(ir+r)*g.ldc+jr : (ir+r)*g.ldc+jr+ncols]
 					src := w.edge[r*nr : r*nr+ncols]
 					if !add {
-						copy(dst, src)
+						copy(d, src)
 						continue
 					}
-					for j := range dst {
-						dst[j] += src[j]
+					for j := range d {
+						d[j] += src[j]
 					}
 				}
 			}
@@ -264,9 +377,9 @@ func packB(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb, nr int) {
 			s[p*nr+j] = v
 		}
 	}
-	for ; j < nr; j++ {
+	if nb < nr {
 		for p := 0; p < kb; p++ {
-			s[p*nr+j] = 0
+			clear(s[p*nr+nb : p*nr+nr])
 		}
 	}
 }

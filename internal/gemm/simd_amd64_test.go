@@ -16,10 +16,10 @@ import (
 func simdKernels() []kernel {
 	var ks []kernel
 	if archsimd.X86.AVX512() {
-		ks = append(ks, kernel{"simd-avx512", 8, 32, kernelAVX512x8x32}, kernel{"simd-avx512-4x32", 4, 32, kernelAVX512x4x32})
+		ks = append(ks, kernel{"simd-avx512", 8, 32, kernelAVX512x8x32, kernelAVX512x8x32S}, kernel{"simd-avx512-packedA", 8, 32, kernelAVX512x8x32, nil}, kernel{"simd-avx512-4x32", 4, 32, kernelAVX512x4x32, nil})
 	}
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		ks = append(ks, kernel{"simd-avx2", 6, 16, kernelAVX2x6x16}, kernel{"simd-avx2-4x16", 4, 16, kernelAVX2x4x16})
+		ks = append(ks, kernel{"simd-avx2", 6, 16, kernelAVX2x6x16, nil}, kernel{"simd-avx2-4x16", 4, 16, kernelAVX2x4x16, nil})
 	}
 	return ks
 }
@@ -116,7 +116,8 @@ func TestAVX512TilesAgreeBitForBit(t *testing.T) {
 	if !archsimd.X86.AVX512() {
 		t.Skip("no AVX-512")
 	}
-	tilesAgree(t, kernel{"8x32", 8, 32, kernelAVX512x8x32}, kernel{"4x32", 4, 32, kernelAVX512x4x32})
+	tilesAgree(t, kernel{"8x32", 8, 32, kernelAVX512x8x32, kernelAVX512x8x32S}, kernel{"4x32", 4, 32, kernelAVX512x4x32, nil})
+	tilesAgree(t, kernel{"8x32-packedA", 8, 32, kernelAVX512x8x32, nil}, kernel{"4x32", 4, 32, kernelAVX512x4x32, nil})
 }
 
 // TestAVX2TilesAgreeBitForBit: the 6x16 assembly kernel against the 4x16
@@ -125,7 +126,7 @@ func TestAVX2TilesAgreeBitForBit(t *testing.T) {
 	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
 		t.Skip("no AVX2 with FMA")
 	}
-	tilesAgree(t, kernel{"6x16", 6, 16, kernelAVX2x6x16}, kernel{"4x16", 4, 16, kernelAVX2x4x16})
+	tilesAgree(t, kernel{"6x16", 6, 16, kernelAVX2x6x16, nil}, kernel{"4x16", 4, 16, kernelAVX2x4x16, nil})
 }
 
 // tilesAgree checks that kernels k8 and k4 give every element of C bit for
@@ -133,7 +134,7 @@ func TestAVX2TilesAgreeBitForBit(t *testing.T) {
 func tilesAgree(t *testing.T, k8, k4 kernel) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, sh := range [][3]int{{1, 1, 1}, {8, 32, 1}, {64, 576, 49}, {13, 70, 300}, {576, 100, 64}, {9, 33, 513}, {64, 64, 1000}, {130, 530, 27}} {
+	for _, sh := range [][3]int{{1, 1, 1}, {8, 32, 1}, {64, 576, 49}, {13, 70, 300}, {576, 100, 64}, {9, 33, 513}, {64, 64, 1000}, {130, 530, 27}, {576, 64, 588}, {300, 70, 200}, {576, 588, 64}, {21, 45, 9}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {1, 0.25}} {

@@ -14,3 +14,10 @@ func AVX512x8x32(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool
 //
 //go:noescape
 func AVX2x6x16(kc int, a, b []float32, ldb int, c []float32, ldc int, add bool)
+
+// AVX512x8x32S is AVX512x8x32 reading the 8 x kc A panel in place: element
+// (r, p) at byte offset r*ars + p*aps of a (avx512_amd64.s). Same FMAs, same
+// order, same bits as AVX512x8x32 on the packed panel.
+//
+//go:noescape
+func AVX512x8x32S(kc int, a []float32, ars, aps int, b []float32, ldb int, c []float32, ldc int, add bool)
