@@ -93,10 +93,14 @@ func TestExportCLIErrors(t *testing.T) {
 	}
 }
 
-// torchPython returns /usr/bin/python3 when it imports torch, else skips.
+// torchPython returns $PYTHON (default Debian's /usr/bin/python3) when it
+// imports torch, else skips.
 func torchPython(t *testing.T) string {
 	t.Helper()
-	const py = "/usr/bin/python3"
+	py := os.Getenv("PYTHON") // the Python with torch, as scripts/maml_vs_torch.sh reads it
+	if py == "" {
+		py = "/usr/bin/python3" // Debian's, where apt's python3-torch installs
+	}
 	if testing.Short() {
 		t.Skip("short: runs PyTorch")
 	}
