@@ -168,6 +168,11 @@ type Eval struct {
 	Seed        int64    `yaml:"seed"`         // seed of the fixed test and validation episode sets
 	ValEpisodes int      `yaml:"val_episodes"` // validation episodes per curve point; 0 = no validation
 	Every       Duration `yaml:"every"`        // training wall clock between validations
+	// EveryIters > 0 validates after every EveryIters training iterations
+	// instead of every eval.every of wall clock, so that the curve's points
+	// fall at the same iterations on any machine and under any load (a
+	// budget chosen where the curve flattens is then reproducible).
+	EveryIters int `yaml:"every_iterations,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("30m").
@@ -416,6 +421,8 @@ func (c *Config) Validate() error {
 		{c.Eval.Ways < 0 || c.Eval.Ways == 1, "eval.ways", "must be 0 (the training ways) or at least 2"},
 		{c.Eval.Ways > c.Ways && !caps.AnyWays, "eval.ways", fmt.Sprintf("%d is more than the classifier's %d outputs (ways); only methods without a classifier (%s) test at more ways than they train", c.Eval.Ways, c.Ways, methodsWith(func(c maml.Caps) bool { return c.AnyWays }))},
 		{c.Eval.ValEpisodes < 0, "eval.val_episodes", "must be at least 0"},
+		{c.Eval.EveryIters < 0, "eval.every_iterations", "must be at least 0 (0: every eval.every of wall clock)"},
+		{c.Eval.EveryIters > 0 && c.Eval.ValEpisodes == 0, "eval.every_iterations", "validates every so many iterations, and eval.val_episodes is 0: set it above 0"},
 	}...)
 	return firstBad(checks)
 }

@@ -105,6 +105,7 @@ func TestValidate(t *testing.T) {
 		{"reptile.inner_optimizer=rmsprop", "reptile.inner_optimizer"},
 		{"eval.episodes=0", "eval.episodes"},
 		{"eval.shots=-1", "eval.shots"},
+		{"eval.every_iterations=-1", "eval.every_iterations"},
 		{"method=", "method"},
 		{"meta_lr_schedule=exponential", "meta_lr_schedule"},
 		{"meta_lr_schedule=step", "meta_lr_step_every"},

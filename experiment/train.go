@@ -155,7 +155,8 @@ func (t *trainRun) capture() (*checkpoint.State, error) {
 }
 
 // loop is the training loop: a validation point every eval.every of
-// training wall clock (each followed by a checkpoint) and one at the end.
+// training wall clock, or every eval.every_iterations iterations when that is
+// set (each followed by a checkpoint), and one at the end.
 func (t *trainRun) loop() *loop {
 	cfg := t.cfg
 	lastVal := t.hdr.TrainSec
@@ -165,7 +166,14 @@ func (t *trainRun) loop() *loop {
 	return &loop{Limit: cfg.Iterations, Budget: cfg.Budget.Duration, CheckpointEvery: cfg.Checkpoint.Duration,
 		Name: t.name, Unit: "iteration", Step: t.step,
 		After: func() (bool, error) {
-			if t.valS == nil || cfg.Eval.Every.Seconds() <= 0 || t.hdr.TrainSec-lastVal < cfg.Eval.Every.Seconds() {
+			switch {
+			case t.valS == nil:
+				return false, nil
+			case cfg.Eval.EveryIters > 0:
+				if t.hdr.Iter%cfg.Eval.EveryIters != 0 {
+					return false, nil
+				}
+			case cfg.Eval.Every.Seconds() <= 0 || t.hdr.TrainSec-lastVal < cfg.Eval.Every.Seconds():
 				return false, nil
 			}
 			lastVal = t.hdr.TrainSec

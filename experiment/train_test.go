@@ -336,3 +336,53 @@ func TestTrainFold(t *testing.T) {
 		t.Fatalf("fold 99: %v", err)
 	}
 }
+
+// TestValidationEveryIterations: with eval.every_iterations the curve's
+// points fall at multiples of it (and at the last iteration), whatever the
+// wall clock, and a run interrupted and resumed gives the same points with
+// the same accuracies.
+func TestValidationEveryIterations(t *testing.T) {
+	cfg := tinyConfig(t, "maml", "iterations=5", "eval.every_iterations=2") // eval.every=1ns is ignored
+	data, err := openExperimentData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	curve := func(out string) []float64 {
+		t.Helper()
+		raw, err := os.ReadFile(filepath.Join(out, recordFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec struct {
+			Curve []struct {
+				Iter     int
+				Accuracy float64
+			}
+		}
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			t.Fatal(err)
+		}
+		var iters, accs []float64
+		for _, p := range rec.Curve {
+			iters, accs = append(iters, float64(p.Iter)), append(accs, p.Accuracy)
+		}
+		if !slices.Equal(iters, []float64{2, 4, 5}) {
+			t.Fatalf("curve points at iterations %v, want 2, 4 and 5", iters)
+		}
+		return accs
+	}
+	full := filepath.Join(t.TempDir(), "full")
+	if _, err := train(context.Background(), cfg, &Options{Out: full}, data); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(t.TempDir(), "part")
+	if _, err := train(context.Background(), cfg, &Options{Out: part, StopAfter: 3}, data); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if _, err := train(context.Background(), cfg, &Options{Out: part, Resume: true}, data); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := curve(full), curve(part); !slices.Equal(a, b) {
+		t.Fatalf("curve accuracies: uninterrupted %v, resumed %v", a, b)
+	}
+}
