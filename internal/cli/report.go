@@ -69,7 +69,13 @@ and 95% interval over seeds, per target and way of training (architecture
 adapted, frozen, super-network from scratch), and the seed-level contrast
 of adapted against each other way after the last epoch on the same test
 images (McNemar per seed as a diagnostic within it); with --plot DIR it
-also draws them (figure4.png/svg).
+also draws them (figure4.png/svg). --plateau prints instead, per training
+row, the validation curve over seeds (validation alphabets, never the test
+ones) and, at each iteration I, the gain since I/2 paired by seed, and the
+first I where a doubling gained less than --plateau-gain (default one
+point): the budget where the curve flattens. The gains need points at exact
+doublings, which eval.every_iterations gives; with --plot DIR it draws the
+curves (plateau.png/svg).
 
 --page (with --records and --format markdown) prints the whole results
 page: a line naming the command that generated it, one row per record with
@@ -102,7 +108,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	recs := set.All()
 	switch {
 	case rf.suiteName != "":
-		sr := suiteReport{name: rf.suiteName, label: rf.filter.Label, against: rf.against, genotypes: rf.genotypes, curves: rf.curves, plotDir: rf.plotDir, power: rf.power, powerDiff: rf.powerDiff}
+		sr := suiteReport{name: rf.suiteName, label: rf.filter.Label, against: rf.against, genotypes: rf.genotypes, curves: rf.curves, plotDir: rf.plotDir, power: rf.power, powerDiff: rf.powerDiff, plateau: rf.plateau, plateauGain: rf.plateauGain}
 		return reportSuite(recs, sr, path, f, stdout, stderr)
 	case rf.page:
 		dir := relativeDir(path)
@@ -120,8 +126,8 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 // reportFlags are report's flags; filter holds the store's filters.
 type reportFlags struct {
 	storePath, format, recordsDir, plotDir, suiteName, against string
-	crossval, page, genotypes, power, curves                   bool
-	powerDiff                                                  float64
+	crossval, page, genotypes, power, curves, plateau          bool
+	powerDiff, plateauGain                                     float64
 	filter                                                     store.Filter
 }
 
@@ -147,6 +153,8 @@ func addReportFlags(fs *flag.FlagSet) *reportFlags {
 	fs.StringVar(&rf.against, "against", "", "with --suite: a paired test of every row against unit `UNIT`'s row on the same test episodes")
 	fs.BoolVar(&rf.power, "power", false, "with --suite: instead of the table, per row the smallest difference its seeds detect (alpha 0.05, power 0.8) and the seeds --power-diff needs")
 	fs.Float64Var(&rf.powerDiff, "power-diff", 0.01, "with --power: the difference (fraction, 0.01 = one point) whose needed seeds are printed")
+	fs.BoolVar(&rf.plateau, "plateau", false, "with --suite: instead of the table, the training rows' validation curves over seeds and the gain over each doubling of the iterations (a plateau budget; eval.every_iterations)")
+	fs.Float64Var(&rf.plateauGain, "plateau-gain", suite.DefaultPlateauGain, "with --plateau: the gain over a doubling (fraction, 0.01 = one point) below which a curve counts as flat")
 	fs.BoolVar(&rf.curves, "curves", false, "with --suite: instead of the table, the adaptation curves over seeds (Figure 4) and adapted-against-frozen/scratch paired tests")
 	return rf
 }
@@ -172,8 +180,14 @@ func (rf *reportFlags) check() (reports.Format, error) {
 		return f, fmt.Errorf("--power-diff %v: want a fraction in (0, 1)", rf.powerDiff)
 	case rf.curves && (rf.genotypes || rf.against != ""):
 		return f, fmt.Errorf("--curves: not with --genotypes or --against")
-	case rf.suiteName != "" && rf.plotDir != "" && !rf.curves && !rf.genotypes:
-		return f, fmt.Errorf("--plot with --suite needs --curves or --genotypes")
+	case rf.plateau && rf.suiteName == "":
+		return f, fmt.Errorf("--plateau needs --suite NAME")
+	case rf.plateau && (rf.curves || rf.genotypes || rf.power || rf.against != ""):
+		return f, fmt.Errorf("--plateau: not with --curves, --genotypes, --power or --against")
+	case !(rf.plateauGain > 0 && rf.plateauGain < 1):
+		return f, fmt.Errorf("--plateau-gain %v: want a fraction in (0, 1)", rf.plateauGain)
+	case rf.suiteName != "" && rf.plotDir != "" && !rf.curves && !rf.genotypes && !rf.plateau:
+		return f, fmt.Errorf("--plot with --suite needs --curves, --genotypes or --plateau")
 	}
 	if fl.Kind != "" {
 		if _, err := experiment.LookupKind(fl.Kind); err != nil {
@@ -326,8 +340,9 @@ type suiteReport struct {
 	name, label, against string
 	genotypes, curves    bool
 	plotDir              string
-	power                bool
+	power, plateau       bool
 	powerDiff            float64
+	plateauGain          float64
 }
 
 // reportSuite prints the table of suite name's run with label (the latest
@@ -339,6 +354,9 @@ func reportSuite(recs []reports.Record, sr suiteReport, path string, f reports.F
 		return fail(stderr, "report", fmt.Errorf("--suite %s: no records of that suite in %s", name, path))
 	}
 	rows := suite.Rows(sel)
+	if sr.plateau {
+		return reportPlateau(sr, label, version, rows, f, stdout, stderr)
+	}
 	if sr.curves {
 		return reportCurves(sr, label, version, rows, f, stdout, stderr)
 	}
@@ -421,4 +439,27 @@ func reportCurves(sr suiteReport, label string, version int, rows []*suite.Row, 
 	}
 	p, err := suite.CurvesFigure(fmt.Sprintf("%s: adaptation (Figure 4), mean and 95%% CI over seeds", sr.name), curves)
 	return savePlot(p, err, sr.plotDir, "figure4", stderr)
+}
+
+// reportPlateau prints (and with --plot draws) the validation curves of a
+// suite's training rows and the gain over each doubling.
+func reportPlateau(sr suiteReport, label string, version int, rows []*suite.Row, f reports.Format, stdout, stderr io.Writer) int {
+	ps := suite.Plateaus(rows, sr.plateauGain)
+	if len(ps) == 0 {
+		return fail(stderr, "report", fmt.Errorf("--plateau: suite %s (label %s) has no records with validation curves (eval.val_episodes)", sr.name, label))
+	}
+	if err := suite.PlateauTable(sr.name, version, label, ps).Render(stdout, f); err != nil {
+		return fail(stderr, "report", err)
+	}
+	if sr.plotDir == "" {
+		return 0
+	}
+	var recs []reports.Record
+	for _, p := range ps {
+		for _, rec := range p.Row.Records {
+			recs = append(recs, *rec)
+		}
+	}
+	p, err := reports.CurvePlot(recs, reports.AxisIteration)
+	return savePlot(p, err, sr.plotDir, "plateau", stderr)
 }

@@ -1,0 +1,80 @@
+package suite
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/metabench/metabench/reports"
+)
+
+// curveRecord is a train record whose validation curve has the accuracy
+// acc(i) at iterations 500, 1000, ..., last.
+func curveRecord(last int, acc func(int) float64) *reports.Record {
+	rec := &reports.Record{Kind: "train"}
+	for it := 500; it <= last; it += 500 {
+		rec.Curve = append(rec.Curve, reports.Point{Iter: it, Accuracy: acc(it)})
+	}
+	return rec
+}
+
+// TestPlateaus: gains are taken over exact doublings and paired by seed;
+// the budget is the first point whose doubling gained less than the delta,
+// and a later larger gain marks it unsettled.
+func TestPlateaus(t *testing.T) {
+	// accuracy rising by 3 points per doubling up to 2000 iterations, then
+	// by 0.5: flat first at 4000 (the doubling 2000 -> 4000)
+	logCurve := func(off float64) func(int) float64 {
+		return func(it int) float64 {
+			d := math.Log2(float64(it) / 500)
+			if d <= 2 {
+				return 0.80 + off + 0.03*d
+			}
+			return 0.86 + off + 0.005*(d-2)
+		}
+	}
+	row := &Row{Unit: "maml-conv4", Step: "run", Seeds: []int64{0, 1, 2},
+		Records: []*reports.Record{curveRecord(8000, logCurve(0)), curveRecord(8000, logCurve(0.01)), curveRecord(8000, logCurve(-0.01))}}
+	search := &Row{Unit: "search", Step: "search", Seeds: []int64{0}, Records: []*reports.Record{{Kind: "search"}}}
+	ps := Plateaus([]*Row{row, search}, DefaultPlateauGain)
+	require.Len(t, ps, 1, "a row without curve points is left out")
+	p := ps[0]
+	require.Equal(t, 4000, p.Budget)
+	require.True(t, p.Flat)
+	byIter := map[int]PlateauPoint{}
+	for _, pt := range p.Points {
+		byIter[pt.Iter] = pt
+		require.Equal(t, 3, pt.Acc.K())
+	}
+	require.Len(t, p.Points, 16)
+	require.Nil(t, byIter[1500].Gain, "750 is not a point")
+	require.InDelta(t, 0.03, byIter[1000].Gain.Mean, 1e-12)
+	require.InDelta(t, 0.03, byIter[2000].Gain.Mean, 1e-12)
+	require.InDelta(t, 0.005, byIter[4000].Gain.Mean, 1e-12)
+	require.InDelta(t, 0.005, byIter[8000].Gain.Mean, 1e-12)
+	require.InDelta(t, 0.865, byIter[4000].Acc.Mean, 1e-12)
+
+	// a curve that jumps again after its first flat doubling is not settled
+	jump := func(it int) float64 {
+		if it >= 8000 {
+			return 0.95
+		}
+		return logCurve(0)(it)
+	}
+	row2 := &Row{Unit: "u", Step: "run", Seeds: []int64{0, 1}, Records: []*reports.Record{curveRecord(8000, jump), curveRecord(8000, jump)}}
+	p2 := Plateaus([]*Row{row2}, DefaultPlateauGain)[0]
+	require.Equal(t, 4000, p2.Budget)
+	require.False(t, p2.Flat)
+
+	tab := PlateauTable("s", 1, "l", append(ps, p2))
+	require.Len(t, tab.Rows, 32)
+	require.Contains(t, tab.Notes[0], "first flat at iteration 4000")
+	require.Contains(t, tab.Notes[1], "not settled")
+
+	// never flat
+	steep := &Row{Unit: "v", Step: "run", Seeds: []int64{0}, Records: []*reports.Record{curveRecord(2000, logCurve(0))}}
+	p3 := Plateaus([]*Row{steep}, DefaultPlateauGain)[0]
+	require.Zero(t, p3.Budget)
+	require.Contains(t, PlateauTable("s", 1, "", []Plateau{p3}).Notes[0], "not flat yet")
+}
