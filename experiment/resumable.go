@@ -24,6 +24,10 @@ type resumable struct {
 	path    string // the checkpoint
 	started time.Time
 	cpu0    float64
+	// cpuLost says the run resumed from a checkpoint that kept no CPU
+	// time (written before Header.CPUSec), so the record's covers only
+	// the processes since.
+	cpuLost bool
 	hdr     checkpoint.Header // iterations done, training seconds, done
 	curve   []checkpoint.Point
 }
@@ -83,7 +87,9 @@ func (r *resumable) resume(restore func(checkpoint.Header, *checkpoint.State) er
 	if err := restore(h, st); err != nil {
 		return fmt.Errorf("resume: %s: %w", r.path, err)
 	}
-	r.hdr.Iter, r.hdr.TrainSec, r.curve = h.Iter, h.TrainSec, st.Curve
+	r.hdr.Iter, r.hdr.TrainSec, r.hdr.CPUSec, r.curve = h.Iter, h.TrainSec, h.CPUSec, st.Curve
+	r.cpuLost = h.Iter > 0 && h.CPUSec == 0
+	r.cpu0 -= h.CPUSec // cpuSpent counts the earlier processes' time too
 	return nil
 }
 
@@ -96,7 +102,7 @@ func (r *resumable) run(ctx context.Context, l *loop, capture func() (*checkpoin
 		if err != nil {
 			return err
 		}
-		st.Curve, r.hdr.Done = r.curve, done
+		st.Curve, r.hdr.Done, r.hdr.CPUSec = r.curve, done, r.cpuSpent()
 		return r.kind.format.Save(r.path, r.hdr, st)
 	}
 	return l.run(ctx, r.opt)
@@ -134,12 +140,22 @@ func (r *resumable) record(method, model string, cfg map[string]any, seed int64)
 // record.json and hands it to Options.Save.
 func (r *resumable) finish(rec *reports.Record) (*reports.Record, error) {
 	rec.WallSec = time.Since(r.started).Seconds()
-	rec.CPUSec = cpuSeconds() - r.cpu0
+	rec.CPUSec = r.cpuSpent()
+	if r.cpuLost {
+		if rec.Extra == nil {
+			rec.Extra = map[string]any{}
+		}
+		rec.Extra["cpu_sec_partial"] = "cpu_sec counts only the sittings since a resume from a checkpoint that kept no CPU time"
+	}
 	if err := r.opt.finish(rec, RecordFile(r.opt.Out)); err != nil {
 		return nil, err
 	}
 	return rec, nil
 }
+
+// cpuSpent is the run's CPU seconds: this process's since it began the run,
+// plus what the checkpoint it resumed from had counted.
+func (r *resumable) cpuSpent() float64 { return cpuSeconds() - r.cpu0 }
 
 // newRecord is the skeleton of every record: schema, run id (of kind, id
 // and the start), kind, method, model, start, configuration, seed and the

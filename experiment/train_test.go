@@ -340,7 +340,8 @@ func TestTrainFold(t *testing.T) {
 // TestValidationEveryIterations: with eval.every_iterations the curve's
 // points fall at multiples of it (and at the last iteration), whatever the
 // wall clock, and a run interrupted and resumed gives the same points with
-// the same accuracies.
+// the same accuracies; its record's CPU time includes the interrupted
+// sitting's, which the checkpoint kept.
 func TestValidationEveryIterations(t *testing.T) {
 	cfg := tinyConfig(t, "maml", "iterations=5", "eval.every_iterations=2") // eval.every=1ns is ignored
 	data, err := openExperimentData(cfg)
@@ -379,8 +380,16 @@ func TestValidationEveryIterations(t *testing.T) {
 	if _, err := train(context.Background(), cfg, &Options{Out: part, StopAfter: 3}, data); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	if _, err := train(context.Background(), cfg, &Options{Out: part, Resume: true}, data); err != nil {
+	mid, err := maml.LoadCheckpoint(filepath.Join(part, maml.CheckpointFile))
+	if err != nil || mid.CPUSec <= 0 {
+		t.Fatalf("the interrupted run's checkpoint keeps no CPU time: %v, %v", err, mid)
+	}
+	rec, err := train(context.Background(), cfg, &Options{Out: part, Resume: true}, data)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if rec.CPUSec < mid.CPUSec {
+		t.Fatalf("the resumed run's record counts %.3f CPU seconds, fewer than the %.3f its checkpoint had", rec.CPUSec, mid.CPUSec)
 	}
 	if a, b := curve(full), curve(part); !slices.Equal(a, b) {
 		t.Fatalf("curve accuracies: uninterrupted %v, resumed %v", a, b)

@@ -31,6 +31,7 @@ type Checkpoint struct {
 	Outer      OuterState[float32]
 	Iter       int     // meta-iterations done
 	TrainSec   float64 // training wall clock so far (validation excluded)
+	CPUSec     float64 // CPU time of the processes that ran it so far (checkpoint.Header.CPUSec)
 	Seed       int64
 	Curve      []checkpoint.Point // validation accuracy with its CI95, mean training query loss since the previous point
 	Done       bool               // training finished (limit reached)
@@ -82,7 +83,7 @@ func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
 	if st.Tensors, err = checkpoint.Unflatten(c.ParamNames, c.Shapes, c.Params); err == nil {
 		err = st.SetOwn(ownFields{Method: c.Method, Model: c.Model, ImageC: c.ImageC, ImageSize: c.ImageSize, Ways: c.Ways})
 	}
-	return checkpoint.Header{Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}, st, err
+	return checkpoint.Header{Iter: c.Iter, TrainSec: c.TrainSec, CPUSec: c.CPUSec, Done: c.Done}, st, err
 }
 
 // CheckpointOf is the checkpoint of a training run's generic payload
@@ -94,7 +95,7 @@ func CheckpointOf(h checkpoint.Header, st *checkpoint.State) (*Checkpoint, error
 	}
 	c := &Checkpoint{Version: CheckpointVersion, Method: own.Method, Model: own.Model, ImageC: own.ImageC, ImageSize: own.ImageSize,
 		Ways: own.Ways, ConfigYAML: st.Config, Outer: OuterState[float32](st.Optim[0]), Iter: h.Iter, TrainSec: h.TrainSec,
-		Seed: st.Seed, Curve: st.Curve, Done: h.Done}
+		CPUSec: h.CPUSec, Seed: st.Seed, Curve: st.Curve, Done: h.Done}
 	c.ParamNames, c.Shapes, c.Params = checkpoint.Flatten(st.Tensors)
 	return c, nil
 }

@@ -42,6 +42,28 @@ func (r *Row) Runs() []reports.Run {
 	return out
 }
 
+// meanCPUSec is the mean CPU time of recs, over those whose CPU time is
+// whole: a run resumed from a checkpoint that kept no CPU time
+// (cpu_sec_partial) counts only its last sittings, so it is left out
+// unless every record is such a run.
+func meanCPUSec(recs []*reports.Record) float64 {
+	var whole, all []float64
+	for _, rec := range recs {
+		all = append(all, rec.CPUSec)
+		if _, partial := rec.Extra["cpu_sec_partial"]; !partial {
+			whole = append(whole, rec.CPUSec)
+		}
+	}
+	if len(whole) == 0 {
+		whole = all
+	}
+	var sum float64
+	for _, c := range whole {
+		sum += c
+	}
+	return sum / float64(len(whole))
+}
+
 // group is the key of the records that make one row.
 func group(rec *reports.Record, unit, step string) string {
 	k := unit + "\x00" + step
@@ -109,8 +131,8 @@ func Rows(recs []*reports.Record) []*Row {
 		for _, rec := range row.Records {
 			row.Iters += float64(rec.Iters) / n
 			row.TrainSec += tableSeconds(rec) / n
-			row.CPUSec += rec.CPUSec / n
 		}
+		row.CPUSec = meanCPUSec(row.Records)
 		row.Accuracy = reports.SummarizeSeeds(row.Runs())
 		if chosen := testLoopChoices(row.Records); chosen != "" {
 			row.Protocol += "; test loop chosen on validation per seed (steps@lr): " + chosen

@@ -25,6 +25,10 @@ type Header struct {
 	Version  int     // layout version of the payload: StateVersion, or 1 for the kind's own struct
 	Iter     int     // iterations done
 	TrainSec float64 // training wall clock so far
+	// CPUSec is the CPU time (user + system) of the processes that ran it
+	// so far, so that a run resumed across sittings reports all of it; 0 in
+	// checkpoints written before it was kept.
+	CPUSec float64
 	Done     bool    // the run reached its end
 }
 
