@@ -243,13 +243,17 @@ func (p *planner) read(sources []Source) map[string]*Cost {
 	return costs
 }
 
-// recordCost is a record's CPU and wall seconds, scaled up by its
-// training seconds when they exceed its wall clock (a resumed run's record
-// counts its last process only).
+// recordCost is a record's CPU and wall seconds. A resumed run's wall
+// clock is its last process's, so its training seconds stand in when they
+// are more; its CPU time covers every sitting (the checkpoint keeps it, R33)
+// except in a record marked cpu_sec_partial, whose CPU time is scaled up by
+// the same ratio.
 func recordCost(rec *reports.Record) (cpu, wall float64) {
 	cpu, wall = rec.CPUSec, rec.WallSec
 	if rec.WallSec > 0 && rec.TrainSec > rec.WallSec {
-		cpu *= rec.TrainSec / rec.WallSec
+		if _, partial := rec.Extra["cpu_sec_partial"]; partial {
+			cpu *= rec.TrainSec / rec.WallSec
+		}
 		wall = rec.TrainSec
 	}
 	return cpu, wall

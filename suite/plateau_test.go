@@ -78,12 +78,3 @@ func TestPlateaus(t *testing.T) {
 	require.Zero(t, p3.Budget)
 	require.Contains(t, PlateauTable("s", 1, "", []Plateau{p3}).Notes[0], "not flat yet")
 }
-
-// TestMeanCPUSecSkipsPartial: a record whose CPU time covers only its last
-// sittings is left out of the row's mean, unless all are such.
-func TestMeanCPUSecSkipsPartial(t *testing.T) {
-	partial := &reports.Record{CPUSec: 100, Extra: map[string]any{"cpu_sec_partial": "resumed"}}
-	whole := []*reports.Record{{CPUSec: 5000}, {CPUSec: 5200}}
-	require.InDelta(t, 5100, meanCPUSec(append(whole, partial)), 1e-9)
-	require.InDelta(t, 100, meanCPUSec([]*reports.Record{partial}), 1e-9)
-}
