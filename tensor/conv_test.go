@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/metabench/metabench/internal/gemm"
 )
 
 func randT[T Float](rng *rand.Rand, shape ...int) *Tensor[T] {
@@ -322,5 +324,55 @@ func testConvBias[T Float](t *testing.T) {
 			}
 		}
 		scope.End()
+	}
+}
+
+// TestWeightGradTransposedPartialsExact: where the weight gradient runs its
+// products transposed (the SIMD path, rows > Kg) and sums the chunks'
+// partials before transposing once, dw is bit for bit the plain
+// orientation's: every chunk's Kg x rows product gy_g im2col^T, summed in
+// chunk order.
+func TestWeightGradTransposedPartialsExact(t *testing.T) {
+	if !gemm.TransposeExact() {
+		t.Skip("products are not exact under transposition on this path")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, g := range []ConvGeom{
+		{N: 9, C: 64, H: 14, W: 14, K: 64, KH: 3, KW: 3, PadH: 1, PadW: 1},           // Conv-4's second layer, 3 chunks
+		{N: 10, C: 32, H: 7, W: 7, K: 16, KH: 3, KW: 3, PadH: 1, PadW: 1, Groups: 2}, // grouped
+	} {
+		g.norm()
+		per, nChunks := g.chunking()
+		cg, kg := g.C/g.Groups, g.K/g.Groups
+		rows, p := cg*g.KH*g.KW, g.OutH()*g.OutW()
+		if rows <= kg || nChunks < 2 {
+			t.Fatalf("%+v: not a transposed multi-chunk case", g)
+		}
+		x := randT[float32](rng, g.XShape()...)
+		gy := randT[float32](rng, g.YShape()...)
+		want := make([]float32, Numel(g.WShape()))
+		part := make([]float32, len(want))
+		for c := 0; c < nChunks; c++ {
+			n0 := c * per
+			nb := min(per, g.N-n0)
+			ld := nb * p
+			col, gyc := make([]float32, rows*ld), make([]float32, kg*ld)
+			for grp := 0; grp < g.Groups; grp++ {
+				im2col(col, x.Data, &g, n0, nb, grp)
+				gatherGy(gyc, gy.Data, &g, n0, nb, grp, p)
+				gemm.F32(false, true, kg, rows, ld, 1, gyc, ld, col, ld, 0, part[grp*kg*rows:], rows)
+			}
+			if c == 0 {
+				copy(want, part)
+			} else {
+				addTo(want, part)
+			}
+		}
+		got := Conv2dWeightGrad(x, gy, g, NewWorkspace())
+		for i := range want {
+			if math.Float32bits(got.Data[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: dw[%d] = %v, want %v", g, i, got.Data[i], want[i])
+			}
+		}
 	}
 }

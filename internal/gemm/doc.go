@@ -97,8 +97,9 @@
 //     (an A sliver is then used by at most 4 B slivers): a second 8 x 32
 //     assembly kernel addresses row r, step p of the panel at r*ars + p*aps
 //     bytes, so A and A^T need no copy; only a ragged last sliver is
-//     packed. A transposed B, gathered column by column, is packed once per
-//     call instead of once per row tile when there are several row tiles,
+//     packed. B, when not read in place, is packed once per call instead
+//     of once per row tile when there are several row tiles (a transposed
+//     B gathered column by column, and the input gradient's W^T gy),
 //     and A once per call instead of once per column tile when there are
 //     several column tiles and it is not read in place.
 //     Ragged edges (m % MR, n % 32) are packed with zeros, computed into a
