@@ -145,7 +145,7 @@ func (r *resumable) finish(rec *reports.Record) (*reports.Record, error) {
 		if rec.Extra == nil {
 			rec.Extra = map[string]any{}
 		}
-		rec.Extra["cpu_sec_partial"] = "cpu_sec counts only the sittings since a resume from a checkpoint that kept no CPU time"
+		rec.Extra[reports.ExtraCPUPartial] = "cpu_sec counts only the sittings since a resume from a checkpoint that kept no CPU time"
 	}
 	if err := r.opt.finish(rec, RecordFile(r.opt.Out)); err != nil {
 		return nil, err

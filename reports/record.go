@@ -61,6 +61,18 @@ type Record struct {
 	Env   Env            `json:"env"`
 }
 
+// ExtraCPUPartial is the Extra key of a record whose CPUSec covers only the
+// sittings since its run resumed from a checkpoint that kept no CPU time
+// (written before checkpoints kept it; docs/DECISIONS.md R33).
+const ExtraCPUPartial = "cpu_sec_partial"
+
+// CPUPartial says whether r's CPU time misses earlier sittings
+// (ExtraCPUPartial).
+func (r *Record) CPUPartial() bool {
+	_, ok := r.Extra[ExtraCPUPartial]
+	return ok
+}
+
 // TrainSeconds is the record's training wall clock: TrainSec, or WallSec
 // when the run did not measure its training apart.
 func (r *Record) TrainSeconds() float64 {

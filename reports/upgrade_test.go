@@ -47,8 +47,8 @@ func committedRecords(t *testing.T) map[string][]byte {
 			return err
 		}
 		// other JSON objects live beside the records (the PyTorch
-		// reference's results in maml-vs-torch/work/torch/): a record has
-		// a run id
+		// reference's results in the torch folder of the maml-vs-torch
+		// work folder): a record has a run id
 		var head struct {
 			RunID string `json:"run_id"`
 		}

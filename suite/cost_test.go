@@ -11,7 +11,7 @@ import (
 // TestMeanCPUSecSkipsPartial: a record whose CPU time covers only its last
 // sittings is left out of the row's mean, unless all are such.
 func TestMeanCPUSecSkipsPartial(t *testing.T) {
-	partial := &reports.Record{CPUSec: 100, Extra: map[string]any{"cpu_sec_partial": "resumed"}}
+	partial := &reports.Record{CPUSec: 100, Extra: map[string]any{reports.ExtraCPUPartial: "resumed"}}
 	whole := []*reports.Record{{CPUSec: 5000}, {CPUSec: 5200}}
 	require.InDelta(t, 5100, meanCPUSec(append(whole, partial)), 1e-9)
 	require.InDelta(t, 100, meanCPUSec([]*reports.Record{partial}), 1e-9)
@@ -25,7 +25,7 @@ func TestRecordCostOfResumedRuns(t *testing.T) {
 	cpu, wall := recordCost(whole)
 	require.Equal(t, 6000.0, cpu)
 	require.Equal(t, 3000.0, wall)
-	partial := &reports.Record{CPUSec: 2000, WallSec: 1000, TrainSec: 3000, Extra: map[string]any{"cpu_sec_partial": "resumed"}}
+	partial := &reports.Record{CPUSec: 2000, WallSec: 1000, TrainSec: 3000, Extra: map[string]any{reports.ExtraCPUPartial: "resumed"}}
 	cpu, wall = recordCost(partial)
 	require.Equal(t, 6000.0, cpu)
 	require.Equal(t, 3000.0, wall)

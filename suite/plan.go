@@ -251,7 +251,7 @@ func (p *planner) read(sources []Source) map[string]*Cost {
 func recordCost(rec *reports.Record) (cpu, wall float64) {
 	cpu, wall = rec.CPUSec, rec.WallSec
 	if rec.WallSec > 0 && rec.TrainSec > rec.WallSec {
-		if _, partial := rec.Extra["cpu_sec_partial"]; partial {
+		if rec.CPUPartial() {
 			cpu *= rec.TrainSec / rec.WallSec
 		}
 		wall = rec.TrainSec

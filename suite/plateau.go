@@ -116,7 +116,10 @@ func PlateauTable(name string, version int, label string, ps []Plateau) *reports
 			t.Rows = append(t.Rows, []string{p.Row.Unit, p.Row.Step, fmt.Sprint(pt.Iter), fmt.Sprint(pt.Acc.K()), acc, gain, flat})
 		}
 		budget := fmt.Sprintf("no doubling gained less than %.2f points: not flat yet", 100*p.Delta)
-		if p.Budget > 0 {
+		switch {
+		case !slices.ContainsFunc(p.Points, func(pt PlateauPoint) bool { return pt.Gain != nil }):
+			budget = "no two points lie exactly a doubling apart (points placed by wall clock?): no gain to read; eval.every_iterations places them"
+		case p.Budget > 0:
 			budget = fmt.Sprintf("first flat at iteration %d (the doubling from %d gained less than %.2f points)", p.Budget, p.Budget/2, 100*p.Delta)
 			if !p.Flat {
 				budget += ", but a later doubling gained more: not settled"

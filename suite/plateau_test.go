@@ -77,4 +77,9 @@ func TestPlateaus(t *testing.T) {
 	p3 := Plateaus([]*Row{steep}, DefaultPlateauGain)[0]
 	require.Zero(t, p3.Budget)
 	require.Contains(t, PlateauTable("s", 1, "", []Plateau{p3}).Notes[0], "not flat yet")
+
+	// points by wall clock, none at exactly half of another: no gain
+	odd := &reports.Record{Curve: []reports.Point{{Iter: 37, Accuracy: 0.8}, {Iter: 81, Accuracy: 0.85}, {Iter: 127, Accuracy: 0.87}}}
+	p4 := Plateaus([]*Row{{Unit: "w", Step: "run", Seeds: []int64{0}, Records: []*reports.Record{odd}}}, DefaultPlateauGain)[0]
+	require.Contains(t, PlateauTable("s", 1, "", []Plateau{p4}).Notes[0], "no two points lie exactly a doubling apart")
 }

@@ -50,7 +50,7 @@ func meanCPUSec(recs []*reports.Record) float64 {
 	var whole, all []float64
 	for _, rec := range recs {
 		all = append(all, rec.CPUSec)
-		if _, partial := rec.Extra["cpu_sec_partial"]; !partial {
+		if !rec.CPUPartial() {
 			whole = append(whole, rec.CPUSec)
 		}
 	}

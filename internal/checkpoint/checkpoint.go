@@ -29,7 +29,7 @@ type Header struct {
 	// so far, so that a run resumed across sittings reports all of it; 0 in
 	// checkpoints written before it was kept.
 	CPUSec float64
-	Done     bool    // the run reached its end
+	Done   bool // the run reached its end
 }
 
 // magic marks an envelope.

@@ -110,18 +110,27 @@ const prepackMax = 1 << 18
 // 64 floats).
 func (g *gemmJob) directB(tm int) bool { return !g.transB && tm <= 64 && g.ldb%64 != 0 }
 
+// packBuf is a pooled buffer of size floats, returned to the pool with
+// the job's others when the call ends (g.bufs); the workers of a parallel
+// product take theirs concurrently.
+func (g *gemmJob) packBuf(size int) []float32 {
+	buf := packPool.Get().(*[]float32)
+	if cap(*buf) < size {
+		*buf = make([]float32, size)
+	}
+	g.mu.Lock()
+	g.bufs = append(g.bufs, buf)
+	g.mu.Unlock()
+	return (*buf)[:size]
+}
+
 // prepackA packs all of alpha*op(A) into g.pa: k block kb, sliver s (rows
 // s*MR..) at g.pa[(kb*nMs+s)*kc*MR:], kb groups of MR values, zero past m.
 func (g *gemmJob) prepackA(nMs int) {
 	mr := g.kern.mr
 	nKb := ceilDiv(g.k, g.kc)
 	size := nKb * nMs * g.kc * mr
-	buf := packPool.Get().(*[]float32)
-	if cap(*buf) < size {
-		*buf = make([]float32, size)
-	}
-	g.bufs = append(g.bufs, buf)
-	g.pa, g.nMs = (*buf)[:size], nMs
+	g.pa, g.nMs = g.packBuf(size), nMs
 	forTiles(nKb*nMs, flops(g.m, g.n, g.k), func() struct{} { return struct{}{} }, func(_ struct{}, u int) {
 		kb, s := u/nMs, u%nMs
 		p0, i0 := kb*g.kc, s*mr
@@ -136,12 +145,7 @@ func (g *gemmJob) prepackB(nSl int) {
 	nr := g.kern.nr
 	nKb := ceilDiv(g.k, g.kc)
 	size := nKb * nSl * g.kc * nr
-	buf := packPool.Get().(*[]float32)
-	if cap(*buf) < size {
-		*buf = make([]float32, size)
-	}
-	g.bufs = append(g.bufs, buf)
-	g.pb, g.nSl = (*buf)[:size], nSl
+	g.pb, g.nSl = g.packBuf(size), nSl
 	forTiles(nKb*nSl, flops(g.m, g.n, g.k), func() struct{} { return struct{}{} }, func(_ struct{}, u int) {
 		kb, s := u/nSl, u%nSl
 		p0, j0 := kb*g.kc, s*nr
@@ -185,14 +189,7 @@ type workspace struct {
 func (g *gemmJob) newWorkspace() *workspace {
 	mr, nr := g.kern.mr, g.kern.nr
 	n := g.tm*g.kc + g.kc*nr + mr*nr
-	pb := packPool.Get().(*[]float32)
-	if cap(*pb) < n {
-		*pb = make([]float32, n)
-	}
-	buf := (*pb)[:n]
-	g.mu.Lock()
-	g.bufs = append(g.bufs, pb)
-	g.mu.Unlock()
+	buf := g.packBuf(n)
 	return &workspace{
 		pa:   buf[:g.tm*g.kc],
 		pb:   buf[g.tm*g.kc : g.tm*g.kc+g.kc*nr],
