@@ -34,10 +34,17 @@ type experimentArgs struct {
 }
 
 // startProfile starts a CPU profile into path when path is set and returns
-// the function that stops it and closes the file.
-func startProfile(path string) (stop func(), err error) {
+// the function that stops it and closes the file. With Go's asynchronous
+// preemption on, a large share of the samples of this program's SIMD and
+// assembly loops is charged to runtime.asyncPreempt (and, in cgo builds, to
+// libc) although the CPU time is the same (docs/PERFORMANCE.md, "How to
+// measure"), so it says on stderr how to turn it off for the profile.
+func startProfile(path string, stderr io.Writer) (stop func(), err error) {
 	if path == "" {
 		return func() {}, nil
+	}
+	if !asyncPreemptOff(os.Getenv("GODEBUG")) {
+		fmt.Fprintln(stderr, "note: --cpuprofile with asynchronous preemption on charges many samples to runtime.asyncPreempt; run with GODEBUG=asyncpreemptoff=1 for a truthful profile")
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -48,6 +55,18 @@ func startProfile(path string) (stop func(), err error) {
 		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// asyncPreemptOff says whether a GODEBUG value turns asynchronous preemption
+// off (its last asyncpreemptoff setting wins, as in the runtime).
+func asyncPreemptOff(godebug string) bool {
+	off := false
+	for _, kv := range strings.Split(godebug, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(kv), "asyncpreemptoff="); ok {
+			off = v == "1"
+		}
+	}
+	return off
 }
 
 // parseExperimentArgs parses args for command cmd; what describes what
@@ -119,7 +138,7 @@ func resumeFlag(err error) error {
 // one-line error.
 func experimentRun(cmd string, ea experimentArgs, stderr io.Writer,
 	run func(ctx context.Context, opt experiment.Options) (*reports.Record, error)) (*reports.Record, int) {
-	stopProf, err := startProfile(ea.CPUProfile)
+	stopProf, err := startProfile(ea.CPUProfile, stderr)
 	if err != nil {
 		return nil, fail(stderr, cmd, err)
 	}

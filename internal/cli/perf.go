@@ -39,7 +39,7 @@ func cmdPerf(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badInput(stderr, "perf", err)
 	}
-	stopProf, err := startProfile(pf.cpuProfile)
+	stopProf, err := startProfile(pf.cpuProfile, stderr)
 	if err != nil {
 		return fail(stderr, "perf", err)
 	}

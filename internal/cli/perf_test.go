@@ -78,3 +78,49 @@ func TestPerfSave(t *testing.T) {
 		t.Fatalf("saved run %+v", r)
 	}
 }
+
+func TestAsyncPreemptOff(t *testing.T) {
+	for _, c := range []struct {
+		godebug string
+		off     bool
+	}{
+		{"", false},
+		{"asyncpreemptoff=1", true},
+		{"gctrace=1, asyncpreemptoff=1", true},
+		{"asyncpreemptoff=1,asyncpreemptoff=0", false},
+		{"asyncpreemptoff=0", false},
+		{"xasyncpreemptoff=1", false},
+	} {
+		if got := asyncPreemptOff(c.godebug); got != c.off {
+			t.Errorf("asyncPreemptOff(%q) = %v, want %v", c.godebug, got, c.off)
+		}
+	}
+}
+
+// TestProfileNote: a profile taken with asynchronous preemption on says how
+// to take a truthful one; with it off, or without a profile, nothing is said.
+func TestProfileNote(t *testing.T) {
+	for _, c := range []struct {
+		godebug, path string
+		note          bool
+	}{
+		{"", "cpu.prof", true},
+		{"asyncpreemptoff=1", "cpu.prof", false},
+		{"", "", false},
+	} {
+		t.Setenv("GODEBUG", c.godebug)
+		var errb strings.Builder
+		path := c.path
+		if path != "" {
+			path = filepath.Join(t.TempDir(), path)
+		}
+		stop, err := startProfile(path, &errb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop()
+		if got := strings.Contains(errb.String(), "GODEBUG=asyncpreemptoff=1"); got != c.note {
+			t.Errorf("GODEBUG=%q path %q: note %v, want %v (stderr %q)", c.godebug, c.path, got, c.note, errb.String())
+		}
+	}
+}
