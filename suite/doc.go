@@ -7,8 +7,13 @@
 // final network, each evaluation) leaves one record labelled with the
 // suite, its version, the unit, the seed and the step.
 //
-// Sharding: a job belongs to a group (an adapt unit's job joins its prior's
-// group, a from-unit's its search's), and group g runs on shard g mod n, so shards 0..n-1 of one suite
+// An adapt unit adapts its prior unit's run with the same seed, or, with
+// prior_seed, the run of that one seed for all its seeds (one prior
+// meta-trained once, to a plateau, adapted with several seeds; the seeds
+// then measure the adaptation's variation, not the prior's).
+//
+// Sharding: a job belongs to a group (an adapt unit's job joins the group of
+// the prior's run it adapts, a from-unit's its search's), and group g runs on shard g mod n, so shards 0..n-1 of one suite
 // file run every job exactly once whatever machine runs them, and the
 // records of n shards are exactly those of one shard (training is a pure
 // function of the seeds when the budget is in iterations). A shard is

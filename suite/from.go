@@ -21,13 +21,22 @@ import (
 // meta-train its derived network.
 const DerivedFile = "train.yaml"
 
-// dependsOn is the unit whose run with the same seed a job of u needs
+// dependsOn is the unit whose run (with seed depSeed) a job of u needs
 // first: an adapt unit's prior, a from-unit's search; "" for none.
 func (u *Unit) dependsOn() string {
 	if u.Prior != "" {
 		return u.Prior
 	}
 	return u.From
+}
+
+// depSeed is the seed of the dependency's run that u's job with seed sd
+// needs: the unit's prior_seed when set, else sd.
+func (u *Unit) depSeed(sd int64) int64 {
+	if u.PriorSeed != nil {
+		return *u.PriorSeed
+	}
+	return sd
 }
 
 // checkDependency checks u's prior or from against the units listed before
@@ -40,6 +49,8 @@ func checkDependency(u *Unit, f string, before map[string]Unit) error {
 		return fmt.Errorf("%s.from: only a train unit meta-trains a search unit's derived network", f)
 	case u.From != "" && u.File != "":
 		return fmt.Errorf("%s.file: a unit with from trains the %s its search writes; remove file", f, DerivedFile)
+	case u.PriorSeed != nil && u.Prior == "":
+		return fmt.Errorf("%s.prior_seed: only an adapt unit with a prior names the seed of the prior's run", f)
 	}
 	dep := u.dependsOn()
 	if dep == "" {
@@ -53,8 +64,11 @@ func checkDependency(u *Unit, f string, before map[string]Unit) error {
 	if !ok || d.Kind != kind {
 		return fmt.Errorf("%s.%s: %q is not a %s unit listed before it", f, key, dep, kind)
 	}
+	if u.PriorSeed != nil && !containsSeed(d.Seeds, *u.PriorSeed) {
+		return fmt.Errorf("%s.prior_seed: seed %d has no run of prior unit %q", f, *u.PriorSeed, dep)
+	}
 	for _, sd := range u.Seeds {
-		if !containsSeed(d.Seeds, sd) {
+		if !containsSeed(d.Seeds, u.depSeed(sd)) {
 			return fmt.Errorf("%s.seeds: seed %d has no run of %s unit %q", f, sd, key, dep)
 		}
 	}

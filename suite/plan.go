@@ -268,11 +268,11 @@ func (p *planner) job(j Job) error {
 		}
 		return nil
 	}
-	for _, dep := range []string{u.Prior, u.From} { // runner.main(dep, sd, needFolder) with the folder needed
+	for _, dep := range []string{u.Prior, u.From} { // runner.main(dep, seed, needFolder) with the folder needed
 		if dep == "" {
 			continue
 		}
-		if row, err := p.step(p.r.unit(dep), sd, StepRun, true); err != nil {
+		if row, err := p.step(p.r.unit(dep), u.depSeed(sd), StepRun, true); err != nil {
 			return err
 		} else if row.State != StateDone {
 			row.For = u.ID
@@ -326,6 +326,9 @@ func (p *planner) step(u *Unit, sd int64, step string, needFolder bool) (PlanRow
 	switch {
 	case have && (finished || !needFolder || p.runs[k]):
 		row.State, row.Source = StateDone, src
+		return row, nil
+	case p.runs[k]: // planned already (a prior several adapt seeds share, prior_seed): its folder exists by then
+		row.State, row.Source = StateDone, RunFolder
 		return row, nil
 	case finished:
 		row.State, row.Source = StateDone, RunFolder

@@ -166,3 +166,25 @@ func TestPlanRecordsFolder(t *testing.T) {
 	_, err = RecordsSource(filepath.Join(dir, "absent"))
 	require.ErrorContains(t, err, "absent")
 }
+
+// TestPlanPriorSeed: adapt seeds that share one prior's run (prior_seed)
+// plan that run once, with the first adapt job that needs it (when the
+// prior unit's own job is not selected) or with the prior's own job.
+func TestPlanPriorSeed(t *testing.T) {
+	mt, err := filepath.Abs("../benchmarks/metatrain-base-omniglot-2core.yaml")
+	require.NoError(t, err)
+	ad, err := filepath.Abs("../benchmarks/adapt-mnist-smoke.yaml")
+	require.NoError(t, err)
+	s, err := Load(writeSuite(t, "name: s\nversion: 1\nseeds: [0, 1, 2]\nunits:\n"+
+		"  - {id: m, kind: metatrain, file: "+mt+", seeds: [0]}\n"+
+		"  - {id: ad, kind: adapt, prior: m, prior_seed: 0, file: "+ad+"}\n"))
+	require.NoError(t, err)
+	out := filepath.Join(t.TempDir(), "runs")
+	pl, err := Plan(s, Options{Out: out}, Source{Name: "none"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"m/0/run to run", "ad/0/run to run", "ad/1/run to run", "ad/2/run to run"}, rowsOf(pl))
+	pl, err = Plan(s, Options{Out: out, Units: []string{"ad"}}, Source{Name: "none"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"m/0/run to run", "ad/0/run to run", "ad/1/run to run", "ad/2/run to run"}, rowsOf(pl))
+	require.Equal(t, "ad", pl.Rows[0].For, "the prior runs for the first adapt job")
+}

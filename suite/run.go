@@ -38,7 +38,7 @@ func (s *Suite) Jobs() []Job {
 	for i := range s.Units {
 		u := &s.Units[i]
 		for _, sd := range u.Seeds {
-			g, ok := group[key(u.dependsOn(), sd)]
+			g, ok := group[key(u.dependsOn(), u.depSeed(sd))]
 			if u.dependsOn() == "" || !ok {
 				g = len(group)
 			}
@@ -313,7 +313,7 @@ func (r *runner) job(ctx context.Context, j Job) error {
 	u, sd := j.Unit, j.Seed
 	if u.Kind == KindAdapt {
 		prior := r.unit(u.Prior)
-		if err := r.main(ctx, prior, sd, false); err != nil {
+		if err := r.main(ctx, prior, u.depSeed(sd), false); err != nil {
 			return fmt.Errorf("prior %s: %w", prior.ID, err)
 		}
 	}
@@ -376,7 +376,7 @@ func (r *runner) main(ctx context.Context, u *Unit, sd int64, needFolder bool) e
 		return err
 	}
 	if a, ok := l.file.(*config.AdaptFile); ok {
-		a.Prior = r.dir(u.Prior, sd, StepRun) // the run of the prior unit with this seed
+		a.Prior = r.dir(u.Prior, u.depSeed(sd), StepRun) // the run of the prior unit with this seed (or prior_seed)
 	}
 	return r.step(ctx, u, sd, StepRun, needFolder || u.Kind == KindMetatrain, func(opt experiment.Options) error {
 		_, err := l.kind.Run(ctx, l.file, opt)

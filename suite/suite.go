@@ -70,6 +70,10 @@ type Unit struct {
 	// Prior, on an adapt unit, names the metatrain unit whose run with the
 	// same seed is the prior to adapt.
 	Prior string `yaml:"prior"`
+	// PriorSeed, on an adapt unit, adapts the prior unit's run with this
+	// seed for every seed of the unit: one prior meta-trained once (to a
+	// plateau, say), adapted with several seeds. Unset: the same seed.
+	PriorSeed *int64 `yaml:"prior_seed"`
 	// From, on a train unit without a file, names the search unit whose run
 	// with the same seed wrote the experiment to run (from.go).
 	From string `yaml:"from"`

@@ -173,3 +173,35 @@ func TestFailingUnitDoesNotStopTheOthers(t *testing.T) {
 	require.False(t, res.Jobs[0].Skipped)
 	require.True(t, res.Jobs[1].Skipped, "the finished unit ran again")
 }
+
+// TestPriorSeed: an adapt unit with prior_seed adapts the prior unit's run
+// of that seed for each of its seeds, so its jobs join that run's group (one
+// shard); prior_seed is refused off an adapt unit and for a seed the prior
+// has no run of.
+func TestPriorSeed(t *testing.T) {
+	zero := int64(0)
+	s := &Suite{Name: "s", Version: 1, Units: []Unit{
+		{ID: "m", Kind: KindMetatrain, Seeds: []int64{0}},
+		{ID: "ad", Kind: KindAdapt, Prior: "m", PriorSeed: &zero, Seeds: []int64{0, 1, 2, 3, 4}},
+	}}
+	for _, j := range s.Jobs() {
+		require.Equal(t, 0, j.Group, "%s/%d", j.Unit.ID, j.Seed)
+	}
+	for _, n := range []int{2, 3} {
+		jobs, err := s.Shard(0, n)
+		require.NoError(t, err)
+		require.Len(t, jobs, 6)
+	}
+	mt, err := filepath.Abs("../benchmarks/metatrain-base-omniglot-2core.yaml")
+	require.NoError(t, err)
+	ad, err := filepath.Abs("../benchmarks/adapt-mnist-smoke.yaml")
+	require.NoError(t, err)
+	for _, c := range []struct{ name, units, want string }{
+		{"not among the prior's seeds", "  - {id: m, kind: metatrain, file: " + mt + ", seeds: [0]}\n  - {id: ad, kind: adapt, prior: m, prior_seed: 3, file: " + ad + ", seeds: [0, 1]}\n", "units[1].prior_seed: seed 3 has no run of prior unit"},
+		{"on a train unit", "  - {id: a, file: exp.yaml, prior_seed: 0}\n", "units[0].prior_seed: only an adapt unit"},
+	} {
+		_, err := Load(writeSuite(t, "name: s\nversion: 1\nseeds: [0]\nunits:\n"+c.units))
+		require.ErrorContains(t, err, c.want, c.name)
+	}
+	// the smoke suite adapts seeds 0 and 1 from the prior's seed 0 (TestShippedSuitesLoad loads it)
+}

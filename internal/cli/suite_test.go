@@ -99,7 +99,7 @@ func TestSuiteShardsEqualOneRun(t *testing.T) {
 	require.Equal(t, 0, code, se.String())
 	require.Contains(t, so.String(), "suite smoke (version 1)")
 	want := suiteRecords(t, one)
-	require.Len(t, want, 14)
+	require.Len(t, want, 17) // adapt-mnist: 3 records (adapted, frozen, scratch) for each of 2 seeds
 
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) { shardsInto(t, stores[backend](t), want) })
@@ -109,7 +109,7 @@ func TestSuiteShardsEqualOneRun(t *testing.T) {
 	se.Reset()
 	code = Run([]string{"suite", smokeSuite, "--store", one, "--out", filepath.Join(dir, "one")}, &so, &se)
 	require.Equal(t, 0, code, se.String())
-	require.Equal(t, 9, strings.Count(se.String(), "skipped"), se.String())
+	require.Equal(t, 10, strings.Count(se.String(), "skipped"), se.String())
 	require.Equal(t, want, suiteRecords(t, one), "a finished suite ran again")
 }
 
@@ -201,7 +201,7 @@ func shardsInto(t *testing.T, two string, want map[string][]float64) {
 	sub := filepath.Join(pages, "smoke")
 	so.Reset()
 	require.Equal(t, 0, Run([]string{"store", "export", "--from", two, "--to", sub, "--portable"}, &so, &se), se.String())
-	require.Contains(t, so.String(), "exported 14 records")
+	require.Contains(t, so.String(), "exported 17 records")
 	adapted, err := filepath.Glob(filepath.Join(sub, "adapt-*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, adapted)
@@ -218,7 +218,7 @@ func shardsInto(t *testing.T, two string, want map[string][]float64) {
 	require.NoError(t, os.WriteFile(filepath.Join(sub, "suite.yaml"), []byte("name: smoke\nversion: 1\nreference: maml\nunits: []\n"), 0o644))
 	so.Reset()
 	require.Equal(t, 0, Run([]string{"report", "--records", pages, "--format", "markdown", "--page"}, &so, &se), se.String())
-	for _, s := range []string{"## Suite smoke", "Records: `" + filepath.Base(pages) + "/smoke/` (14)", "vs maml", "(reference)",
+	for _, s := range []string{"## Suite smoke", "Records: `" + filepath.Base(pages) + "/smoke/` (17)", "vs maml", "(reference)",
 		"derived genotypes of base-gumbel-fd", "after each adaptation epoch", "adapt-mnist, mnist: adapted - scratch"} {
 		require.Contains(t, so.String(), s)
 	}
