@@ -18,6 +18,32 @@ type MetatrainFile struct {
 	Sources   []TaskSource   `yaml:"sources"`
 	Network   MetaNetwork    `yaml:"network"`
 	Metatrain MetatrainSetup `yaml:"metatrain"`
+	// Eval is the multi-task validation curve; all zero (the default) is
+	// none, and the file then reads and runs as before it existed.
+	Eval MetatrainEval `yaml:"eval,omitempty"`
+}
+
+// MetatrainEval is the multi-task validation of a metatrain file
+// (docs/DECISIONS.md R35): a share of every source's classes is held out
+// of meta-training by a split seeded by Seed, not by the run's seed, so
+// that every seed of a suite holds out the same classes; ValTasks fixed
+// 10-class tasks are drawn once from them (the sources' mixture, sizes and
+// heads; metatrain.shots to adapt on, metatrain.queries to score), and Θ
+// is adapted to each and scored every EveryIters meta-iterations and at
+// the last. The points are the record's validation curve (report --plateau).
+type MetatrainEval struct {
+	// ValFraction of each source's groups (Omniglot's alphabets), or of its
+	// classes when it has none, held out of meta-training for validation
+	// (episodes.SplitAuto, as data.val_fraction of the train files).
+	ValFraction float64 `yaml:"val_fraction,omitempty"`
+	// ValTasks fixed validation tasks per curve point; 0 = no validation.
+	ValTasks int `yaml:"val_tasks,omitempty"`
+	// EveryIters > 0 validates after every EveryIters meta-iterations; 0
+	// validates after the last one only.
+	EveryIters int `yaml:"every_iterations,omitempty"`
+	// Seed of the split and of the validation tasks (0 by default; never
+	// the run's seed).
+	Seed int64 `yaml:"seed,omitempty"`
 }
 
 // TaskSource is one component of the task mixture: 10-class tasks drawn
@@ -132,6 +158,14 @@ func (c *MetatrainFile) Validate() error {
 		{m.Iterations < 0, "metatrain.iterations", "must be at least 0"},
 		{m.Iterations == 0 && m.Budget.Duration == 0, "metatrain.iterations", "metatrain.iterations and metatrain.budget are both 0: set at least one limit"},
 	}
+	e := c.Eval
+	checks = append(checks,
+		fieldCheck{!(e.ValFraction >= 0 && e.ValFraction < 1), "eval.val_fraction", "must be in [0, 1)"},
+		fieldCheck{e.ValTasks < 0, "eval.val_tasks", "must be at least 0"},
+		fieldCheck{e.EveryIters < 0, "eval.every_iterations", "must be at least 0 (0: validate after the last meta-iteration only)"},
+		fieldCheck{e.EveryIters > 0 && e.ValTasks == 0, "eval.every_iterations", "validates every so many meta-iterations, and eval.val_tasks is 0: set it above 0"},
+		fieldCheck{e.ValTasks > 0 && e.ValFraction == 0, "eval.val_tasks", "validation tasks need held-out classes: set eval.val_fraction above 0"},
+		fieldCheck{e.ValTasks > 0 && m.Queries == 0, "eval.val_tasks", "validation scores the tasks' query images: set metatrain.queries above 0"})
 	for _, r := range n.Reductions {
 		checks = append(checks, fieldCheck{r < 0 || r >= n.Cells, "network.reductions", fmt.Sprintf("cell %d does not exist in %d cells", r, n.Cells)})
 	}

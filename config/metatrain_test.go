@@ -119,3 +119,58 @@ func TestAdaptStrict(t *testing.T) {
 		}
 	}
 }
+
+// TestMetatrainEvalChecked: the multi-task validation block is off by
+// default (and then absent from the file's YAML and map), and its bad
+// values are refused naming the key.
+func TestMetatrainEvalChecked(t *testing.T) {
+	c, err := ParseMetatrain([]byte(goodMetatrain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Eval != (MetatrainEval{}) {
+		t.Errorf("validation on by default: %+v", c.Eval)
+	}
+	if _, ok := c.Map()["eval"]; ok {
+		t.Error("the default file's map has an eval key")
+	}
+	on := goodMetatrain + "eval: {val_fraction: 0.1, val_tasks: 20, every_iterations: 5, seed: 3}\n"
+	if c, err = ParseMetatrain([]byte(on)); err != nil {
+		t.Fatal(err)
+	} else if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	} else if c.Eval != (MetatrainEval{ValFraction: 0.1, ValTasks: 20, EveryIters: 5, Seed: 3}) {
+		t.Errorf("eval block read as %+v", c.Eval)
+	}
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"eval.val_fraction=-0.1"}, "eval.val_fraction:"},
+		{[]string{"eval.val_fraction=1"}, "eval.val_fraction:"},
+		{[]string{"eval.val_fraction=0.1", "eval.val_tasks=-1"}, "eval.val_tasks:"},
+		{[]string{"eval.val_fraction=0.1", "eval.val_tasks=3", "eval.every_iterations=-2"}, "eval.every_iterations:"},
+		{[]string{"eval.val_fraction=0.1", "eval.every_iterations=5"}, "eval.every_iterations: validates every"},
+		{[]string{"eval.val_tasks=3"}, "eval.val_tasks: validation tasks need held-out classes"},
+		{[]string{"eval.val_fraction=0.1", "eval.val_tasks=3", "metatrain.queries=0"}, "eval.val_tasks: validation scores"},
+	} {
+		c, _ := ParseMetatrain([]byte(goodMetatrain))
+		for _, s := range tc.sets {
+			if err := c.Set(s); err != nil {
+				t.Fatalf("--set %s: %v", s, err)
+			}
+		}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("--set %v: error %v, want one containing %q", tc.sets, err, tc.want)
+		}
+	}
+	c, _ = ParseMetatrain([]byte(goodMetatrain))
+	for _, s := range []string{"eval.val_fraction=0.2", "eval.val_tasks=2"} {
+		if err := c.Set(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("validation at the last iteration only (every_iterations 0) refused: %v", err)
+	}
+}

@@ -56,32 +56,80 @@ func toRGB(x []float32, n, c, hw int) []float32 {
 	return out
 }
 
-// metatrainData opens the sources and returns the task stream.
-func metatrainData(cfg *config.MetatrainFile) (*episodes.Stream, []*datasets.Dataset, error) {
-	m := cfg.Metatrain
-	var comps []episodes.Component
-	var dss []*datasets.Dataset
+// metatrainData is a meta-training run's data: the training task stream,
+// the sources, and with eval.val_fraction the split of every source's
+// classes and, with eval.val_tasks, the stream the validation tasks are the
+// first tasks of.
+type metatrainData struct {
+	stream *episodes.Stream
+	dss    []*datasets.Dataset
+	splits []episodes.Split // per source; nil without eval.val_fraction
+	split  string           // the split's description
+	val    *episodes.Stream // nil without eval.val_tasks
+}
+
+// minSplitClasses is the fewest classes a source may keep on either side
+// of the validation split: a task has 10 classes.
+const minSplitClasses = 10
+
+// openMetatrainData opens the sources and returns the task streams.
+func openMetatrainData(cfg *config.MetatrainFile) (*metatrainData, error) {
+	m, e := cfg.Metatrain, cfg.Eval
+	d := &metatrainData{}
+	var comps, valComps []episodes.Component
 	for i, s := range cfg.Sources {
 		ds, err := openData(s.Path, s.Subset, s.Size, fmt.Sprintf("sources[%d].path", i))
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		c, h, w := ds.ImageShape()
 		if (c != 1 && c != 3) || h != s.Size || w != s.Size {
-			return nil, nil, fmt.Errorf("sources[%d]: %s holds %dx%dx%d images, want 1 or 3 channels at %d", i, s.Path, c, h, w, s.Size)
+			return nil, fmt.Errorf("sources[%d]: %s holds %dx%dx%d images, want 1 or 3 channels at %d", i, s.Path, c, h, w, s.Size)
 		}
 		name := s.Name
 		if name == "" {
 			name = fmt.Sprintf("%s@%d", filepath.Base(s.Path), s.Size)
 		}
-		comps = append(comps, episodes.Component{Name: name, Support: ds, Size: s.Size, Weight: s.Weight})
-		dss = append(dss, ds)
+		comp := episodes.Component{Name: name, Support: ds, Size: s.Size, Weight: s.Weight}
+		d.dss = append(d.dss, ds)
+		if e.ValFraction > 0 {
+			// seeded by eval.seed, never the run's: every seed of a suite
+			// holds out the same classes, and the same groups of sources
+			// that are one data set at several sizes
+			sp, desc, err := episodes.SplitAuto(ds.ClassGroups, ds.NumClasses(), e.ValFraction, 0, uint64(e.Seed), 0)
+			if err != nil {
+				return nil, fmt.Errorf("eval.val_fraction: sources[%d] (%s): %w", i, name, err)
+			}
+			if len(sp.Train) < minSplitClasses || len(sp.Val) < minSplitClasses {
+				return nil, fmt.Errorf("eval.val_fraction: sources[%d] (%s): %g of %d classes leaves %d for meta-training and %d for validation, want at least %d on either side",
+					i, name, e.ValFraction, ds.NumClasses(), len(sp.Train), len(sp.Val), minSplitClasses)
+			}
+			d.splits, d.split = append(d.splits, sp), desc
+			vc := comp
+			comp.Classes, vc.Classes = sp.Train, sp.Val
+			valComps = append(valComps, vc)
+		}
+		comps = append(comps, comp)
 	}
-	st, err := episodes.NewStream(episodes.Spec{Ways: 10, Shots: m.Shots, Queries: m.Queries}, uint64(cfg.Seed), comps...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sources: %w", err)
+	spec := episodes.Spec{Ways: 10, Shots: m.Shots, Queries: m.Queries}
+	var err error
+	if d.stream, err = episodes.NewStream(spec, uint64(cfg.Seed), comps...); err != nil {
+		return nil, fmt.Errorf("sources: %w", err)
 	}
-	return st, dss, nil
+	if e.ValTasks > 0 {
+		if d.val, err = episodes.NewStream(spec, uint64(e.Seed)+1, valComps...); err != nil {
+			return nil, fmt.Errorf("eval.val_fraction: validation classes: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// streamTask materialises task i of a stream as a multitask task.
+func streamTask(s *episodes.Stream, i int) *multitask.Task {
+	t := s.Task(i)
+	var st, qt episodes.Task
+	s.Materialize(&st, &qt, &t)
+	return &multitask.Task{Size: s.Components()[t.Component].Size, Support: taskImages(&st), Query: taskImages(&qt)}
 }
 
 // Metatrain meta-trains the multi-task BASE meta-network (variant B, SPEC
@@ -122,6 +170,7 @@ func metatrain(ctx context.Context, cfg *config.MetatrainFile, opt *Options) (*r
 type metatrainRun struct {
 	*resumable
 	cfg    *config.MetatrainFile
+	data   *metatrainData
 	dss    []*datasets.Dataset
 	net    *multitask.Net
 	tr     *multitask.Trainer
@@ -130,25 +179,24 @@ type metatrainRun struct {
 	means  stretch[string]       // the training statistics since the last curve point
 	heads  stretch[int]          // the query accuracy per head (image size), weighted by its tasks
 	last   multitask.IterStats
+	val    *multitask.Validation // nil without eval.val_tasks
 }
 
 // newMetatrainRun opens the sources and builds the network and the trainer.
 func newMetatrainRun(r *resumable, cfg *config.MetatrainFile) (*metatrainRun, error) {
-	stream, dss, err := metatrainData(cfg)
+	data, err := openMetatrainData(cfg)
 	if err != nil {
 		return nil, err
 	}
-	m := &metatrainRun{resumable: r, cfg: cfg, dss: dss, method: "base-" + cfg.Metatrain.Relaxation + "-multitask"}
+	m := &metatrainRun{resumable: r, cfg: cfg, data: data, dss: data.dss, method: "base-" + cfg.Metatrain.Relaxation + "-multitask"}
 	if m.net, err = multitask.NewNet(metaNetConfig(cfg.Network)); err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
 	K := cfg.Metatrain.MetaBatch
-	tasks := func(iter, k int) (*multitask.Task, error) {
-		t := stream.Task(iter*K + k)
-		var st, qt episodes.Task
-		stream.Materialize(&st, &qt, &t)
-		size := stream.Components()[t.Component].Size
-		return &multitask.Task{Size: size, Support: taskImages(&st), Query: taskImages(&qt)}, nil
+	tasks := func(iter, k int) (*multitask.Task, error) { return streamTask(data.stream, iter*K+k), nil }
+	if data.val != nil {
+		m.val = &multitask.Validation{Tasks: cfg.Eval.ValTasks, Seed: cfg.Eval.Seed,
+			Task: func(j int) (*multitask.Task, error) { return streamTask(data.val, j), nil }}
 	}
 	if m.tr, err = multitask.NewTrainer(m.net, metatrainSettings(cfg), cfg.Seed, tasks); err != nil {
 		return nil, fmt.Errorf("metatrain: %w", err)
@@ -180,10 +228,13 @@ func (m *metatrainRun) capture() (*checkpoint.State, error) {
 }
 
 // loop is the meta-training loop: a curve point (the mean training
-// statistics, per head too) every 2% of the iterations and at the end.
+// statistics, per head too) every 2% of the iterations and at the end, and
+// with eval.val_tasks a validation point (validate) every
+// eval.every_iterations and at the end, each followed by a checkpoint.
 func (m *metatrainRun) loop() *loop {
 	mc := m.cfg.Metatrain
 	every := max(1, mc.Iterations/50)
+	valEvery := m.cfg.Eval.EveryIters
 	var l *loop
 	l = &loop{Limit: mc.Iterations, Budget: mc.Budget.Duration, CheckpointEvery: m.cfg.Checkpoint.Duration, Name: m.method, Unit: "meta-iteration",
 		Step: func(iter int) (string, error) {
@@ -204,10 +255,27 @@ func (m *metatrainRun) loop() *loop {
 				mean := m.means.take()
 				m.add(multitask.CurvePoint{Loss: mean["loss"], QueryAcc: mean["acc"], Tau: m.last.Tau, Beta: m.last.Beta, HeadAcc: m.heads.take()}.Point())
 			}
-			return false, nil
+			if m.val == nil || !((valEvery > 0 && m.hdr.Iter%valEvery == 0) || !l.more()) {
+				return false, nil
+			}
+			return true, m.validate()
 		},
 	}
 	return l
+}
+
+// validate adds a validation point: the current Θ adapted to the fixed
+// validation tasks with the inner loop of the last meta-iteration done
+// (its temperature), their mean query accuracy and its 95% half-width.
+func (m *metatrainRun) validate() error {
+	iter := m.hdr.Iter - 1
+	accs, err := m.tr.Validate(iter, *m.val)
+	if err != nil {
+		return fmt.Errorf("metatrain: after meta-iteration %d: %w", m.hdr.Iter, err)
+	}
+	sum := reports.Summarize(accs)
+	m.add(multitask.ValPoint{Acc: sum.Mean, CI95: sum.CI95, Tau: m.tr.Settings.Tau(iter)}.Point())
+	return nil
 }
 
 // writeGenotypeFiles writes dir/base.yaml and dir/base.json.
@@ -238,7 +306,7 @@ func (m *metatrainRun) record(g *genotype.Genotype) *reports.Record {
 		InnerLR: mc.InnerLR, BNMode: "transductive"}
 	rec.Params = m.net.ParamCount()
 	headAcc := map[string]float64{}
-	if p, ok := m.lastPoint(); ok {
+	if p, ok := m.lastPointOf(false); ok {
 		rec.Summary = reports.Summary{Mean: p.Acc, N: 1}
 		for k, a := range multitask.CurvePointOf(p).HeadAcc {
 			headAcc[fmt.Sprint(k)] = a
@@ -266,6 +334,21 @@ func (m *metatrainRun) record(g *genotype.Genotype) *reports.Record {
 			"grey sources are replicated to three channels (one RGB head per size)",
 			"classifier shared across tasks; task labels 0..9 in the stream's random class order",
 		},
+	}
+	if e := cfg.Eval; e.ValFraction > 0 {
+		var train, val []int
+		for _, sp := range m.data.splits {
+			train, val = append(train, len(sp.Train)), append(val, len(sp.Val))
+		}
+		rec.Dataset.Split, rec.Dataset.Classes = m.data.split+":train", train[0]
+		rec.Extra["split"], rec.Extra["train_classes"], rec.Extra["val_classes"] = m.data.split, train, val
+		if m.val != nil {
+			rec.Extra["val_tasks"], rec.Extra["val_every_iterations"] = e.ValTasks, e.EveryIters
+			rec.Extra["curve_validation"] = "points marked validation: the mean query accuracy of the fixed validation tasks (held-out classes) adapted from the prior with the training inner loop at the temperature of the last meta-iteration done; the other points are training statistics"
+			if p, ok := m.lastPointOf(true); ok {
+				rec.Extra["last_val_acc"] = p.Acc
+			}
+		}
 	}
 	return rec
 }

@@ -123,6 +123,17 @@ func (r *resumable) lastPoint() (checkpoint.Point, bool) {
 	return r.curve[len(r.curve)-1], true
 }
 
+// lastPointOf is the curve's last validation point (val) or last point of
+// training statistics (!val); false when it has none.
+func (r *resumable) lastPointOf(val bool) (checkpoint.Point, bool) {
+	for i := len(r.curve) - 1; i >= 0; i-- {
+		if r.curve[i].Validation == val {
+			return r.curve[i], true
+		}
+	}
+	return checkpoint.Point{}, false
+}
+
 // record is the run's record with the common fields (newRecord), the
 // iterations, the training seconds and the curve: validation accuracy, or
 // the training statistics of each point, versus iteration and training
@@ -131,7 +142,7 @@ func (r *resumable) record(method, model string, cfg map[string]any, seed int64)
 	rec := newRecord(r.kind.Name, method, method, model, r.started, cfg, seed)
 	rec.Iters, rec.TrainSec = r.hdr.Iter, r.hdr.TrainSec
 	for _, p := range r.curve {
-		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.Acc, CI95: p.CI95, Loss: p.Loss})
+		rec.Curve = append(rec.Curve, reports.Point{Iter: p.Iter, WallSec: p.TrainSec, Accuracy: p.Acc, CI95: p.CI95, Loss: p.Loss, Validation: p.Validation})
 	}
 	return rec
 }

@@ -29,6 +29,27 @@ type CurvePoint struct {
 	HeadAcc  map[int]float64
 }
 
+// ValPoint is a validation point of a meta-training curve: the mean query
+// accuracy of the fixed validation tasks (Trainer.Validate) adapted from Θ
+// after Iter meta-iterations, with the 95% half-width over the tasks and
+// the temperature the tasks were adapted at.
+type ValPoint struct {
+	Iter      int
+	TrainSec  float64
+	Acc, CI95 float64
+	Tau       float64
+}
+
+// Point is p as a generic curve point, marked Validation.
+func (p ValPoint) Point() checkpoint.Point {
+	return checkpoint.Point{Iter: p.Iter, TrainSec: p.TrainSec, Acc: p.Acc, CI95: p.CI95, Values: map[string]float64{curveTau: p.Tau}, Validation: true}
+}
+
+// ValPointOf is the validation point of a generic one.
+func ValPointOf(g checkpoint.Point) ValPoint {
+	return ValPoint{Iter: g.Iter, TrainSec: g.TrainSec, Acc: g.Acc, CI95: g.CI95, Tau: g.Values[curveTau]}
+}
+
 // The names of a meta-training curve's further measures
 // (checkpoint.Point); a head's accuracy is curveHeadAcc and its image size.
 const (
@@ -76,7 +97,8 @@ type Checkpoint struct {
 	Names      []string // Θ's tensor names (none in version-1 files)
 	Shapes     [][]int
 	Theta      [][]float32
-	Curve      []CurvePoint
+	Curve      []CurvePoint // the training statistics
+	Val        []ValPoint   // the validation points (eval.val_tasks)
 	Done       bool
 }
 
@@ -150,9 +172,7 @@ func (c *Checkpoint) State() (checkpoint.Header, *checkpoint.State, error) {
 	if st.Tensors, err = checkpoint.Unflatten(c.Names, c.Shapes, c.Theta); err != nil {
 		return checkpoint.Header{}, nil, err
 	}
-	for _, p := range c.Curve {
-		st.Curve = append(st.Curve, p.Point())
-	}
+	st.Curve = mergeCurve(c.Curve, c.Val)
 	err = st.SetOwn(ownFields{Net: c.Net, Relax: c.Relax, Tau: c.Tau})
 	return checkpoint.Header{Iter: c.Iter, TrainSec: c.TrainSec, Done: c.Done}, st, err
 }
@@ -168,9 +188,31 @@ func CheckpointOf(h checkpoint.Header, st *checkpoint.State) (*Checkpoint, error
 		Iter: h.Iter, TrainSec: h.TrainSec, Done: h.Done}
 	c.Names, c.Shapes, c.Theta = checkpoint.Flatten(st.Tensors)
 	for _, p := range st.Curve {
-		c.Curve = append(c.Curve, CurvePointOf(p))
+		if p.Validation {
+			c.Val = append(c.Val, ValPointOf(p))
+		} else {
+			c.Curve = append(c.Curve, CurvePointOf(p))
+		}
 	}
 	return c, nil
+}
+
+// mergeCurve is the generic curve of training points tr and validation
+// points val in the order a run adds them: by iteration, an iteration's
+// training point before its validation point.
+func mergeCurve(tr []CurvePoint, val []ValPoint) []checkpoint.Point {
+	var out []checkpoint.Point
+	i, j := 0, 0
+	for i < len(tr) || j < len(val) {
+		if j == len(val) || (i < len(tr) && tr[i].Iter <= val[j].Iter) {
+			out = append(out, tr[i].Point())
+			i++
+		} else {
+			out = append(out, val[j].Point())
+			j++
+		}
+	}
+	return out
 }
 
 // SaveCheckpoint writes c to path atomically (CheckpointFormat).

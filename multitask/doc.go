@@ -50,6 +50,24 @@
 // its state is fresh for every task, so Θ and the iteration number are the
 // whole training state and a resumed run is bit-identical.
 //
+// # Multi-task validation
+//
+// The training tasks' own query accuracy measures the fit to the tasks Θ
+// was just moved towards; the validation curve (Trainer.Validate) measures
+// the prior on classes it never trains on. A share of every source's
+// classes is held out of the task stream, and J tasks D'_1..D'_J are drawn
+// once from them. After meta-iteration e (the temperature τ_e of that
+// iteration) each is adapted from Θ by the training inner loop, T steps,
+// with random draws from (validation seed, j) only, and scored on its
+// query images with the noise-free weights (or the Eval.Samples average):
+//
+//	acc_val(e) = (1/J) Σ_j acc(ψ_j^T(Θ_e; D'_j, τ_e), Q'_j),
+//
+// summed in task order. With the tasks and their draws fixed, a difference
+// between two points of a run is the change of Θ alone, so the gain over a
+// doubling of the meta-iterations (report --plateau) is paired; the
+// estimate's spread over tasks is the CI95 of the point.
+//
 // # Adaptation ("X-tuned" models, SPEC 3.6)
 //
 // A new dataset is fitted by the same inner optimiser for a few epochs from

@@ -102,8 +102,10 @@ func addErrorBars(p *plot.Plot, i int, name string, xys plotter.XYs, below, abov
 }
 
 // CurvePlot draws accuracy (percent) against meta-iteration or wall-clock
-// time, one line per record with a learning curve (Record.Curve). It returns
-// an error when no record has one.
+// time, one line per record with a learning curve (Record.Curve), and a
+// second, named "(validation)", for the points marked Validation of a curve
+// that also holds training statistics (metatrain with eval.val_tasks). It
+// returns an error when no record has a curve.
 func CurvePlot(recs []Record, axis CurveAxis) (*plot.Plot, error) {
 	p := plot.New()
 	p.Y.Label.Text = "accuracy (%)"
@@ -122,23 +124,36 @@ func CurvePlot(recs []Record, axis CurveAxis) (*plot.Plot, error) {
 	n := 0
 	for i := range recs {
 		r := &recs[i]
-		if len(r.Curve) == 0 {
-			continue
-		}
-		xys := make(plotter.XYs, len(r.Curve))
-		ci := make([]float64, len(r.Curve))
-		for j, pt := range r.Curve {
-			x := float64(pt.Iter)
-			if axis == AxisWallClock {
-				x = pt.WallSec
+		var stats, val []Point
+		for _, pt := range r.Curve {
+			if pt.Validation {
+				val = append(val, pt)
+			} else {
+				stats = append(stats, pt)
 			}
-			xys[j] = plotter.XY{X: x, Y: 100 * pt.Accuracy}
-			ci[j] = 100 * pt.CI95
 		}
-		if err := addSeries(p, n, legendName(r), xys, ci); err != nil {
-			return nil, err
+		for _, line := range []struct {
+			name   string
+			points []Point
+		}{{legendName(r), stats}, {legendName(r) + " (validation)", val}} {
+			if len(line.points) == 0 {
+				continue
+			}
+			xys := make(plotter.XYs, len(line.points))
+			ci := make([]float64, len(line.points))
+			for j, pt := range line.points {
+				x := float64(pt.Iter)
+				if axis == AxisWallClock {
+					x = pt.WallSec
+				}
+				xys[j] = plotter.XY{X: x, Y: 100 * pt.Accuracy}
+				ci[j] = 100 * pt.CI95
+			}
+			if err := addSeries(p, n, line.name, xys, ci); err != nil {
+				return nil, err
+			}
+			n++
 		}
-		n++
 	}
 	if n == 0 {
 		return nil, errNoData

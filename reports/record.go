@@ -150,6 +150,31 @@ type Point struct {
 	Accuracy float64 `json:"accuracy"`
 	CI95     float64 `json:"ci95,omitempty"`
 	Loss     float64 `json:"loss,omitempty"`
+	// Validation marks a validation point in a curve whose other points
+	// are training statistics: a metatrain record's points from its
+	// eval.val_tasks, among the query accuracies of its training tasks
+	// (ValidationCurve).
+	Validation bool `json:"validation,omitempty"`
+}
+
+// statsCurveKinds are the kinds whose curve points are training
+// statistics unless marked Validation: the query accuracy of the training
+// tasks themselves (search, metatrain), never a validation.
+var statsCurveKinds = map[string]bool{"search": true, "metatrain": true}
+
+// ValidationCurve is the record's validation curve: the points marked
+// Validation, and every point of a curve of another kind than search and
+// metatrain (a train record's points are all validation points and carry
+// no mark; the unmarked points of search and metatrain curves are
+// training statistics, records written before the mark included).
+func (r *Record) ValidationCurve() []Point {
+	var out []Point
+	for _, p := range r.Curve {
+		if p.Validation || !statsCurveKinds[r.Kind] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Env is the provenance of the code and the machine. Module, Commit and

@@ -66,6 +66,7 @@
 //	episodes(run -> runs.id, idx, accuracy)             per-episode accuracies
 //	curve_points(run -> runs.id, curve, idx, iter, step, wall_sec, accuracy, ci95, loss)
 //	    curve = 'train' for Record.Curve, 'adapt' for Record.Adapt
+//	    (version 5 adds validation: Point.Validation as 0 or 1)
 //
 // Version 2 added the typed fields of record schema 2 to runs: suite_name,
 // suite_version, suite_unit, suite_seed, suite_step (Record.Suite, nil when
@@ -86,6 +87,10 @@
 // the test ways are the training ways) and eval_rotations
 // (Protocol.EvalRotations) to runs; older rows read 0 and false, which is
 // what their protocols were.
+//
+// Version 5 added validation to curve_points (reports.Point.Validation: a
+// validation point among a metatrain curve's training statistics); older
+// rows read 0, which is what every point written before was.
 //
 // NaN (a missing value) is stored as NULL in both backends, so a record
 // reads back the same from either. To add a version, append a migration to

@@ -31,7 +31,7 @@ func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx, d *dialect) 
 }
 
 // migrations is the ordered schema history; index i holds version i+1.
-// Version 5 goes at the end of this list.
+// Version 6 goes at the end of this list.
 func migrations() []migration {
 	return []migration{
 		{version: 1, name: "runs, episodes and curve points", up: execAll(
@@ -123,6 +123,12 @@ func migrations() []migration {
 		{version: 4, name: "protocol: training ways and rotated test classes", up: execAll(
 			`ALTER TABLE runs ADD COLUMN train_ways INTEGER NOT NULL DEFAULT 0`,
 			`ALTER TABLE runs ADD COLUMN eval_rotations INTEGER NOT NULL DEFAULT 0`,
+		)},
+		{version: 5, name: "curve points: the validation mark", up: execAll(
+			// Points written before read false: every one of them was a
+			// train record's validation point or a training statistic of
+			// search and metatrain, which is what false says of them.
+			`ALTER TABLE curve_points ADD COLUMN validation INTEGER NOT NULL DEFAULT 0`,
 		)},
 	}
 }

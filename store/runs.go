@@ -140,13 +140,13 @@ func storedForm(r *reports.Record) (*stored, error) {
 	}{{"train", r.Curve}, {"adapt", r.Adapt}} {
 		for i, p := range c.pts {
 			st.points = append(st.points, []any{c.name, i, p.Iter, p.Step, nullable(p.WallSec),
-				nullable(p.Accuracy), nullable(p.CI95), nullable(p.Loss)})
+				nullable(p.Accuracy), nullable(p.CI95), nullable(p.Loss), boolInt(p.Validation)})
 		}
 	}
 	return st, nil
 }
 
-// rowsPerInsert bounds a multi-row INSERT (9 columns x 200 rows stays far
+// rowsPerInsert bounds a multi-row INSERT (11 columns x 200 rows stays far
 // below both SQLite's and PostgreSQL's limits on parameters).
 const rowsPerInsert = 200
 
@@ -216,7 +216,7 @@ func (s *Store) Add(ctx context.Context, rec *reports.Record) (bool, error) {
 			return err
 		}
 		return s.insertChunked(ctx, tx, "curve_points",
-			"run, curve, idx, iter, step, wall_sec, accuracy, ci95, loss", id, st.points)
+			"run, curve, idx, iter, step, wall_sec, accuracy, ci95, loss, validation", id, st.points)
 	})
 	if errors.Is(err, errExists) {
 		return false, s.sameAsStored(ctx, st, rec.RunID)
@@ -440,7 +440,7 @@ func (s *Store) loadDetails(ctx context.Context, id int64, r *reports.Record) er
 		return err
 	}
 	rows.Close()
-	rows, err = s.db.QueryContext(ctx, s.d.q(`SELECT curve, iter, step, wall_sec, accuracy, ci95, loss
+	rows, err = s.db.QueryContext(ctx, s.d.q(`SELECT curve, iter, step, wall_sec, accuracy, ci95, loss, validation
 		FROM curve_points WHERE run = ? ORDER BY curve, idx`), id)
 	if err != nil {
 		return err
@@ -450,10 +450,11 @@ func (s *Store) loadDetails(ctx context.Context, id int64, r *reports.Record) er
 		var curve string
 		var p reports.Point
 		var wall, acc, ci, loss sql.NullFloat64
-		if err := rows.Scan(&curve, &p.Iter, &p.Step, &wall, &acc, &ci, &loss); err != nil {
+		var val int
+		if err := rows.Scan(&curve, &p.Iter, &p.Step, &wall, &acc, &ci, &loss, &val); err != nil {
 			return err
 		}
-		p.WallSec, p.Accuracy, p.CI95, p.Loss = orNaN(wall), orNaN(acc), orNaN(ci), orNaN(loss)
+		p.WallSec, p.Accuracy, p.CI95, p.Loss, p.Validation = orNaN(wall), orNaN(acc), orNaN(ci), orNaN(loss), val != 0
 		if curve == "adapt" {
 			r.Adapt = append(r.Adapt, p)
 		} else {

@@ -163,8 +163,39 @@ func putV1(t *testing.T, s *Store, r *reports.Record) {
 		if err := s.insertChunked(ctx, tx, "episodes", "run, idx, accuracy", id, st.episodes); err != nil {
 			return err
 		}
-		return s.insertChunked(ctx, tx, "curve_points", "run, curve, idx, iter, step, wall_sec, accuracy, ci95, loss", id, st.points)
+		var points [][]any // without store version 5's validation mark
+		for _, p := range st.points {
+			points = append(points, p[:8])
+		}
+		return s.insertChunked(ctx, tx, "curve_points", "run, curve, idx, iter, step, wall_sec, accuracy, ci95, loss", id, points)
 	}))
+}
+
+// TestValidationMarkRoundTrips: a metatrain record's validation points
+// read back marked and its training statistics unmarked (store version 5),
+// so a suite's plateau report from a store reads the same curve as from
+// the records' files.
+func TestValidationMarkRoundTrips(t *testing.T) {
+	forBackends(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := openT(t, b.fresh(t))
+		in := testRecord("metatrain-1", "", 0, 0, 4)
+		in.Kind, in.Episodes, in.Summary = "metatrain", nil, reports.Summary{Mean: 0.4, N: 1}
+		in.Curve = []reports.Point{{Iter: 2, WallSec: 1, Accuracy: 0.9, Loss: 0.3}, {Iter: 2, WallSec: 1, Accuracy: 0.4, CI95: 0.05, Validation: true}}
+		require.NoError(t, s.Put(ctx, in))
+		out, err := s.Get(ctx, in.RunID)
+		require.NoError(t, err)
+		assert.Equal(t, in.Curve, out.Curve)
+		assert.Equal(t, []reports.Point{in.Curve[1]}, out.ValidationCurve())
+		added, err := s.Add(ctx, in)
+		require.NoError(t, err)
+		assert.False(t, added, "the same record is the stored one")
+		other := *in
+		other.Curve = []reports.Point{in.Curve[0], in.Curve[1]}
+		other.Curve[1].Validation = false
+		_, err = s.Add(ctx, &other)
+		assert.ErrorIs(t, err, ErrDuplicate, "the mark is part of the stored record")
+	})
 }
 
 // TestVersion1StoreUpgrades: a store written at store version 1 by a binary

@@ -37,15 +37,17 @@ type Plateau struct {
 }
 
 // Plateaus reads the validation curves of the rows whose records have them
-// (train steps with eval.val_episodes; points placed by
-// eval.every_iterations fall at the same iterations for every seed, which
-// the gain over a doubling needs). Rows without curve points are left out.
+// (Record.ValidationCurve: train steps with eval.val_episodes, metatrain
+// steps with eval.val_tasks; points placed by eval.every_iterations fall at
+// the same iterations for every seed, which the gain over a doubling
+// needs). Rows without validation points are left out, and so are the
+// training statistics of search and metatrain curves.
 func Plateaus(rows []*Row, delta float64) []Plateau {
 	var out []Plateau
 	for _, row := range rows {
 		byIter := map[int][]reports.Run{}
 		for i, rec := range row.Records {
-			for _, p := range rec.Curve {
+			for _, p := range rec.ValidationCurve() {
 				if p.Iter > 0 {
 					byIter[p.Iter] = append(byIter[p.Iter], reports.Run{Seed: row.Seeds[i], Episodes: []float64{p.Accuracy}})
 				}
@@ -127,6 +129,6 @@ func PlateauTable(name string, version int, label string, ps []Plateau) *reports
 		}
 		t.Notes = append(t.Notes, fmt.Sprintf("%s %s: %s", p.Row.Unit, p.Row.Step, budget))
 	}
-	t.Notes = append(t.Notes, "gain: per seed, validation accuracy at the iteration minus at half of it (the same validation episodes), mean and Student-t interval over seeds; - where no point lies at exactly half (eval.every_iterations places them); validation episodes come from the validation alphabets, never the test ones")
+	t.Notes = append(t.Notes, "gain: per seed, validation accuracy at the iteration minus at half of it (the same validation episodes), mean and Student-t interval over seeds; - where no point lies at exactly half (eval.every_iterations places them); validation episodes come from the validation alphabets, never the test ones; a metatrain row's from the fixed validation tasks of its held-out classes (eval.val_tasks)")
 	return t
 }

@@ -83,3 +83,33 @@ func TestPlateaus(t *testing.T) {
 	p4 := Plateaus([]*Row{{Unit: "w", Step: "run", Seeds: []int64{0}, Records: []*reports.Record{odd}}}, DefaultPlateauGain)[0]
 	require.Contains(t, PlateauTable("s", 1, "", []Plateau{p4}).Notes[0], "no two points lie exactly a doubling apart")
 }
+
+// TestPlateausReadOnlyValidationPoints: a metatrain record's curve holds
+// training statistics (the training tasks' own query accuracy, at every
+// iteration) and, with eval.val_tasks, validation points marked as such;
+// Plateaus reads the marked points only, and a search or metatrain record
+// without them (every record written before the mark) is left out.
+func TestPlateausReadOnlyValidationPoints(t *testing.T) {
+	prior := func(off float64, val bool) *reports.Record {
+		rec := &reports.Record{Kind: "metatrain"}
+		for it := 1; it <= 8; it++ {
+			rec.Curve = append(rec.Curve, reports.Point{Iter: it, Accuracy: 0.9, Loss: 0.3})
+			if val && it%2 == 0 {
+				rec.Curve = append(rec.Curve, reports.Point{Iter: it, Accuracy: 0.5 + off + 0.1*math.Log2(float64(it)), CI95: 0.02, Validation: true})
+			}
+		}
+		return rec
+	}
+	row := &Row{Unit: "prior", Step: "run", Seeds: []int64{0, 1}, Records: []*reports.Record{prior(0, true), prior(0.01, true)}}
+	old := &Row{Unit: "old-prior", Step: "run", Seeds: []int64{0}, Records: []*reports.Record{prior(0, false)}}
+	search := &Row{Unit: "search", Step: "search", Seeds: []int64{0}, Records: []*reports.Record{{Kind: "search", Curve: []reports.Point{{Iter: 4, Accuracy: 0.7}}}}}
+	ps := Plateaus([]*Row{row, old, search}, DefaultPlateauGain)
+	require.Len(t, ps, 1, "rows without validation points are left out")
+	var iters []int
+	for _, pt := range ps[0].Points {
+		iters = append(iters, pt.Iter)
+	}
+	require.Equal(t, []int{2, 4, 6, 8}, iters)
+	require.InDelta(t, 0.1, ps[0].Points[1].Gain.Mean, 1e-12, "the gain 2 -> 4 of the validation accuracy")
+	require.InDelta(t, 0.705, ps[0].Points[1].Acc.Mean, 1e-12)
+}

@@ -54,6 +54,11 @@ type Point struct {
 	Loss      float64
 	Values    map[string]float64
 	Text      map[string]string
+	// Validation marks a validation point in a curve whose other points
+	// are training statistics (metatrain's eval.val_tasks); a train run's
+	// points are all validation points and leave it false
+	// (reports.Point.Validation).
+	Validation bool
 }
 
 // Named returns copies of ts with their names (names may be nil: unnamed).

@@ -446,7 +446,7 @@ func reportCurves(sr suiteReport, label string, version int, rows []*suite.Row, 
 func reportPlateau(sr suiteReport, label string, version int, rows []*suite.Row, f reports.Format, stdout, stderr io.Writer) int {
 	ps := suite.Plateaus(rows, sr.plateauGain)
 	if len(ps) == 0 {
-		return fail(stderr, "report", fmt.Errorf("--plateau: suite %s (label %s) has no records with validation curves (eval.val_episodes)", sr.name, label))
+		return fail(stderr, "report", fmt.Errorf("--plateau: suite %s (label %s) has no records with validation curves (eval.val_episodes; metatrain: eval.val_tasks)", sr.name, label))
 	}
 	if err := suite.PlateauTable(sr.name, version, label, ps).Render(stdout, f); err != nil {
 		return fail(stderr, "report", err)
@@ -457,7 +457,9 @@ func reportPlateau(sr suiteReport, label string, version int, rows []*suite.Row,
 	var recs []reports.Record
 	for _, p := range ps {
 		for _, rec := range p.Row.Records {
-			recs = append(recs, *rec)
+			r := *rec
+			r.Curve = rec.ValidationCurve()
+			recs = append(recs, r)
 		}
 	}
 	p, err := reports.CurvePlot(recs, reports.AxisIteration)
