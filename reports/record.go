@@ -157,10 +157,10 @@ type Point struct {
 	Validation bool `json:"validation,omitempty"`
 }
 
-// statsCurveKinds are the kinds whose curve points are training
-// statistics unless marked Validation: the query accuracy of the training
-// tasks themselves (search, metatrain), never a validation.
-var statsCurveKinds = map[string]bool{"search": true, "metatrain": true}
+// statsCurve says whether a kind's curve points are training statistics
+// unless marked Validation: the query accuracy of the training tasks
+// themselves (search, metatrain), never a validation.
+func statsCurve(kind string) bool { return kind == "search" || kind == "metatrain" }
 
 // ValidationCurve is the record's validation curve: the points marked
 // Validation, and every point of a curve of another kind than search and
@@ -170,7 +170,7 @@ var statsCurveKinds = map[string]bool{"search": true, "metatrain": true}
 func (r *Record) ValidationCurve() []Point {
 	var out []Point
 	for _, p := range r.Curve {
-		if p.Validation || !statsCurveKinds[r.Kind] {
+		if p.Validation || !statsCurve(r.Kind) {
 			out = append(out, p)
 		}
 	}
