@@ -203,11 +203,10 @@ func Table(name string, version int, label string, rows []*Row, ref string, vs m
 		if c := ConvergenceCell(r); c != "" {
 			perSeed = c
 		}
-		if c := ValidationCell(r); c != "" {
-			perSeed = c
-			if r.Accuracy.K() == 0 {
-				acc = NoTestCell
-			}
+		if c := ValidationCell(r); c != "" && r.Accuracy.K() == 0 {
+			perSeed, acc = c, NoTestCell
+		} else if c != "" {
+			perSeed += "; " + c // tested seeds beside tuning ones
 		}
 		row := []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), perSeed, acc, paper,
 			fmt.Sprintf("%.0f", r.Iters), reports.FormatDuration(r.TrainSec), reports.FormatDuration(r.CPUSec), ParamsCell(r), MACsCell(r)}

@@ -102,3 +102,24 @@ func TestTuningUnitTable(t *testing.T) {
 	_, err = reports.Compare(tested.Records[0], rec, reports.DefaultCompareOptions())
 	require.ErrorContains(t, err, "ran no test evaluation")
 }
+
+// TestTuningSeedsBesideTestedOnes: a row whose seeds mix a tuning run and
+// a tested run scores the tested seed only and shows the tuning seed's
+// validation accuracy beside it, as such.
+func TestTuningSeedsBesideTestedOnes(t *testing.T) {
+	id := func(sd int64) *reports.SuiteID {
+		return &reports.SuiteID{Name: "s", Version: 1, Unit: "u", Step: StepRun, Seed: sd}
+	}
+	recs := []*reports.Record{
+		{Kind: "train", Method: "maml", Suite: id(0), Summary: reports.Summary{Mean: 0.5, CI95: 0.1, N: 2},
+			Extra: map[string]any{reports.ExtraNoTest: reports.NoTestNote}},
+		{Kind: "train", Method: "maml", Suite: id(1), Episodes: []float64{1, 0.5}},
+	}
+	rows := Rows(recs)
+	require.Len(t, rows, 1)
+	require.Equal(t, 1, rows[0].Accuracy.K())
+	require.InDelta(t, 0.75, rows[0].Accuracy.Mean, 1e-12)
+	tab := Table("s", 1, "", rows, "", nil)
+	require.Equal(t, "75.0; validation % (last point, no test): 50.0, -", tab.Rows[0][5])
+	require.Contains(t, tab.Notes, NoTestNote)
+}
