@@ -249,9 +249,9 @@ func protocolOf(cfg *config.Config, n int) reports.Protocol {
 // validationOnly fills the parts of a record of a tuning run that ran no
 // test evaluation (eval.episodes 0, docs/DECISIONS.md R36), as fewShot
 // does for a tested one: the validation data, the protocol with no test
-// episodes, no episodes, and as summary the last validation point, last
-// (mean and 95% CI over the nVal validation episodes); the record is
-// marked reports.ExtraNoTest by the caller.
+// episodes, no episodes, and as summary last, the last validation point
+// (mean and 95% CI over the eval.val_episodes validation episodes); the
+// caller marks the record reports.ExtraNoTest.
 func validationOnly(rec *reports.Record, cfg *config.Config, model nn.Model[float32], data *expData, last reports.Summary) {
 	n := len(data.valClasses)
 	if data.valClasses == nil {
