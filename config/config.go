@@ -161,7 +161,12 @@ type Data struct {
 
 // Eval is the validation and test protocol.
 type Eval struct {
-	Episodes    int      `yaml:"episodes"`     // test episodes (600)
+	// Episodes are the fixed test episodes of held-out classes scored at
+	// the end of training (600). 0 runs no test evaluation: a tuning run,
+	// whose settings are chosen on validation only; it needs
+	// eval.val_episodes, and its record's summary is the last validation
+	// point, marked as such (reports.ExtraNoTest, docs/DECISIONS.md R36).
+	Episodes    int      `yaml:"episodes"`
 	Ways        int      `yaml:"ways"`         // classes per validation and test episode; 0 = the training ways
 	Queries     int      `yaml:"queries"`      // query examples per class at validation and test
 	Shots       int      `yaml:"shots"`        // support examples per class at validation and test; 0 = the training shots
@@ -415,7 +420,9 @@ func (c *Config) Validate() error {
 	}
 	checks = append(checks, c.checkBlocks()...)
 	checks = append(checks, []fieldCheck{
-		{c.Eval.Episodes < 1, "eval.episodes", "must be at least 1"},
+		{c.Eval.Episodes < 0, "eval.episodes", "must be 0 (no test evaluation: a tuning run) or above"},
+		{c.Eval.Episodes == 0 && c.Eval.ValEpisodes <= 0, "eval.episodes", "0 runs no test evaluation (a tuning run, scored on validation), and eval.val_episodes is 0 too: the run would measure nothing; set eval.val_episodes above 0"},
+		{c.Eval.Episodes == 0 && c.Data.TrainOnVal, "eval.episodes", "0 makes a tuning run scored on validation episodes, and data.train_on_val trains on the validation groups (its curve runs on test classes): tune without data.train_on_val"},
 		{c.Eval.Queries < 1, "eval.queries", "must be at least 1"},
 		{c.Eval.Shots < 0, "eval.shots", "must be at least 0 (0: the training shots)"},
 		{c.Eval.Ways < 0 || c.Eval.Ways == 1, "eval.ways", "must be 0 (the training ways) or at least 2"},

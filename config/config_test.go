@@ -103,7 +103,7 @@ func TestValidate(t *testing.T) {
 		{"data.val_fraction=0.9", "data.val_fraction"},
 		{"data.image_size=8", "data.image_size"},
 		{"reptile.inner_optimizer=rmsprop", "reptile.inner_optimizer"},
-		{"eval.episodes=0", "eval.episodes"},
+		{"eval.episodes=-1", "eval.episodes"},
 		{"eval.shots=-1", "eval.shots"},
 		{"eval.every_iterations=-1", "eval.every_iterations"},
 		{"method=", "method"},
@@ -142,6 +142,10 @@ func TestValidate(t *testing.T) {
 		{[]string{"ways=20", "eval.ways=5"}, ""},
 		{[]string{"meta_lr_schedule=step", "meta_lr_step_every=2000"}, ""},
 		{[]string{"meta_lr_schedule=step", "meta_lr_step_every=2000", "meta_lr_final=0.0001"}, "meta_lr_final"},
+		// a tuning run (R36): no test evaluation, scored on validation only
+		{[]string{"eval.episodes=0"}, ""},
+		{[]string{"eval.episodes=0", "eval.val_episodes=0"}, "eval.episodes"},
+		{[]string{"eval.episodes=0", "data.train_on_val=true"}, "eval.episodes"},
 	} {
 		cfg, _ := Parse([]byte(good))
 		for _, kv := range c.sets {

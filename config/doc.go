@@ -21,6 +21,12 @@
 // method unless it keeps its defaults (Config.Blocks). The checks that
 // depend on the method read the capabilities it declares (maml.Caps).
 //
+// Tuning runs: eval.episodes: 0 runs no test evaluation. Such a run
+// chooses settings on validation episodes only, so that no test accuracy
+// exists to peek at; it needs eval.val_episodes above 0, and its record's
+// summary is its last validation point, marked as such
+// (reports.ExtraNoTest, docs/DECISIONS.md R36).
+//
 // Overrides: Set applies "key=value" strings (the --set flag) to a decoded
 // Config. The key is the dotted YAML path (for example "eval.episodes" or
 // "data.path"), and the value is decoded as YAML into the field's type, so

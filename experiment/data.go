@@ -29,8 +29,9 @@ type expData struct {
 	// (data.train_on_val), recorded as such.
 	curveOnTest bool
 	ds          *datasets.Dataset // the training dataset
-	testDS      *datasets.Dataset
-	split       string // description of the class split
+	testDS      *datasets.Dataset // nil when a tuning run leaves data.test_path unopened
+	valDS       *datasets.Dataset // the validation classes' dataset (nil without validation)
+	split       string            // description of the class split
 	C, H        int
 }
 
@@ -83,12 +84,15 @@ func openExperimentData(cfg *config.Config) (*expData, error) {
 		}
 		e.train, e.trainClasses = rot, episodes.RotatedClasses(sp.Train)
 	}
-	rotated, err := e.setTest(d, sp)
+	rotated, err := e.setTest(d, sp, cfg.Eval.Episodes > 0)
 	if err != nil {
 		return nil, err
 	}
 	if err := e.setVal(cfg, sp, rotated); err != nil {
 		return nil, err
+	}
+	if e.testDS == nil {
+		return e, nil
 	}
 	if _, tc, _ := e.testDS.ImageShape(); e.testDS != ds && tc != h {
 		return nil, fmt.Errorf("data.test_path: images are %d pixels, training images %d", tc, h)
@@ -118,8 +122,10 @@ func openPooled(d config.Data) (*datasets.Dataset, error) {
 
 // setTest sets the test source and classes: the split's test classes
 // (rotated copies as classes of their own with data.eval_rotations, whose
-// source it returns), or every class of data.test_path.
-func (e *expData) setTest(d config.Data, sp episodes.Split) (rotated episodes.Source, err error) {
+// source it returns), or every class of data.test_path. A run that tests
+// nothing (!testing: eval.episodes 0) leaves data.test_path unopened (its
+// test source nil).
+func (e *expData) setTest(d config.Data, sp episodes.Split, testing bool) (rotated episodes.Source, err error) {
 	e.test, e.testClasses, e.testDS = e.ds, sp.Test, e.ds
 	if d.EvalRotations {
 		if rotated, err = episodes.NewRotated(e.ds); err != nil {
@@ -127,6 +133,11 @@ func (e *expData) setTest(d config.Data, sp episodes.Split) (rotated episodes.So
 		}
 		e.test, e.testClasses = rotated, episodes.RotatedClasses(sp.Test)
 		e.split += ",eval-rotations"
+	}
+	if d.TestPath != "" && !testing {
+		e.test, e.testClasses, e.testDS = nil, nil, nil
+		e.split += ";test=" + d.TestPath + " (not opened)"
+		return rotated, nil
 	}
 	if d.TestPath != "" {
 		tds, err := openData(d.TestPath, d.TestSubset, e.H, "data.test_path")
@@ -150,21 +161,21 @@ func (e *expData) setVal(cfg *config.Config, sp episodes.Split, rotated episodes
 		return nil
 	case d.TrainOnVal:
 		// its own episode set; no selection is made on it
-		e.val, e.valClasses, e.curveOnTest = e.test, e.testClasses, true
+		e.val, e.valClasses, e.valDS, e.curveOnTest = e.test, e.testClasses, e.testDS, true
 		return nil
 	case d.ValPath != "":
 		vds, err := openData(d.ValPath, d.ValSubset, e.H, "data.val_path")
 		if err != nil {
 			return err
 		}
-		e.val, e.valClasses = vds, nil
+		e.val, e.valClasses, e.valDS = vds, nil, vds
 		return nil
 	case len(sp.Val) == 0: // nil classes would mean all of them, test classes included
 		return errors.New("eval.val_episodes: validation needs held-out classes: set data.val_fraction above 0, data.val_path, or eval.val_episodes: 0")
 	case rotated != nil:
-		e.val, e.valClasses = rotated, episodes.RotatedClasses(sp.Val)
+		e.val, e.valClasses, e.valDS = rotated, episodes.RotatedClasses(sp.Val), e.ds
 	default:
-		e.val, e.valClasses = e.ds, sp.Val
+		e.val, e.valClasses, e.valDS = e.ds, sp.Val, e.ds
 	}
 	return nil
 }
@@ -189,16 +200,19 @@ func splitClasses(ds *datasets.Dataset, d config.Data, valFrac, testFrac float64
 }
 
 // samplers returns the training, validation (nil when off) and test
-// samplers of an experiment.
+// samplers of an experiment; a tuning run (eval.episodes 0) has no test
+// sampler (nil): its test classes are never sampled.
 func (e *expData) samplers(cfg *config.Config) (train, val, test *episodes.Sampler, err error) {
 	train, err = episodes.NewSampler(e.train, e.trainClasses, episodes.Spec{Ways: cfg.Ways, Shots: cfg.Shots, Queries: cfg.Queries}, uint64(cfg.Seed))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ways/shots/queries: training classes: %w", err)
 	}
 	evalSpec := episodes.Spec{Ways: cfg.EvalWays(), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries}
-	test, err = episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(e.test, e.testClasses, evalSpec)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("ways/eval.shots (or shots)/eval.queries: test classes: %w", err)
+	if cfg.Eval.Episodes > 0 {
+		test, err = episodes.EvalSet{Seed: uint64(cfg.Eval.Seed), Count: cfg.Eval.Episodes}.Sampler(e.test, e.testClasses, evalSpec)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("ways/eval.shots (or shots)/eval.queries: test classes: %w", err)
+		}
 	}
 	if e.val != nil {
 		val, err = episodes.EvalSet{Seed: uint64(cfg.Eval.Seed) + 1, Count: cfg.Eval.ValEpisodes}.Sampler(e.val, e.valClasses, evalSpec)
@@ -218,13 +232,34 @@ func fewShot(rec *reports.Record, cfg *config.Config, model nn.Model[float32], d
 		testClasses = data.testDS.NumClasses()
 	}
 	rec.Dataset = datasetOf(data.testDS, data.split+":test", testClasses)
-	rec.Proto = reports.Protocol{
+	rec.Proto = protocolOf(cfg, len(accs))
+	rec.Episodes, rec.Summary, rec.Params = accs, reports.Summarize(accs), model.ParamCount()
+}
+
+// protocolOf is the record's protocol of cfg with n test episodes.
+func protocolOf(cfg *config.Config, n int) reports.Protocol {
+	return reports.Protocol{
 		Ways: cfg.EvalWays(), TrainWays: trainWays(cfg), Shots: cfg.EvalShots(), Queries: cfg.Eval.Queries,
 		StepsTrain: cfg.InnerSteps, StepsTest: cfg.TestSteps, InnerLR: cfg.InnerLR,
-		BNMode: "transductive", EvalEpisode: len(accs), EvalSeed: cfg.Eval.Seed, Rotations: cfg.Data.Rotations,
+		BNMode: "transductive", EvalEpisode: n, EvalSeed: cfg.Eval.Seed, Rotations: cfg.Data.Rotations,
 		EvalRotations: cfg.Data.EvalRotations,
 	}
-	rec.Episodes, rec.Summary, rec.Params = accs, reports.Summarize(accs), model.ParamCount()
+}
+
+// validationOnly fills the parts of a record of a tuning run that ran no
+// test evaluation (eval.episodes 0, docs/DECISIONS.md R36), as fewShot
+// does for a tested one: the validation data, the protocol with no test
+// episodes, no episodes, and as summary last, the last validation point
+// (mean and 95% CI over the eval.val_episodes validation episodes); the
+// caller marks the record reports.ExtraNoTest.
+func validationOnly(rec *reports.Record, cfg *config.Config, model nn.Model[float32], data *expData, last reports.Summary) {
+	n := len(data.valClasses)
+	if data.valClasses == nil {
+		n = data.valDS.NumClasses()
+	}
+	rec.Dataset = datasetOf(data.valDS, data.split+":val", n)
+	rec.Proto = protocolOf(cfg, 0)
+	rec.Episodes, rec.Summary, rec.Params = nil, last, model.ParamCount()
 }
 
 // trainWays is the protocol's training ways when they differ from the test

@@ -1,7 +1,7 @@
 // Package experiment runs metabench's experiments as a library: a Go program,
 // a job or a test calls one entry point and gets the run's reports.Record.
 //
-//	Train(ctx, *config.Config, Options)        meta-training (MAML, first-order MAML, Reptile, ...) and the test
+//	Train(ctx, *config.Config, Options)        meta-training (MAML, first-order MAML, Reptile, ...) and the test (none for a tuning run, eval.episodes 0)
 //	Eval(ctx, EvalConfig, Options)             a trained run on fixed test episodes
 //	Search(ctx, *config.SearchFile, Options)   a BASE / DARTS architecture search and its genotype
 //	Metatrain(ctx, *config.MetatrainFile, ...) the multi-task meta-network over 10-class task streams

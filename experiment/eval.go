@@ -63,6 +63,9 @@ func eval(ctx context.Context, ec EvalConfig, opt *Options) (*reports.Record, er
 		return nil, err
 	}
 	valSeed := cfg.Eval.Seed + 1 // the run's validation episodes, whatever --seed picks for test
+	if cfg.Eval.Episodes == 0 && ec.Episodes == 0 {
+		return nil, fmt.Errorf("eval.episodes: %s is a tuning run (eval.episodes 0): it has no test protocol to repeat; set the number of test episodes (eval.episodes) to test it deliberately", ec.Checkpoint)
+	}
 	if err := ec.override(cfg, ck); err != nil {
 		return nil, err
 	}

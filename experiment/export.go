@@ -3,6 +3,7 @@ package experiment
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 
@@ -123,6 +124,9 @@ const exportLayout = "images uint8 [N,C,H,W] (float value = pixel/255); labels i
 // images and classes and the fixed test episodes of the experiment's test
 // sampler (eval.seed, eval.episodes), as Train and Eval use them.
 func ExportData(cfg *config.Config) (*Export, error) {
+	if err := exportable(cfg); err != nil {
+		return nil, err
+	}
 	data, err := openExperimentData(cfg)
 	if err != nil {
 		return nil, err
@@ -132,6 +136,9 @@ func ExportData(cfg *config.Config) (*Export, error) {
 
 // exportOf is ExportData on data already opened.
 func exportOf(cfg *config.Config, data *expData) (*Export, error) {
+	if err := exportable(cfg); err != nil {
+		return nil, err
+	}
 	_, _, testS, err := data.samplers(cfg)
 	if err != nil {
 		return nil, err
@@ -149,6 +156,15 @@ func exportOf(cfg *config.Config, data *expData) (*Export, error) {
 	x.addChecks(data.train, data.trainClasses)
 	x.Protocol = exportProtocol(cfg, data, offset, string(yml))
 	return x, nil
+}
+
+// exportable refuses a tuning run (eval.episodes 0): an export holds the
+// fixed test episodes, and such a run has none.
+func exportable(cfg *config.Config) error {
+	if cfg.Eval.Episodes < 1 {
+		return errors.New("eval.episodes: 0 (a tuning run) has no test episodes to export; set eval.episodes (--set eval.episodes=N)")
+	}
+	return nil
 }
 
 // addImages takes the training source's images and, for a separate test

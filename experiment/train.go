@@ -34,7 +34,9 @@ func initRand(seed int64) *rand.Rand { return rand.New(rand.NewPCG(uint64(seed),
 // Train meta-trains the model of an experiment file with its method (MAML,
 // first-order MAML, Reptile, ... from the maml registry) in opt.Out, or
 // resumes the run there, then evaluates the result on the fixed test
-// episodes of held-out classes. It writes checkpoint.gob (every
+// episodes of held-out classes; a tuning run (eval.episodes 0) skips the
+// test, and its record's summary is its last validation point, marked
+// reports.ExtraNoTest (docs/DECISIONS.md R36). It writes checkpoint.gob (every
 // cfg.Checkpoint, after each validation, on cancellation and at the end)
 // and record.json, and returns the record.
 func Train(ctx context.Context, cfg *config.Config, opt Options) (*reports.Record, error) {
@@ -48,6 +50,15 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	if err != nil {
 		return nil, err
 	}
+	if t.testS == nil {
+		// A tuning run: no test episode is drawn or scored.
+		progressOf(opt).Log(fmt.Sprintf("%s: no test evaluation (eval.episodes 0: a tuning run); the record's accuracy is the last validation point", t.name))
+		rec, err := t.record(nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		return t.finish(rec)
+	}
 	// Test: the fixed evaluation set on classes never seen in training.
 	progressOf(opt).Log(fmt.Sprintf("%s: testing on %d episodes", t.name, t.cfg.Eval.Episodes))
 	t0 := time.Now()
@@ -55,7 +66,11 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	if err != nil {
 		return nil, fmt.Errorf("test evaluation: %w", err)
 	}
-	return t.finish(t.record(accs, time.Since(t0).Seconds()))
+	rec, err := t.record(accs, time.Since(t0).Seconds())
+	if err != nil {
+		return nil, err
+	}
+	return t.finish(rec)
 }
 
 // trainRun is a training run's own part: its data, model, method and
@@ -214,15 +229,27 @@ func (t *trainRun) validate() error {
 	return nil
 }
 
-// record is the record of the run with its test accuracies accs.
-func (t *trainRun) record(accs []float64, evalSec float64) *reports.Record {
+// record is the record of the run with its test accuracies accs, or, for
+// a tuning run without a test sampler, with its last validation point as
+// its summary (validationOnly), marked reports.ExtraNoTest.
+func (t *trainRun) record(accs []float64, evalSec float64) (*reports.Record, error) {
 	cfg, data := t.cfg, t.data
 	rec := t.resumable.record(cfg.Method, t.model.Name(), cfg.Map(), cfg.Seed)
-	fewShot(rec, cfg, t.model, data, accs)
 	rec.Extra = map[string]any{
-		"test_eval_sec": evalSec, "meta_batch": cfg.MetaBatch, "meta_lr": cfg.MetaLR,
+		"meta_batch": cfg.MetaBatch, "meta_lr": cfg.MetaLR,
 		"resumed": t.opt.Resume, "curve_wall": "training wall clock (validation and checkpoints excluded)",
 		"train_classes": len(data.trainClasses), "val_classes": len(data.valClasses), "split": data.split,
+	}
+	if t.testS != nil {
+		fewShot(rec, cfg, t.model, data, accs)
+		rec.Extra["test_eval_sec"] = evalSec
+	} else {
+		p, ok := t.lastPoint()
+		if !ok || p.Iter != t.hdr.Iter {
+			return nil, fmt.Errorf("eval.episodes: a tuning run (0) is scored by its last validation point, and the run has none at iteration %d", t.hdr.Iter)
+		}
+		validationOnly(rec, cfg, t.model, data, reports.Summary{Mean: p.Acc, CI95: p.CI95, N: cfg.Eval.ValEpisodes})
+		rec.Extra[reports.ExtraNoTest] = reports.NoTestNote
 	}
 	if t.stepsRun > 0 {
 		// throughput: iterations x this per-iteration count over train_sec
@@ -248,7 +275,7 @@ func (t *trainRun) record(accs []float64, evalSec float64) *reports.Record {
 		rec.Extra[k] = v
 	}
 	recordMACs(rec, t.model)
-	return rec
+	return rec, nil
 }
 
 // CheckMethod checks an experiment file's method against the registry and

@@ -290,7 +290,7 @@ func buildSeries(sd *suiteData, opt reports.NightlyOptions) []*series {
 		}
 		for _, row := range n.Rows {
 			if row.Accuracy.K() == 0 {
-				continue // a search step: nothing scored
+				continue // a search step or a tuning run (R36): nothing scored on test episodes
 			}
 			k := rowKey(row.Unit, row.Step, row.Method)
 			s := byKey[k]

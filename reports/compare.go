@@ -124,6 +124,11 @@ func short(s string) string {
 // *ProtocolMismatchError, records whose protocols differ, and returns an error
 // for records without per-episode accuracies.
 func Compare(baseline, candidate *Record, opt CompareOptions) (*Comparison, error) {
+	for _, r := range []*Record{baseline, candidate} {
+		if r.NoTest() {
+			return nil, fmt.Errorf("%s ran no test evaluation (eval.episodes 0: a tuning run); its accuracy is a validation accuracy, not compared on test episodes", r.RunID)
+		}
+	}
 	if d := ProtocolDiff(baseline, candidate); len(d) > 0 {
 		return nil, &ProtocolMismatchError{Baseline: baseline.RunID, Candidate: candidate.RunID, Fields: d}
 	}

@@ -132,8 +132,8 @@ func CrossValidate(recs []Record) ([]CrossVal, error) {
 	var order []string
 	for i := range recs {
 		r := &recs[i]
-		if r.Summarized().N == 0 {
-			continue
+		if r.Summarized().N == 0 || r.NoTest() {
+			continue // nothing scored, or a tuning run's validation accuracy (no test)
 		}
 		key, err := experimentKey(r)
 		if err != nil {

@@ -202,8 +202,8 @@ func MethodsPlot(rows []RunRow) (*plot.Plot, error) {
 	}
 	latest := map[key]RunRow{}
 	for _, r := range rows {
-		if r.Summary.N == 0 {
-			continue
+		if r.Summary.N == 0 || r.NoTest {
+			continue // nothing scored, or a validation accuracy (no test)
 		}
 		k := key{r.Method, r.Dataset, r.Proto.Ways, r.Proto.Shots}
 		if old, ok := latest[k]; !ok || r.Started.After(old.Started) {

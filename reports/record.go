@@ -73,6 +73,26 @@ func (r *Record) CPUPartial() bool {
 	return ok
 }
 
+// ExtraNoTest is the Extra key of a train record that ran no test
+// evaluation: a tuning run (eval.episodes 0), whose settings are chosen on
+// validation episodes only, so that no test accuracy exists to peek at
+// (docs/DECISIONS.md R36). Such a record has no Episodes, its
+// Proto.EvalEpisode is 0, its Dataset is the validation data, and its
+// Summary is its last validation point (mean and 95% CI over the
+// validation episodes, N their count); the value is NoTestNote. Reports
+// that rank or compare test accuracies leave it out (NoTest).
+const ExtraNoTest = "test"
+
+// NoTestNote is the value of ExtraNoTest.
+const NoTestNote = "none (eval.episodes 0: a tuning run; the summary is the last validation point, on validation episodes)"
+
+// NoTest says whether r ran no test evaluation (ExtraNoTest): its summary
+// is a validation accuracy, never to be read as a test accuracy.
+func (r *Record) NoTest() bool {
+	_, ok := r.Extra[ExtraNoTest]
+	return ok
+}
+
 // TrainSeconds is the record's training wall clock: TrainSec, or WallSec
 // when the run did not measure its training apart.
 func (r *Record) TrainSeconds() float64 {

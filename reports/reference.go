@@ -153,6 +153,9 @@ func DatasetName(d Dataset) string {
 // known method and dataset match; the protocol beyond ways and shots is not
 // checked, so the caller shows the record's protocol beside it.
 func LookupReference(r *Record) (Reference, bool) {
+	if r.NoTest() {
+		return Reference{}, false // a validation accuracy is never set beside a published test number
+	}
 	method := CanonicalMethod(r.Method)
 	if m := strings.ToLower(r.Model); strings.HasPrefix(m, "genotype:") && method == "maml" {
 		// a cell network trained by MAML is not MAML's Conv-4: DARTS_V2's

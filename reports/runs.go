@@ -24,6 +24,9 @@ type RunRow struct {
 	Commit   string     `json:"commit,omitempty"`
 	Ref      *Reference `json:"reference,omitempty"`
 	DeltaRef *float64   `json:"delta_reference,omitempty"` // run mean minus published mean
+	// NoTest: the run ran no test evaluation (Record.NoTest); its summary
+	// is its last validation point.
+	NoTest bool `json:"no_test,omitempty"`
 }
 
 // NewRunRows builds one row per record, in the given order.
@@ -35,7 +38,7 @@ func NewRunRows(recs []Record) []RunRow {
 			RunID: r.RunID, Label: r.Label, Kind: r.Kind, Method: r.Method, Model: r.Model,
 			Dataset: DatasetName(r.Dataset), Started: r.Started, Proto: r.Proto,
 			Summary: r.Summarized(), Params: r.Params, WallSec: r.WallSec, Iters: r.Iters,
-			Commit: r.Env.Revision(), Interval: EpisodeInterval(r),
+			Commit: r.Env.Revision(), Interval: EpisodeInterval(r), NoTest: r.NoTest(),
 		}
 		if ref, ok := LookupReference(r); ok {
 			row.Ref = &ref
@@ -85,7 +88,7 @@ func FormatDuration(sec float64) string {
 }
 
 // RunsNote says how to read RunsTable's accuracy and Δ paper columns.
-const RunsNote = "accuracy: mean query accuracy over the run's test episodes with the 95% interval over those episodes (normal, clipped; Wilson for per-image proportions), conditional on this trained model: an interval over training runs needs seeds (report --suite); Δ paper: run minus published, in points"
+const RunsNote = "accuracy: mean query accuracy over the run's test episodes with the 95% interval over those episodes (normal, clipped; Wilson for per-image proportions), conditional on this trained model: an interval over training runs needs seeds (report --suite); \"no test; validation\": a tuning run (eval.episodes 0) that ran no test evaluation, scored by its last validation point on validation episodes, never compared with a paper; Δ paper: run minus published, in points"
 
 // RunsTable is the report table: run, label, method, dataset, protocol,
 // accuracy with its 95% interval over the run's own test episodes
@@ -101,6 +104,9 @@ func RunsTable(rows []RunRow) *Table {
 		acc := ""
 		if iv := r.Interval; iv.Ok() {
 			acc = fmt.Sprintf("%.2f [%.2f, %.2f]", 100*r.Summary.Mean, 100*iv.Lo, 100*iv.Hi)
+		}
+		if r.NoTest && acc != "" {
+			acc = "no test; validation " + acc
 		}
 		ref, delta := "", ""
 		if r.Ref != nil {

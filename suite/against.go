@@ -67,11 +67,15 @@ func Against(rows []*Row, ref string) map[*Row]Pair {
 	var family []*reports.SeedContrast
 	for _, c := range rows {
 		if c.Unit == ref || c.Accuracy.K() == 0 || len(c.Records[0].Episodes) == 0 {
-			continue // the reference itself; a search, which scores no episodes
+			continue // the reference itself; a search or a tuning run, which scores no test episodes
 		}
 		i := slices.IndexFunc(rows, func(r *Row) bool {
 			return r.Unit == ref && len(r.Records) > 0 && len(reports.EpisodeDiff(r.Records[0], c.Records[0])) == 0
 		})
+		if i < 0 && slices.ContainsFunc(rows, func(r *Row) bool { return r.Unit == ref && r.Accuracy.K() == 0 && ValidationCell(r) != "" }) {
+			out[c] = Pair{Unit: c.Unit, Step: c.Step, Missing: ref + " ran no test (eval.episodes 0: a tuning run)"}
+			continue
+		}
 		if i < 0 {
 			out[c] = Pair{Unit: c.Unit, Step: c.Step, Missing: "no row of " + ref + " on these episodes"}
 			continue

@@ -49,6 +49,10 @@
 // test of those two trained networks. Powers says what a row's seeds can
 // detect. Contrasts does the same for the adaptation curves, one Holm family
 // per figure, with per-seed McNemar tests as a diagnostic within each seed.
+// A tuning unit (eval.episodes 0, docs/DECISIONS.md R36) runs no test: its
+// seeds are left out of a row's Accuracy and contrasts, and its table row
+// shows each seed's last validation point as such (ValidationCell); Load
+// refuses it evals, a reproduction suite and the reference's role.
 // Records reads one run (a label) of a suite from a store, SelectLatest
 // picks the latest run among records, and Baselines reads the rows of the
 // baseline labels of a nightly check, refusing (BaselineError) a label

@@ -20,7 +20,7 @@ func Nightly(base [][]*Row, cand []*Row, opt reports.NightlyOptions) []reports.N
 	var family []*reports.Regression
 	for _, c := range cand {
 		if len(c.Records) == 0 || len(c.Records[0].Episodes) == 0 {
-			continue // a search: nothing scored
+			continue // a search or a tuning run (no test): nothing scored on test episodes
 		}
 		ck := reports.NightlyCheck{Unit: c.Unit, Step: c.Step, Method: c.Method, Seeds: len(c.Seeds)}
 		var rows []*Row

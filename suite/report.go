@@ -28,11 +28,14 @@ type Row struct {
 
 // Runs are the row's training runs: per seed, its per-episode results (a
 // record with a summary but no episodes gives its mean as one value), or
-// nil when the row scores nothing.
+// nil when the row scores nothing. A tuning run that ran no test
+// (reports.Record.NoTest) scores nothing here: its summary is a validation
+// accuracy (ValidationCell shows it).
 func (r *Row) Runs() []reports.Run {
 	var out []reports.Run
 	for i, rec := range r.Records {
 		switch {
+		case rec.NoTest():
 		case len(rec.Episodes) > 0:
 			out = append(out, reports.Run{Seed: r.Seeds[i], Episodes: rec.Episodes})
 		case rec.Summary.N > 0:
@@ -196,11 +199,16 @@ func Table(name string, version int, label string, rows []*Row, ref string, vs m
 		for i, s := range r.Seeds {
 			seeds[i] = fmt.Sprint(s)
 		}
-		perSeed := reports.PerSeedCell(r.Accuracy)
+		perSeed, acc := reports.PerSeedCell(r.Accuracy), reports.AccuracyCell(r.Accuracy)
 		if c := ConvergenceCell(r); c != "" {
 			perSeed = c
 		}
-		row := []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), perSeed, reports.AccuracyCell(r.Accuracy), paper,
+		if c := ValidationCell(r); c != "" && r.Accuracy.K() == 0 {
+			perSeed, acc = c, NoTestCell
+		} else if c != "" {
+			perSeed += "; " + c // tested seeds beside tuning ones
+		}
+		row := []string{r.Unit, r.Step, r.Method, r.Protocol, strings.Join(seeds, ","), perSeed, acc, paper,
 			fmt.Sprintf("%.0f", r.Iters), reports.FormatDuration(r.TrainSec), reports.FormatDuration(r.CPUSec), ParamsCell(r), MACsCell(r)}
 		if ref != "" {
 			row = append(row, VsCells(r, ref, vs)...)
@@ -214,10 +222,40 @@ func Table(name string, version int, label string, rows []*Row, ref string, vs m
 			break
 		}
 	}
+	if slices.ContainsFunc(rows, func(r *Row) bool { return ValidationCell(r) != "" }) {
+		t.Notes = append(t.Notes, NoTestNote)
+	}
 	if ref != "" {
 		t.Notes = append(t.Notes, ContrastNote(ref, "the rows of this table"))
 	}
 	return t
+}
+
+// NoTestCell is the accuracy cell of a row of tuning runs only.
+const NoTestCell = "no test (tuning run)"
+
+// NoTestNote is the footnote of a table with rows of tuning runs.
+const NoTestNote = "no test (tuning run): eval.episodes 0, no test evaluation was run; per seed % shows each seed's last validation point on validation episodes, which is no test accuracy: such seeds are left out of the accuracy, paper and contrast columns (docs/DECISIONS.md R36)"
+
+// ValidationCell is the per-seed cell of a row whose records include
+// tuning runs (reports.Record.NoTest): "validation % (last point, no
+// test): 81.2, 83.4", "-" for the row's tested seeds; "" when none is
+// one.
+func ValidationCell(r *Row) string {
+	var parts []string
+	tuning := false
+	for _, rec := range r.Records {
+		if rec.NoTest() {
+			tuning = true
+			parts = append(parts, fmt.Sprintf("%.1f", 100*rec.Summary.Mean))
+		} else {
+			parts = append(parts, "-")
+		}
+	}
+	if !tuning {
+		return ""
+	}
+	return "validation % (last point, no test): " + strings.Join(parts, ", ")
 }
 
 // ConvergenceCell is a search row's per-seed verdict of its convergence

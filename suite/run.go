@@ -345,6 +345,10 @@ func (r *runner) job(ctx context.Context, j Job) error {
 		if k := r.key(u.ID, sd, step); r.have[k] || r.done[k] {
 			continue
 		}
+		if _, cfg, err := experiment.LoadRun(ckDir); err == nil && cfg.Eval.Episodes == 0 {
+			// the suite refuses this at load where it can (checkTuning)
+			return fmt.Errorf("%s: %s is a tuning run (eval.episodes 0) with no test evaluation, and an extra evaluation protocol is a test evaluation", step, u.ID)
+		}
 		ec := experiment.DefaultEval(ckDir)
 		ec.Shots, ec.Queries, ec.Episodes, ec.LR = e.Shots, e.Queries, e.Episodes, e.LR
 		if e.Steps != nil {

@@ -211,6 +211,15 @@ func (s *Suite) check() error {
 			if err != nil {
 				return fmt.Errorf("%s (%s): %w", f, u.ID, err)
 			}
+			tuning, err := l.tuning(u)
+			if err != nil {
+				return fmt.Errorf("%s (%s): %w", f, u.ID, err)
+			}
+			if tuning {
+				if err := s.checkTuning(u, f); err != nil {
+					return err
+				}
+			}
 			if cfg := l.train(); cfg != nil && cfg.Caps().NoInnerLoop {
 				for j, e := range u.Evals {
 					if (e.Steps != nil && *e.Steps > 0) || e.LR > 0 || len(e.StepsGrid)+len(e.LRGrid) > 0 {
@@ -278,6 +287,43 @@ type loaded struct {
 func (l *loaded) train() *config.Config {
 	c, _ := l.file.(*config.Config)
 	return c
+}
+
+// tuning says whether the run that scores unit u is a tuning run with no
+// test evaluation (eval.episodes 0, docs/DECISIONS.md R36): a train
+// unit's run, or a search unit's final network (the search file's
+// experiment keys with final.set).
+func (l *loaded) tuning(u *Unit) (bool, error) {
+	if cfg := l.train(); cfg != nil {
+		return cfg.Eval.Episodes == 0, nil
+	}
+	sf, ok := l.file.(*config.SearchFile)
+	if !ok || u.Final == nil {
+		return false, nil
+	}
+	cfg := sf.FinalTrain("darts-v2")
+	for _, kv := range u.Final.Set {
+		if err := cfg.Set(kv); err != nil {
+			return false, fmt.Errorf("final.set: %w", err)
+		}
+	}
+	return cfg.Eval.Episodes == 0, nil
+}
+
+// checkTuning refuses what a tuning unit u (field f of the file) cannot
+// have: a test evaluation of another protocol (evals), a place in a
+// reproduction suite, or the role of the reference.
+func (s *Suite) checkTuning(u *Unit, f string) error {
+	const why = "is a tuning run (eval.episodes 0): it runs no test evaluation"
+	switch {
+	case len(u.Evals) > 0:
+		return fmt.Errorf("%s.evals (%s): the unit %s, and an extra evaluation protocol is a test evaluation: drop evals, or set eval.episodes above 0", f, u.ID, why)
+	case s.Reproduction:
+		return fmt.Errorf("%s (%s): the unit %s, and a reproduction suite sets every unit's test accuracy beside the paper's: set eval.episodes above 0", f, u.ID, why)
+	case s.Reference == u.ID:
+		return fmt.Errorf("reference: %s %s, so the other rows have no test episodes to be paired with", u.ID, why)
+	}
+	return nil
 }
 
 // load decodes the unit's experiment file with the suite's, the unit's and

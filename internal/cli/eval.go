@@ -36,7 +36,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	ways := fs.Int("ways", 0, "classes per episode `N` (default: the run's)")
 	shots := fs.Int("shots", 0, "support images per class `K` (default: the run's test shots, eval.shots)")
 	queries := fs.Int("queries", 0, "query images per class `Q` (default: the run's eval.queries)")
-	nEp := fs.Int("episodes", 0, "number of test episodes `E` (default: the run's eval.episodes)")
+	nEp := fs.Int("episodes", 0, "number of test episodes `E` (default: the run's eval.episodes; required for a tuning run, eval.episodes 0)")
 	steps := fs.Int("steps", -1, "test-time inner steps `T` (default: the run's test_steps)")
 	lr := fs.Float64("lr", 0, "test-time inner learning rate (default: the run's inner_lr)")
 	seed := fs.Int64("seed", -1, "seed `S` of the fixed episode set (default: the run's eval.seed)")

@@ -28,8 +28,12 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	iv := reports.EpisodeInterval(rec)
-	fmt.Fprintf(stdout, "%s %s: %.2f%% [%.2f, %.2f] on %d test episodes (this trained model) after %d iterations (%s of training); %s\n",
-		rec.Method, reports.ProtocolString(rec.Proto), 100*rec.Summary.Mean, 100*iv.Lo, 100*iv.Hi, rec.Summary.N,
+	on := "test episodes (this trained model)"
+	if rec.NoTest() {
+		on = "VALIDATION episodes, the last validation point (eval.episodes 0: a tuning run, no test evaluation)"
+	}
+	fmt.Fprintf(stdout, "%s %s: %.2f%% [%.2f, %.2f] on %d %s after %d iterations (%s of training); %s\n",
+		rec.Method, reports.ProtocolString(rec.Proto), 100*rec.Summary.Mean, 100*iv.Lo, 100*iv.Hi, rec.Summary.N, on,
 		rec.Iters, reports.FormatDuration(rec.TrainSeconds()), experiment.RecordFile(ea.Out))
 	if g, ok := rec.Extra["mat_gflop_per_iter"].(float64); ok && rec.TrainSeconds() > 0 {
 		sec := rec.TrainSeconds()
