@@ -89,11 +89,21 @@ crossval: build
 # docs/RESULTS.md is generated from the records in docs/records, never edited
 # by hand; TestResultsPage (internal/cli) fails when it is stale.
 # A suite's records sit in a subfolder (metabench store export --portable,
-# with the suite file as suite.yaml); its adaptation curves are drawn there.
+# with the suite file as suite.yaml); its figures are drawn there: the
+# adaptation curves (figure4), the searches' convergence (arch) and the
+# validation curves at fixed iterations (plateau) when its records have them.
 results: build
 	for d in docs/records/*/; do \
-		if ls $$d*.json >/dev/null 2>&1 && grep -qE '"(frozen_arch|arch)"' $$d*.json; then \
-			bin/metabench report --records $$d --suite $$(sed -n 's/^name: *//p' $$d/suite.yaml) --curves --plot $$d > /dev/null || exit 1; \
+		ls $$d*.json >/dev/null 2>&1 && [ -f $$d/suite.yaml ] || continue; \
+		s=$$(sed -n 's/^name: *//p' $$d/suite.yaml); \
+		if grep -qE '"(frozen_arch|arch)"' $$d*.json; then \
+			bin/metabench report --records $$d --suite $$s --curves --plot $$d > /dev/null || exit 1; \
+		fi; \
+		if grep -q '"arch_curve"' $$d*.json; then \
+			bin/metabench report --records $$d --suite $$s --genotypes --plot $$d > /dev/null || exit 1; \
+		fi; \
+		if grep -qE '"every_iterations": *[1-9]' $$d*.json; then \
+			bin/metabench report --records $$d --suite $$s --plateau --plot $$d > /dev/null || exit 1; \
 		fi; \
 	done
 	bin/metabench report --records docs/records --format markdown --page > docs/RESULTS.md.tmp

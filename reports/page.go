@@ -63,11 +63,15 @@ type SuiteSection struct {
 	Name, Folder, Label string
 	Records             int
 	Tables              []*Table
-	Figure4             string
+	Figures             []PageFigure
 }
 
+// PageFigure is a figure of a results page: its alternative text and the
+// image's link.
+type PageFigure struct{ Alt, Link string }
+
 // WriteSuiteSection writes s as Markdown: a heading, the records line, the
-// tables one blank line apart and Figure 4 under them.
+// tables one blank line apart and the figures under them.
 func WriteSuiteSection(w io.Writer, s *SuiteSection) error {
 	p := &pageWriter{w: w}
 	p.printf("\n## Suite %s\n\nRecords: `%s/` (%d), label %s.\n\n", s.Name, s.Folder, s.Records, s.Label)
@@ -79,8 +83,8 @@ func WriteSuiteSection(w io.Writer, s *SuiteSection) error {
 			p.err = t.Render(w, FormatMarkdown)
 		}
 	}
-	if s.Figure4 != "" {
-		p.printf("\n![Figure 4, %s](%s)\n", s.Name, s.Figure4)
+	for _, f := range s.Figures {
+		p.printf("\n![%s](%s)\n", f.Alt, f.Link)
 	}
 	return p.err
 }

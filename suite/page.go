@@ -33,8 +33,10 @@ func WritePage(w io.Writer, set *reports.RecordSet, src reports.PageSource, path
 // subfolder of dir that holds records of a suite, in name order: the
 // suite's table (each row paired with the reference unit that the folder's
 // suite.yaml names, if any), the genotypes of its search units across
-// seeds, and its adaptation curves (Figure 4) with their paired tests and a
-// link to figure4.svg when the folder has one. Like the page itself, the
+// seeds with their convergence (arch.svg), the validation curves read for a
+// plateau budget (plateau.svg), and its adaptation curves (Figure 4) with
+// their paired tests (figure4.svg), each figure linked when the folder has
+// it (make results draws them). Like the page itself, the
 // sections depend on the records alone; links assume the page is written
 // beside dir.
 func WritePageSections(w io.Writer, dir string) error {
@@ -121,11 +123,21 @@ func section(dir, sub, link, name string, recs []reports.Record, ref string, rep
 	for _, st := range sts {
 		sec.Tables = append(sec.Tables, StabilityTable(st))
 	}
+	figure := func(file, alt string) {
+		if _, err := os.Stat(filepath.Join(dir, sub, file)); err == nil {
+			sec.Figures = append(sec.Figures, reports.PageFigure{Alt: alt, Link: link + "/" + file})
+		}
+	}
+	if len(sts) > 0 {
+		figure("arch.svg", "Search convergence, "+name)
+	}
+	if ps := Plateaus(rows, DefaultPlateauGain); slices.ContainsFunc(ps, hasDoubling) { // a curve that can be read for a budget
+		sec.Tables = append(sec.Tables, PlateauTable(name, version, label, ps))
+		figure("plateau.svg", "Validation curves, "+name)
+	}
 	if curves := Curves(rows); len(curves) > 0 {
 		sec.Tables = append(sec.Tables, CurvesTable(name, version, label, curves, Contrasts(curves)))
-		if _, err := os.Stat(filepath.Join(dir, sub, "figure4.svg")); err == nil {
-			sec.Figure4 = link + "/figure4.svg"
-		}
+		figure("figure4.svg", "Figure 4, "+name)
 	}
 	return sec, nil
 }

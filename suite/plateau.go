@@ -119,7 +119,7 @@ func PlateauTable(name string, version int, label string, ps []Plateau) *reports
 		}
 		budget := fmt.Sprintf("no doubling gained less than %.2f points: not flat yet", 100*p.Delta)
 		switch {
-		case !slices.ContainsFunc(p.Points, func(pt PlateauPoint) bool { return pt.Gain != nil }):
+		case !hasDoubling(p):
 			budget = "no two points lie exactly a doubling apart (points placed by wall clock?): no gain to read; eval.every_iterations places them"
 		case p.Budget > 0:
 			budget = fmt.Sprintf("first flat at iteration %d (the doubling from %d gained less than %.2f points)", p.Budget, p.Budget/2, 100*p.Delta)
@@ -131,4 +131,11 @@ func PlateauTable(name string, version int, label string, ps []Plateau) *reports
 	}
 	t.Notes = append(t.Notes, "gain: per seed, validation accuracy at the iteration minus at half of it (the same validation episodes), mean and Student-t interval over seeds; - where no point lies at exactly half (eval.every_iterations places them); validation episodes come from the validation alphabets, never the test ones; a metatrain row's from the fixed validation tasks of its held-out classes (eval.val_tasks)")
 	return t
+}
+
+// hasDoubling says whether a curve has two points a doubling of the
+// iterations apart (eval.every_iterations places them): only such a curve
+// can be read for a plateau budget.
+func hasDoubling(p Plateau) bool {
+	return slices.ContainsFunc(p.Points, func(pt PlateauPoint) bool { return pt.Gain != nil })
 }

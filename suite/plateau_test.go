@@ -1,7 +1,12 @@
 package suite
 
 import (
+	"bytes"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -112,4 +117,42 @@ func TestPlateausReadOnlyValidationPoints(t *testing.T) {
 	require.Equal(t, []int{2, 4, 6, 8}, iters)
 	require.InDelta(t, 0.1, ps[0].Points[1].Gain.Mean, 1e-12, "the gain 2 -> 4 of the validation accuracy")
 	require.InDelta(t, 0.705, ps[0].Points[1].Acc.Mean, 1e-12)
+}
+
+// TestPageSectionPlateau: a results-page section shows the validation
+// curves read for a plateau budget, and links plateau.svg, only when a
+// curve has points a doubling apart (eval.every_iterations); curves placed
+// by wall clock leave the section as it was.
+func TestPageSectionPlateau(t *testing.T) {
+	dir := t.TempDir()
+	write := func(sub string, iter func(i int) int) {
+		d := filepath.Join(dir, sub)
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(d, File), []byte("name: "+sub+"\nversion: 1\nseeds: [0, 1]\nunits: []\n"), 0o644))
+		for sd := range int64(2) {
+			rec := curveRecord(4000, func(it int) float64 { return 0.8 + 0.01*float64(sd) + float64(it)/1e5 })
+			for i := range rec.Curve {
+				rec.Curve[i].Iter = iter(i)
+			}
+			rec.RunID, rec.Seed, rec.Method = fmt.Sprintf("train-%s-%d", sub, sd), sd, "maml"
+			rec.Suite = &reports.SuiteID{Name: sub, Version: 1, Unit: "maml-conv4", Seed: sd, Step: StepRun}
+			rec.Episodes = []float64{0.8, 0.9, 0.85}
+			rec.Summary = reports.Summarize(rec.Episodes)
+			require.NoError(t, reports.WriteJSON(filepath.Join(d, rec.RunID+".json"), rec))
+		}
+	}
+	write("doublings", func(i int) int { return 500 * (i + 1) }) // 500, 1000, ..., 4000
+	write("wallclock", func(i int) int { return 700 + 800*i })   // 700, 1500, 2300, ...: none at half of another
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "doublings", "plateau.svg"), []byte("<svg/>"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "wallclock", "plateau.svg"), []byte("<svg/>"), 0o644))
+	var b bytes.Buffer
+	require.NoError(t, WritePageSections(&b, dir))
+	page := b.String()
+	at := strings.Index(page, "## Suite wallclock")
+	require.Positive(t, at)
+	doubling, wall := page[:at], page[at:]
+	require.Contains(t, doubling, "validation accuracy against iterations, and the gain over each doubling")
+	require.Contains(t, doubling, "![Validation curves, doublings]("+filepath.Base(dir)+"/doublings/plateau.svg)")
+	require.NotContains(t, wall, "gain over each doubling")
+	require.NotContains(t, wall, "plateau.svg")
 }
