@@ -92,6 +92,8 @@ crossval: build
 # with the suite file as suite.yaml); its figures are drawn there: the
 # adaptation curves (figure4), the searches' convergence (arch) and the
 # validation curves at fixed iterations (plateau) when its records have them.
+# A folder holding a comparison at equal tasks (scripts/maml_vs_torch.sh's
+# output, in it or in a subfolder) gets its two plots (metabench vsref).
 results: build
 	for d in docs/records/*/; do \
 		ls $$d*.json >/dev/null 2>&1 && [ -f $$d/suite.yaml ] || continue; \
@@ -105,6 +107,14 @@ results: build
 		if grep -qE '"every_iterations": *[1-9]' $$d*.json; then \
 			bin/metabench report --records $$d --suite $$s --plateau --plot $$d > /dev/null || exit 1; \
 		fi; \
+	done
+	for d in docs/records/*/; do \
+		for o in $$d $$d*/; do \
+			ls $$o/torch/seed*.json $$o/metabench/seed*/record-*.json >/dev/null 2>&1 || continue; \
+			bin/metabench vsref --metabench "$$o/metabench/seed*/record-*.json" --reference "$$o/torch/seed*.json" \
+				--plots $$d --name maml_vs_torch > /dev/null || exit 1; \
+			break; \
+		done; \
 	done
 	bin/metabench report --records docs/records --format markdown --page > docs/RESULTS.md.tmp
 	mv docs/RESULTS.md.tmp docs/RESULTS.md

@@ -3,7 +3,9 @@ package reports
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -23,31 +25,32 @@ type TaskRun struct {
 // TaskRow compares two implementations at one number of tasks: A the
 // reference, B the candidate, each summarised over its seeds
 // (SummarizeSeeds), their mean training seconds, and the contrast B - A
-// over seeds (ContrastSeeds; nil with ContrastErr set when there is none).
+// over their independent seeds (ContrastIndependent; nil with ContrastErr
+// set when there is none).
 type TaskRow struct {
 	Tasks       int
 	A, B        SeedSummary
 	SecA, SecB  float64
-	Contrast    *SeedContrast
+	Contrast    *IndependentContrast
 	ContrastErr string
 }
 
 // Consistent reports whether the difference B - A lies within its
-// seed-level interval, that is whether the 95% interval of the mean
-// difference over seeds holds 0; tested is false when there is no interval
-// (fewer than two common seeds).
+// seed-level interval, that is whether the 95% Welch interval of the
+// difference holds 0; tested is false when there is no interval (fewer
+// than two seeds on a side).
 func (r TaskRow) Consistent() (ok, tested bool) {
-	if r.Contrast == nil || r.Contrast.K() < 2 || !r.Contrast.Interval.Ok() {
+	if r.Contrast == nil || !r.Contrast.Interval.Ok() {
 		return false, false
 	}
 	return r.Contrast.Interval.Lo <= 0 && r.Contrast.Interval.Hi >= 0, true
 }
 
 // CompareAtTasks compares candidate runs b with reference runs a at every
-// number of tasks both have, in increasing order. Runs are paired by seed
-// number for the contrast: when the two implementations draw their seeds
-// independently the pairing is arbitrary, which leaves the t interval over
-// seeds valid. It fails when the two share no number of tasks.
+// number of tasks both have, in increasing order. The two implementations
+// draw their seeds independently, so the runs are not paired: the contrast
+// is Welch's over the two sides' seeds (ContrastIndependent). It fails
+// when the two share no number of tasks.
 func CompareAtTasks(a, b []TaskRun) ([]TaskRow, error) {
 	byTasks := func(runs []TaskRun) map[int][]TaskRun {
 		m := map[int][]TaskRun{}
@@ -87,7 +90,7 @@ func compareRuns(tasks int, a, b []TaskRun) TaskRow {
 	ra, secA := runs(a)
 	rb, secB := runs(b)
 	row := TaskRow{Tasks: tasks, A: SummarizeSeeds(ra), B: SummarizeSeeds(rb), SecA: secA, SecB: secB}
-	c, err := ContrastSeeds(ra, rb)
+	c, err := ContrastIndependent(ra, rb)
 	if err != nil {
 		row.ContrastErr = err.Error()
 		return row
@@ -103,38 +106,53 @@ func compareRuns(tasks int, a, b []TaskRun) TaskRow {
 func TasksTable(rows []TaskRow, nameA, nameB string) *Table {
 	t := &Table{
 		Title: fmt.Sprintf("%s against %s at equal numbers of meta-training tasks", nameB, nameA),
-		Header: append([]string{"tasks", nameA + " per seed", nameA + " (95% CI over seeds)", nameA + " train",
-			nameB + " per seed", nameB + " (95% CI over seeds)", nameB + " train"}, append(ContrastHeader(nameA), "within interval")...),
+		Header: []string{"tasks", nameA + " per seed", nameA + " (95% CI over seeds)", nameA + " train",
+			nameB + " per seed", nameB + " (95% CI over seeds)", nameB + " train",
+			nameB + " - " + nameA + " (points, 95% CI)", "df", "p", "within interval"},
 		Notes: []string{
-			"difference = " + nameB + " - " + nameA + " in points, runs paired by seed number (independent draws: the pairing is arbitrary), Student t over seeds (reports.ContrastSeeds)",
-			"within interval: the 95% interval of the difference holds 0; with 2 seeds the t quantile is 12.7, so only a large difference fails",
+			"difference = " + nameB + " - " + nameA + " in points: the two sides' seeds are independent draws, so the runs are not paired; Welch t over both sides' seeds with the shared test episodes' variance, df by Welch-Satterthwaite (reports.ContrastIndependent, docs/STATISTICS.md)",
+			"within interval: the 95% interval of the difference holds 0; with few seeds a side the interval is wide (2 seeds a side: t quantile about 4.3), so only a large difference fails",
 			"train: mean training wall clock over seeds (evaluation excluded); timings only from the same quiet machine",
 		},
 	}
 	for _, r := range rows {
 		cells := []string{fmt.Sprint(r.Tasks), PerSeedCell(r.A), AccuracyCell(r.A), FormatDuration(r.SecA),
 			PerSeedCell(r.B), AccuracyCell(r.B), FormatDuration(r.SecB)}
-		if r.Contrast == nil {
-			cells = append(cells, r.ContrastErr, "-", "-", "-", "-")
-		} else {
-			cells = append(cells, ContrastCells(r.Contrast)...)
-			cells = append(cells, verdictCell(r))
-		}
-		t.Rows = append(t.Rows, cells)
+		t.Rows = append(t.Rows, append(cells, contrastCells(r, nameA, nameB)...))
 	}
 	return t
 }
 
-// verdictCell is "yes", "NO" or "untested (1 seed)".
-func verdictCell(r TaskRow) string {
-	ok, tested := r.Consistent()
-	switch {
-	case !tested:
-		return fmt.Sprintf("untested (%d common seed)", r.Contrast.K())
-	case ok:
-		return "yes"
+// contrastCells are a row's difference with its interval, df, p and the
+// verdict: "yes", "NO", or "untested" saying which side has one seed.
+func contrastCells(r TaskRow, nameA, nameB string) []string {
+	c := r.Contrast
+	if c == nil {
+		return []string{r.ContrastErr, "-", "-", "-"}
 	}
-	return "NO"
+	diff := fmt.Sprintf("%+.2f", 100*c.Mean)
+	ok, tested := r.Consistent()
+	if !tested {
+		var one []string
+		for _, s := range []struct {
+			name string
+			k    int
+		}{{nameA, c.KA}, {nameB, c.KB}} {
+			if s.k < 2 {
+				one = append(one, s.name)
+			}
+		}
+		return []string{diff, "-", "-", fmt.Sprintf("untested (1 seed of %s)", strings.Join(one, " and "))}
+	}
+	diff += fmt.Sprintf(" [%+.2f, %+.2f]", 100*c.Interval.Lo, 100*c.Interval.Hi)
+	if c.Interval.Clipped {
+		diff += " (clipped)"
+	}
+	verdict := "NO"
+	if ok {
+		verdict = "yes"
+	}
+	return []string{diff, fmt.Sprintf("%.1f", c.DF), FormatP(c.P), verdict}
 }
 
 // halfWidth is the half width of a side's interval: over seeds, else over
@@ -192,4 +210,29 @@ func WriteTasksPlots(dir, base string, rows []TaskRow, nameA, nameB string) ([]s
 		}
 	}
 	return paths, nil
+}
+
+// WriteEqualTasksSection writes to a results page (Markdown) the
+// comparison at equal tasks of the runs in the folder link (relative to
+// the page): a heading, where the runs are, the table (TasksTable) and the
+// figures.
+func WriteEqualTasksSection(w io.Writer, link string, rows []TaskRow, nameA, nameB string, figures []PageFigure) error {
+	p := &pageWriter{w: w}
+	seeds := func(side func(TaskRow) SeedSummary) string {
+		var ks []string
+		for _, r := range rows {
+			ks = append(ks, fmt.Sprint(side(r).K()))
+		}
+		return strings.Join(ks, ", ")
+	}
+	p.printf("\n## %s against %s at equal tasks\n\n", nameB, nameA)
+	p.printf("Runs: `%s/` (scripts/maml_vs_torch.sh), the same fixed test episodes on both sides; seeds per task count: %s %s, %s %s.\n\n",
+		link, nameA, seeds(func(r TaskRow) SeedSummary { return r.A }), nameB, seeds(func(r TaskRow) SeedSummary { return r.B }))
+	if p.err == nil {
+		p.err = TasksTable(rows, nameA, nameB).Render(w, FormatMarkdown)
+	}
+	for _, f := range figures {
+		p.printf("\n![%s](%s)\n", f.Alt, f.Link)
+	}
+	return p.err
 }

@@ -84,3 +84,51 @@ func ReferenceTaskRuns(path string) ([]TaskRun, error) {
 	}
 	return runs, nil
 }
+
+// The layout of a comparison at equal tasks (scripts/maml_vs_torch.sh's
+// output folder): metabench's records per seed and stage, and the
+// reference's result file per seed, relative to the folder.
+const (
+	EqualTasksRecords   = "metabench/seed*/record-*.json"
+	EqualTasksReference = "torch/seed*.json"
+)
+
+// FindEqualTasks returns the folder, dir itself or else the first of its
+// direct subfolders in name order, that holds both sides of a comparison
+// at equal tasks (EqualTasksRecords and EqualTasksReference); "" when none
+// does.
+func FindEqualTasks(dir string) (string, error) {
+	has := func(d string) bool {
+		for _, pat := range []string{EqualTasksRecords, EqualTasksReference} {
+			if m, _ := filepath.Glob(filepath.Join(d, pat)); len(m) == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if has(dir) {
+		return dir, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("equal tasks: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && has(filepath.Join(dir, e.Name())) {
+			return filepath.Join(dir, e.Name()), nil
+		}
+	}
+	return "", nil
+}
+
+// ReadEqualTasks reads both sides of the comparison in folder out
+// (FindEqualTasks): the reference's runs and metabench's.
+func ReadEqualTasks(out string) (ref, ours []TaskRun, err error) {
+	if ref, err = ReadTaskRuns([]string{filepath.Join(out, EqualTasksReference)}, ReferenceTaskRuns); err != nil {
+		return nil, nil, err
+	}
+	if ours, err = ReadTaskRuns([]string{filepath.Join(out, EqualTasksRecords)}, RecordTaskRuns); err != nil {
+		return nil, nil, err
+	}
+	return ref, ours, nil
+}

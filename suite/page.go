@@ -51,8 +51,47 @@ func WritePageSections(w io.Writer, dir string) error {
 		if err := writeSection(w, dir, e.Name()); err != nil {
 			return err
 		}
+		if err := writeEqualTasks(w, dir, e.Name()); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// EqualTasksPlots is the base name of the plots of a comparison at equal
+// tasks that make results draws (metabench vsref --plots DIR --name) into
+// the folder of the comparison's section.
+const EqualTasksPlots = "maml_vs_torch"
+
+// writeEqualTasks writes the section of metabench's MAML against the
+// PyTorch reference at equal tasks when dir/sub holds the runs
+// (reports.FindEqualTasks), with the plots of dir/sub when it has them.
+func writeEqualTasks(w io.Writer, dir, sub string) error {
+	out, err := reports.FindEqualTasks(filepath.Join(dir, sub))
+	if err != nil || out == "" {
+		return err
+	}
+	ref, ours, err := reports.ReadEqualTasks(out)
+	if err != nil {
+		return err
+	}
+	rows, err := reports.CompareAtTasks(ref, ours)
+	if err != nil {
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	rel, err := filepath.Rel(dir, out)
+	if err != nil {
+		return err
+	}
+	base := filepath.Base(dir)
+	var figs []reports.PageFigure
+	for _, f := range []struct{ suffix, alt string }{{"_tasks", "accuracy against meta-training tasks"}, {"_wallclock", "accuracy against training wall clock"}} {
+		file := EqualTasksPlots + f.suffix + ".svg"
+		if _, err := os.Stat(filepath.Join(dir, sub, file)); err == nil {
+			figs = append(figs, reports.PageFigure{Alt: "metabench and PyTorch MAML, " + f.alt, Link: filepath.ToSlash(filepath.Join(base, sub, file))})
+		}
+	}
+	return reports.WriteEqualTasksSection(w, filepath.ToSlash(filepath.Join(base, rel)), rows, "pytorch", "metabench", figs)
 }
 
 // writeSection writes the sections of the suites whose records are in

@@ -22,8 +22,9 @@ take glob patterns.
 Per number of tasks it prints each side's per-seed accuracies, their mean
 and 95% interval over seeds (the project's seed statistics), the mean
 training wall clock, and the difference metabench - reference with its
-Student t interval over seeds (runs paired by seed number); "within
-interval" says whether that interval holds 0. --plots writes
+Welch interval over the two sides' seeds, which are independent draws and
+not paired (docs/STATISTICS.md); "within interval" says whether that
+interval holds 0. --plots writes
 DIR/BASE_tasks and DIR/BASE_wallclock (PNG and SVG): both sides' accuracy
 against tasks and against training wall clock.
 
