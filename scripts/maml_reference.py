@@ -393,9 +393,10 @@ def main():
     if a.resume:
         state = load_checkpoint(ck_path, params, opt, sampler, run)
     rec = {
-        "side": "pytorch", "script": "scripts/maml_reference.py", "data": os.path.abspath(a.data),
+        "side": "pytorch", "script": "scripts/maml_reference.py", "data": os.path.relpath(a.data),
         "data_sha256": digest, "experiment": proto.get("experiment", ""), "seed": a.seed, "first_order": first_order, "init": a.init,
-        "meta_batch": proto["meta_batch"], "eval_at_tasks": points, "argv": sys.argv,
+        "meta_batch": proto["meta_batch"], "eval_at_tasks": points,
+        "argv": [os.path.relpath(sys.argv[0])] + sys.argv[1:],  # relative: the file is committed (no machine paths)
         "env": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
                 "threads": torch.get_num_threads(), "nproc": os.cpu_count(), "platform": platform.platform()},
         "protocol": {k: v for k, v in proto.items() if k != "config_yaml"},
