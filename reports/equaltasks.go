@@ -218,16 +218,13 @@ func WriteTasksPlots(dir, base string, rows []TaskRow, nameA, nameB string) ([]s
 // figures.
 func WriteEqualTasksSection(w io.Writer, link string, rows []TaskRow, nameA, nameB string, figures []PageFigure) error {
 	p := &pageWriter{w: w}
-	seeds := func(side func(TaskRow) SeedSummary) string {
-		var ks []string
-		for _, r := range rows {
-			ks = append(ks, fmt.Sprint(side(r).K()))
-		}
-		return strings.Join(ks, ", ")
+	var tasks, ka, kb []string
+	for _, r := range rows {
+		tasks, ka, kb = append(tasks, fmt.Sprint(r.Tasks)), append(ka, fmt.Sprint(r.A.K())), append(kb, fmt.Sprint(r.B.K()))
 	}
 	p.printf("\n## %s against %s at equal tasks\n\n", nameB, nameA)
-	p.printf("Runs: `%s/` (scripts/maml_vs_torch.sh), the same fixed test episodes on both sides; seeds per task count: %s %s, %s %s.\n\n",
-		link, nameA, seeds(func(r TaskRow) SeedSummary { return r.A }), nameB, seeds(func(r TaskRow) SeedSummary { return r.B }))
+	p.printf("Runs: `%s/` (scripts/maml_vs_torch.sh), the same fixed test episodes on both sides; seeds at %s tasks: %s %s; %s %s.\n\n",
+		link, strings.Join(tasks, ", "), nameA, strings.Join(ka, ", "), nameB, strings.Join(kb, ", "))
 	if p.err == nil {
 		p.err = TasksTable(rows, nameA, nameB).Render(w, FormatMarkdown)
 	}

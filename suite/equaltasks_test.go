@@ -22,7 +22,7 @@ import (
 // one side gets none.
 func TestPageSectionEqualTasks(t *testing.T) {
 	dir := t.TempDir()
-	out := filepath.Join(dir, "maml-vs-torch", "work")
+	out := filepath.Join(dir, "maml-vs-torch", "state")
 	eps := func(base float64) []float64 { return []float64{base, base + 0.05, base - 0.05, base} }
 	for _, seed := range []int64{0, 1} {
 		d := filepath.Join(out, "metabench", fmt.Sprintf("seed%d", seed))
@@ -51,7 +51,7 @@ func TestPageSectionEqualTasks(t *testing.T) {
 	page := b.String()
 	base := filepath.Base(dir)
 	require.Equal(t, 1, strings.Count(page, "## metabench against pytorch at equal tasks"), page)
-	require.Contains(t, page, "Runs: `"+base+"/maml-vs-torch/work/`")
+	require.Contains(t, page, "Runs: `"+base+"/maml-vs-torch/state/`")
 	lines := strings.Split(page, "\n")
 	row := func(tasks string) string {
 		for _, l := range lines {
