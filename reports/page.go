@@ -61,7 +61,11 @@ func WriteResultsPage(w io.Writer, s *RecordSet, src PageSource) error {
 // to its Figure 4 ("" when none is drawn).
 type SuiteSection struct {
 	Name, Folder, Label string
-	Records             int
+	// Description is the suite file's description (what the suite is and at
+	// what scale it ran), printed as a paragraph under the records line; ""
+	// for none.
+	Description string
+	Records     int
 	Tables              []*Table
 	Figures             []PageFigure
 }
@@ -71,10 +75,13 @@ type SuiteSection struct {
 type PageFigure struct{ Alt, Link string }
 
 // WriteSuiteSection writes s as Markdown: a heading, the records line, the
-// tables one blank line apart and the figures under them.
+// description as one paragraph, the tables one blank line apart and the figures under them.
 func WriteSuiteSection(w io.Writer, s *SuiteSection) error {
 	p := &pageWriter{w: w}
 	p.printf("\n## Suite %s\n\nRecords: `%s/` (%d), label %s.\n\n", s.Name, s.Folder, s.Records, s.Label)
+	if d := strings.Join(strings.Fields(s.Description), " "); d != "" {
+		p.printf("%s\n\n", d)
+	}
 	for i, t := range s.Tables {
 		if i > 0 {
 			p.printf("\n")

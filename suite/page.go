@@ -95,8 +95,9 @@ func writeEqualTasks(w io.Writer, dir, sub string) error {
 }
 
 // writeSection writes the sections of the suites whose records are in
-// dir/sub (reports.WriteSuiteSection), the reference unit and whether to
-// show the reproduction table read from its suite.yaml.
+// dir/sub (reports.WriteSuiteSection), the reference unit, whether to
+// show the reproduction table and the description (on the section of the
+// suite it names) read from its suite.yaml.
 func writeSection(w io.Writer, dir, sub string) error {
 	path := filepath.Join(dir, sub)
 	set, err := reports.ReadRecordSet(path)
@@ -111,19 +112,22 @@ func writeSection(w io.Writer, dir, sub string) error {
 		}
 	}
 	slices.Sort(names)
-	ref, reproduction := "", false
+	ref, reproduction, described, desc := "", false, "", ""
 	if b, err := config.ReadFile(filepath.Join(path, File)); err == nil {
 		s, err := parse(b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", filepath.Join(path, File), err)
 		}
-		ref, reproduction = s.Reference, s.Reproduction
+		ref, reproduction, described, desc = s.Reference, s.Reproduction, s.Name, s.Description
 	}
 	link := filepath.ToSlash(filepath.Join(filepath.Base(dir), sub))
 	for _, name := range names {
 		sec, err := section(dir, sub, link, name, recs, ref, reproduction)
 		if err != nil {
 			return err
+		}
+		if name == described {
+			sec.Description = desc
 		}
 		if err := reports.WriteSuiteSection(w, sec); err != nil {
 			return err
