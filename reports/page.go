@@ -66,8 +66,8 @@ type SuiteSection struct {
 	// for none.
 	Description string
 	Records     int
-	Tables              []*Table
-	Figures             []PageFigure
+	Tables      []*Table
+	Figures     []PageFigure
 }
 
 // PageFigure is a figure of a results page: its alternative text and the

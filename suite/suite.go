@@ -27,8 +27,8 @@ const (
 
 // Suite is a suite file: a named, versioned list of units.
 type Suite struct {
-	Name        string `yaml:"name"`
-	Version int `yaml:"version"`
+	Name    string `yaml:"name"`
+	Version int    `yaml:"version"`
 	// Description says what the suite is and at what scale it runs; the
 	// results page prints it under the suite's records line.
 	Description string `yaml:"description"`
