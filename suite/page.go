@@ -112,22 +112,22 @@ func writeSection(w io.Writer, dir, sub string) error {
 		}
 	}
 	slices.Sort(names)
-	ref, reproduction, described, desc := "", false, "", ""
+	var file Suite // the folder's suite.yaml, when it has one
 	if b, err := config.ReadFile(filepath.Join(path, File)); err == nil {
 		s, err := parse(b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", filepath.Join(path, File), err)
 		}
-		ref, reproduction, described, desc = s.Reference, s.Reproduction, s.Name, s.Description
+		file = *s
 	}
 	link := filepath.ToSlash(filepath.Join(filepath.Base(dir), sub))
 	for _, name := range names {
-		sec, err := section(dir, sub, link, name, recs, ref, reproduction)
+		sec, err := section(dir, sub, link, name, recs, file.Reference, file.Reproduction)
 		if err != nil {
 			return err
 		}
-		if name == described {
-			sec.Description = desc
+		if name == file.Name {
+			sec.Description = file.Description
 		}
 		if err := reports.WriteSuiteSection(w, sec); err != nil {
 			return err
