@@ -402,9 +402,10 @@ func TestFoldField(t *testing.T) {
 	require.True(t, strings.HasPrefix(err.Error(), "data.fold:"), err.Error())
 }
 
-// TestResolveOverride: a data source override written in a file resolves
-// against the file's folder like the file's own paths; other keys, the
-// embedded data, absolute paths and format prefixes keep their meaning.
+// TestResolveOverride: a data source or genotype file override written in
+// a file resolves against the file's folder like the file's own paths;
+// other keys, built-in genotypes, the embedded data, absolute paths and
+// format prefixes keep their meaning.
 func TestResolveOverride(t *testing.T) {
 	for _, c := range [][2]string{
 		{"data.pool_path=../../shared/x.npz", "data.pool_path=../shared/x.npz"},
@@ -412,7 +413,8 @@ func TestResolveOverride(t *testing.T) {
 		{"data.path=embedded", "data.path=embedded"},
 		{"data.path=/abs/x.npz", "data.path=/abs/x.npz"},
 		{"ways=5", "ways=5"},
-		{"model.name=genotype:a.yaml", "model.name=genotype:a.yaml"},
+		{"model.name=genotype:a.yaml", "model.name=genotype:suites/a.yaml"},
+		{"model.name=genotype:darts-v2,cells=5", "model.name=genotype:darts-v2,cells=5"},
 	} {
 		if got := ResolveOverride("suites", c[0]); got != c[1] {
 			t.Errorf("ResolveOverride(%q) = %q, want %q", c[0], got, c[1])

@@ -13,7 +13,10 @@ import (
 // environment keep their usual meaning: relative to the working folder.
 // The embedded data ("embedded", "default", "embedded:...") and absolute
 // paths are left alone; a "FORMAT:" prefix (idx:, cifar10:, ...) is kept
-// and the path after it resolved.
+// and the path after it resolved. A model named by a genotype file
+// (model.name genotype:FILE[,sizes], FILE a path or a .yaml/.yml/.json
+// name; see GenotypeFileRef) follows the same rule; a built-in genotype
+// name (darts-v2) is left alone.
 
 // dataPathKeys are the override keys that name a data source.
 var dataPathKeys = []string{"data.path", "data.val_path", "data.test_path", "data.pool_path"}
@@ -32,7 +35,94 @@ func ResolveOverride(dir, kv string) string {
 			return k + "=" + resolveIn(dir, strings.TrimSpace(v))
 		}
 	}
+	if strings.TrimSpace(k) == "model.name" {
+		return k + "=" + mapGenotypeFile(strings.TrimSpace(v), func(p string) string { return resolveIn(dir, p) })
+	}
 	return kv
+}
+
+// GenotypeFileRef reports whether ref (the part of a model name after
+// "genotype:" and before the first ",") names a genotype file rather than
+// a built-in genotype: it holds a path separator or ends in .yaml, .yml
+// or .json. Built-in names (darts-v2, base-cifar) have neither.
+func GenotypeFileRef(ref string) bool {
+	if strings.ContainsRune(ref, '/') || strings.ContainsRune(ref, filepath.Separator) {
+		return true
+	}
+	switch strings.ToLower(filepath.Ext(ref)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// mapGenotypeFile applies f to the genotype file a model name
+// genotype:FILE[,sizes] names; other names are returned as they are.
+func mapGenotypeFile(name string, f func(string) string) string {
+	rest, ok := strings.CutPrefix(name, "genotype:")
+	if !ok {
+		return name
+	}
+	ref, sizes, _ := strings.Cut(rest, ",")
+	if !GenotypeFileRef(ref) {
+		return name
+	}
+	out := "genotype:" + f(ref)
+	if sizes != "" {
+		out += "," + sizes
+	}
+	return out
+}
+
+// relTo rewrites p, a path relative to the working folder, as a path
+// relative to dir, keeping a "FORMAT:" prefix; embedded data and empty
+// paths are left alone, and so are absolute paths unless all is set. It
+// is resolveIn's inverse for a file written into dir.
+func relTo(dir, p string, all bool) (string, error) {
+	if p == "" || p == "default" || p == "embedded" || strings.HasPrefix(p, "embedded:") || filepath.IsAbs(p) && !all {
+		return p, nil
+	}
+	if i := strings.Index(p, ":"); i > 0 && isFormatName(p[:i]) {
+		r, err := relTo(dir, p[i+1:], all)
+		return p[:i+1] + r, err
+	}
+	ad, err := filepath.Abs(dir)
+	if err != nil {
+		return p, err
+	}
+	ap, err := filepath.Abs(p)
+	if err != nil {
+		return p, err
+	}
+	r, err := filepath.Rel(ad, ap)
+	if err != nil {
+		return p, fmt.Errorf("%s relative to %s: %w", p, dir, err)
+	}
+	return filepath.ToSlash(r), nil
+}
+
+// RelativeTo returns a copy of c whose relative data paths and genotype
+// file (absolute or not) are written relative to dir, for an experiment
+// file written into dir (a search's train.yaml beside its genotype.yaml):
+// loading that file resolves them back to the same files, and a genotype
+// kept beside it names no machine path. Absolute data paths stay absolute.
+func (c Config) RelativeTo(dir string) (Config, error) {
+	d := &c.Data
+	var err error
+	for _, p := range []*string{&d.Path, &d.ValPath, &d.TestPath, &d.PoolPath} {
+		if *p, err = relTo(dir, *p, false); err != nil {
+			return c, err
+		}
+	}
+	var ferr error
+	c.Model.Name = mapGenotypeFile(c.Model.Name, func(p string) string {
+		r, err := relTo(dir, p, true)
+		if err != nil && ferr == nil {
+			ferr = err
+		}
+		return r
+	})
+	return c, ferr
 }
 
 // resolveIn resolves p against dir as described above.
@@ -62,6 +152,7 @@ func (c *Config) resolvePaths(dir string) {
 	d := &c.Data
 	d.Path, d.ValPath, d.TestPath = resolveIn(dir, d.Path), resolveIn(dir, d.ValPath), resolveIn(dir, d.TestPath)
 	d.PoolPath = resolveIn(dir, d.PoolPath)
+	c.Model.Name = mapGenotypeFile(c.Model.Name, func(p string) string { return resolveIn(dir, p) })
 }
 
 // resolvePaths makes the source paths of c relative to dir.

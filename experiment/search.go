@@ -242,17 +242,19 @@ func writeSearchOutputs(dir string, cfg *config.SearchFile, sr *search.Searcher,
 	if err := atomicfile.WriteJSON(filepath.Join(dir, "arch.json"), arch); err != nil {
 		return err
 	}
-	abs, err := filepath.Abs(gPath)
+	// Paths in train.yaml are relative to its folder (config.Load resolves
+	// them so): the genotype is "genotype.yaml" beside it, and a run folder
+	// committed under docs/records names no machine path.
+	train, err := cfg.FinalTrain(gPath).RelativeTo(dir)
 	if err != nil {
-		abs = gPath
+		return fmt.Errorf("train.yaml: %w", err)
 	}
-	train := cfg.FinalTrain(abs)
 	ty, err := train.YAML()
 	if err != nil {
 		return err
 	}
-	head := fmt.Sprintf("# Meta-training of the final network of the genotype derived by `metabench search`\n# (%s). Run: metabench train %s --out RUN\n",
-		der.Genotype, filepath.Join(dir, "train.yaml"))
+	head := fmt.Sprintf("# Meta-training of the final network of the genotype derived by `metabench search`\n# (%s). Run: metabench train PATH/train.yaml --out RUN (paths below are\n# relative to this file's folder).\n",
+		der.Genotype)
 	return atomicfile.Write(filepath.Join(dir, "train.yaml"), append([]byte(head), ty...))
 }
 

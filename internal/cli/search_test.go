@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/metabench/metabench/config"
 	"github.com/metabench/metabench/search"
 	"github.com/metabench/metabench/search/genotype"
 )
@@ -49,9 +52,21 @@ func TestSearchCommand(t *testing.T) {
 		t.Errorf("summary line: %q", so.String())
 	}
 	ty, _ := os.ReadFile(filepath.Join(out, "train.yaml"))
-	if !strings.Contains(string(ty), "genotype:") {
-		t.Errorf("train.yaml does not name the genotype:\n%s", ty)
+	if !strings.Contains(string(ty), "genotype:genotype.yaml,") {
+		t.Errorf("train.yaml does not name the genotype beside it:\n%s", ty)
 	}
+	if strings.Contains(string(ty), dir) {
+		t.Errorf("train.yaml names the machine path %s:\n%s", dir, ty)
+	}
+	// the run folder moved elsewhere still trains its genotype
+	moved := filepath.Join(t.TempDir(), "moved")
+	require.NoError(t, os.Rename(out, moved))
+	cfg, err := config.Load(filepath.Join(moved, "train.yaml"), nil)
+	require.NoError(t, err)
+	require.Equal(t, "genotype:"+filepath.Join(moved, "genotype.yaml")+",cells=3,stem_stride=1", cfg.Model.Name)
+	_, err = search.NewModelFromName[float32](cfg.Model.Name, cfg.Model.Filters, 1, 28, cfg.Ways)
+	require.NoError(t, err)
+	require.NoError(t, os.Rename(moved, out))
 	// running again into the same folder without --resume is refused
 	se.Reset()
 	if code := Run([]string{"search", cfgPath, "--out", out, "--quiet", "--store", filepath.Join(dir, "r.db")}, &so, &se); code != 1 || strings.Count(se.String(), "\n") != 1 {
