@@ -35,6 +35,7 @@ type Search struct {
 
 	MetaLR          float64 `yaml:"meta_lr"`           // Adam on the weights
 	ArchLR          float64 `yaml:"arch_lr"`           // Adam on α
+	ArchLRSchedule  string  `yaml:"arch_lr_schedule"`  // constant, or cosine over search.iterations
 	ArchBeta1       float64 `yaml:"arch_beta1"`        // Adam β1 on α (β2 = 0.999)
 	ArchWeightDecay float64 `yaml:"arch_weight_decay"` // L2 on α
 	Clip            float64 `yaml:"clip"`              // element-wise meta-gradient clip; 0 = off
@@ -84,7 +85,7 @@ type FinalNetwork struct {
 func DefaultSearch() Search {
 	return Search{Variant: "exact", Relaxation: "gumbel", TauMax: 1, TauMin: 0.1,
 		InnerSteps: 5, InnerLR: 0.01, InnerLRArch: 0.01, MetaBatch: 4,
-		MetaLR: 1e-3, ArchLR: 3e-4, ArchBeta1: 0.5, ArchWeightDecay: 1e-3, Clip: 10,
+		MetaLR: 1e-3, ArchLR: 3e-4, ArchLRSchedule: "constant", ArchBeta1: 0.5, ArchWeightDecay: 1e-3, Clip: 10,
 		ReptileBeta: 1, ReptileBetaFinal: 0, Iterations: 10000,
 		Network: SearchNetwork{Cells: 5, Channels: 16, StemStride: 2, Reductions: []int{1, 3}},
 		Derive:  Derive{Tasks: 8, Rule: "base"},
@@ -149,6 +150,8 @@ func (c *SearchFile) Validate() error {
 		{s.MetaBatch < 1, "search.meta_batch", "must be at least 1"},
 		{s.Variant != "reptile" && s.MetaLR <= 0, "search.meta_lr", "must be above 0"},
 		{s.ArchLR < 0, "search.arch_lr", "must be at least 0"},
+		{s.ArchLRSchedule != "constant" && s.ArchLRSchedule != "cosine", "search.arch_lr_schedule", fmt.Sprintf("%q is not constant or cosine", s.ArchLRSchedule)},
+		{s.ArchLRSchedule == "cosine" && s.Iterations == 0, "search.arch_lr_schedule", "cosine anneals over search.iterations: set search.iterations"},
 		{s.ArchBeta1 < 0 || s.ArchBeta1 >= 1, "search.arch_beta1", "must be in [0, 1)"},
 		{s.ArchWeightDecay < 0, "search.arch_weight_decay", "must be at least 0"},
 		{s.Clip < 0, "search.clip", "must be 0 (off) or above"},

@@ -37,8 +37,14 @@ func TestSearchFile(t *testing.T) {
 	if c.Search.Iterations != 3 || c.Search.Network.Channels != 4 || c.Shots != 5 || c.Search.Budget.Minutes() != 2 {
 		t.Fatalf("overrides not applied: %+v", c.Search)
 	}
-	if c.Search.Derive.Rule != "base" || c.Search.ArchLR != 3e-4 {
+	if c.Search.Derive.Rule != "base" || c.Search.ArchLR != 3e-4 || c.Search.ArchLRSchedule != "constant" {
 		t.Fatal("defaults lost")
+	}
+	if _, err := LoadSearch(p, []string{"search.arch_lr_schedule=cosine", "search.iterations=0", "search.budget=2m"}); err == nil || !strings.Contains(err.Error(), "search.arch_lr_schedule") {
+		t.Errorf("cosine without iterations: %v", err)
+	}
+	if c, err := LoadSearch(p, []string{"search.arch_lr_schedule=cosine", "search.iterations=3"}); err != nil || c.Search.ArchLRSchedule != "cosine" {
+		t.Errorf("cosine: %v", err)
 	}
 	if m := c.Map(); m["search"] == nil || m["ways"] == nil {
 		t.Fatal("Map misses keys")
@@ -52,6 +58,7 @@ func TestSearchFile(t *testing.T) {
 		"search.network=1":              "is a section",
 		"search.meta_batch=x":           "search.meta_batch",
 		"search.network.reductions=[9]": "search.network.reductions",
+		"search.arch_lr_schedule=step":  "search.arch_lr_schedule",
 	}
 	for kv, want := range bad {
 		_, err := LoadSearch(p, []string{kv})

@@ -25,7 +25,7 @@ func searchSettings(c *config.SearchFile) search.Settings {
 		Variant: s.Variant, Relax: search.Relaxation{Kind: s.Relaxation, Hard: s.Hard},
 		TauMax: s.TauMax, TauMin: s.TauMin, InnerSteps: s.InnerSteps, EtaW: s.InnerLR, EtaA: s.InnerLRArch,
 		MetaBatch: s.MetaBatch, Iterations: s.Iterations,
-		MetaLR: s.MetaLR, ArchLR: s.ArchLR, ArchBeta1: s.ArchBeta1, ArchWD: s.ArchWeightDecay, Clip: s.Clip,
+		MetaLR: s.MetaLR, ArchLR: s.ArchLR, ArchSchedule: s.ArchLRSchedule, ArchBeta1: s.ArchBeta1, ArchWD: s.ArchWeightDecay, Clip: s.Clip,
 		Beta: s.ReptileBeta, BetaFinal: s.ReptileBetaFinal, FDEps: s.FDEps, Workers: c.Workers,
 	}
 }
@@ -307,7 +307,7 @@ func (s *searchRun) record(der *search.Derived) *reports.Record {
 
 // searchChoices lists the settings SPEC leaves open and what this run used.
 func searchChoices(s config.Search) []string {
-	return []string{
+	c := []string{
 		"A15: inner loop on the support set, outer loss on the query set with fresh Gumbel noise",
 		"A4: lambda_KL = 0, deterministic weights (sigma = 0)",
 		"A8: one Gumbel sample per cell type per forward pass, shared by every cell and image; tau linear over search.iterations",
@@ -317,4 +317,8 @@ func searchChoices(s config.Search) []string {
 		"search network BN affine=false everywhere (stem included); PyTorch default init",
 		fmt.Sprintf("fd radius numerator %g (0 = DARTS 0.01)", s.FDEps),
 	}
+	if s.ArchLRSchedule == search.ScheduleCosine {
+		c = append(c, "arch_lr cosine-annealed over search.iterations: arch_lr*(1+cos(pi*i/iterations))/2 at iteration i")
+	}
+	return c
 }

@@ -36,6 +36,9 @@ type Settings struct {
 	// (MetaLR) and Adam on α (ArchLR, betas (ArchBeta1, 0.999), L2 decay
 	// ArchWD); meta-gradients clipped element-wise to [-Clip, Clip] (0 = off).
 	MetaLR, ArchLR, ArchBeta1, ArchWD, Clip float64
+	// ArchSchedule is ArchLR's schedule over Iterations: "" or
+	// ScheduleConstant, or ScheduleCosine (ArchLRAt).
+	ArchSchedule string
 	// Variant B: β linear from Beta to BetaFinal over Iterations.
 	Beta, BetaFinal float64
 	FDEps           float64 // finite-difference radius numerator (0 = 0.01)
@@ -79,8 +82,34 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("reptile beta %g -> %g: want beta above 0", s.Beta, s.BetaFinal)
 	case s.FDEps < 0:
 		return fmt.Errorf("fd_eps %g: want 0 (default 0.01) or above", s.FDEps)
+	case s.ArchSchedule != "" && s.ArchSchedule != ScheduleConstant && s.ArchSchedule != ScheduleCosine:
+		return fmt.Errorf("arch_lr schedule %q: want %s or %s", s.ArchSchedule, ScheduleConstant, ScheduleCosine)
+	case s.ArchSchedule == ScheduleCosine && s.Iterations <= 0:
+		return fmt.Errorf("arch_lr schedule %s: needs the number of iterations", ScheduleCosine)
 	}
 	return nil
+}
+
+// The schedules of the architecture rate.
+const (
+	ScheduleConstant = "constant"
+	ScheduleCosine   = "cosine"
+)
+
+// ArchLRAt is the rate of the outer Adam on α at meta-iteration iter: ArchLR
+// throughout (constant), or cosine annealing without restarts (Loshchilov
+// and Hutter's SGDR, the schedule DARTS uses for its weights)
+//
+//	ArchLR · (1 + cos(π·iter/Iterations)) / 2,
+//
+// ArchLR at iteration 0, falling to ArchLR·(1 + cos(π(E−1)/E))/2 ≈ 0 at the
+// last one. Early iterations move α fast; late ones let it settle where the
+// meta-gradient's mean, not its noise, puts it.
+func (s Settings) ArchLRAt(iter int) float64 {
+	if s.ArchSchedule != ScheduleCosine || s.Iterations <= 0 {
+		return s.ArchLR
+	}
+	return s.ArchLR * (1 + math.Cos(math.Pi*float64(iter)/float64(s.Iterations))) / 2
 }
 
 // TaskFunc returns the support and query sets of task k of meta-iteration
@@ -285,6 +314,7 @@ func (sr *Searcher) Step(iter int) (IterStats, error) {
 	nW := len(sr.Net.layout.Specs)
 	sr.optW.Step(sr.Theta[:nW], mean[:nW])
 	if s.ArchLR > 0 {
+		sr.optA.LR = s.ArchLRAt(iter)
 		sr.optA.Step(sr.Theta[nW:], mean[nW:])
 	}
 	return st, nil

@@ -1,8 +1,11 @@
 package search
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/metabench/metabench/search/genotype"
 	"github.com/metabench/metabench/tensor"
@@ -129,4 +132,58 @@ func TestNineOps(t *testing.T) {
 	if _, err := NewSearchNet(SearchNetConfig{Cells: 1, Channels: 2, Classes: 3, Ops: []string{"none", "warp_drive"}}); err == nil {
 		t.Fatal("unknown op accepted")
 	}
+}
+
+// TestArchLRCosine: the cosine schedule scales the outer Adam step on α by
+// (1 + cos(π·iter/E))/2 and leaves the weights' step alone. Two searchers
+// from one seed take the same step 0 (factor 1); at step 1 their Θ are
+// equal, so their meta-gradients are, and α's displacement under cosine is
+// the constant schedule's times the factor.
+func TestArchLRCosine(t *testing.T) {
+	s := DefaultSettings()
+	s.InnerSteps, s.MetaBatch, s.Iterations, s.EtaW, s.EtaA, s.Workers, s.ArchLR = 1, 2, 4, 0.1, 0.1, 1, 0.05
+	c := s
+	c.ArchSchedule = ScheduleCosine
+	require.Equal(t, 0.05, c.ArchLRAt(0))
+	require.InDelta(t, 0.025, c.ArchLRAt(2), 1e-15)
+	require.InDelta(t, 0.05*(1+math.Cos(3*math.Pi/4))/2, c.ArchLRAt(3), 1e-15)
+	require.Equal(t, 0.05, s.ArchLRAt(3))
+
+	net := tinySearchNet(t)
+	a, err := NewSearcher(net, s, 1, synthTasks)
+	require.NoError(t, err)
+	b, err := NewSearcher(net, c, 1, synthTasks)
+	require.NoError(t, err)
+	_, err = a.Step(0)
+	require.NoError(t, err)
+	_, err = b.Step(0)
+	require.NoError(t, err)
+	require.True(t, equalAll(a.Theta, b.Theta), "step 0 has factor 1")
+	before := cloneAll(a.Theta)
+	_, err = a.Step(1)
+	require.NoError(t, err)
+	_, err = b.Step(1)
+	require.NoError(t, err)
+	n := len(net.Layout().Specs)
+	require.True(t, equalAll(a.Theta[:n], b.Theta[:n]), "the weights' step does not depend on the α schedule")
+	f := (1 + math.Cos(math.Pi/4)) / 2
+	moved := 0
+	for i := n; i < len(a.Theta); i++ {
+		for j, x0 := range before[i].Data {
+			da, db := float64(a.Theta[i].Data[j]-x0), float64(b.Theta[i].Data[j]-x0)
+			if math.Abs(da) < 1e-4 {
+				continue
+			}
+			moved++
+			require.InDelta(t, f, db/da, 1e-3, "α[%d][%d]", i, j)
+		}
+	}
+	require.Positive(t, moved)
+
+	c.Iterations = 0
+	_, err = NewSearcher(net, c, 1, synthTasks)
+	require.ErrorContains(t, err, "cosine")
+	c.ArchSchedule = "step"
+	_, err = NewSearcher(net, c, 1, synthTasks)
+	require.ErrorContains(t, err, "schedule")
 }
