@@ -289,12 +289,16 @@ func TestAdaptNoNoiseTrainsTheScoredNetwork(t *testing.T) {
 		}
 		return a.Losses[0]
 	}
-	if first(in, 1) == first(in, 2) {
-		t.Fatal("Gumbel steps: the first loss does not depend on the noise")
+	// The generator also orders the batch, so the losses may differ in
+	// their last bits (summation order; the matrix route decides): the
+	// noise-free loss agrees to 1e-5 relative, a Gumbel step's differs far
+	// beyond that.
+	if g1, g2 := first(in, 1), first(in, 2); math.Abs(g1-g2) <= 1e-3*math.Abs(g1) {
+		t.Fatalf("Gumbel steps: the first loss does not depend on the noise (%g, %g)", g1, g2)
 	}
 	in.NoNoise = true
-	if first(in, 1) != first(in, 2) {
-		t.Fatal("NoNoise: the first loss depends on the generator")
+	if n1, n2 := first(in, 1), first(in, 2); math.Abs(n1-n2) > 1e-5*math.Abs(n1) {
+		t.Fatalf("NoNoise: the first loss depends on the generator (%g, %g)", n1, n2)
 	}
 	// Cosine over 2 steps: the first at the full rate, the second at
 	// η/2·(1+cos(π/2)) = η/2; without momentum and decay the second step
