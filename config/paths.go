@@ -79,7 +79,7 @@ func mapGenotypeFile(name string, f func(string) string) string {
 // paths are left alone, and so are absolute paths unless all is set. It
 // is resolveIn's inverse for a file written into dir.
 func relTo(dir, p string, all bool) (string, error) {
-	if p == "" || p == "default" || p == "embedded" || strings.HasPrefix(p, "embedded:") || filepath.IsAbs(p) && !all {
+	if isEmbedded(p) || filepath.IsAbs(p) && !all {
 		return p, nil
 	}
 	if i := strings.Index(p, ":"); i > 0 && isFormatName(p[:i]) {
@@ -127,13 +127,18 @@ func (c Config) RelativeTo(dir string) (Config, error) {
 
 // resolveIn resolves p against dir as described above.
 func resolveIn(dir, p string) string {
-	if p == "" || p == "default" || p == "embedded" || strings.HasPrefix(p, "embedded:") || filepath.IsAbs(p) {
+	if isEmbedded(p) || filepath.IsAbs(p) {
 		return p
 	}
 	if i := strings.Index(p, ":"); i > 0 && isFormatName(p[:i]) {
 		return p[:i+1] + resolveIn(dir, p[i+1:])
 	}
 	return filepath.Join(dir, p)
+}
+
+// isEmbedded reports whether p names no file: empty, or the embedded data.
+func isEmbedded(p string) bool {
+	return p == "" || p == "default" || p == "embedded" || strings.HasPrefix(p, "embedded:")
 }
 
 // isFormatName reports whether s looks like a dataset format name (lower
