@@ -82,18 +82,35 @@ type Convergence struct {
 // Converged judges a curve of ArchPoints (in iteration order, iters[i] the
 // iteration of point i): whether it converged, and from which iteration
 // the genotype has stayed what it is at the end (the first iteration of
-// the final run of equal genotypes; -1 for an empty curve).
+// the final run of genotypes that build the same network,
+// genotype.SameArchitecture: a swap of which of a node's two edges is the
+// stronger is no change; -1 for an empty curve).
 func (c Convergence) Converged(iters []int, pts []ArchPoint) (ok bool, stableFrom int) {
 	if len(pts) == 0 {
 		return false, -1
 	}
 	last := pts[len(pts)-1]
 	i := len(pts) - 1
-	for i > 0 && pts[i-1].Genotype == last.Genotype {
+	for i > 0 && sameGenotype(pts[i-1].Genotype, last.Genotype) {
 		i--
 	}
 	stableFrom = iters[i]
 	end := iters[len(iters)-1]
 	stable := float64(end-stableFrom) >= c.StableShare*float64(end) && len(pts) > 1
 	return stable && last.EntropyNormal < c.MaxEntropy && last.EntropyReduce < c.MaxEntropy, stableFrom
+}
+
+// sameGenotype compares two ArchPoint genotypes (genotype.String form) as
+// networks; a string that does not parse (none that ArchStats writes)
+// equals only itself.
+func sameGenotype(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ga, err := genotype.ParseString(a)
+	if err != nil {
+		return false
+	}
+	gb, err := genotype.ParseString(b)
+	return err == nil && genotype.SameArchitecture(ga, gb)
 }

@@ -2,6 +2,7 @@ package search
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/metabench/metabench/search/genotype"
@@ -61,6 +62,16 @@ func TestConverged(t *testing.T) {
 	require.Equal(t, 100, from)
 	ok, _ = c.Converged(iters, []ArchPoint{pt("a", 0.99), pt("a", 0.95), pt("a", 0.95), pt("a", 0.95)})
 	require.False(t, ok, "stable but flat")
+	// A swap of which of a node's two edges is the stronger is no change.
+	g := "normal=[sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:1 skip_connect:0 skip_connect:0 dil_conv_3x3:2] reduce=[max_pool_3x3:0 max_pool_3x3:1 skip_connect:2 max_pool_3x3:1 max_pool_3x3:0 skip_connect:2 skip_connect:2 max_pool_3x3:1]"
+	swapped := strings.Replace(g, "normal=[sep_conv_3x3:0 sep_conv_3x3:1", "normal=[sep_conv_3x3:1 sep_conv_3x3:0", 1)
+	moved := strings.Replace(g, "normal=[sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:0", "normal=[sep_conv_3x3:0 sep_conv_3x3:0 sep_conv_3x3:1", 1)
+	ok, from = c.Converged(iters, []ArchPoint{pt(g, 0.99), pt(g, 0.95), pt(swapped, 0.85), pt(g, 0.8)})
+	require.True(t, ok)
+	require.Equal(t, 25, from)
+	ok, from = c.Converged(iters, []ArchPoint{pt(g, 0.99), pt(g, 0.95), pt(g, 0.85), pt(moved, 0.8)})
+	require.False(t, ok, "an edge moved to another node")
+	require.Equal(t, 100, from)
 	ok, from = c.Converged(nil, nil)
 	require.False(t, ok)
 	require.Equal(t, -1, from)

@@ -83,11 +83,12 @@ func TestAgainstReference(t *testing.T) {
 }
 
 // GenotypeStability reads each seed's derived genotype from the search
-// records and counts, per edge, how many seeds agree.
+// records and counts, per node, how many of the seeds' edges agree; the
+// order of a node's two edges does not count.
 func TestGenotypeStability(t *testing.T) {
 	a := "normal=[sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:1 skip_connect:0 skip_connect:0 dil_conv_3x3:2] reduce=[max_pool_3x3:0 max_pool_3x3:1 skip_connect:2 max_pool_3x3:1 max_pool_3x3:0 skip_connect:2 skip_connect:2 max_pool_3x3:1]"
-	b := strings.Replace(a, "normal=[sep_conv_3x3:0", "normal=[sep_conv_5x5:0", 1) // first normal edge: another op
-	c := strings.Replace(a, "normal=[sep_conv_3x3:0", "normal=[sep_conv_3x3:1", 1) // same op, other input
+	b := strings.Replace(a, "normal=[sep_conv_3x3:0", "normal=[sep_conv_5x5:0", 1) // node 2: another op on one edge
+	c := strings.Replace(a, "normal=[sep_conv_3x3:0", "normal=[sep_conv_3x3:1", 1) // node 2: same op, other input
 	r := &Row{Unit: "base", Step: "search", Seeds: []int64{0, 1, 2}}
 	for _, g := range []string{a, b, c} {
 		r.Records = append(r.Records, &reports.Record{Kind: "search", Extra: map[string]any{"genotype": g}})
@@ -98,15 +99,31 @@ func TestGenotypeStability(t *testing.T) {
 	require.Len(t, sts, 1)
 	st := sts[0]
 	require.False(t, st.Identical)
-	require.Len(t, st.Slots, 16)
-	require.InDelta(t, 1.0/3, st.Slots[0].Share, 1e-12)
+	require.Len(t, st.Slots, 8)
+	// Node 2: {3x3:0, 3x3:1}, {5x5:0, 3x3:1}, {3x3:1, 3x3:1}: every pair of
+	// seeds shares one edge of two; of the ops, a and c share both, a and b
+	// and b and c one.
+	require.Equal(t, []string{"sep_conv_3x3:0 + sep_conv_3x3:1", "sep_conv_5x5:0 + sep_conv_3x3:1", "sep_conv_3x3:1 + sep_conv_3x3:1"}, st.Slots[0].Choices)
+	require.InDelta(t, 0.5, st.Slots[0].Share, 1e-12)
 	require.InDelta(t, 2.0/3, st.Slots[0].OpShare, 1e-12)
 	require.InDelta(t, 1.0, st.Slots[1].Share, 1e-12)
-	require.InDelta(t, (15+1.0/3)/16, st.Share, 1e-12)
-	require.InDelta(t, (15+2.0/3)/16, st.OpShare, 1e-12)
+	require.InDelta(t, (7+0.5)/8, st.Share, 1e-12)
+	require.InDelta(t, (7+2.0/3)/8, st.OpShare, 1e-12)
 	var buf bytes.Buffer
 	require.NoError(t, StabilityTable(st).Render(&buf, reports.FormatText))
-	require.Contains(t, buf.String(), "sep_conv_5x5:0")
+	require.Contains(t, buf.String(), "sep_conv_5x5:0 + sep_conv_3x3:1")
+
+	// The decoding rule lists a node's edges by strength: a seed that chose
+	// the same pair in the other order derived the same network.
+	swapped := strings.Replace(a, "normal=[sep_conv_3x3:0 sep_conv_3x3:1", "normal=[sep_conv_3x3:1 sep_conv_3x3:0", 1)
+	swapped = strings.Replace(swapped, "skip_connect:2 max_pool_3x3:1]", "max_pool_3x3:1 skip_connect:2]", 1)
+	r2 := &Row{Unit: "base", Step: "search", Seeds: []int64{0, 1}, Records: []*reports.Record{
+		{Kind: "search", Extra: map[string]any{"genotype": a}}, {Kind: "search", Extra: map[string]any{"genotype": swapped}}}}
+	sts, err = GenotypeStability([]*Row{r2})
+	require.NoError(t, err)
+	require.True(t, sts[0].Identical)
+	require.InDelta(t, 1.0, sts[0].Share, 1e-12)
+	require.InDelta(t, 1.0, sts[0].OpShare, 1e-12)
 
 	r.Records[1].Extra["genotype"] = "normal=[nonsense"
 	_, err = GenotypeStability([]*Row{r})

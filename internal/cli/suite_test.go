@@ -152,7 +152,7 @@ func shardsInto(t *testing.T, two string, want map[string][]float64) {
 	so.Reset()
 	require.Equal(t, 0, Run([]string{"report", "--store", two, "--suite", "smoke", "--genotypes"}, &so, &se), se.String())
 	require.Contains(t, so.String(), "derived genotypes of base-gumbel-fd")
-	require.Contains(t, so.String(), "identical genotypes: yes (seeds 0)")
+	require.Contains(t, so.String(), "identical networks: yes (seeds 0)")
 	// the search's convergence: per seed in the table, drawn with --plot
 	archFigs := t.TempDir()
 	require.Equal(t, 0, Run([]string{"report", "--store", two, "--suite", "smoke", "--genotypes", "--plot", archFigs}, &so, &se), se.String())

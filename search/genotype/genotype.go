@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -164,6 +165,34 @@ func Equal(a, b *Genotype) bool {
 		return true
 	}
 	return eqE(a.Normal, b.Normal) && eqE(a.Reduce, b.Reduce) && eqI(a.NormalConcat, b.NormalConcat) && eqI(a.ReduceConcat, b.ReduceConcat)
+}
+
+// SameArchitecture reports whether two genotypes build the same network:
+// node i sums its two edges, so their order within the node does not matter
+// (the decoding rules list them by strength, and a change in which of a
+// node's two edges is the stronger is no change of architecture), nor does
+// the order of the concatenated nodes' list. Names are ignored.
+func SameArchitecture(a, b *Genotype) bool {
+	return Equal(a.Canonical(), b.Canonical())
+}
+
+// Canonical is a copy of g with each node's two edges in (input, op) order
+// and the concatenated nodes sorted: two genotypes build the same network
+// exactly when their canonical forms are Equal.
+func (g *Genotype) Canonical() *Genotype {
+	c := func(es []Edge) []Edge {
+		out := slices.Clone(es)
+		for i := 0; i+1 < len(out); i += 2 {
+			if x, y := out[i], out[i+1]; y.Input < x.Input || (y.Input == x.Input && y.Op < x.Op) {
+				out[i], out[i+1] = y, x
+			}
+		}
+		return out
+	}
+	nc, rc := slices.Clone(g.NormalConcat), slices.Clone(g.ReduceConcat)
+	slices.Sort(nc)
+	slices.Sort(rc)
+	return &Genotype{Name: g.Name, Normal: c(g.Normal), NormalConcat: nc, Reduce: c(g.Reduce), ReduceConcat: rc}
 }
 
 func cell(pairs ...any) []Edge {

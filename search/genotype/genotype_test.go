@@ -240,3 +240,37 @@ func TestParseStringRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// SameArchitecture: the order of a node's two edges and of the concat list
+// is no change of network; moving an edge to another node, or changing an
+// op or an input, is.
+func TestSameArchitecture(t *testing.T) {
+	g, ok := Builtin("darts-v2")
+	if !ok {
+		t.Fatal("darts-v2 missing")
+	}
+	swap := g.Canonical()
+	swap.Normal[2], swap.Normal[3] = swap.Normal[3], swap.Normal[2]
+	swap.Reduce[6], swap.Reduce[7] = swap.Reduce[7], swap.Reduce[6]
+	swap.ReduceConcat = []int{5, 4, 3, 2}
+	if Equal(g, swap) {
+		t.Fatal("test genotype: the swap changed nothing")
+	}
+	if !SameArchitecture(g, swap) || !SameArchitecture(swap, g) {
+		t.Errorf("a swap within a node changed the architecture:\n%s\n%s", g, swap)
+	}
+	moved := g.Canonical()
+	moved.Normal[1], moved.Normal[2] = moved.Normal[2], moved.Normal[1] // across nodes 2 and 3
+	other := g.Canonical()
+	other.Reduce[0].Op = "dil_conv_5x5"
+	input := g.Canonical()
+	input.Normal[7].Input = (input.Normal[7].Input + 1) % 5
+	for name, h := range map[string]*Genotype{"moved": moved, "op": other, "input": input} {
+		if SameArchitecture(g, h) {
+			t.Errorf("%s: %s reads as the same architecture as %s", name, h, g)
+		}
+	}
+	if !Equal(g.Canonical().Canonical(), g.Canonical()) {
+		t.Error("Canonical is not idempotent")
+	}
+}
