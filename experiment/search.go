@@ -258,12 +258,6 @@ func writeSearchOutputs(dir string, cfg *config.SearchFile, sr *search.Searcher,
 	return atomicfile.Write(filepath.Join(dir, "train.yaml"), append([]byte(head), ty...))
 }
 
-// DefaultConvergence is the criterion search records are judged by
-// (provisional: docs/DECISIONS.md R24).
-func DefaultConvergence() search.Convergence {
-	return search.Convergence{StableShare: 0.25, MaxEntropy: 0.9}
-}
-
 // record is the search's record with the genotype it derived.
 func (s *searchRun) record(der *search.Derived) *reports.Record {
 	cfg, data, sc := s.cfg, s.data, s.cfg.Search
@@ -295,12 +289,12 @@ func (s *searchRun) record(der *search.Derived) *reports.Record {
 		"choices": searchChoices(sc),
 	}
 	if len(arch) > 0 {
-		conv := DefaultConvergence()
+		conv := search.DefaultConvergence()
 		ok, from := conv.Converged(iters, arch)
 		rec.Extra["arch_curve"] = archCurve
 		rec.Extra["converged"] = ok
 		rec.Extra["stable_from"] = from
-		rec.Extra["convergence_rule"] = fmt.Sprintf("genotype of softmax(alpha) unchanged over the last %.0f%% of the iterations and mean normalised entropy of both cells below %.2f (provisional, docs/DECISIONS.md R24)", 100*conv.StableShare, conv.MaxEntropy)
+		rec.Extra["convergence_rule"] = conv.Rule()
 	}
 	return rec
 }

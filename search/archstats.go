@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/metabench/metabench/search/genotype"
@@ -71,12 +72,25 @@ func meanEntropy(logits [][]float64) float64 {
 }
 
 // Convergence is the criterion a search's convergence curves are judged by
-// (docs/DECISIONS.md): the genotype decoded from α has not changed over the
-// last StableShare of the search's points, and the mean normalised entropy
-// of both cells has fallen below MaxEntropy.
+// (docs/DECISIONS.md R24, R42): the network of the genotype decoded from α
+// has not changed over the last StableShare of the search's iterations, and
+// the mean normalised entropy of both cells has fallen below MaxEntropy (α
+// has moved off uniform: a stable genotype of near-uniform α is no result).
 type Convergence struct {
 	StableShare float64
 	MaxEntropy  float64
+}
+
+// DefaultConvergence is the criterion search records are judged by, chosen
+// on the validation alphabets of search-tune-omniglot (docs/DECISIONS.md
+// R42): stable over the last quarter, entropy below 0.98.
+func DefaultConvergence() Convergence {
+	return Convergence{StableShare: 0.25, MaxEntropy: 0.98}
+}
+
+// Rule states the criterion in words, for tables and records.
+func (c Convergence) Rule() string {
+	return fmt.Sprintf("the network of the genotype of softmax(alpha) unchanged over the last %.0f%% of the iterations (the order of a node's two edges does not count) and mean normalised entropy of both cells below %.2f (docs/DECISIONS.md R42)", 100*c.StableShare, c.MaxEntropy)
 }
 
 // Converged judges a curve of ArchPoints (in iteration order, iters[i] the

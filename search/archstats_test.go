@@ -72,6 +72,14 @@ func TestConverged(t *testing.T) {
 	ok, from = c.Converged(iters, []ArchPoint{pt(g, 0.99), pt(g, 0.95), pt(g, 0.85), pt(moved, 0.8)})
 	require.False(t, ok, "an edge moved to another node")
 	require.Equal(t, 100, from)
+	// The shipped rule (R42): entropy below 0.98, the softmax relaxation's
+	// settled level (0.89-0.97) passes, a search that barely moved α not.
+	d := DefaultConvergence()
+	ok, _ = d.Converged(iters, []ArchPoint{pt(g, 0.99), pt(g, 0.97), pt(g, 0.97), pt(g, 0.97)})
+	require.True(t, ok)
+	ok, _ = d.Converged(iters, []ArchPoint{pt(g, 0.999), pt(g, 0.995), pt(g, 0.99), pt(g, 0.985)})
+	require.False(t, ok, "near-uniform alpha")
+	require.Contains(t, d.Rule(), "last 25%")
 	ok, from = c.Converged(nil, nil)
 	require.False(t, ok)
 	require.Equal(t, -1, from)

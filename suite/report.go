@@ -8,6 +8,7 @@ import (
 
 	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/search"
 )
 
 // Row is one line of a suite's table: one step of one unit (for adapt
@@ -216,11 +217,8 @@ func Table(name string, version int, label string, rows []*Row, ref string, vs m
 		t.Rows = append(t.Rows, row)
 	}
 	t.Notes = append(t.Notes, AccuracyNote, "training: training wall clock, mean over seeds; CPU: the whole run's CPU time", SizeNote)
-	for _, r := range rows {
-		if rule, ok := r.Records[0].Extra["convergence_rule"].(string); ok && ConvergenceCell(r) != "" {
-			t.Notes = append(t.Notes, "converged (search rows, per seed): "+rule)
-			break
-		}
+	if slices.ContainsFunc(rows, func(r *Row) bool { return ConvergenceCell(r) != "" }) {
+		t.Notes = append(t.Notes, "converged (search rows, per seed, judged from each record's curve by today's rule, whatever rule the record was written under): "+search.DefaultConvergence().Rule()+"; stable from: the first iteration of the final run of that network; entropy: the last point's, normal / reduce")
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { return ValidationCell(r) != "" }) {
 		t.Notes = append(t.Notes, NoTestNote)
@@ -258,22 +256,32 @@ func ValidationCell(r *Row) string {
 	return "validation % (last point, no test): " + strings.Join(parts, ", ")
 }
 
-// ConvergenceCell is a search row's per-seed verdict of its convergence
-// criterion (the record's converged and stable_from), e.g. "converged: yes
-// from 75, no, no"; "" for rows whose records carry none.
+// ConvergenceCell is a search row's per-seed verdict of the convergence
+// criterion (search.DefaultConvergence), judged from each record's curve,
+// e.g. "converged: yes (stable from 75 of 100; entropy 0.71 / 0.85), no
+// (...)"; "" for rows whose records carry no curve. Judging the curve, not
+// the verdict a record was written with, keeps one rule per table when the
+// rule is revised.
 func ConvergenceCell(r *Row) string {
+	conv := search.DefaultConvergence()
 	var parts []string
 	for _, rec := range r.Records {
-		ok, has := rec.Extra["converged"].(bool)
-		if !has {
+		pts, err := reports.ArchCurve(rec)
+		if err != nil || len(pts) == 0 {
 			return ""
 		}
-		from, _ := rec.ExtraNumber("stable_from")
-		if ok {
-			parts = append(parts, fmt.Sprintf("yes from %d", int(from)))
-		} else {
-			parts = append(parts, fmt.Sprintf("no (genotype stable from %d)", int(from)))
+		iters, arch := make([]int, len(pts)), make([]search.ArchPoint, len(pts))
+		for i, p := range pts {
+			iters[i] = p.Iter
+			arch[i] = search.ArchPoint{EntropyNormal: p.EntropyNormal, EntropyReduce: p.EntropyReduce, MaxDelta: p.MaxDAlpha, Genotype: p.Genotype}
 		}
+		ok, from := conv.Converged(iters, arch)
+		last := pts[len(pts)-1]
+		verdict := "no"
+		if ok {
+			verdict = "yes"
+		}
+		parts = append(parts, fmt.Sprintf("%s (stable from %d of %d; entropy %.2f / %.2f)", verdict, from, last.Iter, last.EntropyNormal, last.EntropyReduce))
 	}
 	if len(parts) == 0 {
 		return ""

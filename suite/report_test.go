@@ -8,6 +8,7 @@ import (
 
 	"github.com/metabench/metabench/experiment"
 	"github.com/metabench/metabench/reports"
+	"github.com/metabench/metabench/search"
 	"github.com/stretchr/testify/require"
 )
 
@@ -142,7 +143,20 @@ func TestRowsOfSearches(t *testing.T) {
 				rec.Kind, rec.Method = "train", "maml"
 				rec.Summary = reports.Summary{Mean: 0.8 + 0.1*float64(sd), N: 600}
 			} else {
-				rec.Extra["converged"], rec.Extra["stable_from"], rec.Extra["convergence_rule"] = sd == 1, 40+10*sd, "the rule"
+				// Seed 0's network changes at 80 of 100, seed 1's last at 50.
+				// The verdicts the records were written with (the opposite)
+				// do not count: the curve is judged by today's rule.
+				g := "normal=[sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:0 sep_conv_3x3:1 sep_conv_3x3:1 skip_connect:0 skip_connect:0 dil_conv_3x3:2] reduce=[max_pool_3x3:0 max_pool_3x3:1 skip_connect:2 max_pool_3x3:1 max_pool_3x3:0 skip_connect:2 skip_connect:2 max_pool_3x3:1]"
+				h := strings.Replace(g, "dil_conv_3x3:2]", "dil_conv_5x5:2]", 1)
+				var curve []any
+				for it := 10; it <= 100; it += 10 {
+					gt := g
+					if (sd == 0 && it < 80) || (sd == 1 && it < 50) {
+						gt = h
+					}
+					curve = append(curve, map[string]any{"iter": it, "entropy_normal": 0.9, "entropy_reduce": 0.95, "max_dalpha": 0.01, "genotype": gt})
+				}
+				rec.Extra["arch_curve"], rec.Extra["converged"], rec.Extra["stable_from"] = curve, sd == 0, 0
 			}
 			recs = append(recs, rec)
 		}
@@ -155,8 +169,8 @@ func TestRowsOfSearches(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, Table("s", 1, "", rows, "", nil).Render(&buf, reports.FormatText))
 	require.NotContains(t, buf.String(), "0.00 ± 0.00")
-	require.Contains(t, buf.String(), "converged: no (genotype stable from 40), yes from 50")
-	require.Contains(t, buf.String(), "converged (search rows, per seed): the rule")
+	require.Contains(t, buf.String(), "converged: no (stable from 80 of 100; entropy 0.90 / 0.95), yes (stable from 50 of 100; entropy 0.90 / 0.95)")
+	require.Contains(t, buf.String(), search.DefaultConvergence().Rule())
 }
 
 // TestRowsShowChosenTestLoops: an eval row whose seeds chose their
