@@ -60,7 +60,8 @@ over seed pairs (docs/STATISTICS.md). --power prints instead, per row, the
 smallest difference its seeds can detect at alpha 0.05 with 80% power (from
 the observed seed-to-seed spread; paired with --against UNIT) and the seeds
 a difference of --power-diff needs. --genotypes prints instead, per search
-unit, each seed's derived cells edge by edge and how many seeds agree (the
+unit, each seed's derived cells node by node (a node's two edges as an
+unordered pair) and the share of edges two seeds have in common (the
 stability of the search across seeds); with --plot DIR it also draws each
 search's convergence curve (entropy of softmax(alpha) per cell against the
 iteration: arch.png/svg). --curves prints instead the adapt
@@ -149,7 +150,7 @@ func addReportFlags(fs *flag.FlagSet) *reportFlags {
 	fs.StringVar(&rf.recordsDir, "records", "", "read the records from the JSON files in `DIR` (or one file) instead of a store")
 	fs.BoolVar(&rf.page, "page", false, "print the whole results page (with --records and --format markdown)")
 	fs.StringVar(&rf.suiteName, "suite", "", "the table of suite `NAME`: one row per unit, mean and 95% CI over seeds (with --label, that run; default: the latest label)")
-	fs.BoolVar(&rf.genotypes, "genotypes", false, "with --suite: instead of the table, how the search units' derived genotypes agree across seeds (per edge)")
+	fs.BoolVar(&rf.genotypes, "genotypes", false, "with --suite: instead of the table, how the search units' derived genotypes agree across seeds (per node)")
 	fs.StringVar(&rf.against, "against", "", "with --suite: a paired test of every row against unit `UNIT`'s row on the same test episodes")
 	fs.BoolVar(&rf.power, "power", false, "with --suite: instead of the table, per row the smallest difference its seeds detect (alpha 0.05, power 0.8) and the seeds --power-diff needs")
 	fs.Float64Var(&rf.powerDiff, "power-diff", 0.01, "with --power: the difference (fraction, 0.01 = one point) whose needed seeds are printed")
