@@ -104,8 +104,9 @@ func (c Convergence) Converged(iters []int, pts []ArchPoint) (ok bool, stableFro
 		return false, -1
 	}
 	last := pts[len(pts)-1]
+	same := sameNetworkAs(last.Genotype)
 	i := len(pts) - 1
-	for i > 0 && sameGenotype(pts[i-1].Genotype, last.Genotype) {
+	for i > 0 && same(pts[i-1].Genotype) {
 		i--
 	}
 	stableFrom = iters[i]
@@ -114,17 +115,20 @@ func (c Convergence) Converged(iters []int, pts []ArchPoint) (ok bool, stableFro
 	return stable && last.EntropyNormal < c.MaxEntropy && last.EntropyReduce < c.MaxEntropy, stableFrom
 }
 
-// sameGenotype compares two ArchPoint genotypes (genotype.String form) as
-// networks; a string that does not parse (none that ArchStats writes)
-// equals only itself.
-func sameGenotype(a, b string) bool {
-	if a == b {
-		return true
+// sameNetworkAs returns a test of whether an ArchPoint genotype
+// (genotype.String form) builds the same network as ref, which it parses
+// once; a string that does not parse (none that ArchStats writes) equals
+// only itself.
+func sameNetworkAs(ref string) func(string) bool {
+	gr, errRef := genotype.ParseString(ref)
+	return func(s string) bool {
+		if s == ref {
+			return true
+		}
+		if errRef != nil {
+			return false
+		}
+		g, err := genotype.ParseString(s)
+		return err == nil && genotype.SameArchitecture(g, gr)
 	}
-	ga, err := genotype.ParseString(a)
-	if err != nil {
-		return false
-	}
-	gb, err := genotype.ParseString(b)
-	return err == nil && genotype.SameArchitecture(ga, gb)
 }

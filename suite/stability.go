@@ -59,7 +59,7 @@ func GenotypeStability(rows []*Row) ([]Stability, error) {
 		}
 		st := Stability{Unit: r.Unit, Seeds: seeds, Identical: true}
 		for _, g := range gs[1:] {
-			st.Identical = st.Identical && genotype.SameArchitecture(gs[0], g)
+			st.Identical = st.Identical && genotype.Equal(gs[0], g) // canonical forms: the same network
 		}
 		for _, cell := range []string{"normal", "reduce"} {
 			for node := 0; node < genotype.Steps; node++ {
