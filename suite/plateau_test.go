@@ -17,8 +17,13 @@ import (
 // curveRecord is a train record whose validation curve has the accuracy
 // acc(i) at iterations 500, 1000, ..., last.
 func curveRecord(last int, acc func(int) float64) *reports.Record {
+	return curveRecordEvery(500, last, acc)
+}
+
+// curveRecordEvery is curveRecord with a point every `every` iterations.
+func curveRecordEvery(every, last int, acc func(int) float64) *reports.Record {
 	rec := &reports.Record{Kind: "train"}
-	for it := 500; it <= last; it += 500 {
+	for it := every; it <= last; it += every {
 		rec.Curve = append(rec.Curve, reports.Point{Iter: it, Accuracy: acc(it)})
 	}
 	return rec
@@ -59,6 +64,10 @@ func TestPlateaus(t *testing.T) {
 	require.InDelta(t, 0.005, byIter[4000].Gain.Mean, 1e-12)
 	require.InDelta(t, 0.005, byIter[8000].Gain.Mean, 1e-12)
 	require.InDelta(t, 0.865, byIter[4000].Acc.Mean, 1e-12)
+	require.Nil(t, byIter[1000].Slope, "two points in [500, 1000]: no slope")
+	require.InDelta(t, 0.03, byIter[2000].Slope.Mean, 1e-12, "log-linear: the slope is the gain")
+	require.InDelta(t, 0.005, byIter[4000].Slope.Mean, 1e-12)
+	require.Equal(t, 3, byIter[4000].Slope.K())
 
 	// a curve that jumps again after its first flat doubling is not settled
 	jump := func(it int) float64 {
@@ -87,6 +96,47 @@ func TestPlateaus(t *testing.T) {
 	odd := &reports.Record{Curve: []reports.Point{{Iter: 37, Accuracy: 0.8}, {Iter: 81, Accuracy: 0.85}, {Iter: 127, Accuracy: 0.87}}}
 	p4 := Plateaus([]*Row{{Unit: "w", Step: "run", Seeds: []int64{0}, Records: []*reports.Record{odd}}}, DefaultPlateauGain)[0]
 	require.Contains(t, PlateauTable("s", 1, "", []Plateau{p4}).Notes[0], "no two points lie exactly a doubling apart")
+}
+
+// TestPlateausSlopeReadsEveryPoint: one noisy end point makes the gain of a
+// doubling look flat; the slope fitted to every point of the doubling does
+// not, and the budget follows the slope.
+func TestPlateausSlopeReadsEveryPoint(t *testing.T) {
+	// 2 points per doubling everywhere (steep), a point every 250 iterations
+	// (as plateau-omniglot), but the point at 2000 sits 1.2 points high: the
+	// gain 2000 -> 4000 reads 0.8 of a point
+	steep := func(it int) float64 {
+		a := 0.80 + 0.02*math.Log2(float64(it)/500)
+		if it == 2000 {
+			a += 0.012
+		}
+		return a
+	}
+	row := &Row{Unit: "u", Step: "run", Seeds: []int64{0, 1}, Records: []*reports.Record{curveRecordEvery(250, 8000, steep), curveRecordEvery(250, 8000, steep)}}
+	p := Plateaus([]*Row{row}, DefaultPlateauGain)[0]
+	pt := p.at(4000)
+	require.NotNil(t, pt)
+	require.InDelta(t, 0.008, pt.Gain.Mean, 1e-12, "the end points say flat")
+	require.Greater(t, pt.Slope.Mean, 0.0125, "the nine points of [2000, 4000] say more than a point per doubling")
+	require.Zero(t, p.Budget, "no doubling's slope is under a point")
+	tab := PlateauTable("s", 1, "", []Plateau{p})
+	require.Contains(t, tab.Notes[0], "not flat yet")
+	require.Contains(t, tab.Notes[len(tab.Notes)-1], "least-squares slope")
+	require.Equal(t, "4000", tab.Rows[15][2])
+	require.Empty(t, tab.Rows[15][7], "4000 is not marked flat")
+
+	// the budget note names the slope
+	flat := func(it int) float64 { return 0.9 + 0.002*math.Log2(float64(it)) }
+	p2 := Plateaus([]*Row{{Unit: "v", Step: "run", Seeds: []int64{0}, Records: []*reports.Record{curveRecord(4000, flat)}}}, DefaultPlateauGain)[0]
+	require.Equal(t, 1000, p2.Budget, "1000 has only two points: its gain decides")
+	p3 := Plateaus([]*Row{{Unit: "v", Step: "run", Seeds: []int64{0}, Records: []*reports.Record{curveRecord(4000, func(it int) float64 {
+		if it <= 500 {
+			return 0.5
+		}
+		return flat(it)
+	})}}}, DefaultPlateauGain)[0]
+	require.Equal(t, 2000, p3.Budget)
+	require.Contains(t, PlateauTable("s", 1, "", []Plateau{p3}).Notes[0], "the slope over the doubling from 1000 is under 1.00 points")
 }
 
 // TestPlateausReadOnlyValidationPoints: a metatrain record's curve holds
