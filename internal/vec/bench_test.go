@@ -45,6 +45,21 @@ func BenchmarkLaneDots28(b *testing.B) {
 	}
 }
 
+// LaneDots on the planes of the DARTS networks' cells (14x14, 7x7, 4x4),
+// input rows padded for a 5x5 kernel.
+func BenchmarkLaneDotsCells(b *testing.B) {
+	for _, n := range []int{14, 7, 4} {
+		n8 := (n + 7) &^ 7
+		g, x := make([]float64, n*n8), make([]float64, (n+4)*(n8+4))
+		var acc [DotLanes]float64
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				LaneDots(&acc, g, n8, x, n8+4, n, n)
+			}
+		})
+	}
+}
+
 func BenchmarkTaps28x25(b *testing.B) {
 	y, x := make([]float32, 28*28), make([]float32, 32*32+32)
 	w := make([]float32, 25)
@@ -66,5 +81,22 @@ func BenchmarkTaps14x9(b *testing.B) {
 	}
 	for b.Loop() {
 		Taps(y, 14, x, 16, 14, 14, offs, w, true)
+	}
+}
+
+// Taps with a 5x5 kernel on the DARTS networks' smaller planes (7x7, 4x4).
+func BenchmarkTapsSmall(b *testing.B) {
+	for _, n := range []int{7, 4} {
+		xs := n + 4
+		y, x := make([]float32, n*n), make([]float32, xs*xs+32)
+		w, offs := make([]float32, 25), make([]int32, 25)
+		for t := range offs {
+			offs[t] = int32(t/5*xs + t%5)
+		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				Taps(y, n, x, xs, n, n, offs, w, true)
+			}
+		})
 	}
 }

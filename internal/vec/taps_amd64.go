@@ -184,6 +184,19 @@ func taps2x16AVX2(p0, p1 unsafe.Pointer, offs []int32, w []float32, a0, a1, b0, 
 	return a0, a1, b0, b1
 }
 
+// taps2x8AVX2 is taps2x16AVX2 for two rows of at most 8 columns (planes 8
+// wide or less, and the last 8 columns of a row).
+func taps2x8AVX2(p0, p1 unsafe.Pointer, offs []int32, w []float32, a0, b0 archsimd.Float32x8) (archsimd.Float32x8, archsimd.Float32x8) {
+	w = w[:len(offs)]
+	for t, o := range offs {
+		wv := archsimd.BroadcastFloat32x8(w[t])
+		off := 4 * int(o)
+		a0 = a0.Add(wv.Mul(ld8(p0, off)))
+		b0 = b0.Add(wv.Mul(ld8(p1, off)))
+	}
+	return a0, b0
+}
+
 // tapsAVX2 is tapsAVX512 with eight lanes: two rows and 16 columns at a time.
 func tapsAVX2(y []float32, ys int, x []float32, xs int, rows, n int, offs []int32, w []float32, add bool) {
 	w = w[:len(offs)]
@@ -204,7 +217,9 @@ func tapsAVX2(y []float32, ys int, x []float32, xs int, rows, n int, offs []int3
 				for t, o := range offs {
 					wv := archsimd.BroadcastFloat32x8(w[t])
 					a0 = a0.Add(wv.Mul(ld8(p0, 4*int(o))))
-					a1 = a1.Add(wv.Mul(ld8(p0, 4*int(o)+32)))
+					if c1 > 0 {
+						a1 = a1.Add(wv.Mul(ld8(p0, 4*int(o)+32)))
+					}
 				}
 				a0.StoreMasked(at8(y0, 0, c0), m0)
 				if c1 > 0 {
@@ -221,7 +236,11 @@ func tapsAVX2(y []float32, ys int, x []float32, xs int, rows, n int, offs []int3
 					b1 = archsimd.LoadMaskedFloat32x8(at8(y1, 8, c1), m1)
 				}
 			}
-			a0, a1, b0, b1 = taps2x16AVX2(p0, p1, offs, w, a0, a1, b0, b1)
+			if c1 > 0 {
+				a0, a1, b0, b1 = taps2x16AVX2(p0, p1, offs, w, a0, a1, b0, b1)
+			} else { // 8 columns or fewer: half the work of taps2x16AVX2
+				a0, b0 = taps2x8AVX2(p0, p1, offs, w, a0, b0)
+			}
 			a0.StoreMasked(at8(y0, 0, c0), m0)
 			b0.StoreMasked(at8(y1, 0, c0), m0)
 			if c1 > 0 {
@@ -357,14 +376,30 @@ func laneDotsAVX512(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs
 
 // laneDotsAVX2 makes two passes, columns k mod 32 < 16 and then the rest,
 // each with eight Float64x4 registers (row parity p, lanes 32p+h+4q .. +3
-// in register q of pass h = 0, 16).
+// in register q of pass h = 0, 16). Rows of 8, 16 or 32 columns (planes 4-8,
+// 9-16 and 25-32 wide: every plane of the DARTS networks on 28x28 images)
+// go through unchecked pointers, whole row pairs at a time (lanes4x16,
+// lanes4x8), as in laneDotsAVX512.
 func laneDotsAVX2(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs int, rows, n int) {
 	n8 := (n + 7) &^ 7
 	for h := 0; h < min(n8, 32); h += 16 {
 		lane := func(p, q int) *[4]float64 { return (*[4]float64)(acc[32*p+h+4*q : 32*p+h+4*q+4]) }
 		a0, a1, a2, a3 := archsimd.LoadFloat64x4(lane(0, 0)), archsimd.LoadFloat64x4(lane(0, 1)), archsimd.LoadFloat64x4(lane(0, 2)), archsimd.LoadFloat64x4(lane(0, 3))
 		b0, b1, b2, b3 := archsimd.LoadFloat64x4(lane(1, 0)), archsimd.LoadFloat64x4(lane(1, 1)), archsimd.LoadFloat64x4(lane(1, 2)), archsimd.LoadFloat64x4(lane(1, 3))
-		for r := 0; r < rows; r += 2 {
+		r0 := 0
+		if pairs := rows / 2; pairs > 0 && (n8 == 8 || n8 == 16 || n8 == 32) {
+			// columns h .. h+e-1 of whole row pairs (bounds checked here)
+			e := min(n8-h, 16)
+			_, _ = g[(rows-1)*gs+h+e-1], x[(rows-1)*xs+h+e-1]
+			pg, px := unsafe.Pointer(&g[h]), unsafe.Pointer(&x[h])
+			if e == 16 {
+				a0, a1, a2, a3, b0, b1, b2, b3 = lanes4x16(pg, px, 8*gs, 8*xs, pairs, a0, a1, a2, a3, b0, b1, b2, b3)
+			} else {
+				a0, a1, b0, b1 = lanes4x8(pg, px, 8*gs, 8*xs, pairs, a0, a1, b0, b1)
+			}
+			r0 = 2 * pairs
+		}
+		for r := r0; r < rows; r += 2 {
 			for k := h; k < n8; k += 32 {
 				e := min(n8-k, 16) // 8 or 16 columns
 				g0, x0 := g[r*gs+k:r*gs+k+e], x[r*xs+k:r*xs+k+e]
@@ -396,6 +431,43 @@ func laneDotsAVX2(acc *[DotLanes]float64, g []float64, gs int, x []float64, xs i
 		b3.Store(lane(1, 3))
 	}
 	archsimd.ClearAVXUpperBits()
+}
+
+// ld4 loads a Float64x4 at byte offset off from p (inside the slice that
+// laneDotsAVX2 checked).
+func ld4(p unsafe.Pointer, off int) archsimd.Float64x4 {
+	return archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(p, off)))
+}
+
+// lanes4x16 is laneDotsAVX2 over row pairs of 16 columns (byte strides gs,
+// xs), on its own so that the eight accumulators stay in registers.
+func lanes4x16(pg, px unsafe.Pointer, gs, xs, pairs int, a0, a1, a2, a3, b0, b1, b2, b3 archsimd.Float64x4) (archsimd.Float64x4, archsimd.Float64x4, archsimd.Float64x4, archsimd.Float64x4, archsimd.Float64x4, archsimd.Float64x4, archsimd.Float64x4, archsimd.Float64x4) {
+	for i := 0; i < pairs; i++ {
+		g0, x0 := 2*i*gs, 2*i*xs
+		g1, x1 := g0+gs, x0+xs
+		a0 = a0.Add(ld4(pg, g0).Mul(ld4(px, x0)))
+		a1 = a1.Add(ld4(pg, g0+32).Mul(ld4(px, x0+32)))
+		a2 = a2.Add(ld4(pg, g0+64).Mul(ld4(px, x0+64)))
+		a3 = a3.Add(ld4(pg, g0+96).Mul(ld4(px, x0+96)))
+		b0 = b0.Add(ld4(pg, g1).Mul(ld4(px, x1)))
+		b1 = b1.Add(ld4(pg, g1+32).Mul(ld4(px, x1+32)))
+		b2 = b2.Add(ld4(pg, g1+64).Mul(ld4(px, x1+64)))
+		b3 = b3.Add(ld4(pg, g1+96).Mul(ld4(px, x1+96)))
+	}
+	return a0, a1, a2, a3, b0, b1, b2, b3
+}
+
+// lanes4x8 is lanes4x16 for rows of 8 columns.
+func lanes4x8(pg, px unsafe.Pointer, gs, xs, pairs int, a0, a1, b0, b1 archsimd.Float64x4) (archsimd.Float64x4, archsimd.Float64x4, archsimd.Float64x4, archsimd.Float64x4) {
+	for i := 0; i < pairs; i++ {
+		g0, x0 := 2*i*gs, 2*i*xs
+		g1, x1 := g0+gs, x0+xs
+		a0 = a0.Add(ld4(pg, g0).Mul(ld4(px, x0)))
+		a1 = a1.Add(ld4(pg, g0+32).Mul(ld4(px, x0+32)))
+		b0 = b0.Add(ld4(pg, g1).Mul(ld4(px, x1)))
+		b1 = b1.Add(ld4(pg, g1+32).Mul(ld4(px, x1+32)))
+	}
+	return a0, a1, b0, b1
 }
 
 // MulAdd is dst (+)= a·x (see MulAddOf): the same rounded product and add
