@@ -73,9 +73,13 @@ type Config struct {
 	Seed    int64 `yaml:"seed"`    // master seed: initialisation and every training episode
 	Workers int   `yaml:"workers"` // tasks run in parallel; 0 = GOMAXPROCS
 
-	Eval       Eval     `yaml:"eval"`
-	Checkpoint Duration `yaml:"checkpoint_every"` // wall clock between checkpoints
-	Store      string   `yaml:"store"`            // results store; --store and $METABENCH_STORE take precedence
+	Eval Eval `yaml:"eval"`
+	// TrainSelect, when its inner_lr grid is set, chooses the inner-loop
+	// learning rate on validation episodes before the run trains
+	// (docs/DECISIONS.md R44): off when empty.
+	TrainSelect TrainSelect `yaml:"train_select,omitempty"`
+	Checkpoint  Duration    `yaml:"checkpoint_every"` // wall clock between checkpoints
+	Store       string      `yaml:"store"`            // results store; --store and $METABENCH_STORE take precedence
 
 	// Blocks are the methods' own sections (reptile:, mamlpp:, ...), top-level
 	// keys of the file like the ones above, each owned by its method
@@ -179,6 +183,21 @@ type Eval struct {
 	// budget chosen where the curve flattens is then reproducible).
 	EveryIters int `yaml:"every_iterations,omitempty"`
 }
+
+// TrainSelect chooses a training run's inner-loop learning rate on
+// validation episodes: for each rate of InnerLR, a short run of Iterations
+// meta-iterations (same seed, same everything else) is scored on Episodes
+// validation episodes of the run's validation classes, and the run trains
+// with the rate of the highest accuracy (ties: the lower rate). The rate
+// also drives the test-time adaptation, as inner_lr does.
+type TrainSelect struct {
+	InnerLR    []float64 `yaml:"inner_lr,omitempty"`
+	Iterations int       `yaml:"iterations,omitempty"`
+	Episodes   int       `yaml:"episodes,omitempty"`
+}
+
+// On says whether the run chooses its inner rate.
+func (t TrainSelect) On() bool { return len(t.InnerLR) > 0 }
 
 // Duration is a time.Duration written as a Go duration string ("30m").
 type Duration struct{ time.Duration }
@@ -430,6 +449,12 @@ func (c *Config) Validate() error {
 		{c.Eval.ValEpisodes < 0, "eval.val_episodes", "must be at least 0"},
 		{c.Eval.EveryIters < 0, "eval.every_iterations", "must be at least 0 (0: every eval.every of wall clock)"},
 		{c.Eval.EveryIters > 0 && c.Eval.ValEpisodes == 0, "eval.every_iterations", "validates every so many iterations, and eval.val_episodes is 0: set it above 0"},
+		{!c.TrainSelect.On() && (c.TrainSelect.Iterations != 0 || c.TrainSelect.Episodes != 0), "train_select.inner_lr", "the rates to choose from are missing (train_select.iterations and .episodes are set)"},
+		{c.TrainSelect.On() && slices.ContainsFunc(c.TrainSelect.InnerLR, func(lr float64) bool { return !(lr > 0) }), "train_select.inner_lr", "rates must be above 0"},
+		{c.TrainSelect.On() && caps.NoInnerLoop, "train_select.inner_lr", fmt.Sprintf("%s has no inner loop whose rate could be chosen", c.Method)},
+		{c.TrainSelect.On() && c.TrainSelect.Iterations < 1, "train_select.iterations", "the meta-iterations of each rate's trial run: must be at least 1"},
+		{c.TrainSelect.On() && c.TrainSelect.Episodes < 1, "train_select.episodes", "the validation episodes each rate is scored on: must be at least 1"},
+		{c.TrainSelect.On() && c.Data.TrainOnVal, "train_select.inner_lr", "is chosen on validation classes, and data.train_on_val trains on them: choose without data.train_on_val"},
 	}...)
 	return firstBad(checks)
 }

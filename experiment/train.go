@@ -46,9 +46,28 @@ func Train(ctx context.Context, cfg *config.Config, opt Options) (*reports.Recor
 // train is Train; data, when set, is used instead of opening cfg's data
 // (tests share one opened dataset between runs).
 func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData) (*reports.Record, error) {
+	var choice *InnerLRChoice
+	if cfg.TrainSelect.On() {
+		c := *cfg
+		var err error
+		if choice, err = chooseInnerLR(ctx, &c, opt, data); err != nil {
+			return nil, err
+		}
+		cfg = &c
+	}
 	t, err := runToEnd(ctx, KindTrain, opt, func(r *resumable) (*trainRun, error) { return newTrainRun(r, cfg, data) })
 	if err != nil {
 		return nil, err
+	}
+	withChoice := func(rec *reports.Record) *reports.Record {
+		if choice != nil {
+			if rec.Extra == nil {
+				rec.Extra = map[string]any{}
+			}
+			rec.Extra[ExtraInnerLR] = choice
+			rec.CPUSec += choice.CPUSec() // the choice is part of the run's cost
+		}
+		return rec
 	}
 	if t.testS == nil {
 		// A tuning run: no test episode is drawn or scored.
@@ -57,7 +76,7 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 		if err != nil {
 			return nil, err
 		}
-		return t.finish(rec)
+		return t.finish(withChoice(rec))
 	}
 	// Test: the fixed evaluation set on classes never seen in training.
 	progressOf(opt).Log(fmt.Sprintf("%s: testing on %d episodes", t.name, t.cfg.Eval.Episodes))
@@ -70,7 +89,7 @@ func train(ctx context.Context, cfg *config.Config, opt *Options, data *expData)
 	if err != nil {
 		return nil, err
 	}
-	return t.finish(rec)
+	return t.finish(withChoice(rec))
 }
 
 // trainRun is a training run's own part: its data, model, method and

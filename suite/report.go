@@ -138,6 +138,9 @@ func Rows(recs []*reports.Record) []*Row {
 		}
 		row.CPUSec = meanCPUSec(row.Records)
 		row.Accuracy = reports.SummarizeSeeds(row.Runs())
+		if chosen := innerLRChoices(row.Records); chosen != "" {
+			row.Protocol += "; inner_lr chosen on validation per seed: " + chosen
+		}
 		if chosen := testLoopChoices(row.Records); chosen != "" {
 			row.Protocol += "; test loop chosen on validation per seed (steps@lr): " + chosen
 		}
@@ -156,6 +159,19 @@ func testLoopChoices(recs []*reports.Record) string {
 	for _, rec := range recs {
 		if _, ok := rec.Extra[experiment.ExtraTestLoop]; ok {
 			out = append(out, fmt.Sprintf("%d@%g", rec.Proto.StepsTest, rec.Proto.InnerLR))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// innerLRChoices lists the inner-loop rate each training record chose on
+// validation episodes before it trained (experiment.InnerLRChoice,
+// train_select), "0.1, 0.4", or "" when none chose one.
+func innerLRChoices(recs []*reports.Record) string {
+	var out []string
+	for _, rec := range recs {
+		if _, ok := rec.Extra[experiment.ExtraInnerLR]; ok {
+			out = append(out, fmt.Sprintf("%g", rec.Proto.InnerLR))
 		}
 	}
 	return strings.Join(out, ", ")

@@ -194,3 +194,21 @@ func TestRowsShowChosenTestLoops(t *testing.T) {
 	delete(plain[0].Records[0].Extra, experiment.ExtraTestLoop)
 	require.NotContains(t, Rows(plain[0].Records)[0].Protocol, "chosen")
 }
+
+// TestRowsShowChosenInnerLR: a training row whose seeds chose their inner
+// rate on validation before training (train_select) says which rate each
+// seed trained with.
+func TestRowsShowChosenInnerLR(t *testing.T) {
+	var recs []*reports.Record
+	for sd, lr := range []float64{0.1, 0.4} {
+		recs = append(recs, &reports.Record{Kind: "train", Method: "maml", Summary: reports.Summary{Mean: 0.9, N: 10},
+			Proto: reports.Protocol{Ways: 5, Shots: 1, StepsTrain: 1, StepsTest: 3, InnerLR: lr},
+			Extra: map[string]any{experiment.ExtraInnerLR: map[string]any{"lr": lr}},
+			Suite: &reports.SuiteID{Name: "s", Version: 1, Unit: "u", Step: StepRun, Seed: int64(sd)}})
+	}
+	rows := Rows(recs)
+	require.Len(t, rows, 1)
+	require.Contains(t, rows[0].Protocol, "inner_lr chosen on validation per seed: 0.1, 0.4")
+	delete(recs[0].Extra, experiment.ExtraInnerLR)
+	require.Contains(t, Rows(recs)[0].Protocol, "per seed: 0.4")
+}
