@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/metabench/metabench/reports"
 )
 
@@ -130,18 +132,9 @@ func doublingSlope(seeds []int64, curves [][]reports.Point, it int) *reports.See
 		if len(xs) < MinSlopePoints {
 			continue
 		}
-		var mx, my float64
-		for j := range xs {
-			mx, my = mx+xs[j], my+ys[j]
-		}
-		mx, my = mx/float64(len(xs)), my/float64(len(xs))
-		var sxx, sxy float64
-		for j := range xs {
-			sxx += (xs[j] - mx) * (xs[j] - mx)
-			sxy += (xs[j] - mx) * (ys[j] - my)
-		}
+		_, b := stat.LinearRegression(xs, ys, nil, false)
 		zero = append(zero, reports.Run{Seed: seeds[i], Episodes: []float64{0}})
-		slopes = append(slopes, reports.Run{Seed: seeds[i], Episodes: []float64{sxy / sxx}})
+		slopes = append(slopes, reports.Run{Seed: seeds[i], Episodes: []float64{b}})
 	}
 	if len(slopes) == 0 {
 		return nil

@@ -138,10 +138,12 @@ func Rows(recs []*reports.Record) []*Row {
 		}
 		row.CPUSec = meanCPUSec(row.Records)
 		row.Accuracy = reports.SummarizeSeeds(row.Runs())
-		if chosen := innerLRChoices(row.Records); chosen != "" {
+		if chosen := choicesOf(row.Records, experiment.ExtraInnerLR, func(r *reports.Record) string { return fmt.Sprintf("%g", r.Proto.InnerLR) }); chosen != "" {
 			row.Protocol += "; inner_lr chosen on validation per seed: " + chosen
 		}
-		if chosen := testLoopChoices(row.Records); chosen != "" {
+		if chosen := choicesOf(row.Records, experiment.ExtraTestLoop, func(r *reports.Record) string {
+			return fmt.Sprintf("%d@%g", r.Proto.StepsTest, r.Proto.InnerLR)
+		}); chosen != "" {
 			row.Protocol += "; test loop chosen on validation per seed (steps@lr): " + chosen
 		}
 		if ref, ok := reports.LookupReference(row.Records[0]); ok {
@@ -151,27 +153,14 @@ func Rows(recs []*reports.Record) []*Row {
 	return rows
 }
 
-// testLoopChoices lists the test-time loop each record's evaluation chose
-// on validation episodes (experiment.TestLoopChoice), "5@0.1, 3@0.4", or ""
-// when none chose one.
-func testLoopChoices(recs []*reports.Record) string {
+// choicesOf lists, for the records whose Extra holds key (a choice made on
+// validation episodes: experiment.ExtraTestLoop, experiment.ExtraInnerLR),
+// what each chose as show writes it, "5@0.1, 3@0.4"; "" when none chose.
+func choicesOf(recs []*reports.Record, key string, show func(*reports.Record) string) string {
 	var out []string
 	for _, rec := range recs {
-		if _, ok := rec.Extra[experiment.ExtraTestLoop]; ok {
-			out = append(out, fmt.Sprintf("%d@%g", rec.Proto.StepsTest, rec.Proto.InnerLR))
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
-// innerLRChoices lists the inner-loop rate each training record chose on
-// validation episodes before it trained (experiment.InnerLRChoice,
-// train_select), "0.1, 0.4", or "" when none chose one.
-func innerLRChoices(recs []*reports.Record) string {
-	var out []string
-	for _, rec := range recs {
-		if _, ok := rec.Extra[experiment.ExtraInnerLR]; ok {
-			out = append(out, fmt.Sprintf("%g", rec.Proto.InnerLR))
+		if _, ok := rec.Extra[key]; ok {
+			out = append(out, show(rec))
 		}
 	}
 	return strings.Join(out, ", ")
